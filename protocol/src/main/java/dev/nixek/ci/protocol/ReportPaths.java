@@ -1,0 +1,24 @@
+package dev.nixek.ci.protocol;
+
+/**
+ * The report API's paths. The job in the path is only checked against the job the token belongs to; the token,
+ * not the path, decides which job a report is for (DESIGN §5).
+ */
+public final class ReportPaths {
+  /** Step {@code index} (0-based) started. Body: {@link StepStarted}. */
+  public static final String STARTED = "started";
+  /** A chunk of step {@code index}'s output. Body: {@link OutputChunk}. */
+  public static final String OUTPUT = "output";
+  /** Step {@code index} finished. Body: {@link StepFinished}. */
+  public static final String FINISHED = "finished";
+
+  private ReportPaths() {}
+
+  public static String job(String namespace, String name) {
+    return "/v1/jobs/" + namespace + "/" + name;
+  }
+
+  public static String step(String namespace, String name, int index, String what) {
+    return job(namespace, name) + "/steps/" + index + "/" + what;
+  }
+}
