@@ -1,0 +1,57 @@
+package dev.nixek.ci.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.List;
+import java.util.Map;
+
+/** What a {@link NixekJob} runs and where. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "has(self.machineImageName) != has(self.machine)",
+    message = "exactly one of spec.machineImageName and spec.machine must be set")
+@ValidationRule(value = "self.steps.all(s, self.steps.exists_one(t, t.name == s.name))",
+    message = "spec.steps: step names must be unique")
+public class NixekJobSpec {
+  /** The {@link NixekMachineImage} (in the job's namespace) whose machine the job runs on. */
+  @JsonPropertyDescription("Name of the NixekMachineImage in this namespace whose machine the job runs on. "
+      + "Exactly one of machineImageName and machine.")
+  @Pattern("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+  @Size(max = 253)
+  public String machineImageName;
+
+  /** An inline NixOS module; the operator finds or creates the content-addressed image for it. */
+  @JsonPropertyDescription("Inline machine: a NixOS module as a Nix expression. The operator finds or creates "
+      + "the content-addressed NixekMachineImage for it. Exactly one of machineImageName and machine.")
+  @Size(min = 1, max = 65536)
+  public String machine;
+
+  /** The steps, run in order on the job's machine. */
+  @JsonPropertyDescription("The steps, run in order on the job's machine; a step that fails ends the job.")
+  @Size(min = 1, max = 1000)
+  public List<NixekJobStep> steps;
+
+  /** Environment for every step. */
+  @JsonPropertyDescription("Environment variables for every step (a step's own env wins). Not for secrets.")
+  public Map<String, String> env;
+
+  /** The EC2 instance type; the operator's default when unset. */
+  @JsonPropertyDescription("EC2 instance type for the job's VM, e.g. m7i.large. Defaults to the operator's.")
+  @Pattern("^[a-z0-9]+[a-z0-9-]*\\.[a-z0-9]+$")
+  public String instanceType;
+
+  /** The whole job's time limit. */
+  @JsonPropertyDescription("Time limit for the whole job in seconds, from launch; the VM is terminated when it "
+      + "passes. Defaults to the operator's.")
+  @Min(1)
+  @Max(604800)
+  public Long timeoutSeconds;
+
+  /** Set to true to cancel the job. */
+  @JsonPropertyDescription("Set to true to cancel the job: its VM is terminated and the job ends Cancelled.")
+  public Boolean cancel;
+}

@@ -1,0 +1,61 @@
+package dev.nixek.ci.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.List;
+
+/**
+ * Observed state of a {@link NixekJob}. Two writers share it (DESIGN §3): the operator owns every field but
+ * {@code steps}; the report API owns {@code steps}. A field a writer does not own stays {@code null} in what
+ * that writer sends, so that neither claims nor wipes the other's fields.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class NixekJobStatus {
+  /** The spec generation this status describes. */
+  @JsonPropertyDescription("The metadata.generation this status was computed from.")
+  public Long observedGeneration;
+
+  /** The job's conditions; {@code Succeeded} is the one that matters. */
+  @JsonPropertyDescription("Conditions. Succeeded: Unknown while pending or running, True when every step "
+      + "succeeded, False with a reason (InvalidSpec, StepFailed, TimedOut, Cancelled, LaunchFailed, InstanceLost).")
+  public List<Condition> conditions;
+
+  /** How far the job got, as "n/total". */
+  @JsonPropertyDescription("Progress as n/total: n is the running step (1-based), or the number of steps "
+      + "finished when none is running.")
+  public String currentStep;
+
+  /** The machine image the job runs on. */
+  @JsonPropertyDescription("The AMI (or local image) the job's machine was launched from.")
+  public String imageId;
+
+  /** The machine running the job. */
+  @JsonPropertyDescription("The id of the machine running the job: an EC2 instance id, or a local machine id.")
+  public String instanceId;
+
+  /** Which launch attempt the job is on. */
+  @JsonPropertyDescription("The launch attempt, from 1; each attempt has its own launch token.")
+  public Integer attempt;
+
+  /** The idempotency token of the current launch. */
+  @JsonPropertyDescription("Idempotency token (EC2 ClientToken) of the current launch, recorded before launching "
+      + "so that a retried launch never creates a second machine. Not a credential.")
+  public String launchToken;
+
+  /** Whether the machine has been terminated. */
+  @JsonPropertyDescription("True once the operator has terminated the job's machine (or seen it gone).")
+  public Boolean machineTerminated;
+
+  /** When the machine was launched. */
+  @JsonPropertyDescription("When the job's machine was launched (RFC 3339).")
+  public String startTime;
+
+  /** When the job reached a terminal state. */
+  @JsonPropertyDescription("When the job finished (RFC 3339).")
+  public String completionTime;
+
+  /** The steps' results, written by the report API from the agent's reports. */
+  @JsonPropertyDescription("Per-step results, written by the report API from the agent's reports.")
+  public List<NixekStepStatus> steps;
+}

@@ -1,0 +1,60 @@
+package dev.nixek.ci.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.List;
+
+/** Observed state of a {@link NixekMachineImage}: the build, the import and the registered image. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class NixekMachineImageStatus {
+  /** The spec generation this status describes. */
+  @JsonPropertyDescription("The metadata.generation this status was computed from.")
+  public Long observedGeneration;
+
+  /** The image's conditions; {@code Ready} is the one that matters. */
+  @JsonPropertyDescription("Conditions. Ready: Unknown while Building, Uploading, Importing or Registering; True "
+      + "(Ready) once the image is registered; False with BuildFailed, ImportFailed or InvalidSpec.")
+  public List<Condition> conditions;
+
+  /** The content-addressed identity of the image. */
+  @JsonPropertyDescription("Content-addressed identity of the image: images with the same imageHash are the same "
+      + "image and are built once.")
+  public String imageHash;
+
+  /** The Nix derivation of the image. */
+  @JsonPropertyDescription("Derivation (drvPath) of the built disk image.")
+  public String drvPath;
+
+  /** Where the disk image was uploaded. */
+  @JsonPropertyDescription("S3 URI of the uploaded disk image.")
+  public String s3Uri;
+
+  /** The SHA-256 of the uploaded disk image. */
+  @JsonPropertyDescription("SHA-256 (hex) of the uploaded disk image.")
+  public String sha256;
+
+  /** The size of the uploaded disk image. */
+  @JsonPropertyDescription("Size in bytes of the uploaded disk image.")
+  public Long sizeBytes;
+
+  /** The EC2 import task. */
+  @JsonPropertyDescription("EC2 ImportSnapshot task id.")
+  public String importTaskId;
+
+  /** The EBS snapshot of the image. */
+  @JsonPropertyDescription("EBS snapshot id the image was registered from.")
+  public String snapshotId;
+
+  /** The registered image. */
+  @JsonPropertyDescription("The registered AMI id; jobs launch from it.")
+  public String imageId;
+
+  /** The pod that builds the image. */
+  @JsonPropertyDescription("Name of the builder pod.")
+  public String builderPod;
+
+  /** When the image became ready. */
+  @JsonPropertyDescription("When the image became Ready (RFC 3339).")
+  public String readyTime;
+}

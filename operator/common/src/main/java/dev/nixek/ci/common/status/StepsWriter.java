@@ -1,0 +1,97 @@
+package dev.nixek.ci.common.status;
+
+import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes {@code status.steps} of one job by read-modify-write: read the job, compute the new steps, JSON-patch
+ * {@code /status} with the read's resourceVersion as a precondition, and start over on 409 (DESIGN §3).
+ *
+ * <p>A JSON patch rather than a merge patch: the fabric8 mock server (demo, mock tier) concatenates lists on merge
+ * patches, and a JSON patch means the same everywhere. Setting {@code /metadata/resourceVersion} to the value read
+ * makes the API server refuse the write with 409 if anything changed the job since.
+ *
+ * <p>The patch carries only {@code status.steps}, so the operator's fields (written by server-side apply under its
+ * field manager) are never touched, and a concurrent operator write makes this one
+ * retry against fresh data instead of overwriting it. A report is acknowledged only after its write succeeded.
+ *
+ * <p>No {@code fieldManager} parameter is sent: the API server then names the manager after the client's user agent
+ * (give the client one, e.g. {@code nixek-report-api}), and the fabric8 mock server silently drops patches that
+ * carry the parameter.
+ */
+public final class StepsWriter {
+  private static final Logger LOG = LoggerFactory.getLogger(StepsWriter.class);
+  private static final int MAX_ATTEMPTS = 20;
+
+  private final KubernetesClient client;
+
+  public StepsWriter(KubernetesClient client) {
+    this.client = client;
+  }
+
+  /**
+   * Applies {@code change} to the current job until the write sticks. {@code change} sees {@code null} when the job
+   * does not exist; it must be pure, as it may run several times.
+   */
+  public ReportOutcome update(String namespace, String name, Function<NixekJob, ReportOutcome> change) {
+    var resource = client.resources(NixekJob.class).inNamespace(namespace).withName(name);
+    for (int attempt = 1; ; attempt++) {
+      NixekJob job = resource.get();
+      ReportOutcome outcome = change.apply(job);
+      if (!(outcome instanceof ReportOutcome.Applied applied)) {
+        return outcome;
+      }
+      try {
+        resource.subresource("status").patch(PatchContext.of(PatchType.JSON), patchBody(job, applied.steps()));
+        return outcome;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() == 404) {
+          continue; // deleted meanwhile: the next read sees null and the change says what that means
+        }
+        if (e.getCode() != 409 || attempt >= MAX_ATTEMPTS) {
+          throw e;
+        }
+        LOG.debug("409 writing steps of {}/{} (attempt {}), retrying on a fresh read", namespace, name, attempt);
+        backoff(attempt);
+      }
+    }
+  }
+
+  private static String patchBody(NixekJob job, List<NixekStepStatus> steps) {
+    Map<String, Object> precondition = new LinkedHashMap<>();
+    precondition.put("op", "replace");
+    precondition.put("path", "/metadata/resourceVersion");
+    precondition.put("value", job.getMetadata().getResourceVersion());
+    Map<String, Object> write = new LinkedHashMap<>();
+    write.put("op", "add"); // "add" of an existing member replaces it (RFC 6902)
+    if (job.getStatus() == null) {
+      write.put("path", "/status");
+      write.put("value", Map.of("steps", steps));
+    } else {
+      write.put("path", "/status/steps");
+      write.put("value", steps);
+    }
+    return Serialization.asJson(List.of(precondition, write));
+  }
+
+  private static void backoff(int attempt) {
+    try {
+      Thread.sleep(ThreadLocalRandom.current().nextLong(1, 5L * Math.min(attempt, 10) + 2));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while retrying a status write", e);
+    }
+  }
+}

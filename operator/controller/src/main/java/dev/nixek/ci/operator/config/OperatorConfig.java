@@ -1,0 +1,98 @@
+package dev.nixek.ci.operator.config;
+
+import static dev.nixek.ci.operator.config.Parsers.bool;
+import static dev.nixek.ci.operator.config.Parsers.command;
+import static dev.nixek.ci.operator.config.Parsers.dnsLabel;
+import static dev.nixek.ci.operator.config.Parsers.httpUrl;
+import static dev.nixek.ci.operator.config.Parsers.intRange;
+import static dev.nixek.ci.operator.config.Parsers.list;
+import static dev.nixek.ci.operator.config.Parsers.oneOf;
+import static dev.nixek.ci.operator.config.Parsers.path;
+import static dev.nixek.ci.operator.config.Parsers.seconds;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The operator's configuration: read once at start-up from the environment (the Helm chart sets it), immutable
+ * afterwards. Every option has a default and a description; {@link #OPTIONS} lists them all.
+ */
+public record OperatorConfig(
+    Provider provider,
+    URI reportUrl,
+    boolean useSsa,
+    List<String> watchNamespaces,
+    String operatorNamespace,
+    String tokenKeySecret,
+    String clusterId,
+    int reconcileThreads,
+    int healthPort,
+    Duration pollInterval,
+    Duration defaultJobTimeout,
+    List<String> localAgentCommand,
+    Path localStateDir) {
+
+  /** Where jobs' machines run. */
+  public enum Provider { LOCAL, EC2 }
+
+  public static final ConfigOption<Provider> PROVIDER = new ConfigOption<>("NIXEK_PROVIDER", "local",
+      "machine provider: 'ec2' launches one EC2 instance per job; 'local' runs the agent as a local process",
+      oneOf(Provider.class));
+  public static final ConfigOption<URI> REPORT_URL = new ConfigOption<>("NIXEK_REPORT_URL", "http://127.0.0.1:8080",
+      "base URL of the report API as the job machines reach it", httpUrl());
+  public static final ConfigOption<Boolean> USE_SSA = new ConfigOption<>("NIXEK_USE_SSA", "true",
+      "write status with server-side apply (production); false only for API servers without it (the demo's mock)",
+      bool());
+  public static final ConfigOption<List<String>> WATCH_NAMESPACES = new ConfigOption<>("NIXEK_WATCH_NAMESPACES", "",
+      "comma-separated namespaces to watch; empty watches all", list());
+  public static final ConfigOption<String> OPERATOR_NAMESPACE = new ConfigOption<>("NIXEK_OPERATOR_NAMESPACE",
+      "default", "namespace the operator runs in (holds its token key Secret); the chart sets it from the pod",
+      dnsLabel());
+  public static final ConfigOption<String> TOKEN_KEY_SECRET = new ConfigOption<>("NIXEK_TOKEN_KEY_SECRET",
+      "nixek-ci-token-key", "Secret (in the operator namespace) holding the key job tokens are derived from; "
+      + "created at first start", dnsLabel());
+  public static final ConfigOption<String> CLUSTER_ID = new ConfigOption<>("NIXEK_CLUSTER_ID", "default",
+      "identifies this installation on the machines it launches (tags), so two clusters never collect each "
+      + "other's machines", dnsLabel());
+  public static final ConfigOption<Integer> RECONCILE_THREADS = new ConfigOption<>("NIXEK_RECONCILE_THREADS", "10",
+      "concurrent reconciliations", intRange(1, 200));
+  public static final ConfigOption<Integer> HEALTH_PORT = new ConfigOption<>("NIXEK_HEALTH_PORT", "8081",
+      "port of the /healthz and /readyz endpoints (0: pick a free port)", intRange(0, 65535));
+  public static final ConfigOption<Duration> POLL_INTERVAL = new ConfigOption<>("NIXEK_POLL_SECONDS", "5",
+      "how often a running job's machine is checked", seconds(1, 3600));
+  public static final ConfigOption<Duration> JOB_TIMEOUT = new ConfigOption<>("NIXEK_JOB_TIMEOUT_SECONDS", "3600",
+      "time limit of a job that sets no spec.timeoutSeconds", seconds(1, 604800));
+  public static final ConfigOption<List<String>> LOCAL_AGENT_COMMAND = new ConfigOption<>(
+      "NIXEK_LOCAL_AGENT_COMMAND", "java -jar /opt/nixek/nixek-agent.jar",
+      "local provider: the command that starts the agent ('--config <file> --work-dir <dir>' are appended)",
+      command());
+  public static final ConfigOption<Path> LOCAL_STATE_DIR = new ConfigOption<>("NIXEK_LOCAL_STATE_DIR",
+      Path.of(System.getProperty("java.io.tmpdir"), "nixek-local-machines").toString(),
+      "local provider: directory holding each local machine's config, work dir and log", path());
+
+  /** Every option, for documentation and the chart. */
+  public static final List<ConfigOption<?>> OPTIONS = List.of(PROVIDER, REPORT_URL, USE_SSA, WATCH_NAMESPACES,
+      OPERATOR_NAMESPACE, TOKEN_KEY_SECRET, CLUSTER_ID, RECONCILE_THREADS, HEALTH_PORT, POLL_INTERVAL, JOB_TIMEOUT,
+      LOCAL_AGENT_COMMAND, LOCAL_STATE_DIR);
+
+  /** Reads every option from {@code env}; throws {@link ConfigOption.ConfigException} naming the first bad one. */
+  public static OperatorConfig fromEnv(Map<String, String> env) {
+    return new OperatorConfig(
+        PROVIDER.read(env),
+        REPORT_URL.read(env),
+        USE_SSA.read(env),
+        WATCH_NAMESPACES.read(env),
+        OPERATOR_NAMESPACE.read(env),
+        TOKEN_KEY_SECRET.read(env),
+        CLUSTER_ID.read(env),
+        RECONCILE_THREADS.read(env),
+        HEALTH_PORT.read(env),
+        POLL_INTERVAL.read(env),
+        JOB_TIMEOUT.read(env),
+        LOCAL_AGENT_COMMAND.read(env),
+        LOCAL_STATE_DIR.read(env));
+  }
+}

@@ -1,0 +1,126 @@
+package dev.nixek.ci.operator.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+
+/** Value parsers for {@link ConfigOption}s; each throws with a message that says what is expected. */
+public final class Parsers {
+  private Parsers() {}
+
+  public static Function<String, String> string() {
+    return s -> s == null ? "" : s;
+  }
+
+  public static Function<String, String> required() {
+    return s -> {
+      if (s == null || s.isEmpty()) {
+        throw new IllegalArgumentException("a value is required");
+      }
+      return s;
+    };
+  }
+
+  public static Function<String, Integer> intRange(int min, int max) {
+    return s -> {
+      int v;
+      try {
+        v = Integer.parseInt(s);
+      } catch (NumberFormatException | NullPointerException e) {
+        throw new IllegalArgumentException("expected an integer");
+      }
+      if (v < min || v > max) {
+        throw new IllegalArgumentException("expected an integer from " + min + " to " + max);
+      }
+      return v;
+    };
+  }
+
+  public static Function<String, Duration> seconds(long min, long max) {
+    return s -> {
+      long v;
+      try {
+        v = Long.parseLong(s);
+      } catch (NumberFormatException | NullPointerException e) {
+        throw new IllegalArgumentException("expected a number of seconds");
+      }
+      if (v < min || v > max) {
+        throw new IllegalArgumentException("expected seconds from " + min + " to " + max);
+      }
+      return Duration.ofSeconds(v);
+    };
+  }
+
+  public static Function<String, Boolean> bool() {
+    return s -> switch (s == null ? "" : s.toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException("expected true or false");
+    };
+  }
+
+  public static <E extends Enum<E>> Function<String, E> oneOf(Class<E> type) {
+    return s -> {
+      for (E e : type.getEnumConstants()) {
+        if (e.name().equalsIgnoreCase(s)) {
+          return e;
+        }
+      }
+      throw new IllegalArgumentException("expected one of " + Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT));
+    };
+  }
+
+  public static Function<String, URI> httpUrl() {
+    return s -> {
+      try {
+        URI u = new URI(s);
+        if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
+          throw new IllegalArgumentException("expected an http(s) URL with a host");
+        }
+        return u;
+      } catch (URISyntaxException | NullPointerException e) {
+        throw new IllegalArgumentException("expected an http(s) URL");
+      }
+    };
+  }
+
+  public static Function<String, List<String>> list() {
+    return s -> s == null || s.isBlank() ? List.of()
+        : Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
+  }
+
+  /** A command line split on whitespace (no quoting: paths with spaces are not supported). */
+  public static Function<String, List<String>> command() {
+    return s -> {
+      List<String> argv = s == null ? List.of() : Arrays.stream(s.trim().split("\\s+")).filter(x -> !x.isEmpty()).toList();
+      if (argv.isEmpty()) {
+        throw new IllegalArgumentException("expected a command");
+      }
+      return argv;
+    };
+  }
+
+  public static Function<String, Path> path() {
+    return s -> {
+      if (s == null || s.isEmpty()) {
+        throw new IllegalArgumentException("expected a path");
+      }
+      return Path.of(s);
+    };
+  }
+
+  /** A DNS-1123 label, as Kubernetes names and label values use. */
+  public static Function<String, String> dnsLabel() {
+    return s -> {
+      if (s == null || !s.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+        throw new IllegalArgumentException("expected a lower-case DNS label (a-z, 0-9, '-', at most 63)");
+      }
+      return s;
+    };
+  }
+}

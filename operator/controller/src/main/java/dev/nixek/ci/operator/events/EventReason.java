@@ -1,0 +1,28 @@
+package dev.nixek.ci.operator.events;
+
+/** The reasons of the Events the operator records; the enum is the whole vocabulary. */
+public enum EventReason {
+  InvalidSpec(Type.Warning),
+  Launched(Type.Normal),
+  LaunchFailed(Type.Warning),
+  StepFailed(Type.Warning),
+  Succeeded(Type.Normal),
+  Failed(Type.Warning),
+  Cancelled(Type.Normal),
+  TimedOut(Type.Warning),
+  InstanceLost(Type.Warning),
+  MachineTerminated(Type.Normal);
+
+  /** Kubernetes Event types. */
+  public enum Type { Normal, Warning }
+
+  private final Type type;
+
+  EventReason(Type type) {
+    this.type = type;
+  }
+
+  public Type type() {
+    return type;
+  }
+}

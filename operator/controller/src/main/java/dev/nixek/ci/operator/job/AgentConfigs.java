@@ -1,0 +1,36 @@
+package dev.nixek.ci.operator.job;
+
+import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.api.v1alpha1.NixekJobStep;
+import dev.nixek.ci.protocol.AgentConfig;
+import dev.nixek.ci.protocol.AgentStep;
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Builds the agent's config (user-data on EC2, a file locally) from a job. */
+public final class AgentConfigs {
+  private AgentConfigs() {}
+
+  public static AgentConfig forJob(NixekJob job, URI reportUrl, String token, boolean poweroff) {
+    List<AgentStep> steps = job.getSpec().steps.stream().map(s -> toAgentStep(job.getSpec().env, s)).toList();
+    String url = reportUrl.toString();
+    if (url.endsWith("/")) {
+      url = url.substring(0, url.length() - 1);
+    }
+    return new AgentConfig(AgentConfig.VERSION, job.getMetadata().getUid(), job.getMetadata().getNamespace(),
+        job.getMetadata().getName(), url, token, steps, poweroff);
+  }
+
+  private static AgentStep toAgentStep(Map<String, String> jobEnv, NixekJobStep s) {
+    Map<String, String> env = new LinkedHashMap<>();
+    if (jobEnv != null) {
+      env.putAll(jobEnv);
+    }
+    if (s.env != null) {
+      env.putAll(s.env);
+    }
+    return new AgentStep(s.name, s.run, s.command, env.isEmpty() ? null : env, s.timeoutSeconds);
+  }
+}

@@ -1,0 +1,34 @@
+package dev.nixek.ci.operator.job;
+
+import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.util.ArrayList;
+
+/** The operator's share of a job's status: everything but {@code steps}, which belong to the report API. */
+final class OperatorStatus {
+  private OperatorStatus() {}
+
+  /** A copy of {@code status} without {@code steps}. */
+  static NixekJobStatus of(NixekJobStatus status) {
+    NixekJobStatus c = new NixekJobStatus();
+    if (status == null) {
+      return c;
+    }
+    c.observedGeneration = status.observedGeneration;
+    c.conditions = status.conditions == null ? null : new ArrayList<>(status.conditions);
+    c.currentStep = status.currentStep;
+    c.imageId = status.imageId;
+    c.instanceId = status.instanceId;
+    c.attempt = status.attempt;
+    c.launchToken = status.launchToken;
+    c.machineTerminated = status.machineTerminated;
+    c.startTime = status.startTime;
+    c.completionTime = status.completionTime;
+    return c;
+  }
+
+  /** Whether two operator statuses would serialise the same (so writing {@code next} changes nothing). */
+  static boolean same(NixekJobStatus a, NixekJobStatus b) {
+    return Serialization.jsonMapper().valueToTree(of(a)).equals(Serialization.jsonMapper().valueToTree(of(b)));
+  }
+}

@@ -1,0 +1,40 @@
+package dev.nixek.ci.operator.machine;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where jobs' machines come from (DESIGN §6): {@code ec2} launches one instance per job, {@code local} runs the agent
+ * as a local process. The job reconciler only talks to this interface.
+ */
+public interface MachineProvider {
+  /** The provider's name, as configured ({@code local}, {@code ec2}). */
+  String name();
+
+  /** Whether machines boot from a registered machine image (so a job waits until its image is Ready). */
+  boolean requiresImage();
+
+  /** Whether the agent should power the machine off when it is done. */
+  boolean agentPowersOff();
+
+  /**
+   * Launches the job's machine, or returns the one already launched with the same launch token. The returned
+   * machine may still be pending.
+   */
+  Machine launch(LaunchRequest request) throws LaunchException;
+
+  /**
+   * Looks a machine up by id. Empty means the provider does not see it now — which, right after a launch or a
+   * terminate, is not proof that it does not exist (EC2 is eventually consistent).
+   */
+  Optional<Machine> describe(String machineId);
+
+  /** The machine launched with this launch token, if the provider sees one. */
+  Optional<Machine> findByLaunchToken(String launchToken);
+
+  /** Terminates the machine; idempotent (terminating a terminated machine is fine). */
+  void terminate(String machineId);
+
+  /** Every machine this operator installation (cluster id) launched and that is not long gone. */
+  List<Machine> list();
+}

@@ -1,0 +1,283 @@
+package dev.nixek.ci.operator.job;
+
+import static dev.nixek.ci.operator.testing.TestJobs.command;
+import static dev.nixek.ci.operator.testing.TestJobs.job;
+import static dev.nixek.ci.operator.testing.TestJobs.run;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.api.v1alpha1.NixekJobStep;
+import dev.nixek.ci.api.v1alpha1.NixekStepStatus.State;
+import dev.nixek.ci.common.Labels;
+import dev.nixek.ci.common.status.Conditions;
+import dev.nixek.ci.common.status.StepReports;
+import dev.nixek.ci.common.status.StepsWriter;
+import dev.nixek.ci.common.token.JobTokens;
+import dev.nixek.ci.operator.config.OperatorConfig;
+import dev.nixek.ci.operator.events.EventRecorder;
+import dev.nixek.ci.operator.machine.LaunchException;
+import dev.nixek.ci.operator.testing.FakeMachineProvider;
+import dev.nixek.ci.operator.testing.TestJobs;
+import dev.nixek.ci.operator.token.TokenKeyStore;
+import dev.nixek.ci.protocol.StepFinished;
+import dev.nixek.ci.protocol.StepStarted;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.javaoperatorsdk.operator.Operator;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The job reconciler against the fabric8 mock API server (CRUD mode, no server-side apply): the operator runs as in
+ * production but with SSA off, and a fake provider stands in for machines. The report API's writes are played by
+ * the same {@link StepsWriter} the report API uses.
+ */
+@EnableKubernetesMockClient(crud = true)
+class NixekJobReconcilerMockIT {
+  static KubernetesClient client;
+  static KubernetesMockServer server;
+
+  private static final String NS = "ci";
+  private final FakeMachineProvider provider = new FakeMachineProvider();
+  private Operator operator;
+  private StepsWriter steps;
+
+  @BeforeEach
+  void start() {
+    TestJobs.createCrds(client);
+    Map<String, String> env = new HashMap<>();
+    env.put("NIXEK_USE_SSA", "false");
+    env.put("NIXEK_POLL_SECONDS", "1");
+    env.put("NIXEK_OPERATOR_NAMESPACE", NS);
+    OperatorConfig config = OperatorConfig.fromEnv(env);
+    JobTokens tokens = TokenKeyStore.load(client, config.operatorNamespace(), config.tokenKeySecret());
+    operator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false)
+        .withUseSSAToPatchPrimaryResource(false).withSSABasedCreateUpdateMatchForDependentResources(false));
+    operator.register(new NixekJobReconciler(client, config, provider, tokens,
+        new EventRecorder(client, Clock.systemUTC()), Clock.systemUTC()));
+    operator.start();
+    steps = new StepsWriter(client);
+  }
+
+  @AfterEach
+  void stop() {
+    operator.stop();
+    client.resources(NixekJob.class).inAnyNamespace().delete();
+  }
+
+  @Test
+  void aJobIsLaunchedOnceAndSucceedsWhenItsStepsDo() {
+    NixekJob created = create(job(NS, "hello", run("build", "echo hi"), command("test", "true")));
+    NixekJob running = awaitReason("hello", "Running");
+    assertThat(provider.launched()).hasSize(1);
+    String machine = provider.launched().get(0);
+    assertThat(running.getStatus().instanceId).isEqualTo(machine);
+    assertThat(running.getStatus().launchToken).isEqualTo("nixek-" + created.getMetadata().getUid() + "-1");
+    assertThat(running.getStatus().startTime).isNotNull();
+    assertThat(running.getStatus().currentStep).isEqualTo("0/2");
+    assertThat(running.getStatus().observedGeneration).isEqualTo(running.getMetadata().getGeneration());
+
+    // the token: handed to the provider, only its hash stored, in a Secret owned by the job
+    String token = provider.request(machine).agentConfig().token();
+    assertThat(JobTokens.looksLikeToken(token)).isTrue();
+    Secret secret = client.secrets().inNamespace(NS).withName(JobTokenSecrets.secretName(running)).get();
+    String storedHash = new String(Base64.getDecoder().decode(secret.getData().get("sha256")), StandardCharsets.UTF_8);
+    assertThat(JobTokens.matches(token, storedHash)).isTrue();
+    assertThat(secret.getMetadata().getLabels()).containsEntry(Labels.TOKEN_ID, JobTokens.tokenId(storedHash));
+    assertThat(secret.getMetadata().getOwnerReferences()).singleElement()
+        .satisfies(o -> assertThat(o.getUid()).isEqualTo(running.getMetadata().getUid()));
+    assertThat(client.resources(NixekJob.class).inNamespace(NS).withName("hello").get().toString()).doesNotContain(token);
+    assertThat(provider.request(machine).agentConfig().steps()).extracting(s -> s.name()).containsExactly("build", "test");
+
+    report("hello", 0, 0);
+    report("hello", 1, 0);
+    NixekJob done = awaitReason("hello", "Succeeded");
+    assertThat(succeeded(done).getStatus()).isEqualTo("True");
+    assertThat(done.getStatus().completionTime).isNotNull();
+    assertThat(done.getStatus().currentStep).isEqualTo("2/2");
+    assertThat(done.getStatus().steps).extracting(s -> s.state).containsExactly(State.Succeeded, State.Succeeded);
+    await().untilAsserted(() -> assertThat(provider.terminated()).containsExactly(machine));
+    assertThat(provider.launched()).hasSize(1);
+    assertThat(eventReasons("hello")).contains("Launched", "Succeeded", "MachineTerminated");
+  }
+
+  @Test
+  void aFailingStepFailsTheJobNamingStepAndExitCode() {
+    create(job(NS, "fails", run("a", "true"), run("b", "exit 3"), run("c", "true")));
+    awaitReason("fails", "Running");
+    report("fails", 0, 0);
+    report("fails", 1, 3);
+    NixekJob done = awaitReason("fails", "StepFailed");
+    assertThat(succeeded(done).getStatus()).isEqualTo("False");
+    assertThat(succeeded(done).getMessage()).isEqualTo("step 'b' (2/3) failed with exit code 3");
+    assertThat(done.getStatus().steps).extracting(s -> s.state)
+        .containsExactly(State.Succeeded, State.Failed, State.Skipped);
+    await().untilAsserted(() -> assertThat(provider.terminated()).hasSize(1));
+    assertThat(eventReasons("fails")).contains("StepFailed", "Failed");
+    Event stepFailed = events("fails").stream().filter(e -> "StepFailed".equals(e.getReason())).findFirst().get();
+    assertThat(stepFailed.getType()).isEqualTo("Warning");
+  }
+
+  static List<Object[]> invalidJobs() {
+    return List.of(
+        new Object[] {"no-steps", (Consumer<NixekJob>) j -> j.getSpec().steps = List.of(), "spec.steps: at least one step"},
+        new Object[] {"dup-names", (Consumer<NixekJob>) j -> j.getSpec().steps = List.of(run("x", "true"), run("x", "true")),
+            "spec.steps[1].name: duplicate step name 'x'"},
+        new Object[] {"both", (Consumer<NixekJob>) j -> {
+          NixekJobStep s = run("x", "true");
+          s.command = List.of("true");
+          j.getSpec().steps = List.of(s);
+        }, "spec.steps[0]: step 'x' has both run and command"},
+        new Object[] {"neither", (Consumer<NixekJob>) j -> j.getSpec().steps = List.of(new NixekJobStep() {
+          {
+            name = "x";
+          }
+        }), "spec.steps[0]: step 'x' has neither run nor command"},
+        new Object[] {"no-image", (Consumer<NixekJob>) j -> j.getSpec().machine = null,
+            "spec.machineImageName: a machine is required"},
+        new Object[] {"no-name", (Consumer<NixekJob>) j -> j.getSpec().steps = List.of(run(null, "true")),
+            "spec.steps[0].name: is required"});
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("invalidJobs")
+  void anInvalidJobFailsWithTheFieldNamedAndLaunchesNothing(String name, Consumer<NixekJob> breakIt, String message) {
+    NixekJob j = job(NS, name, run("ok", "true"));
+    breakIt.accept(j);
+    create(j);
+    NixekJob done = awaitReason(name, "InvalidSpec");
+    assertThat(succeeded(done).getStatus()).isEqualTo("False");
+    assertThat(succeeded(done).getMessage()).contains(message);
+    Event warning = events(name).stream().filter(e -> "InvalidSpec".equals(e.getReason())).findFirst().orElseThrow();
+    assertThat(warning.getType()).isEqualTo("Warning");
+    assertThat(warning.getMessage()).contains(message);
+    assertThat(provider.launched()).isEmpty();
+    assertThat(done.getStatus().launchToken).isNull();
+    assertThat(client.secrets().inNamespace(NS).withLabel(Labels.JOB_UID, done.getMetadata().getUid()).list().getItems())
+        .isEmpty();
+  }
+
+  @Test
+  void deletingARunningJobTerminatesItsMachineFirst() {
+    create(job(NS, "doomed", run("sleep", "sleep 600")));
+    awaitReason("doomed", "Running");
+    String machine = provider.launched().get(0);
+    report("doomed", 0, null);
+    client.resources(NixekJob.class).inNamespace(NS).withName("doomed").delete();
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+        assertThat(client.resources(NixekJob.class).inNamespace(NS).withName("doomed").get()).isNull());
+    assertThat(provider.terminated()).containsExactly(machine);
+  }
+
+  @Test
+  void cancellingTerminatesTheMachine() {
+    create(job(NS, "cancel-me", run("sleep", "sleep 600")));
+    awaitReason("cancel-me", "Running");
+    client.resources(NixekJob.class).inNamespace(NS).withName("cancel-me").edit(j -> {
+      j.getSpec().cancel = true;
+      return j;
+    });
+    NixekJob done = awaitReason("cancel-me", "Cancelled");
+    assertThat(succeeded(done).getStatus()).isEqualTo("False");
+    assertThat(provider.terminated()).containsExactly(provider.launched().get(0));
+  }
+
+  @Test
+  void aMachineThatDiesBeforeTheEndIsInstanceLost() {
+    create(job(NS, "lost", run("a", "true"), run("b", "true")));
+    awaitReason("lost", "Running");
+    report("lost", 0, 0);
+    provider.kill(provider.launched().get(0));
+    NixekJob done = awaitReason("lost", "InstanceLost");
+    assertThat(succeeded(done).getMessage()).contains(provider.launched().get(0)).contains("killed by the test");
+  }
+
+  @Test
+  void aJobPastItsTimeoutIsTerminated() {
+    NixekJob j = job(NS, "slow", run("sleep", "sleep 600"));
+    j.getSpec().timeoutSeconds = 2L;
+    create(j);
+    NixekJob done = awaitReason("slow", "TimedOut");
+    assertThat(succeeded(done).getMessage()).contains("longer than 2s");
+    assertThat(provider.terminated()).containsExactly(provider.launched().get(0));
+  }
+
+  @Test
+  void aPermanentLaunchFailureFailsTheJobWithoutLoops() {
+    provider.failNextLaunch(new LaunchException("user-data is 17000 bytes; EC2 allows 16384", true, null));
+    create(job(NS, "too-big", run("a", "true")));
+    NixekJob done = awaitReason("too-big", "LaunchFailed");
+    assertThat(succeeded(done).getMessage()).contains("16384");
+    assertThat(provider.launched()).isEmpty();
+  }
+
+  @Test
+  void statusIsNotRewrittenWhenNothingChanged() throws InterruptedException {
+    create(job(NS, "quiet", run("sleep", "sleep 600")));
+    awaitReason("quiet", "Running");
+    report("quiet", 0, null);
+    await().untilAsserted(() -> assertThat(get("quiet").getStatus().currentStep).isEqualTo("1/1"));
+    String rv = get("quiet").getMetadata().getResourceVersion();
+    Thread.sleep(3500); // three poll intervals: each reconcile finds nothing new
+    assertThat(get("quiet").getMetadata().getResourceVersion()).isEqualTo(rv);
+  }
+
+  /** Plays the report API: step {@code index} starts and, unless exitCode is null, finishes. */
+  private void report(String name, int index, Integer exitCode) {
+    String t = Instant.now().toString();
+    steps.update(NS, name, j -> StepReports.started(j.getSpec().steps, j.getStatus().steps, index,
+        new StepStarted(j.getSpec().steps.get(index).name, t)));
+    if (exitCode != null) {
+      steps.update(NS, name, j -> StepReports.finished(j.getSpec().steps, j.getStatus().steps, index,
+          new StepFinished(exitCode, t, 0, false)));
+    }
+  }
+
+  private NixekJob create(NixekJob j) {
+    return client.resources(NixekJob.class).inNamespace(NS).resource(j).create();
+  }
+
+  private NixekJob get(String name) {
+    return client.resources(NixekJob.class).inNamespace(NS).withName(name).get();
+  }
+
+  private NixekJob awaitReason(String name, String reason) {
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      NixekJob j = get(name);
+      assertThat(j.getStatus()).as("status of %s", j).isNotNull();
+      assertThat(succeeded(j)).isNotNull();
+      assertThat(succeeded(j).getReason()).as("%s", io.fabric8.kubernetes.client.utils.Serialization.asJson(j.getStatus())).isEqualTo(reason);
+    });
+    return get(name);
+  }
+
+  private static Condition succeeded(NixekJob j) {
+    return Conditions.find(j.getStatus().conditions, Conditions.SUCCEEDED).orElse(null);
+  }
+
+  private List<Event> events(String name) {
+    return client.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
+  }
+
+  private List<String> eventReasons(String name) {
+    return events(name).stream().map(Event::getReason).toList();
+  }
+}

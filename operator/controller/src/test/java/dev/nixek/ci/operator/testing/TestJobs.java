@@ -1,0 +1,53 @@
+package dev.nixek.ci.operator.testing;
+
+import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
+import dev.nixek.ci.api.v1alpha1.NixekJobStep;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Builders for jobs in tests. */
+public final class TestJobs {
+  private TestJobs() {}
+
+  public static NixekJobStep run(String name, String script) {
+    NixekJobStep s = new NixekJobStep();
+    s.name = name;
+    s.run = script;
+    return s;
+  }
+
+  public static NixekJobStep command(String name, String... argv) {
+    NixekJobStep s = new NixekJobStep();
+    s.name = name;
+    s.command = List.of(argv);
+    return s;
+  }
+
+  public static NixekJob job(String namespace, String name, NixekJobStep... steps) {
+    NixekJob job = new NixekJob();
+    job.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+    NixekJobSpec spec = new NixekJobSpec();
+    spec.machine = "{ pkgs, ... }: { }";
+    spec.steps = new ArrayList<>(List.of(steps));
+    job.setSpec(spec);
+    return job;
+  }
+
+  /** Creates the generated CRDs (from the crds module's jar) in a cluster or mock. */
+  public static void createCrds(KubernetesClient client) {
+    for (String name : List.of("nixekjobs", "nixekmachineimages")) {
+      try (InputStream in = TestJobs.class.getResourceAsStream("/META-INF/fabric8/" + name + ".ci.nixek.dev-v1.yml")) {
+        CustomResourceDefinition crd = Serialization.unmarshal(in, CustomResourceDefinition.class);
+        client.apiextensions().v1().customResourceDefinitions().resource(crd).createOr(op -> op.update());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  }
+}
