@@ -1,0 +1,133 @@
+package dev.nixek.ci.agent;
+
+import dev.nixek.ci.protocol.AgentConfig;
+import dev.nixek.ci.protocol.AgentStep;
+import dev.nixek.ci.protocol.StepFinished;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One job: runs the steps in order on this thread while a {@link Reporter} thread delivers their reports, then
+ * waits (up to the drain timeout) for the last report to be acknowledged.
+ */
+final class Agent {
+  private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+  static final int EXIT_OK = 0;
+  static final int EXIT_STEP_FAILED = 1;
+  static final int EXIT_USAGE = 2;
+  static final int EXIT_NOT_REPORTED = 3;
+  /** Reported for the step that was running when the agent got SIGTERM (128 + 15). */
+  static final int SIGTERM_EXIT_CODE = 143;
+  /** How long a SIGTERM'd agent keeps trying to report the killed step before it exits. */
+  static final Duration SHUTDOWN_REPORT_TIME = Duration.ofSeconds(5);
+
+  private final AgentConfig config;
+  private final Path spoolDir;
+  private final StepRunner runner;
+  private final Duration drainTimeout;
+  private final ReportQueue queue = new ReportQueue();
+  private final Reporter reporter;
+  private final Thread reporterThread;
+  private volatile boolean stopping;
+  private volatile boolean done;
+
+  Agent(AgentConfig config, Path spoolDir, StepRunner runner, ReportClient client, Supplier<Backoff> backoff,
+      Duration drainTimeout) {
+    this.config = config;
+    this.spoolDir = spoolDir;
+    this.runner = runner;
+    this.drainTimeout = drainTimeout;
+    this.reporter = new Reporter(client, queue, config.namespace(), config.name(), backoff, this::jobRefused);
+    this.reporterThread = new Thread(reporter, "reporter");
+    this.reporterThread.setDaemon(true);
+  }
+
+  /** Runs the job; returns the exit code. */
+  int run() throws InterruptedException {
+    reporterThread.start();
+    int exitCode = EXIT_OK;
+    try {
+      for (int i = 0; i < config.steps().size() && !stopping; i++) {
+        AgentStep step = config.steps().get(i);
+        OutputSpool spool;
+        try {
+          spool = new OutputSpool(spoolDir.resolve("step-" + i + ".out"));
+        } catch (IOException e) {
+          // without a spool the step's output could not be reported: don't run it, end the job as failed
+          LOG.error("cannot create the output spool for step {} ({}): {}", i, step.name(), e.toString());
+          exitCode = EXIT_STEP_FAILED;
+          break;
+        }
+        ReportQueue.Entry entry = new ReportQueue.Entry(i, step.name(), Instant.now().toString(), spool);
+        queue.add(entry);
+        LOG.info("step {}/{} ({}) started", i + 1, config.steps().size(), step.name());
+        StepRunner.Result result = runner.run(i, step, spool);
+        entry.finish(new StepFinished(result.exitCode(), Instant.now().toString(), spool.size(), result.timedOut()));
+        LOG.info("step {}/{} ({}) finished: exit code {}{}, {} bytes of output", i + 1, config.steps().size(),
+            step.name(), result.exitCode(), result.timedOut() ? " (timed out)" : "", spool.size());
+        if (result.aborted()) {
+          break;
+        }
+        if (result.exitCode() != 0 || result.timedOut()) {
+          exitCode = EXIT_STEP_FAILED;
+          int skipped = config.steps().size() - i - 1;
+          if (skipped > 0) {
+            LOG.info("{} later step(s) not run", skipped);
+          }
+          break;
+        }
+      }
+    } finally {
+      queue.close();
+    }
+    runner.killLeftovers();
+
+    reporterThread.join(drainTimeout.toMillis());
+    if (reporterThread.isAlive()) {
+      reporterThread.interrupt();
+      reporterThread.join(1000);
+      LOG.error("reports could not be delivered within the drain timeout of {} s", drainTimeout.toSeconds());
+    }
+    done = true;
+    return switch (reporter.outcome()) {
+      case DELIVERED -> {
+        LOG.info("job {}/{} done: {}, every report delivered", config.namespace(), config.name(),
+            exitCode == EXIT_OK ? "all steps succeeded" : "a step failed");
+        yield exitCode;
+      }
+      case JOB_REFUSED, GAVE_UP, RUNNING -> EXIT_NOT_REPORTED;
+    };
+  }
+
+  /** SIGTERM: kill the running step, give its report a few seconds to go out, and return. */
+  void shutdown() {
+    if (done) {
+      return;
+    }
+    LOG.warn("terminating: killing the running step");
+    stopping = true;
+    try {
+      runner.abort(SIGTERM_EXIT_CODE);
+      reporterThread.join(SHUTDOWN_REPORT_TIME.toMillis());
+      if (reporterThread.isAlive()) {
+        LOG.warn("exiting with reports undelivered");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void jobRefused() {
+    stopping = true;
+    try {
+      runner.abort(EXIT_NOT_REPORTED);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

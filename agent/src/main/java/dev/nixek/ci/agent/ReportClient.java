@@ -1,0 +1,112 @@
+package dev.nixek.ci.agent;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.nixek.ci.protocol.Json;
+import dev.nixek.ci.protocol.ReportAck;
+import dev.nixek.ci.protocol.ReportError;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends one report and classifies the answer. It never retries by itself (the {@link Reporter} owns the policy) and
+ * never puts the token anywhere but the Authorization header: not in logs, messages or {@link #toString()}.
+ */
+final class ReportClient {
+  private static final Logger LOG = LoggerFactory.getLogger(ReportClient.class);
+  private static final int MAX_ANSWER_BYTES = 8192;
+
+  /** What the agent does about an answer. */
+  enum Verdict {
+    /** 2xx: applied, or a replay acknowledged as duplicate. */
+    DELIVERED,
+    /** 5xx, 408, 429 or no answer at all: send the same bytes again later. */
+    RETRY,
+    /** 401/403: the job is cancelled, terminal or deleted; nothing more will be accepted. */
+    JOB_REFUSED,
+    /** Any other answer (409 conflict, 400/404/413/415/422): a bug on one side; retrying cannot help. */
+    REJECTED
+  }
+
+  record Result(Verdict verdict, int status, String detail) {}
+
+  private final String baseUrl;
+  private final String authorization;
+  private final Duration requestTimeout;
+  private final HttpClient http;
+
+  ReportClient(String reportUrl, String token, Duration requestTimeout) {
+    this.baseUrl = reportUrl.replaceAll("/+$", "");
+    this.authorization = "Bearer " + token;
+    this.requestTimeout = requestTimeout;
+    // HTTP/1.1: no h2c upgrade dance with a plain-HTTP report API; one request in flight needs no multiplexing
+    this.http = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(10))
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .build();
+  }
+
+  Result post(String path, byte[] body) throws InterruptedException {
+    HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + path))
+        .timeout(requestTimeout)
+        .header("Content-Type", "application/json")
+        .header("Authorization", authorization)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+        .build();
+    long started = System.nanoTime();
+    int status;
+    byte[] answer;
+    try {
+      HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      status = response.statusCode();
+      try (InputStream in = response.body()) {
+        answer = in.readNBytes(MAX_ANSWER_BYTES);
+      }
+    } catch (IOException e) {
+      LOG.debug("POST {} failed after {} ms: {}", path, millisSince(started), e.toString());
+      return new Result(Verdict.RETRY, 0, e.getClass().getSimpleName()
+          + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+    }
+    LOG.debug("POST {} -> {} ({} ms)", path, status, millisSince(started));
+    if (status >= 200 && status < 300) {
+      return new Result(Verdict.DELIVERED, status, ackResult(answer));
+    }
+    Verdict verdict = status == 401 || status == 403 ? Verdict.JOB_REFUSED
+        : status >= 500 || status == 408 || status == 429 ? Verdict.RETRY
+        : Verdict.REJECTED;
+    return new Result(verdict, status, errorText(answer));
+  }
+
+  private static String ackResult(byte[] answer) {
+    try {
+      return Json.mapper().readValue(answer, ReportAck.class).result();
+    } catch (IOException e) {
+      return "unparsed answer";
+    }
+  }
+
+  /** The server's {@link ReportError}, or the start of whatever it sent instead. */
+  private static String errorText(byte[] answer) {
+    try {
+      ReportError error = Json.mapper().readValue(answer, ReportError.class);
+      return error.error() + ": " + error.message();
+    } catch (JsonProcessingException e) {
+      String text = new String(answer, StandardCharsets.UTF_8).strip();
+      return text.length() > 200 ? text.substring(0, 200) + "..." : text;
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private static long millisSince(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+}

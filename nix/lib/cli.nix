@@ -1,0 +1,62 @@
+# Turns the string arguments of the command-line entry points (eval.nix, machine.nix) into job.nix /
+# mkMachine.nix arguments: flake references become builtins.getFlake values, absolute paths stay paths, and
+# "8" becomes 8 where a number is expected.
+{ jobFile ? null
+, flake ? null
+, attribute ? null
+, machineFile ? null
+, nixpkgs ? null
+, system ? "x86_64-linux"
+, format ? "amazon"
+, diskSizeGiB ? null
+, bootMode ? null
+, diskFormat ? null
+}:
+let
+  inherit (import ./util.nix) fail;
+
+  getFlake = builtins.getFlake or (_: fail "reading a flake needs the 'flakes' experimental feature (--extra-experimental-features 'nix-command flakes')");
+
+  # "/nix/store/...-source" or "/some/checkout": a source tree; anything else: a flake reference.
+  nixpkgs' =
+    if builtins.isString nixpkgs && builtins.substring 0 1 nixpkgs != "/" then getFlake nixpkgs
+    else nixpkgs;
+
+  number = v: if builtins.isString v && builtins.match "[0-9]+" v != null then builtins.fromJSON v else v;
+
+  machineOptions =
+    (if diskSizeGiB != null then { diskSizeGiB = number diskSizeGiB; } else { })
+    // (if bootMode != null then { inherit bootMode; } else { })
+    // (if diskFormat != null then { inherit diskFormat; } else { });
+
+  machineOnly = machineFile != null;
+in
+if machineOnly && (jobFile != null || flake != null) then fail "give either 'machineFile' or a job ('jobFile' or 'flake'), not both"
+else if machineOnly then
+  let
+    image = import ./mkMachine.nix ({
+      nixpkgs = if nixpkgs' == null then fail "'machineFile' needs 'nixpkgs'" else nixpkgs';
+      machine = import machineFile;
+      inherit system format;
+    } // machineOptions);
+  in
+  {
+    inherit image;
+    evaluation =
+      let r = { machine = { inherit (image) drvPath; inherit system; }; };
+      in builtins.deepSeq r r;
+  }
+else
+  let
+    jobArgs = {
+      inherit jobFile attribute system format machineOptions;
+      nixpkgs = nixpkgs';
+      flake = if builtins.isString flake then getFlake flake else flake;
+    };
+  in
+  {
+    evaluation = import ./eval-job.nix jobArgs;
+    image =
+      let r = import ./job.nix jobArgs; in
+      if r.image == null then fail "the job has no 'machine': there is no image to build" else r.image;
+  }

@@ -1,0 +1,34 @@
+# evalJob: one job -> the evaluation output the operator reads (nix/README.md, "Evaluation output"):
+#
+#   { steps = [ { name; run | command; env?; timeoutSeconds?; } ... ];
+#     machine = { drvPath = "/nix/store/...-<image>.drv"; system = "x86_64-linux"; } or null; }
+#
+# `machine.drvPath` is the drvPath of the machine's EC2 image: its content-addressed identity. The result is
+# fully evaluated before it is returned, so a failing job prints no partial JSON, and step errors are
+# reported before anything about the machine is evaluated. Shape errors throw "nixek: ..." (see job.nix).
+{ job ? null
+  # An absolute path (string or path) to a file holding the job expression.
+, jobFile ? null
+  # The value of builtins.getFlake "<url>?rev=<rev>" (or the reference itself), with `attribute`.
+, flake ? null
+  # Attribute path inside the flake, e.g. "ci.jobs.hello-world" (the caller resolves the default).
+, attribute ? null
+  # nixpkgs flake or source path; needed when the job has a machine (unless the job or flake brings one).
+, nixpkgs ? null
+, system ? "x86_64-linux"
+  # null: this repo's agent; a package or a function pkgs -> package otherwise.
+, agent ? null
+, format ? "amazon"
+, machineOptions ? { }
+}@args:
+let
+  resolved = import ./job.nix args;
+  steps = builtins.deepSeq resolved.steps resolved.steps;
+  result = {
+    inherit steps;
+    machine =
+      if resolved.image == null then null
+      else { inherit (resolved.image) drvPath; inherit (resolved) system; };
+  };
+in
+builtins.seq steps (builtins.deepSeq result result)

@@ -1,0 +1,186 @@
+# Loads one job — a value, a file (the operator writes a NixekJob's `spec.nix` to one) or a flake attribute —,
+# checks its shape, and resolves its machine to an image derivation. eval-job.nix turns the result into the
+# evaluation output; machine.nix builds the image.
+#
+# A job is an attribute set, or a function returning one, called with the arguments its formals name out of
+# { nixpkgs, system, pkgs, lib } (like callPackage; `{ }:` and `_:` get { }, as the prototype's ci.jobs did):
+#   machine  optional  a NixOS module (function, attribute set or path)
+#   steps    required  non-empty list of { name; run | command; env ? { }; timeoutSeconds ? n; }
+#   nixpkgs  optional  the nixpkgs to build the machine with, overriding the one given to the evaluation
+{ job ? null
+, jobFile ? null
+, flake ? null
+, attribute ? null
+, nixpkgs ? null
+, system ? "x86_64-linux"
+, agent ? null
+, format ? "amazon"
+  # Passed on to mkMachine (diskSizeGiB, bootMode, diskFormat); they are part of the machine's identity.
+, machineOptions ? { }
+}:
+let
+  inherit (import ./util.nix) describe fail isModule show;
+  inherit (builtins)
+    attrNames concatStringsSep elem filter foldl' functionArgs genList head intersectAttrs isAttrs
+    isFunction isInt isList isPath isString length match;
+
+  hasPrefix = p: s: builtins.substring 0 (builtins.stringLength p) s == p;
+
+  sourcesGiven = length (filter (x: x != null) [ job jobFile flake ]);
+
+  # --- where the job comes from -----------------------------------------------------------------------
+
+  flakeValue =
+    if isString flake then
+      (builtins.getFlake or (_: fail "reading a flake needs the 'flakes' experimental feature (--extra-experimental-features 'nix-command flakes')")) flake
+    else if isAttrs flake then flake
+    else fail "'flake' must be a flake reference or the value of builtins.getFlake, got ${describe flake}";
+
+  attributePath =
+    if !isString attribute || attribute == "" then
+      fail "'attribute' must be an attribute path such as 'ci.jobs.hello-world', got ${if attribute == null then "nothing" else show attribute}"
+    else filter isString (builtins.split "\\." attribute);
+
+  lookup = value: path:
+    if path == [ ] then { found = true; inherit value; }
+    else if isAttrs value && value ? ${head path} then lookup value.${head path} (builtins.tail path)
+    else { found = false; };
+
+  fromFlake =
+    let
+      r = lookup flakeValue attributePath;
+    in
+    if r.found then r.value else fail "flake has no attribute '${attribute}'";
+
+  fromFile =
+    if isString jobFile && !hasPrefix "/" jobFile then fail "'jobFile' must be an absolute path, got ${show jobFile}"
+    else if !(isString jobFile || isPath jobFile) then fail "'jobFile' must be a path, got ${describe jobFile}"
+    else import jobFile;
+
+  raw =
+    if sourcesGiven != 1 then fail "give exactly one of 'job', 'jobFile' or 'flake' (got ${toString sourcesGiven})"
+    else if flake != null then fromFlake
+    else if jobFile != null then fromFile
+    else job;
+
+  # --- the arguments a job function may ask for ---------------------------------------------------------
+
+  # A flake's own nixpkgs input (its lock) wins over the evaluation's for that flake's jobs.
+  givenNixpkgs =
+    if flake != null && flakeValue ? inputs && flakeValue.inputs ? nixpkgs then flakeValue.inputs.nixpkgs
+    else nixpkgs;
+
+  noNixpkgs = what: fail "${what}, but no nixpkgs was given to the evaluation (pass 'nixpkgs', e.g. --argstr nixpkgs github:NixOS/nixpkgs/<rev>)";
+
+  jobArgs = {
+    inherit system;
+    nixpkgs = if givenNixpkgs != null then givenNixpkgs else noNixpkgs "the job asks for 'nixpkgs'";
+    pkgs = if givenNixpkgs != null then (import ./nixpkgs.nix givenNixpkgs).pkgsFor system else noNixpkgs "the job asks for 'pkgs'";
+    lib = if givenNixpkgs != null then (import ./nixpkgs.nix givenNixpkgs).lib else noNixpkgs "the job asks for 'lib'";
+  };
+
+  value = if isFunction raw then raw (intersectAttrs (functionArgs raw) jobArgs) else raw;
+
+  shapeError = "job must be an attribute set or a function returning one";
+
+  jobAttrs =
+    if isAttrs value && (value.type or null) != "derivation" then value
+    else if isFunction raw then fail "${shapeError}, got a function returning ${describe value}"
+    else fail "${shapeError}, got ${describe value}";
+
+  allowedJobAttrs = [ "machine" "steps" "nixpkgs" ];
+  unknownJobAttrs = filter (n: !elem n allowedJobAttrs) (attrNames jobAttrs);
+
+  checkedJob =
+    if unknownJobAttrs != [ ] then
+      fail "job has unknown attribute '${head unknownJobAttrs}' (a job has: ${concatStringsSep ", " allowedJobAttrs})"
+    else if !(jobAttrs ? steps) then fail "job has no attribute 'steps'"
+    else if !isList jobAttrs.steps then fail "'steps' must be a list, got ${describe jobAttrs.steps}"
+    else if jobAttrs.steps == [ ] then fail "'steps' is empty: a job needs at least one step"
+    else jobAttrs;
+
+  # --- steps ----------------------------------------------------------------------------------------------
+
+  allowedStepAttrs = [ "name" "run" "command" "env" "timeoutSeconds" ];
+
+  firstBad = pred: list:
+    let
+      bad = filter (i: !(pred (builtins.elemAt list i))) (genList (i: i) (length list));
+    in
+    if bad == [ ] then null else head bad;
+
+  checkStep = i: s:
+    let
+      at = "steps[${toString i}]";
+      named = "${at} ('${s.name}')";
+      unknown = filter (n: !elem n allowedStepAttrs) (attrNames s);
+      badArg = if s ? command && isList s.command then firstBad isString s.command else null;
+      envNames = if s ? env && isAttrs s.env then attrNames s.env else [ ];
+      badEnvName = filter (n: match "[A-Za-z_][A-Za-z0-9_]*" n == null) envNames;
+      badEnvValue = filter (n: !isString s.env.${n}) envNames;
+    in
+    if !isAttrs s then fail "${at} must be an attribute set, got ${describe s}"
+    else if !(s ? name) then fail "${at} has no 'name'"
+    else if !isString s.name || s.name == "" then fail "${at} 'name' must be a non-empty string, got ${show s.name}"
+    else if unknown != [ ] then fail "${named} has unknown attribute '${head unknown}' (a step has: ${concatStringsSep ", " allowedStepAttrs})"
+    else if s ? run && s ? command then fail "${named} has both 'run' and 'command'"
+    else if !(s ? run) && !(s ? command) then fail "${named} has neither 'run' nor 'command'"
+    else if s ? run && !isString s.run then fail "${named} 'run' must be a string, got ${describe s.run}"
+    else if s ? run && s.run == "" then fail "${named} 'run' is empty"
+    else if s ? command && !isList s.command then fail "${named} 'command' must be a non-empty list of strings, got ${describe s.command}"
+    else if s ? command && s.command == [ ] then fail "${named} 'command' is empty (it must be a non-empty list of strings)"
+    else if badArg != null then fail "${named} 'command[${toString badArg}]' must be a string, got ${describe (builtins.elemAt s.command badArg)}"
+    else if s ? env && !isAttrs s.env then fail "${named} 'env' must be an attribute set of strings, got ${describe s.env}"
+    else if badEnvName != [ ] then fail "${named} 'env' has an invalid variable name ${show (head badEnvName)}"
+    else if badEnvValue != [ ] then fail "${named} 'env.${head badEnvValue}' must be a string, got ${describe s.env.${head badEnvValue}}"
+    else if s ? timeoutSeconds && !(isInt s.timeoutSeconds && s.timeoutSeconds > 0) then
+      fail "${named} 'timeoutSeconds' must be a positive integer, got ${show s.timeoutSeconds}"
+    else
+      # The agent's step JSON: only the keys that are present (DESIGN: no nulls).
+      { inherit (s) name; }
+      // (if s ? run then { inherit (s) run; } else { inherit (s) command; })
+      // (if s ? env then { inherit (s) env; } else { })
+      // (if s ? timeoutSeconds then { inherit (s) timeoutSeconds; } else { });
+
+  rawSteps = checkedJob.steps;
+  checkedSteps = genList (i: checkStep i (builtins.elemAt rawSteps i)) (length rawSteps);
+
+  # The first name seen twice, with both indices.
+  duplicate =
+    foldl'
+      (acc: i:
+        let
+          n = (builtins.elemAt checkedSteps i).name;
+        in
+        if acc.found != null then acc
+        else if acc.seen ? ${n} then acc // { found = { name = n; first = acc.seen.${n}; second = i; }; }
+        else acc // { seen = acc.seen // { ${n} = i; }; })
+      { seen = { }; found = null; }
+      (genList (i: i) (length checkedSteps));
+
+  steps =
+    let
+      d = duplicate.found;
+    in
+    if d != null then fail "duplicate step name '${d.name}' (steps[${toString d.first}] and steps[${toString d.second}])"
+    else checkedSteps;
+
+  # --- machine --------------------------------------------------------------------------------------------
+
+  machineModule = checkedJob.machine or null;
+  machineNixpkgs = checkedJob.nixpkgs or givenNixpkgs;
+
+  image =
+    if machineModule == null then null
+    else if !isModule machineModule then
+      fail "'machine' must be a NixOS module (a function or an attribute set), got ${describe machineModule}"
+    else if machineNixpkgs == null then noNixpkgs "the job has a 'machine'"
+    else import ./mkMachine.nix ({
+      nixpkgs = machineNixpkgs;
+      machine = machineModule;
+      inherit system agent format;
+    } // machineOptions);
+in
+{
+  inherit steps image system;
+}

@@ -1,0 +1,2 @@
+# expect: nixek: job must be an attribute set or a function returning one, got a list
+[ { name = "build"; run = "make"; } ]

@@ -1,0 +1,4 @@
+# expect: nixek: job has no attribute 'steps'
+{ nixpkgs, ... }: {
+  machine = { pkgs, ... }: { environment.systemPackages = [ pkgs.git ]; };
+}

@@ -1,0 +1,2 @@
+# expect: nixek: 'steps' is empty
+{ steps = [ ]; }

@@ -1,0 +1,4 @@
+# expect: syntax error
+{ nixpkgs, ... }: {
+  steps = [ { name = "build"; run = "make" } ];
+}

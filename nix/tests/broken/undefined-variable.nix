@@ -1,0 +1,4 @@
+# expect: undefined variable 'makeFlags'
+{ nixpkgs, ... }: {
+  steps = [ { name = "build"; run = "make ${makeFlags}"; } ];
+}

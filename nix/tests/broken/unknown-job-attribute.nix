@@ -1,0 +1,2 @@
+# expect: nixek: job has unknown attribute 'step'
+{ step = [ { name = "build"; run = "make"; } ]; }

@@ -1,0 +1,4 @@
+# expect: the job's own error
+{ nixpkgs, ... }: {
+  steps = [ { name = "build"; run = throw "the job's own error"; } ];
+}

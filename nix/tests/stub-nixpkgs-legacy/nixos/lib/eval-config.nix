@@ -1,0 +1,1 @@
+args: import ../../../stub-nixpkgs/nixos/lib/eval-config.nix ({ modulesPath = ../modules; } // args)

@@ -1,0 +1,1 @@
+import ../../../../../stub-nixpkgs/nixos/maintainers/scripts/ec2/amazon-image.nix
