@@ -4,6 +4,7 @@ import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.ConfigOption;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;
+import dev.nixek.ci.operator.image.NamedImageResolver;
 import dev.nixek.ci.operator.job.NixekJobReconciler;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import dev.nixek.ci.operator.machine.MachineSweeper;
@@ -72,7 +73,8 @@ public final class Main {
         .withConcurrentReconciliationThreads(config.reconcileThreads())
         .withUseSSAToPatchPrimaryResource(config.useSsa())
         .withSSABasedCreateUpdateMatchForDependentResources(config.useSsa()));
-    operator.register(new NixekJobReconciler(client, config, provider, tokens, events, clock), c -> {
+    operator.register(new NixekJobReconciler(client, config, provider, new NamedImageResolver(client), tokens, events,
+        clock), c -> {
       if (!config.watchNamespaces().isEmpty()) {
         c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
       }

@@ -14,6 +14,8 @@ import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
+import dev.nixek.ci.operator.image.ImageResolver;
+import dev.nixek.ci.operator.image.ImageResolver.Resolution;
 import dev.nixek.ci.operator.job.JobValidator.SpecError;
 import dev.nixek.ci.operator.machine.LaunchException;
 import dev.nixek.ci.operator.machine.LaunchRequest;
@@ -54,6 +56,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   private final KubernetesClient client;
   private final OperatorConfig config;
   private final MachineProvider provider;
+  private final ImageResolver images;
   private final JobTokens tokens;
   private final JobTokenSecrets tokenSecrets;
   private final EventRecorder events;
@@ -61,10 +64,11 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   private final Clock clock;
 
   public NixekJobReconciler(KubernetesClient client, OperatorConfig config, MachineProvider provider,
-      JobTokens tokens, EventRecorder events, Clock clock) {
+      ImageResolver images, JobTokens tokens, EventRecorder events, Clock clock) {
     this.client = client;
     this.config = config;
     this.provider = provider;
+    this.images = images;
     this.tokens = tokens;
     this.tokenSecrets = new JobTokenSecrets(client);
     this.events = events;
@@ -101,6 +105,19 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     }
 
     if (next.launchToken == null) {
+      if (provider.requiresImage()) {
+        // the image is part of the launch: resolved once, recorded with the launch token, replayed as recorded
+        Resolution image = images.resolve(job);
+        if (image instanceof Resolution.Waiting w) {
+          setSucceeded(next, UNKNOWN, w.reason(), w.message(), now);
+          return finish(context, job, next, true);
+        }
+        if (image instanceof Resolution.Failed f) {
+          end(job, next, FALSE, f.reason(), f.message(), now, EventReason.Failed);
+          return finish(context, job, next, false);
+        }
+        next.imageId = ((Resolution.Ready) image).imageId();
+      }
       // persist the launch token before launching: a launch replayed after a crash reuses it (DESIGN §6)
       next.attempt = 1;
       next.launchToken = LaunchTokens.of(job.getMetadata().getUid(), next.attempt);

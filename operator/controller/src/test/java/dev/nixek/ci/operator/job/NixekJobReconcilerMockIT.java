@@ -16,6 +16,7 @@ import dev.nixek.ci.common.status.StepsWriter;
 import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;
+import dev.nixek.ci.operator.image.NamedImageResolver;
 import dev.nixek.ci.operator.machine.LaunchException;
 import dev.nixek.ci.operator.testing.FakeMachineProvider;
 import dev.nixek.ci.operator.testing.TestJobs;
@@ -70,7 +71,7 @@ class NixekJobReconcilerMockIT {
     JobTokens tokens = TokenKeyStore.load(client, config.operatorNamespace(), config.tokenKeySecret());
     operator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false)
         .withUseSSAToPatchPrimaryResource(false).withSSABasedCreateUpdateMatchForDependentResources(false));
-    operator.register(new NixekJobReconciler(client, config, provider, tokens,
+    operator.register(new NixekJobReconciler(client, config, provider, new NamedImageResolver(client), tokens,
         new EventRecorder(client, Clock.systemUTC()), Clock.systemUTC()));
     operator.start();
     steps = new StepsWriter(client);

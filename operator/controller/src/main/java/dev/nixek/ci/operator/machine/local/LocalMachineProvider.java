@@ -45,6 +45,9 @@ public final class LocalMachineProvider implements MachineProvider {
   private static final Logger LOG = LoggerFactory.getLogger(LocalMachineProvider.class);
   private static final ObjectMapper JSON = Json.mapper();
   private static final Duration KILL_GRACE = Duration.ofSeconds(5);
+  /** The only variables of the operator's environment a local machine sees. */
+  private static final java.util.Set<String> PASSED_ENV = java.util.Set.of("PATH", "HOME", "LANG", "LC_ALL", "TZ",
+      "TMPDIR", "JAVA_HOME");
 
   private final Path stateDir;
   private final List<String> agentCommand;
@@ -108,11 +111,14 @@ public final class LocalMachineProvider implements MachineProvider {
         writeAtomically(dir.resolve("machine.json"), JSON.writeValueAsBytes(rec));
         List<String> argv = new ArrayList<>(agentCommand);
         argv.addAll(List.of("--config", config.toString(), "--work-dir", dir.resolve("work").toString()));
-        Process p = new ProcessBuilder(argv)
+        ProcessBuilder pb = new ProcessBuilder(argv)
             .directory(dir.toFile())
             .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent.log").toFile()))
-            .start();
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent.log").toFile()));
+        // a fresh machine has none of the operator's environment (its kubeconfig, its credentials)
+        Map<String, String> env = pb.environment();
+        env.keySet().retainAll(PASSED_ENV);
+        Process p = pb.start();
         children.put(id, p);
         LOG.info("launched local machine {} (pid {}) for job {}/{}", id, p.pid(), request.namespace(), request.name());
         return new Machine(id, MachineState.RUNNING, request.jobUid(), request.launchToken(), Instant.parse(rec.launchTime()),

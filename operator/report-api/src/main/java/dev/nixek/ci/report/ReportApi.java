@@ -1,0 +1,190 @@
+package dev.nixek.ci.report;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.nixek.ci.common.status.StepsWriter;
+import dev.nixek.ci.protocol.Json;
+import dev.nixek.ci.protocol.ReportError;
+import dev.nixek.ci.protocol.ReportPaths;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.HttpException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The report API: one {@link Router} and its HTTP server (DESIGN §5).
+ *
+ * <pre>
+ * POST /v1/jobs/:namespace/:name/steps/:index/started    StepStarted   application/json
+ * POST /v1/jobs/:namespace/:name/steps/:index/output     OutputChunk   application/json
+ * POST /v1/jobs/:namespace/:name/steps/:index/finished   StepFinished  application/json
+ * GET  /healthz   liveness
+ * GET  /readyz    readiness (the Kubernetes API answered recently)
+ * </pre>
+ *
+ * <p>The body handler runs first with an explicit limit: a Content-Length over it is refused with 413 before any
+ * byte is read, a chunked body as soon as it passes the limit. Every refusal carries a {@link ReportError} body.
+ * Kubernetes API calls run on worker threads, never on the event loop.
+ */
+public final class ReportApi {
+  private static final Logger LOG = LoggerFactory.getLogger(ReportApi.class);
+  private static final String JSON = "application/json";
+
+  private final Vertx vertx;
+  private final ReportApiConfig config;
+  private final ReportHandler reports;
+  private final HealthHandler health;
+  private HttpServer server;
+
+  public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config) {
+    this.vertx = vertx;
+    this.config = config;
+    ApiHealth apiHealth = new ApiHealth();
+    TokenResolver tokens = new TokenResolver(client, config.watchNamespaces(), config.tokenCacheTtl(), apiHealth,
+        System::nanoTime);
+    ReportWriter writer = new ReportWriter(new StepsWriter(client), config.outputTailBytes(),
+        config.outputTailBudgetBytes(), apiHealth);
+    this.reports = new ReportHandler(tokens, writer, new PerJobQueue());
+    this.health = new HealthHandler(vertx, client, config.watchNamespaces(), apiHealth, config.readyMaxAge());
+  }
+
+  /** The router with every route, body limit and error mapping. */
+  public Router router() {
+    Router router = Router.router(vertx);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(config.bodyLimitBytes()));
+    String step = "/v1/jobs/:namespace/:name/steps/:index/";
+    router.post(step + ReportPaths.STARTED).consumes(JSON).handler(reports::started);
+    router.post(step + ReportPaths.OUTPUT).consumes(JSON).handler(reports::output);
+    router.post(step + ReportPaths.FINISHED).consumes(JSON).handler(reports::finished);
+    router.get("/healthz").handler(health::healthz);
+    router.get("/readyz").handler(health::readyz);
+    router.route().failureHandler(this::onFailure);
+    for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
+      router.errorHandler(status, this::onFailure);
+    }
+    return router;
+  }
+
+  /** Starts listening (and probing the Kubernetes API); the server tells the bound port. */
+  public Future<HttpServer> start() {
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(config.bindHost())
+        .setPort(config.port())
+        // an agent that vanished must not hold a connection forever
+        .setIdleTimeout(120)
+        .setIdleTimeoutUnit(TimeUnit.SECONDS);
+    return vertx.createHttpServer(options)
+        .requestHandler(router())
+        .listen()
+        .onSuccess(s -> {
+          server = s;
+          health.startProbing();
+          LOG.info("report API listening on {}:{} (body limit {} bytes, namespaces {})", config.bindHost(),
+              s.actualPort(), config.bodyLimitBytes(),
+              config.watchNamespaces().isEmpty() ? "all" : config.watchNamespaces());
+        });
+  }
+
+  public Future<Void> stop() {
+    health.stopProbing();
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  /** The one failure handler: maps what went wrong to a status code and a {@link ReportError} body. */
+  private void onFailure(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    int status;
+    String error;
+    String message;
+    if (failure instanceof ApiError e) {
+      status = e.status();
+      error = e.error();
+      message = e.getMessage();
+    } else if (failure instanceof KubernetesClientException e) {
+      // the agent retries: a 503 makes it back off and send the same report again
+      LOG.warn("Kubernetes API error ({}) handling {} {}: {}", e.getCode(), ctx.request().method(), ctx.normalizedPath(),
+          e.getMessage());
+      status = 503;
+      error = "kubernetes_unavailable";
+      message = "the Kubernetes API failed (" + (e.getCode() > 0 ? "HTTP " + e.getCode() : "unreachable")
+          + "); retry later";
+    } else {
+      status = failure instanceof HttpException h ? h.getStatusCode() : ctx.statusCode();
+      if (failure != null && !(failure instanceof HttpException)) {
+        LOG.error("unexpected failure handling {} {}", ctx.request().method(), ctx.normalizedPath(), failure);
+        status = 500;
+      }
+      switch (status) {
+        case 400 -> {
+          error = "bad_request";
+          message = "malformed request";
+        }
+        case 404 -> {
+          error = "not_found";
+          message = "no such endpoint";
+        }
+        case 405 -> {
+          error = "method_not_allowed";
+          message = "method not allowed on this endpoint";
+        }
+        case 413 -> {
+          error = "body_too_large";
+          message = "the body exceeds " + config.bodyLimitBytes() + " bytes";
+        }
+        case 415 -> {
+          error = "unsupported_media_type";
+          message = "reports must be sent as " + JSON;
+        }
+        default -> {
+          status = status >= 400 && status < 600 ? status : 500;
+          error = "internal_error";
+          message = "internal error";
+        }
+      }
+    }
+    if (ctx.response().ended() || ctx.response().closed()) {
+      return;
+    }
+    if (ctx.response().headWritten()) {
+      ctx.request().connection().close();
+      return;
+    }
+    if (status == 401) {
+      challenge(ctx);
+    }
+    sendJson(ctx, status, new ReportError(error, message));
+  }
+
+  /** Hands a failure to the failure handler with the status it will answer with. */
+  static void fail(RoutingContext ctx, Throwable t) {
+    int status = t instanceof ApiError e ? e.status() : t instanceof KubernetesClientException ? 503 : 500;
+    ctx.fail(status, t);
+  }
+
+  static void challenge(RoutingContext ctx) {
+    ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"nixek-ci\"");
+  }
+
+  static void sendJson(RoutingContext ctx, int status, Object body) {
+    String json;
+    try {
+      json = Json.mapper().writeValueAsString(body);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialise a response", e);
+    }
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+        .end(json);
+  }
+}

@@ -1,0 +1,58 @@
+package dev.nixek.ci.report;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ReportApiConfigTest {
+  @Test
+  void defaults() {
+    ReportApiConfig c = ReportApiConfig.fromEnv(Map.of());
+    assertThat(c).isEqualTo(new ReportApiConfig("0.0.0.0", 8080, 32768, 4096, 131072, "nixek-report-api", List.of(),
+        16, Duration.ofSeconds(60), Duration.ofSeconds(30)));
+  }
+
+  @Test
+  void blankMeansDefaultAndNamespacesAreTrimmed() {
+    ReportApiConfig c = ReportApiConfig.fromEnv(Map.of("NIXEK_REPORT_PORT", " ", "NIXEK_WATCH_NAMESPACES",
+        "ci, team-b ,ci", "NIXEK_REPORT_PORT_UNRELATED", "x"));
+    assertThat(c.port()).isEqualTo(8080);
+    assertThat(c.watchNamespaces()).containsExactly("ci", "team-b");
+  }
+
+  @Test
+  void everyOptionIsDescribed() {
+    String help = ReportApiConfig.describe();
+    for (ReportApiConfig.Option o : ReportApiConfig.Option.values()) {
+      assertThat(help).contains(o.env());
+      assertThat(o.description()).isNotBlank();
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "NIXEK_REPORT_PORT|http",
+      "NIXEK_REPORT_PORT|65536",
+      "NIXEK_REPORT_PORT|-1",
+      "NIXEK_REPORT_BODY_LIMIT_BYTES|100",
+      "NIXEK_REPORT_BODY_LIMIT_BYTES|32k",
+      "NIXEK_OUTPUT_TAIL_BYTES|0",
+      "NIXEK_OUTPUT_TAIL_BUDGET_BYTES|99999999",
+      "NIXEK_REPORT_FIELD_MANAGER|two words",
+      "NIXEK_WATCH_NAMESPACES|ci,Team_B",
+      "NIXEK_REPORT_WORKER_THREADS|0",
+      "NIXEK_TOKEN_CACHE_SECONDS|-5",
+      "NIXEK_READY_MAX_AGE_SECONDS|0",
+      "NIXEK_REPORT_BIND|0.0.0.0 1"})
+  void anInvalidValueNamesItsOption(String option, String value) {
+    assertThatThrownBy(() -> ReportApiConfig.fromEnv(Map.of(option, value)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(option + "=");
+  }
+}
