@@ -1,5 +1,7 @@
 package dev.nixek.ci.report;
 
+import dev.nixek.ci.protocol.Json;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
@@ -122,7 +124,7 @@ final class ReportHandler {
     }
     T report;
     try {
-      report = ReportJson.MAPPER.readValue(body.getBytes(), type);
+      report = Json.mapper().readValue(body.getBytes(), type);
     } catch (UnrecognizedPropertyException e) {
       throw ApiError.badRequest(type.getSimpleName() + " has no field " + quoted(e.getPropertyName())
           + "; known fields: " + e.getKnownPropertyIds());

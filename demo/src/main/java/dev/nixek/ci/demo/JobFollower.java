@@ -1,0 +1,110 @@
+package dev.nixek.ci.demo;
+
+import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Prints a job's progress as it happens: step starts, output, results — from the job's status alone. */
+final class JobFollower {
+  private final PrintStream out;
+  private final Map<String, NixekStepStatus.State> states = new HashMap<>();
+  private final Map<String, Long> printedBytes = new HashMap<>();
+  private String lastReason;
+
+  JobFollower(PrintStream out) {
+    this.out = out;
+  }
+
+  /** Prints what changed since the last call. */
+  void update(NixekJob job) {
+    Optional<Condition> c = succeeded(job);
+    String reason = c.map(Condition::getReason).orElse(null);
+    if (reason != null && !reason.equals(lastReason)) {
+      out.printf("==> %s: %s%n", reason, c.get().getMessage());
+      lastReason = reason;
+    }
+    List<NixekStepStatus> steps = job.getStatus() == null ? null : job.getStatus().steps;
+    if (steps == null) {
+      return;
+    }
+    for (NixekStepStatus s : steps) {
+      NixekStepStatus.State before = states.put(s.name, s.state);
+      boolean startedNow = (before == null || before == NixekStepStatus.State.Pending)
+          && s.state != NixekStepStatus.State.Pending && s.state != NixekStepStatus.State.Skipped;
+      if (startedNow) {
+        out.printf("[%s] started%n", s.name);
+      }
+      printOutput(s);
+      if (before != s.state) {
+        switch (s.state) {
+          case Succeeded -> out.printf("[%s] succeeded (exit code 0%s)%n", s.name, duration(s));
+          case Failed -> out.printf("[%s] FAILED: %s%s%n", s.name,
+              Boolean.TRUE.equals(s.timedOut) ? "timed out" : "exit code " + s.exitCode, duration(s));
+          case Skipped -> out.printf("[%s] skipped%n", s.name);
+          default -> { }
+        }
+      }
+    }
+    out.flush();
+  }
+
+  private void printOutput(NixekStepStatus s) {
+    long total = s.outputBytes == null ? 0 : s.outputBytes;
+    long printed = printedBytes.getOrDefault(s.name, 0L);
+    if (total <= printed || s.outputTail == null) {
+      return;
+    }
+    byte[] tail = s.outputTail.getBytes(StandardCharsets.UTF_8);
+    long fresh = total - printed;
+    if (fresh > tail.length) {
+      out.printf("[%s] ... (%d bytes not shown)%n", s.name, fresh - tail.length);
+      fresh = tail.length;
+    }
+    String text = new String(tail, (int) (tail.length - fresh), (int) fresh, StandardCharsets.UTF_8);
+    for (String line : text.split("\n", -1)) {
+      if (!line.isEmpty()) {
+        out.printf("[%s] | %s%n", s.name, line);
+      }
+    }
+    printedBytes.put(s.name, total);
+  }
+
+  private static String duration(NixekStepStatus s) {
+    if (s.startTime == null || s.finishTime == null) {
+      return "";
+    }
+    Duration d = Duration.between(Instant.parse(s.startTime), Instant.parse(s.finishTime));
+    return String.format(", %.1fs", d.toMillis() / 1000.0);
+  }
+
+  static Optional<Condition> succeeded(NixekJob job) {
+    if (job.getStatus() == null || job.getStatus().conditions == null) {
+      return Optional.empty();
+    }
+    return job.getStatus().conditions.stream().filter(c -> "Succeeded".equals(c.getType())).findFirst();
+  }
+
+  /** The job as {@code kubectl get nixekjobs} prints it. */
+  static String table(NixekJob job, Instant now) {
+    String status = succeeded(job).map(Condition::getReason).orElse("");
+    String step = job.getStatus() == null || job.getStatus().currentStep == null ? "" : job.getStatus().currentStep;
+    String instance = job.getStatus() == null || job.getStatus().instanceId == null ? "" : job.getStatus().instanceId;
+    String age = "";
+    if (job.getMetadata().getCreationTimestamp() != null) {
+      long s = Duration.between(Instant.parse(job.getMetadata().getCreationTimestamp()), now).toSeconds();
+      age = s < 120 ? s + "s" : (s / 60) + "m";
+    }
+    String name = job.getMetadata().getName();
+    int w = Math.max(4, name.length()) + 3;
+    String fmt = "%-" + w + "s%-6s%-13s%-7s%s%n";
+    return String.format(fmt, "NAME", "AGE", "STATUS", "STEP", "INSTANCE") + String.format(fmt, name, age, status, step, instance);
+  }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# README command 2: installs what the tests need (idempotent), then runs every test tier with Maven.
+#
+#   ./test.sh                 everything: unit, mock API server, real kube-apiserver, end to end, nix
+#   ./test.sh -pl agent       extra arguments go to Maven
+#
+# Under CI=true a tier whose tool is missing fails instead of being skipped.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+log() { echo "[test.sh] $*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian packages: nix (the nix tier), jq (nix tests), nftables (checks the agent module's IMDS guard)
+missing=()
+command -v nix-instantiate >/dev/null || missing+=(nix-bin)
+command -v jq >/dev/null || missing+=(jq)
+command -v nft >/dev/null || missing+=(nftables)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  as_root apt-get update -q >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+fi
+
+# moto, a third-party EC2 emulator the fake EC2 is cross-checked against
+if ! python3 -c 'import moto.server' 2>/dev/null; then
+  log "installing moto[server]"
+  python3 -m pip install -q 'moto[server]'
+fi
+
+# kube-apiserver, etcd and helm, built from the Go module proxy into .cache/bin (reused when present)
+hack/build-test-binaries.sh
+hack/build-test-binaries.sh --check
+
+command -v kubectl >/dev/null || { log "kubectl is required on PATH"; exit 1; }
+
+exec mvn -B verify "$@"
