@@ -1,0 +1,229 @@
+package dev.nixek.ci.testing.kube;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
+import io.fabric8.kubernetes.api.model.ContainerStateWaiting;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(KubeApiServerExtension.class)
+class TestKubeletTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    /** A pod whose only container runs {@code sh -c script}; image "ignored:latest". */
+    private static PodBuilder shPod(String name, String script) {
+        return new PodBuilder().withNewMetadata().withName(name).endMetadata()
+                .withNewSpec().withRestartPolicy("Never")
+                .addNewContainer().withName("main").withImage("ignored:latest")
+                .withCommand("/bin/sh", "-c", script).endContainer()
+                .endSpec();
+    }
+
+    private static Pod awaitPhase(KubernetesClient client, String ns, String name, String... phases) {
+        return await().atMost(WAIT).until(() -> client.pods().inNamespace(ns).withName(name).get(),
+                p -> p != null && p.getStatus() != null && List.of(phases).contains(p.getStatus().getPhase()));
+    }
+
+    private static ContainerStateTerminated terminated(Pod pod) {
+        return pod.getStatus().getContainerStatuses().get(0).getState().getTerminated();
+    }
+
+    @Test
+    void terminationLogAndExitCodeEndUpInThePodStatus(KubernetesClient client, TestNamespace ns, TestKubelet kubelet) {
+        client.pods().inNamespace(ns.name()).resource(shPod("fails",
+                "echo some output; printf 'went wrong: %s' \"$0\" > /dev/termination-log; exit 3").build()).create();
+
+        Pod pod = awaitPhase(client, ns.name(), "fails", "Succeeded", "Failed");
+        assertThat(pod.getStatus().getPhase()).isEqualTo("Failed");
+        ContainerStateTerminated t = terminated(pod);
+        assertThat(t.getExitCode()).isEqualTo(3);
+        assertThat(t.getReason()).isEqualTo("Error");
+        assertThat(t.getMessage()).isEqualTo("went wrong: /bin/sh");
+        assertThat(t.getStartedAt()).isNotNull();
+        assertThat(t.getFinishedAt()).isNotNull();
+        assertThat(pod.getSpec().getNodeName()).isEqualTo(kubelet.nodeName());
+        assertThat(pod.getStatus().getHostIP()).isEqualTo("127.0.0.1");
+        assertThat(pod.getStatus().getPodIP()).isEqualTo("127.0.0.1");
+        assertThat(pod.getStatus().getStartTime()).isNotNull();
+        assertThat(kubelet.started()).containsExactly("fails");
+        assertThat(kubelet.logs(ns.name(), "fails")).isEqualTo("some output\n");
+    }
+
+    @Test
+    void containerPathsInArgsAreRewrittenAndASuccessIsCompleted(KubernetesClient client, TestNamespace ns,
+            TestKubelet kubelet) {
+        client.configMaps().inNamespace(ns.name()).resource(new ConfigMapBuilder().withNewMetadata()
+                .withName("job").endMetadata().addToData("job.nix", "{ x = 1; }").build()).create();
+        // "tool --out /dev/termination-log --in /nixek/job.nix", with cp as the tool
+        client.pods().inNamespace(ns.name()).resource(new PodBuilder().withNewMetadata().withName("copy")
+                .endMetadata().withNewSpec().withRestartPolicy("Never")
+                .addNewContainer().withName("tool").withImage("ignored").withCommand("cp")
+                .withArgs("/nixek/job.nix", "/dev/termination-log")
+                .addNewVolumeMount().withName("job").withMountPath("/nixek").endVolumeMount().endContainer()
+                .addNewVolume().withName("job").withNewConfigMap().withName("job").endConfigMap().endVolume()
+                .endSpec().build()).create();
+
+        Pod pod = awaitPhase(client, ns.name(), "copy", "Succeeded", "Failed");
+        assertThat(pod.getStatus().getPhase()).isEqualTo("Succeeded");
+        assertThat(terminated(pod).getExitCode()).isZero();
+        assertThat(terminated(pod).getReason()).isEqualTo("Completed");
+        assertThat(terminated(pod).getMessage()).isEqualTo("{ x = 1; }");
+    }
+
+    @Test
+    void readsAConfigMapFileAndAnEnvVarFromASecret(KubernetesClient client, TestNamespace ns, TestKubelet kubelet) {
+        client.configMaps().inNamespace(ns.name()).resource(new ConfigMapBuilder().withNewMetadata()
+                .withName("settings").endMetadata().addToData("greeting", "hello from a configmap").build()).create();
+        client.secrets().inNamespace(ns.name()).resource(new SecretBuilder().withNewMetadata()
+                .withName("creds").endMetadata().addToStringData("token", "s3cr3t").build()).create();
+        client.pods().inNamespace(ns.name()).resource(shPod("reader",
+                "cat /etc/settings/greeting; echo; echo \"token=$TOKEN pod=$POD ns=$(NS) work=$(pwd)\"")
+                .editSpec().editFirstContainer()
+                .withWorkingDir("/work")
+                .addNewEnv().withName("TOKEN").withNewValueFrom().withNewSecretKeyRef("token", "creds", false)
+                .endValueFrom().endEnv()
+                .addNewEnv().withName("POD").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name")
+                .endFieldRef().endValueFrom().endEnv()
+                .addNewEnv().withName("NS").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace")
+                .endFieldRef().endValueFrom().endEnv()
+                .addNewVolumeMount().withName("settings").withMountPath("/etc/settings").endVolumeMount()
+                .endContainer()
+                .addNewVolume().withName("settings").withNewConfigMap().withName("settings").endConfigMap().endVolume()
+                .endSpec().build()).create();
+
+        Pod pod = awaitPhase(client, ns.name(), "reader", "Succeeded", "Failed");
+        String log = kubelet.logs(ns.name(), "reader");
+        assertThat(pod.getStatus().getPhase()).as(log).isEqualTo("Succeeded");
+        assertThat(log).startsWith("hello from a configmap\n")
+                .contains("token=s3cr3t pod=reader ns=" + ns.name() + " work="
+                        + kubelet.podDir(ns.name(), "reader").resolve("workdir"));
+    }
+
+    @Test
+    void fallbackToLogsOnErrorUsesTheEndOfTheOutput(KubernetesClient client, TestNamespace ns, TestKubelet kubelet) {
+        client.pods().inNamespace(ns.name()).resource(shPod("noisy",
+                "i=1; while [ $i -le 100 ]; do echo line $i; i=$((i+1)); done; exit 1")
+                .editSpec().editFirstContainer().withTerminationMessagePolicy("FallbackToLogsOnError").endContainer()
+                .endSpec().build()).create();
+        client.pods().inNamespace(ns.name()).resource(shPod("quiet-ok", "echo fine")
+                .editSpec().editFirstContainer().withTerminationMessagePolicy("FallbackToLogsOnError").endContainer()
+                .endSpec().build()).create();
+
+        Pod noisy = awaitPhase(client, ns.name(), "noisy", "Succeeded", "Failed");
+        String message = terminated(noisy).getMessage();
+        assertThat(message).startsWith("line 21\n").endsWith("line 100\n");
+        assertThat(message.split("\n")).hasSize(80);
+        // only on error: a success keeps an empty message
+        Pod ok = awaitPhase(client, ns.name(), "quiet-ok", "Succeeded", "Failed");
+        assertThat(terminated(ok).getMessage()).isNull();
+    }
+
+    @Test
+    void deletingARunningPodKillsItsProcessTree(KubernetesClient client, TestNamespace ns, TestKubelet kubelet) {
+        client.pods().inNamespace(ns.name()).resource(shPod("sleeper", "sleep 600 & echo started; wait").build())
+                .create();
+        Pod running = awaitPhase(client, ns.name(), "sleeper", "Running");
+        assertThat(running.getStatus().getContainerStatuses().get(0).getState().getRunning()).isNotNull();
+        await().atMost(WAIT).until(() -> kubelet.logs(ns.name(), "sleeper").contains("started"));
+        long pid = kubelet.pid(ns.name(), "sleeper").orElseThrow();
+        ProcessHandle sh = ProcessHandle.of(pid).orElseThrow();
+        List<ProcessHandle> tree = new ArrayList<>(sh.descendants().toList());
+        tree.add(sh);
+        assertThat(tree).hasSizeGreaterThanOrEqualTo(2);
+
+        client.pods().inNamespace(ns.name()).withName("sleeper").delete();
+
+        await().atMost(WAIT).until(() -> tree.stream().allMatch(Processes::isGone));
+        // the kubelet's final delete: the pod is gone, not left Terminating
+        await().atMost(WAIT).until(() -> client.pods().inNamespace(ns.name()).withName("sleeper").get() == null);
+        assertThat(kubelet.isRunning(ns.name(), "sleeper")).isFalse();
+    }
+
+    @Test
+    void aMissingCommandIsAStartError(KubernetesClient client, TestNamespace ns, TestKubelet kubelet) {
+        client.pods().inNamespace(ns.name()).resource(new PodBuilder().withNewMetadata().withName("nocmd")
+                .endMetadata().withNewSpec().withRestartPolicy("Never").addNewContainer().withName("c")
+                .withImage("ignored").withCommand("no-such-command-here").endContainer().endSpec().build()).create();
+
+        Pod pod = awaitPhase(client, ns.name(), "nocmd", "Failed");
+        assertThat(terminated(pod).getExitCode()).isEqualTo(128);
+        assertThat(terminated(pod).getReason()).isEqualTo("StartError");
+        assertThat(terminated(pod).getMessage()).contains("no-such-command-here");
+        assertThat(kubelet.started()).isEmpty();
+    }
+
+    @Test
+    void aPodWaitsPendingForItsConfigMap(KubernetesClient client, TestNamespace ns, TestKubelet kubelet) {
+        client.pods().inNamespace(ns.name()).resource(shPod("waits", "cat /cfg/value")
+                .editSpec().editFirstContainer()
+                .addNewVolumeMount().withName("cfg").withMountPath("/cfg").endVolumeMount().endContainer()
+                .addNewVolume().withName("cfg").withNewConfigMap().withName("later").endConfigMap().endVolume()
+                .endSpec().build()).create();
+
+        Pod pending = await().atMost(WAIT).until(() -> client.pods().inNamespace(ns.name()).withName("waits").get(),
+                p -> p.getStatus().getContainerStatuses() != null && !p.getStatus().getContainerStatuses().isEmpty());
+        assertThat(pending.getStatus().getPhase()).isEqualTo("Pending");
+        ContainerStateWaiting waiting = pending.getStatus().getContainerStatuses().get(0).getState().getWaiting();
+        assertThat(waiting.getReason()).isEqualTo("ContainerCreating");
+        assertThat(waiting.getMessage()).contains("configmap \"later\" not found");
+        assertThat(kubelet.started()).isEmpty();
+
+        client.configMaps().inNamespace(ns.name()).resource(new ConfigMapBuilder().withNewMetadata()
+                .withName("later").endMetadata().addToData("value", "arrived").build()).create();
+        Pod done = awaitPhase(client, ns.name(), "waits", "Succeeded", "Failed");
+        assertThat(done.getStatus().getPhase()).isEqualTo("Succeeded");
+        assertThat(kubelet.logs(ns.name(), "waits")).isEqualTo("arrived");
+    }
+
+    @Test
+    void anOnStartHookCanMakeAPodCrashAndTwoKubeletsDoNotRunAPodTwice(KubeApiServer kube, TestNamespace ns) {
+        KubernetesClient client = kube.client();
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (TestKubelet a = TestKubelet.builder(client).namespace(ns.name()).nodeName("node-a")
+                .onStart(launch -> {
+                    seen.add(launch.name());
+                    if (launch.name().startsWith("crash")) {
+                        throw new IllegalStateException("simulated crash");
+                    }
+                    assertThat(launch.hostPath("/dev/termination-log"))
+                            .isEqualTo(launch.podDir().resolve("termination-log").toString());
+                }).start();
+                TestKubelet b = TestKubelet.builder(client).namespace(ns.name()).nodeName("node-b").start()) {
+            client.pods().inNamespace(ns.name()).resource(shPod("crash-1", "echo never").build()).create();
+            Pod crashed = awaitPhase(client, ns.name(), "crash-1", "Failed", "Succeeded");
+            if ("node-a".equals(crashed.getSpec().getNodeName())) {
+                assertThat(crashed.getStatus().getPhase()).isEqualTo("Failed");
+                assertThat(terminated(crashed).getReason()).isEqualTo("StartError");
+                assertThat(terminated(crashed).getMessage()).contains("simulated crash");
+            } else {
+                assertThat(crashed.getSpec().getNodeName()).isEqualTo("node-b");
+                assertThat(crashed.getStatus().getPhase()).isEqualTo("Succeeded");
+            }
+            for (int i = 0; i < 4; i++) {
+                client.pods().inNamespace(ns.name()).resource(shPod("p" + i, "echo $HOSTNAME").build()).create();
+            }
+            for (int i = 0; i < 4; i++) {
+                awaitPhase(client, ns.name(), "p" + i, "Succeeded");
+            }
+            List<String> all = new ArrayList<>(a.started());
+            all.addAll(b.started());
+            // every pod ran exactly once, on one of the two
+            assertThat(all.stream().filter(n -> n.startsWith("p"))).containsExactlyInAnyOrder("p0", "p1", "p2", "p3");
+            assertThat(Map.of("a", a.started(), "b", b.started()).values()).doesNotContainNull();
+        }
+    }
+}
