@@ -2,6 +2,7 @@ package dev.nixek.ci.e2e;
 
 import dev.nixek.ci.operator.Main;
 import dev.nixek.ci.operator.config.OperatorConfig;
+import dev.nixek.ci.operator.machine.MachineProvider;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -29,13 +30,15 @@ public final class Stack implements AutoCloseable {
   private final int reportPort;
   private final Map<String, String> operatorEnv;
   private final Map<String, String> reportEnv;
+  private final MachineProvider provider;
   private Process reportApi;
   private Main.Running operator;
   private int reportApiStarts;
 
-  private Stack(KubernetesClient client, Path kubeconfig, Path work, boolean useSsa, Map<String, String> extraEnv)
-      throws IOException {
+  private Stack(KubernetesClient client, Path kubeconfig, Path work, boolean useSsa, Map<String, String> extraEnv,
+      MachineProvider provider) throws IOException {
     this.client = client;
+    this.provider = provider;
     this.kubeconfig = kubeconfig;
     this.work = work;
     this.reportPort = freePort();
@@ -58,7 +61,13 @@ public final class Stack implements AutoCloseable {
   /** Starts the report API process and the operator against the cluster {@code client} and {@code kubeconfig} name. */
   public static Stack start(KubernetesClient client, Path kubeconfig, Path work, boolean useSsa,
       Map<String, String> extraEnv) throws Exception {
-    Stack s = new Stack(client, kubeconfig, work, useSsa, extraEnv);
+    return start(client, kubeconfig, work, useSsa, extraEnv, null);
+  }
+
+  /** As above, with the operator using {@code provider} instead of the configured one (null: configured). */
+  public static Stack start(KubernetesClient client, Path kubeconfig, Path work, boolean useSsa,
+      Map<String, String> extraEnv, MachineProvider provider) throws Exception {
+    Stack s = new Stack(client, kubeconfig, work, useSsa, extraEnv, provider);
     s.startReportApi();
     s.startOperator();
     return s;
@@ -93,7 +102,9 @@ public final class Stack implements AutoCloseable {
   }
 
   public void startOperator() throws Exception {
-    operator = Main.start(OperatorConfig.fromEnv(operatorEnv), client, Clock.systemUTC());
+    OperatorConfig config = OperatorConfig.fromEnv(operatorEnv);
+    operator = provider == null ? Main.start(config, client, Clock.systemUTC())
+        : Main.start(config, client, Clock.systemUTC(), provider);
   }
 
   public void stopOperator() {
@@ -101,6 +112,11 @@ public final class Stack implements AutoCloseable {
       operator.close();
       operator = null;
     }
+  }
+
+  /** The report API's base URL, as the agents use it. */
+  public String reportUrl() {
+    return "http://127.0.0.1:" + reportPort;
   }
 
   public Path work() {

@@ -60,8 +60,13 @@ public final class Main {
 
   /** Builds and starts the operator: also what tests run, with their own client and clock. */
   public static Running start(OperatorConfig config, KubernetesClient client, Clock clock) throws Exception {
+    return start(config, client, clock, provider(config, clock));
+  }
+
+  /** As {@link #start(OperatorConfig, KubernetesClient, Clock)}, with a given machine provider (tests). */
+  public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider)
+      throws Exception {
     JobTokens tokens = TokenKeyStore.load(client, config.operatorNamespace(), config.tokenKeySecret());
-    MachineProvider provider = provider(config, clock);
     int swept = new MachineSweeper(client, provider).sweep();
     if (swept > 0) {
       LOG.info("terminated {} machines of jobs that are gone or ended", swept);
