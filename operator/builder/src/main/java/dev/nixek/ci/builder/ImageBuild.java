@@ -1,0 +1,45 @@
+package dev.nixek.ci.builder;
+
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/** The {@code build} command: build, find the image and its drvPath, upload, describe the result. */
+final class ImageBuild {
+  /** S3 metadata keys (sent as {@code x-amz-meta-*}) next to {@link MultipartUploader#SHA256_METADATA}. */
+  static final String DRV_PATH_METADATA = "drv-path";
+  static final String OUT_PATH_METADATA = "out-path";
+
+  private final CliOptions options;
+  private final Map<String, String> environment;
+  private final OutputStream log;
+  private final LogTail tail;
+
+  ImageBuild(CliOptions options, Map<String, String> environment, OutputStream log, LogTail tail) {
+    this.options = options;
+    this.environment = environment;
+    this.log = log;
+    this.tail = tail;
+  }
+
+  ImageResult run() throws BuilderException, InterruptedException {
+    Map<String, String> env = new HashMap<>(environment);
+    if (options.exprFile() != null) {
+      if (!Files.isRegularFile(options.exprFile())) {
+        throw BuilderException.usage("--expr-file " + options.exprFile() + " is not a file");
+      }
+      env.put(BuildCommand.EXPR_ENV, options.exprFile().toAbsolutePath().toString());
+    }
+    Path outPath = new BuildCommand(options.buildCommand(), env, log, tail).run();
+    DiskImage image = new ImageLocator().locate(outPath);
+    String drvPath = options.drvPath() != null ? options.drvPath() : new DeriverQuery().deriverOf(outPath);
+    String key = ObjectKey.of(options, drvPath, image.file());
+
+    Map<String, String> metadata = Map.of(DRV_PATH_METADATA, drvPath, OUT_PATH_METADATA, outPath.toString());
+    UploadResult upload = S3Upload.run(options, image.file(), key, metadata);
+    return new ImageResult(options.bucket(), key, upload.size(), upload.sha256(), drvPath, outPath.toString(),
+        image.format(), image.bootMode(), image.system(), upload.uploaded());
+  }
+}

@@ -1,0 +1,25 @@
+package dev.nixek.ci.builder;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+
+/**
+ * The success termination message: where the image is ({@code bucket}, {@code key}), what it is
+ * ({@code size}, {@code sha256} hex, {@code format} for ImportSnapshot, {@code bootMode}/{@code system} when
+ * the image said) and where it came from ({@code drvPath}, {@code outPath}). {@code uploaded} is false when an
+ * identical object was already in S3. Unknown values are left out, not null.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonPropertyOrder({"bucket", "key", "size", "sha256", "drvPath", "outPath", "format", "bootMode", "system",
+    "uploaded"})
+public record ImageResult(
+    String bucket,
+    String key,
+    long size,
+    String sha256,
+    String drvPath,
+    String outPath,
+    DiskFormat format,
+    String bootMode,
+    String system,
+    boolean uploaded) {}
