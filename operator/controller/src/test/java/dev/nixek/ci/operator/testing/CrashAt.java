@@ -22,12 +22,20 @@ public final class CrashAt implements CrashPoints {
 
   private final Point point;
   private final String jobName;
+  private final int occurrence;
+  private final java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
   private final CountDownLatch crashed = new CountDownLatch(1);
 
   /** Crashes when job {@code jobName} (any job: null) reaches {@code point}. */
   public CrashAt(Point point, String jobName) {
+    this(point, jobName, 1);
+  }
+
+  /** Crashes when job {@code jobName} reaches {@code point} for the {@code occurrence}-th time. */
+  public CrashAt(Point point, String jobName, int occurrence) {
     this.point = point;
     this.jobName = jobName;
+    this.occurrence = occurrence;
   }
 
   @Override
@@ -35,7 +43,8 @@ public final class CrashAt implements CrashPoints {
     if (crashed.getCount() == 0) {
       throw new SimulatedCrash("the operator is dead");
     }
-    if (p == point && (jobName == null || jobName.equals(job.getMetadata().getName()))) {
+    if (p == point && (jobName == null || jobName.equals(job.getMetadata().getName()))
+        && seen.incrementAndGet() == occurrence) {
       crashed.countDown();
       throw new SimulatedCrash("simulated operator crash at " + p);
     }
