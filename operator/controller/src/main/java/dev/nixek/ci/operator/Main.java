@@ -33,7 +33,7 @@ public final class Main {
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && ("--help".equals(args[0]) || "options".equals(args[0]))) {
       for (ConfigOption<?> o : OperatorConfig.OPTIONS) {
-        System.out.printf("%-28s default '%s'%n    %s%n", o.key(), o.defaultValue(), o.description());
+        System.out.printf("%-34s default '%s'%n    %s%n", o.key(), o.defaultValue(), o.description());
       }
       return;
     }
