@@ -44,4 +44,7 @@ interface Ec2Side extends AutoCloseable {
 
   /** The guest of an instance, once it booted. */
   Optional<AgentGuest> guest(String instanceId);
+
+  @Override
+  void close();
 }

@@ -81,6 +81,7 @@ final class FakeEc2Side implements Ec2Side {
   }
 
   @Override
+  @SuppressWarnings("unchecked") // the SDK's Consumer<...>... varargs
   public String launchForeign(String clusterId, String jobUid) {
     noAgent.add("foreign");
     return sdk.runInstances(r -> r.imageId(imageId).minCount(1).maxCount(1).instanceType("t3.micro")

@@ -163,6 +163,7 @@ final class MotoSide implements Ec2Side {
   }
 
   @Override
+  @SuppressWarnings("unchecked") // the SDK's Consumer<...>... varargs
   public String launchForeign(String clusterId, String jobUid) {
     noAgent.add("foreign");
     return sdk.runInstances(r -> r.imageId(imageId).minCount(1).maxCount(1).instanceType("t3.micro")

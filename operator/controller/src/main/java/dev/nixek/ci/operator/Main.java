@@ -18,7 +18,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import java.time.Clock;
 import java.util.HashSet;
 import org.slf4j.Logger;
@@ -95,11 +95,13 @@ public final class Main {
           .withUseSSAToPatchPrimaryResource(config.useSsa())
           .withSSABasedCreateUpdateMatchForDependentResources(config.useSsa());
       if (config.lifecycle().leaderElection()) {
-        o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(config.lifecycle().leaseName(),
-            config.operatorNamespace(), LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
-            LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
-            LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, null,
-            new LeaderCallbacks(collector::start, collector::stop, leader -> LOG.info("leader is {}", leader)), true));
+        // a replica that loses the lease exits (JOSDK's default) and comes back as a follower
+        o.withLeaderElectionConfiguration(LeaderElectionConfigurationBuilder
+            .aLeaderElectionConfiguration(config.lifecycle().leaseName())
+            .withLeaseNamespace(config.operatorNamespace())
+            .withLeaderCallbacks(new LeaderCallbacks(collector::start, collector::stop,
+                leader -> LOG.info("leader is {}", leader)))
+            .build());
       }
     });
     operator.register(new NixekJobReconciler(client, config, provider, new NamedImageResolver(client), tokens, events,

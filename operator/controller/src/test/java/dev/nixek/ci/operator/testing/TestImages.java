@@ -25,15 +25,15 @@ public final class TestImages {
 
   /** Marks image {@code name} Ready with {@code imageId} (as the image reconciler does once the AMI is registered). */
   public static NixekMachineImage markReady(KubernetesClient client, String namespace, String name, String imageId) {
-    var r = client.resources(NixekMachineImage.class).inNamespace(namespace).withName(name);
-    NixekMachineImage image = r.get();
+    var images = client.resources(NixekMachineImage.class).inNamespace(namespace);
+    NixekMachineImage image = images.withName(name).get();
     NixekMachineImageStatus status = new NixekMachineImageStatus();
     status.imageId = imageId;
     status.observedGeneration = image.getMetadata().getGeneration();
     status.conditions = Conditions.with(null, Conditions.READY, Conditions.TRUE, "Ready", "registered " + imageId,
         status.observedGeneration, Instant.now());
     image.setStatus(status);
-    return r.updateStatus(image);
+    return images.resource(image).updateStatus();
   }
 
   /** Creates image {@code name} Ready with {@code imageId}. */
