@@ -1,9 +1,13 @@
 package dev.nixek.ci.e2e.ec2;
 
+import dev.nixek.ci.operator.aws.Ec2Tags;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.ResourceType;
+import software.amazon.awssdk.services.ec2.model.Tag;
 
 /** The EC2 endpoint of an end-to-end test (the stateful fake, or moto) and the guests it boots. */
 interface Ec2Side extends AutoCloseable {
@@ -47,4 +51,24 @@ interface Ec2Side extends AutoCloseable {
 
   @Override
   void close();
+
+  /** The job name of foreign instances (their guests boot no agent). */
+  String FOREIGN = "foreign";
+
+  /** RunInstances as someone else would: tagged for {@code clusterId} and job {@code jobUid}, no ClientToken. */
+  @SuppressWarnings("unchecked") // the SDK's Consumer<...>... varargs
+  static String launchForeign(Ec2Client sdk, String imageId, String clusterId,
+      String jobUid) {
+    return sdk.runInstances(r -> r.imageId(imageId).minCount(1).maxCount(1).instanceType("t3.micro")
+        .tagSpecifications(t -> t.resourceType(ResourceType.INSTANCE).tags(
+            tag(Ec2Tags.CLUSTER_ID, clusterId),
+            tag(Ec2Tags.JOB_UID, jobUid),
+            tag(Ec2Tags.JOB_NAME, FOREIGN),
+            tag(Ec2Tags.MANAGED_BY, Ec2Tags.MANAGED_BY_VALUE))))
+        .instances().get(0).instanceId();
+  }
+
+  private static Tag tag(String k, String v) {
+    return Tag.builder().key(k).value(v).build();
+  }
 }

@@ -13,7 +13,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import software.amazon.awssdk.services.ec2.Ec2Client;
-import software.amazon.awssdk.services.ec2.model.ResourceType;
 
 /** {@link FakeEc2}: its launch hook boots an {@link AgentGuest}; a guest poweroff ends the instance. */
 final class FakeEc2Side implements Ec2Side {
@@ -81,18 +80,9 @@ final class FakeEc2Side implements Ec2Side {
   }
 
   @Override
-  @SuppressWarnings("unchecked") // the SDK's Consumer<...>... varargs
   public String launchForeign(String clusterId, String jobUid) {
-    noAgent.add("foreign");
-    return sdk.runInstances(r -> r.imageId(imageId).minCount(1).maxCount(1).instanceType("t3.micro")
-        .tagSpecifications(t -> t.resourceType(ResourceType.INSTANCE).tags(
-            tag(Ec2Tags.CLUSTER_ID, clusterId), tag(Ec2Tags.JOB_UID, jobUid), tag(Ec2Tags.JOB_NAME, "foreign"),
-            tag(Ec2Tags.MANAGED_BY, Ec2Tags.MANAGED_BY_VALUE))))
-        .instances().get(0).instanceId();
-  }
-
-  static software.amazon.awssdk.services.ec2.model.Tag tag(String k, String v) {
-    return software.amazon.awssdk.services.ec2.model.Tag.builder().key(k).value(v).build();
+    noAgent.add(FOREIGN);
+    return Ec2Side.launchForeign(sdk, imageId, clusterId, jobUid);
   }
 
   @Override

@@ -20,7 +20,6 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.ArchitectureValues;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.InstanceAttributeName;
-import software.amazon.awssdk.services.ec2.model.ResourceType;
 import software.amazon.awssdk.services.ec2.model.Tag;
 
 /**
@@ -163,15 +162,9 @@ final class MotoSide implements Ec2Side {
   }
 
   @Override
-  @SuppressWarnings("unchecked") // the SDK's Consumer<...>... varargs
   public String launchForeign(String clusterId, String jobUid) {
-    noAgent.add("foreign");
-    return sdk.runInstances(r -> r.imageId(imageId).minCount(1).maxCount(1).instanceType("t3.micro")
-        .tagSpecifications(t -> t.resourceType(ResourceType.INSTANCE).tags(
-            FakeEc2Side.tag(Ec2Tags.CLUSTER_ID, clusterId), FakeEc2Side.tag(Ec2Tags.JOB_UID, jobUid),
-            FakeEc2Side.tag(Ec2Tags.JOB_NAME, "foreign"),
-            FakeEc2Side.tag(Ec2Tags.MANAGED_BY, Ec2Tags.MANAGED_BY_VALUE))))
-        .instances().get(0).instanceId();
+    noAgent.add(FOREIGN);
+    return Ec2Side.launchForeign(sdk, imageId, clusterId, jobUid);
   }
 
   @Override
