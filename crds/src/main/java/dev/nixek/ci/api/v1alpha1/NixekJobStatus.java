@@ -18,7 +18,8 @@ public class NixekJobStatus {
 
   /** The job's conditions; {@code Succeeded} is the one that matters. */
   @JsonPropertyDescription("Conditions. Succeeded: Unknown while pending or running, True when every step "
-      + "succeeded, False with a reason (InvalidSpec, StepFailed, TimedOut, Cancelled, LaunchFailed, InstanceLost).")
+      + "succeeded, False with a reason (InvalidSpec, StepFailed, TimedOut, AgentNeverReported, Cancelled, "
+      + "LaunchFailed, InstanceLost, ImageFailed).")
   public List<Condition> conditions;
 
   /** How far the job got, as "n/total". */
@@ -35,7 +36,8 @@ public class NixekJobStatus {
   public String instanceId;
 
   /** Which launch attempt the job is on. */
-  @JsonPropertyDescription("The launch attempt, from 1; each attempt has its own launch token.")
+  @JsonPropertyDescription("The launch attempt, from 1; each attempt has its own launch token. A new attempt is "
+      + "made only when the previous attempt's machine was terminated before it was recorded or reported.")
   public Integer attempt;
 
   /** The idempotency token of the current launch. */
@@ -44,7 +46,8 @@ public class NixekJobStatus {
   public String launchToken;
 
   /** Whether the machine has been terminated. */
-  @JsonPropertyDescription("True once the operator has terminated the job's machine (or seen it gone).")
+  @JsonPropertyDescription("True once the operator has seen the job's machine shutting down or terminated (or "
+      + "established that none was launched).")
   public Boolean machineTerminated;
 
   /** When the machine was launched. */

@@ -6,13 +6,19 @@ import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.NamedImageResolver;
 import dev.nixek.ci.operator.job.NixekJobReconciler;
+import dev.nixek.ci.operator.aws.Ec2Clients;
+import dev.nixek.ci.operator.aws.Ec2MachineProvider;
+import dev.nixek.ci.operator.job.CrashPoints;
+import dev.nixek.ci.operator.machine.CollectorLoop;
+import dev.nixek.ci.operator.machine.MachineCollector;
 import dev.nixek.ci.operator.machine.MachineProvider;
-import dev.nixek.ci.operator.machine.MachineSweeper;
 import dev.nixek.ci.operator.machine.local.LocalMachineProvider;
 import dev.nixek.ci.operator.token.TokenKeyStore;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import java.time.Clock;
 import java.util.HashSet;
 import org.slf4j.Logger;
@@ -27,7 +33,7 @@ public final class Main {
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && ("--help".equals(args[0]) || "options".equals(args[0]))) {
       for (ConfigOption<?> o : OperatorConfig.OPTIONS) {
-        System.out.printf("%-28s default '%s'%n    %s%n", o.key(), o.defaultValue(), o.description());
+        System.out.printf("%-34s default '%s'%n    %s%n", o.key(), o.defaultValue(), o.description());
       }
       return;
     }
@@ -46,55 +52,88 @@ public final class Main {
   }
 
   /** A started operator; closing it stops it (the machines it launched keep running). */
-  public record Running(Operator operator, HealthServer health) implements AutoCloseable {
+  public record Running(Operator operator, HealthServer health, CollectorLoop collector, MachineProvider provider)
+      implements AutoCloseable {
     public int healthPort() {
       return health.port();
     }
 
     @Override
     public void close() {
+      collector.close();
       health.close();
       operator.stop();
+      if (provider instanceof AutoCloseable c) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          LOG.warn("closing the {} provider: {}", provider.name(), e.toString());
+        }
+      }
     }
   }
 
   /** Builds and starts the operator: also what tests run, with their own client and clock. */
   public static Running start(OperatorConfig config, KubernetesClient client, Clock clock) throws Exception {
-    return start(config, client, clock, provider(config, clock));
+    return start(config, client, clock, provider(config, clock), CrashPoints.NONE);
   }
 
   /** As {@link #start(OperatorConfig, KubernetesClient, Clock)}, with a given machine provider (tests). */
   public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider)
       throws Exception {
+    return start(config, client, clock, provider, CrashPoints.NONE);
+  }
+
+  /** {@link #start(OperatorConfig, KubernetesClient, Clock)} with crash points (crash tests). */
+  public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, CrashPoints crashPoints)
+      throws Exception {
+    return start(config, client, clock, provider(config, clock), crashPoints);
+  }
+
+  private static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider,
+      CrashPoints crashPoints) throws Exception {
     JobTokens tokens = TokenKeyStore.load(client, config.operatorNamespace(), config.tokenKeySecret());
-    int swept = new MachineSweeper(client, provider).sweep();
-    if (swept > 0) {
-      LOG.info("terminated {} machines of jobs that are gone or ended", swept);
-    }
+    // one collector per cluster: with leader election only the leader runs it (and it is safe to run twice anyway)
+    CollectorLoop collector = new CollectorLoop(new MachineCollector(client, provider, config.watchNamespaces(),
+        config.lifecycle().collectorGrace(), config.lifecycle().maxLifetimeSlack(), config.defaultJobTimeout(), clock),
+        config.lifecycle().collectorInterval());
     EventRecorder events = new EventRecorder(client, clock);
-    Operator operator = new Operator(o -> o
-        .withKubernetesClient(client)
-        .withCloseClientOnStop(false)
-        .withConcurrentReconciliationThreads(config.reconcileThreads())
-        .withUseSSAToPatchPrimaryResource(config.useSsa())
-        .withSSABasedCreateUpdateMatchForDependentResources(config.useSsa()));
+    Operator operator = new Operator(o -> {
+      o.withKubernetesClient(client)
+          .withCloseClientOnStop(false)
+          .withConcurrentReconciliationThreads(config.reconcileThreads())
+          .withUseSSAToPatchPrimaryResource(config.useSsa())
+          .withSSABasedCreateUpdateMatchForDependentResources(config.useSsa());
+      if (config.lifecycle().leaderElection()) {
+        // a replica that loses the lease exits (JOSDK's default) and comes back as a follower
+        o.withLeaderElectionConfiguration(LeaderElectionConfigurationBuilder
+            .aLeaderElectionConfiguration(config.lifecycle().leaseName())
+            .withLeaseNamespace(config.operatorNamespace())
+            .withLeaderCallbacks(new LeaderCallbacks(collector::start, collector::stop,
+                leader -> LOG.info("leader is {}", leader)))
+            .build());
+      }
+    });
     operator.register(new NixekJobReconciler(client, config, provider, new NamedImageResolver(client), tokens, events,
-        clock), c -> {
+        clock, crashPoints), c -> {
       if (!config.watchNamespaces().isEmpty()) {
         c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
       }
     });
     operator.start();
+    if (!config.lifecycle().leaderElection()) {
+      collector.start();
+    }
     HealthServer health = new HealthServer(config.healthPort(),
         () -> operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy());
-    return new Running(operator, health);
+    return new Running(operator, health, collector, provider);
   }
 
   private static MachineProvider provider(OperatorConfig config, Clock clock) {
     return switch (config.provider()) {
       case LOCAL -> new LocalMachineProvider(config.localStateDir(), config.localAgentCommand(), config.clusterId(),
           clock);
-      case EC2 -> throw new IllegalStateException("NIXEK_PROVIDER=ec2 is not available in this build yet");
+      case EC2 -> new Ec2MachineProvider(Ec2Clients.create(config.ec2()), config.ec2(), config.clusterId());
     };
   }
 }

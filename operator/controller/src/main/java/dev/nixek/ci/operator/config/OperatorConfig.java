@@ -33,7 +33,9 @@ public record OperatorConfig(
     Duration pollInterval,
     Duration defaultJobTimeout,
     List<String> localAgentCommand,
-    Path localStateDir) {
+    Path localStateDir,
+    LifecycleOptions lifecycle,
+    Ec2Options ec2) {
 
   /** Where jobs' machines run. */
   public enum Provider { LOCAL, EC2 }
@@ -74,9 +76,11 @@ public record OperatorConfig(
       "local provider: directory holding each local machine's config, work dir and log", path());
 
   /** Every option, for documentation and the chart. */
-  public static final List<ConfigOption<?>> OPTIONS = List.of(PROVIDER, REPORT_URL, USE_SSA, WATCH_NAMESPACES,
-      OPERATOR_NAMESPACE, TOKEN_KEY_SECRET, CLUSTER_ID, RECONCILE_THREADS, HEALTH_PORT, POLL_INTERVAL, JOB_TIMEOUT,
-      LOCAL_AGENT_COMMAND, LOCAL_STATE_DIR);
+  public static final List<ConfigOption<?>> OPTIONS = java.util.stream.Stream.of(List.of(PROVIDER, REPORT_URL,
+      USE_SSA, WATCH_NAMESPACES, OPERATOR_NAMESPACE, TOKEN_KEY_SECRET, CLUSTER_ID, RECONCILE_THREADS, HEALTH_PORT,
+      POLL_INTERVAL, JOB_TIMEOUT, LOCAL_AGENT_COMMAND, LOCAL_STATE_DIR),
+      LifecycleOptions.OPTIONS,
+      Ec2Options.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
 
   /** Reads every option from {@code env}; throws {@link ConfigOption.ConfigException} naming the first bad one. */
   public static OperatorConfig fromEnv(Map<String, String> env) {
@@ -93,6 +97,8 @@ public record OperatorConfig(
         POLL_INTERVAL.read(env),
         JOB_TIMEOUT.read(env),
         LOCAL_AGENT_COMMAND.read(env),
-        LOCAL_STATE_DIR.read(env));
+        LOCAL_STATE_DIR.read(env),
+        LifecycleOptions.fromEnv(env),
+        Ec2Options.fromEnv(env));
   }
 }

@@ -11,6 +11,9 @@ public enum EventReason {
   Cancelled(Type.Normal),
   TimedOut(Type.Warning),
   InstanceLost(Type.Warning),
+  AgentNeverReported(Type.Warning),
+  SpotUnavailable(Type.Normal),
+  Relaunching(Type.Warning),
   MachineTerminated(Type.Normal);
 
   /** Kubernetes Event types. */

@@ -7,6 +7,7 @@ import static dev.nixek.ci.common.status.Conditions.UNKNOWN;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
+import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
 import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.common.status.JobProgress;
@@ -16,34 +17,49 @@ import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.ImageResolver;
 import dev.nixek.ci.operator.image.ImageResolver.Resolution;
+import dev.nixek.ci.operator.job.CrashPoints.Point;
 import dev.nixek.ci.operator.job.JobValidator.SpecError;
 import dev.nixek.ci.operator.machine.LaunchException;
 import dev.nixek.ci.operator.machine.LaunchRequest;
 import dev.nixek.ci.operator.machine.Machine;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Reconciles {@link NixekJob}s: validate, record a launch token, launch the machine through the provider, follow
- * the steps the report API writes, enforce the time limit, and make sure the machine is terminated when the job
+ * the steps the report API writes, enforce the time limits, and make sure the machine is terminated when the job
  * ends, is cancelled or is deleted.
  *
  * <p>Each reconcile looks at the whole state (observe → validate → act) and writes status only when it changed.
- * The report API's status writes trigger reconciles too ({@code generationAwareEventProcessing = false}).
+ * The report API's status writes trigger reconciles too ({@code generationAwareEventProcessing = false}); a job
+ * waiting for its image is woken by the image's events, and everything else is polled by rescheduling.
+ *
+ * <p>Launches are crash-safe (docs/ec2.md): the launch token is written to status (with a resourceVersion
+ * precondition) before the provider is called, a job with a token and no machine id replays the launch with the
+ * same token, and "not found" from an eventually consistent provider is not proof within its
+ * {@link MachineProvider#notFoundGrace()}.
  */
 @ControllerConfiguration(name = "nixekjob", generationAwareEventProcessing = false,
     fieldManager = NixekJobReconciler.FIELD_MANAGER)
@@ -62,9 +78,15 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   private final EventRecorder events;
   private final JobStatusWriter statusWriter;
   private final Clock clock;
+  private final CrashPoints crashPoints;
 
   public NixekJobReconciler(KubernetesClient client, OperatorConfig config, MachineProvider provider,
       ImageResolver images, JobTokens tokens, EventRecorder events, Clock clock) {
+    this(client, config, provider, images, tokens, events, clock, CrashPoints.NONE);
+  }
+
+  public NixekJobReconciler(KubernetesClient client, OperatorConfig config, MachineProvider provider,
+      ImageResolver images, JobTokens tokens, EventRecorder events, Clock clock, CrashPoints crashPoints) {
     this.client = client;
     this.config = config;
     this.provider = provider;
@@ -74,6 +96,31 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     this.events = events;
     this.statusWriter = new JobStatusWriter(config.useSsa());
     this.clock = clock;
+    this.crashPoints = crashPoints;
+  }
+
+  /** Wakes the jobs of a namespace that still wait to launch when a machine image there changes. */
+  @Override
+  public List<EventSource<?, NixekJob>> prepareEventSources(EventSourceContext<NixekJob> context) {
+    if (!provider.requiresImage()) {
+      return List.of();
+    }
+    var images = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(NixekMachineImage.class, NixekJob.class)
+            .withName("machine-images")
+            .withNamespacesInheritedFromController()
+            .withSecondaryToPrimaryMapper(image -> waitingJobs(context, image.getMetadata().getNamespace()))
+            .build(),
+        context);
+    return List.of(images);
+  }
+
+  private static Set<ResourceID> waitingJobs(EventSourceContext<NixekJob> context, String namespace) {
+    return context.getPrimaryCache().list(namespace)
+        .filter(j -> !Conditions.isTerminal(j.getStatus()))
+        .filter(j -> j.getStatus() == null || j.getStatus().launchToken == null)
+        .map(ResourceID::fromResource)
+        .collect(Collectors.toSet());
   }
 
   @Override
@@ -83,8 +130,8 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     next.observedGeneration = job.getMetadata().getGeneration();
 
     if (Conditions.isTerminal(job.getStatus())) {
-      ensureTerminated(job, next);
-      return finish(context, job, next, false);
+      boolean done = ensureTerminated(job, next, now, parseTime(next.completionTime).orElse(now));
+      return finish(context, job, next, !done);
     }
 
     Optional<SpecError> invalid = JobValidator.validate(job.getSpec());
@@ -100,8 +147,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
 
     if (Boolean.TRUE.equals(job.getSpec().cancel)) {
       end(job, next, FALSE, "Cancelled", "cancelled by spec.cancel", now, EventReason.Cancelled);
-      ensureTerminated(job, next);
-      return finish(context, job, next, false);
+      return finish(context, job, next, !ensureTerminated(job, next, now, now));
     }
 
     if (next.launchToken == null) {
@@ -118,17 +164,25 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
         }
         next.imageId = ((Resolution.Ready) image).imageId();
       }
-      // persist the launch token before launching: a launch replayed after a crash reuses it (DESIGN §6)
       next.attempt = 1;
       next.launchToken = LaunchTokens.of(job.getMetadata().getUid(), next.attempt);
       setSucceeded(next, UNKNOWN, "Launching", "launching a " + provider.name() + " machine", now);
-      NixekJob written = statusWriter.write(context, job, next, true);
-      return launch(context, written, OperatorStatus.of(written.getStatus()), now);
+      return recordTokenAndLaunch(context, job, next, now);
     }
     if (next.instanceId == null) {
+      // a launch token without a machine: launched or not, replaying the launch with the same token is safe
       return launch(context, job, next, now);
     }
     return follow(context, job, next, now);
+  }
+
+  /** Persists {@code next.launchToken} (resourceVersion precondition) before anything is launched with it. */
+  private UpdateControl<NixekJob> recordTokenAndLaunch(Context<NixekJob> context, NixekJob job, NixekJobStatus next,
+      Instant now) {
+    crashPoints.reached(Point.BEFORE_TOKEN_PERSISTED, job);
+    NixekJob written = statusWriter.write(context, job, next, true);
+    crashPoints.reached(Point.TOKEN_PERSISTED, written);
+    return launch(context, written, OperatorStatus.of(written.getStatus()), now);
   }
 
   private UpdateControl<NixekJob> launch(Context<NixekJob> context, NixekJob job, NixekJobStatus next, Instant now) {
@@ -141,59 +195,151 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     try {
       machine = provider.launch(request);
     } catch (LaunchException e) {
-      if (!e.permanent()) {
-        LOG.warn("launch of {}/{} failed, will retry: {}", job.getMetadata().getNamespace(),
-            job.getMetadata().getName(), e.getMessage());
+      return launchFailed(context, job, next, now, e);
+    }
+    crashPoints.reached(Point.LAUNCHED, job);
+    next.instanceId = machine.id();
+    Instant launched = machine.launchTime() != null && machine.launchTime().isBefore(now) ? machine.launchTime() : now;
+    next.startTime = launched.truncatedTo(ChronoUnit.SECONDS).toString();
+    next.currentStep = JobProgress.currentStep(null, job.getSpec().steps.size());
+    setSucceeded(next, UNKNOWN, "Running", "machine " + machine.id() + " launched; waiting for the agent", now);
+    statusWriter.write(context, job, next, false);
+    crashPoints.reached(Point.INSTANCE_RECORDED, job);
+    events.record(job, EventReason.Launched, "launched " + provider.name() + " machine " + machine.id());
+    return UpdateControl.<NixekJob>noUpdate().rescheduleAfter(config.pollInterval());
+  }
+
+  private UpdateControl<NixekJob> launchFailed(Context<NixekJob> context, NixekJob job, NixekJobStatus next,
+      Instant now, LaunchException e) {
+    String ref = job.getMetadata().getNamespace() + "/" + job.getMetadata().getName();
+    switch (e.kind()) {
+      case RETRY -> {
+        LOG.warn("launch of {} failed, will retry with the same launch token: {}", ref, e.getMessage());
         setSucceeded(next, UNKNOWN, "Launching", "launch failed, retrying: " + e.getMessage(), now);
         return finish(context, job, next, true);
       }
-      end(job, next, FALSE, "LaunchFailed", e.getMessage(), now, EventReason.LaunchFailed);
+      case FALL_BACK -> {
+        // the failed launch created nothing; the new token is recorded before it is used, like the first one
+        LOG.info("launch of {}: {}", ref, e.getMessage());
+        events.record(job, EventReason.SpotUnavailable, e.getMessage());
+        next.launchToken = e.nextLaunchToken().orElseThrow();
+        setSucceeded(next, UNKNOWN, "Launching", e.getMessage(), now);
+        return recordTokenAndLaunch(context, job, next, now);
+      }
+      case TOKEN_TERMINATED -> {
+        return relaunchOrGiveUp(context, job, next, now, e);
+      }
+      default -> {
+        end(job, next, FALSE, "LaunchFailed", e.getMessage(), now, EventReason.LaunchFailed);
+        // a replay refused for changed parameters may have a machine behind its token: terminate it
+        return finish(context, job, next, !ensureTerminated(job, next, now, now));
+      }
+    }
+  }
+
+  /**
+   * The launch token's machine was terminated before its id was recorded (EC2 IdempotentInstanceTerminated): the
+   * token can never give a machine again. If the agent never reported, nothing ran that a user saw: launch a new
+   * attempt with a new token (bounded). Otherwise the job's machine is simply lost.
+   */
+  private UpdateControl<NixekJob> relaunchOrGiveUp(Context<NixekJob> context, NixekJob job, NixekJobStatus next,
+      Instant now, LaunchException e) {
+    NixekJob fresh = read(job);
+    if (fresh == null) {
+      return UpdateControl.noUpdate();
+    }
+    next.machineTerminated = true;
+    if (decideFromSteps(fresh, next, now)) {
       return finish(context, job, next, false);
     }
-    next.instanceId = machine.id();
-    next.startTime = now.truncatedTo(ChronoUnit.SECONDS).toString();
-    next.currentStep = JobProgress.currentStep(null, job.getSpec().steps.size());
-    setSucceeded(next, UNKNOWN, "Running", "machine " + machine.id() + " launched; waiting for the agent", now);
-    events.record(job, EventReason.Launched, "launched " + provider.name() + " machine " + machine.id());
-    return finish(context, job, next, true);
+    String lost = "the machine of launch attempt " + next.attempt + " was terminated before the job recorded it";
+    List<NixekStepStatus> steps = fresh.getStatus() == null ? null : fresh.getStatus().steps;
+    if (JobProgress.anyReported(steps)) {
+      end(job, next, FALSE, "InstanceLost", lost + " (its steps had started; they are not run twice)", now,
+          EventReason.InstanceLost);
+      return finish(context, job, next, false);
+    }
+    int max = config.lifecycle().maxLaunchAttempts();
+    if (next.attempt >= max) {
+      end(job, next, FALSE, "LaunchFailed", lost + "; no attempts left (" + max + ")", now, EventReason.LaunchFailed);
+      return finish(context, job, next, false);
+    }
+    next.attempt = next.attempt + 1;
+    next.launchToken = LaunchTokens.of(job.getMetadata().getUid(), next.attempt);
+    next.machineTerminated = null;
+    next.startTime = null;
+    String message = lost + " and had reported nothing; launching attempt " + next.attempt;
+    LOG.warn("job {}/{}: {}", job.getMetadata().getNamespace(), job.getMetadata().getName(), message);
+    events.record(job, EventReason.Relaunching, message);
+    setSucceeded(next, UNKNOWN, "Launching", message, now);
+    return recordTokenAndLaunch(context, job, next, now);
   }
 
   private UpdateControl<NixekJob> follow(Context<NixekJob> context, NixekJob job, NixekJobStatus next, Instant now) {
     if (decideFromSteps(job, next, now)) {
-      ensureTerminated(job, next);
-      return finish(context, job, next, false);
+      return finish(context, job, next, !ensureTerminated(job, next, now, now));
     }
+    Instant started = parseTime(next.startTime).orElse(now);
     Duration timeout = job.getSpec().timeoutSeconds != null ? Duration.ofSeconds(job.getSpec().timeoutSeconds)
         : config.defaultJobTimeout();
-    if (next.startTime != null && Instant.parse(next.startTime).plus(timeout).isBefore(now)) {
+    if (started.plus(timeout).isBefore(now)) {
       end(job, next, FALSE, "TimedOut", "the job ran longer than " + timeout.toSeconds() + "s", now,
           EventReason.TimedOut);
-      ensureTerminated(job, next);
-      return finish(context, job, next, false);
+      return finish(context, job, next, !ensureTerminated(job, next, now, now));
     }
-    Optional<Machine> machine = provider.describe(next.instanceId);
-    if (machine.isPresent() && machine.get().state().isGone()) {
-      // The agent exits only after its last report was acknowledged, but this reconcile may run on a cached job
-      // that predates that report: decide on a fresh read before calling the machine lost.
-      NixekJob fresh = client.resources(NixekJob.class).inNamespace(job.getMetadata().getNamespace())
-          .withName(job.getMetadata().getName()).get();
-      if (fresh != null && decideFromSteps(fresh, next, now)) {
-        ensureTerminated(job, next);
-        return finish(context, job, next, false);
+    Duration boot = config.lifecycle().bootTimeout();
+    if (!JobProgress.anyReported(steps(job)) && started.plus(boot).isBefore(now)) {
+      // the cached job may predate the agent's first report: decide on a fresh read
+      NixekJob fresh = read(job);
+      if (fresh == null) {
+        return UpdateControl.noUpdate();
       }
-      end(job, next, FALSE, "InstanceLost", "machine " + next.instanceId + " is gone before the job finished ("
-          + Optional.ofNullable(machine.get().stateReason()).orElse(machine.get().state().name()) + ")", now,
-          EventReason.InstanceLost);
-      ensureTerminated(job, next);
-      return finish(context, job, next, false);
+      if (!JobProgress.anyReported(steps(fresh))) {
+        end(job, next, FALSE, "AgentNeverReported", "the agent on machine " + next.instanceId
+            + " sent no report within " + boot.toSeconds() + "s of launch", now, EventReason.AgentNeverReported);
+        return finish(context, job, next, !ensureTerminated(job, next, now, now));
+      }
     }
     setSucceeded(next, UNKNOWN, "Running", runningMessage(job), now);
+    Optional<Machine> machine;
+    try {
+      machine = provider.describe(next.instanceId);
+    } catch (RuntimeException e) {
+      LOG.warn("could not look up machine {} of job {}/{}: {}", next.instanceId, job.getMetadata().getNamespace(),
+          job.getMetadata().getName(), e.toString());
+      return finish(context, job, next, true);
+    }
+    if (machine.isEmpty()) {
+      // right after a launch EC2 may not know the instance yet; long after it, it has been gone for a while
+      if (now.isBefore(started.plus(provider.notFoundGrace()))) {
+        return finish(context, job, next, true);
+      }
+      return lost(context, job, next, now, "the " + provider.name() + " provider no longer knows it");
+    }
+    if (machine.get().state().isGone()) {
+      return lost(context, job, next, now,
+          Optional.ofNullable(machine.get().stateReason()).orElse(machine.get().state().name()));
+    }
     return finish(context, job, next, true);
+  }
+
+  /** The job's machine is gone: the job ends InstanceLost, unless (on a fresh read) its steps had all been reported. */
+  private UpdateControl<NixekJob> lost(Context<NixekJob> context, NixekJob job, NixekJobStatus next, Instant now,
+      String why) {
+    // The agent exits only after its last report was acknowledged, but this reconcile may run on a cached job
+    // that predates that report: decide on a fresh read before calling the machine lost.
+    NixekJob fresh = read(job);
+    if (fresh != null && decideFromSteps(fresh, next, now)) {
+      return finish(context, job, next, !ensureTerminated(job, next, now, now));
+    }
+    end(job, next, FALSE, "InstanceLost", "machine " + next.instanceId + " is gone before the job finished (" + why
+        + ")", now, EventReason.InstanceLost);
+    return finish(context, job, next, !ensureTerminated(job, next, now, now));
   }
 
   /** Ends the job if its steps say so; true when it did. */
   private boolean decideFromSteps(NixekJob job, NixekJobStatus next, Instant now) {
-    List<NixekStepStatus> steps = job.getStatus() == null ? null : job.getStatus().steps;
+    List<NixekStepStatus> steps = steps(job);
     int total = job.getSpec().steps.size();
     next.currentStep = JobProgress.currentStep(steps, total);
     Optional<Integer> failed = JobProgress.firstFailed(steps);
@@ -213,8 +359,12 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     return false;
   }
 
+  private static List<NixekStepStatus> steps(NixekJob job) {
+    return job.getStatus() == null ? null : job.getStatus().steps;
+  }
+
   private String runningMessage(NixekJob job) {
-    List<NixekStepStatus> steps = job.getStatus() == null ? null : job.getStatus().steps;
+    List<NixekStepStatus> steps = steps(job);
     if (!JobProgress.anyReported(steps)) {
       return "machine " + job.getStatus().instanceId + " launched; waiting for the agent";
     }
@@ -246,21 +396,66 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
         now);
   }
 
-  /** Terminates the job's machine if one may exist and it was not terminated yet. */
-  private void ensureTerminated(NixekJob job, NixekJobStatus next) {
+  /**
+   * Terminates the job's machine, if one may exist, and confirms that it is shutting down or terminated. True once
+   * confirmed (then {@code machineTerminated} is set); false means "look again later".
+   *
+   * @param launchesEndedAt when this job stopped launching (it ended, or deletion began): a machine launched with
+   *     its token but not recorded exists by then, so once the provider's not-found grace has passed since, a token
+   *     nothing answers to launched nothing (and the collector backs this up)
+   */
+  private boolean ensureTerminated(NixekJob job, NixekJobStatus next, Instant now, Instant launchesEndedAt) {
     if (Boolean.TRUE.equals(next.machineTerminated) || next.launchToken == null) {
-      return;
+      return true;
     }
-    String id = next.instanceId;
-    if (id == null) {
-      // launched but not recorded (crash between launch and status write): find it by its launch token
-      id = provider.findByLaunchToken(next.launchToken).map(Machine::id).orElse(null);
-    }
-    if (id != null) {
-      provider.terminate(id);
+    try {
+      String id = next.instanceId;
+      Instant reference = parseTime(next.startTime).orElse(launchesEndedAt);
+      if (id == null) {
+        // launched but not recorded (a crash between launch and status write): find it by its launch token
+        id = provider.findByLaunchToken(next.launchToken).map(Machine::id).orElse(null);
+        reference = launchesEndedAt;
+        if (id == null) {
+          if (now.isBefore(launchesEndedAt.plus(provider.notFoundGrace()))) {
+            return false;
+          }
+          next.machineTerminated = true;
+          return true;
+        }
+      }
+      Optional<Machine> before = provider.describe(id);
+      if (before.isEmpty() || !before.get().state().isTerminating()) {
+        provider.terminate(id);
+      }
+      Optional<Machine> after = before.isPresent() && before.get().state().isTerminating() ? before
+          : provider.describe(id);
+      // not found: not proof right after the launch; long after it, the machine has long been gone
+      boolean confirmed = after.isPresent() ? after.get().state().isTerminating()
+          : !now.isBefore(reference.plus(provider.notFoundGrace()));
+      if (!confirmed) {
+        return false;
+      }
+      next.machineTerminated = true;
       events.record(job, EventReason.MachineTerminated, "terminated machine " + id);
+      return true;
+    } catch (RuntimeException e) {
+      LOG.warn("could not terminate the machine of job {}/{} yet: {}", job.getMetadata().getNamespace(),
+          job.getMetadata().getName(), e.toString());
+      return false;
     }
-    next.machineTerminated = true;
+  }
+
+  private NixekJob read(NixekJob job) {
+    return client.resources(NixekJob.class).inNamespace(job.getMetadata().getNamespace())
+        .withName(job.getMetadata().getName()).get();
+  }
+
+  private static Optional<Instant> parseTime(String t) {
+    try {
+      return Optional.ofNullable(t).map(Instant::parse);
+    } catch (DateTimeParseException e) {
+      return Optional.empty();
+    }
   }
 
   private UpdateControl<NixekJob> finish(Context<NixekJob> context, NixekJob job, NixekJobStatus next,
@@ -274,22 +469,14 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
 
   @Override
   public DeleteControl cleanup(NixekJob job, Context<NixekJob> context) {
-    NixekJobStatus status = job.getStatus();
-    if (status == null || status.launchToken == null || Boolean.TRUE.equals(status.machineTerminated)) {
-      return DeleteControl.defaultDelete();
-    }
-    String id = status.instanceId != null ? status.instanceId
-        : provider.findByLaunchToken(status.launchToken).map(Machine::id).orElse(null);
-    if (id == null) {
-      return DeleteControl.defaultDelete();
-    }
-    provider.terminate(id);
-    Optional<Machine> m = provider.describe(id);
-    if (m.isPresent() && !m.get().state().isGone()) {
+    Instant now = clock.instant();
+    NixekJobStatus next = OperatorStatus.of(job.getStatus());
+    Instant deleting = parseTime(job.getMetadata().getDeletionTimestamp()).orElse(now);
+    if (!ensureTerminated(job, next, now, deleting)) {
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(DELETE_RECHECK);
     }
-    LOG.info("job {}/{} deleted; machine {} terminated", job.getMetadata().getNamespace(),
-        job.getMetadata().getName(), id);
+    LOG.info("job {}/{} deleted; its machine {} is terminated", job.getMetadata().getNamespace(),
+        job.getMetadata().getName(), Optional.ofNullable(next.instanceId).orElse("(none recorded)"));
     return DeleteControl.defaultDelete();
   }
 }

@@ -1,5 +1,6 @@
 package dev.nixek.ci.operator.machine;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -32,9 +33,20 @@ public interface MachineProvider {
   /** The machine launched with this launch token, if the provider sees one. */
   Optional<Machine> findByLaunchToken(String launchToken);
 
-  /** Terminates the machine; idempotent (terminating a terminated machine is fine). */
+  /**
+   * Terminates the machine; idempotent (terminating a terminated machine is fine), and quiet when the provider does
+   * not see the machine (callers confirm with {@link #describe}).
+   */
   void terminate(String machineId);
 
   /** Every machine this operator installation (cluster id) launched and that is not long gone. */
   List<Machine> list();
+
+  /**
+   * How long after a launch, or after the job stopped launching, "not found" from this provider is not proof that a
+   * machine does not exist. Zero for providers that are strongly consistent; EC2's eventual consistency needs more.
+   */
+  default Duration notFoundGrace() {
+    return Duration.ZERO;
+  }
 }

@@ -44,4 +44,43 @@ class OperatorConfigTest {
     assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of("NIXEK_RECONCILE_THREADS", "0")))
         .hasMessageContaining("NIXEK_RECONCILE_THREADS").hasMessageContaining("from 1 to 200");
   }
+
+  @Test
+  void ec2AndLifecycleOptionsHaveDefaultsAndAreRead() {
+    OperatorConfig d = OperatorConfig.fromEnv(Map.of());
+    assertThat(d.ec2().spot()).isFalse();
+    assertThat(d.ec2().subnets()).isEmpty();
+    assertThat(d.ec2().endpoint()).isEmpty();
+    assertThat(d.ec2().instanceType()).isEqualTo("m7i.large");
+    assertThat(d.ec2().notFoundGrace()).isEqualTo(Duration.ofSeconds(120));
+    assertThat(d.lifecycle().bootTimeout()).isEqualTo(Duration.ofSeconds(900));
+    assertThat(d.lifecycle().maxLaunchAttempts()).isEqualTo(3);
+    assertThat(d.lifecycle().leaderElection()).isFalse();
+
+    OperatorConfig c = OperatorConfig.fromEnv(Map.of("NIXEK_EC2_SUBNETS", "subnet-0a1b, subnet-0c2d",
+        "NIXEK_EC2_SECURITY_GROUPS", "sg-0123", "NIXEK_AWS_REGION", "eu-central-1", "NIXEK_EC2_SPOT", "true",
+        "NIXEK_EC2_ENDPOINT", "http://127.0.0.1:4566", "NIXEK_EC2_INSTANCE_PROFILE",
+        "arn:aws:iam::123456789012:instance-profile/ci", "NIXEK_BOOT_TIMEOUT_SECONDS", "60"));
+    assertThat(c.ec2().subnets()).containsExactly("subnet-0a1b", "subnet-0c2d");
+    assertThat(c.ec2().securityGroups()).containsExactly("sg-0123");
+    assertThat(c.ec2().region()).isEqualTo("eu-central-1");
+    assertThat(c.ec2().spot()).isTrue();
+    assertThat(c.ec2().endpoint()).hasValueSatisfying(u -> assertThat(u.getPort()).isEqualTo(4566));
+    assertThat(c.ec2().instanceProfile()).endsWith("instance-profile/ci");
+    assertThat(c.lifecycle().bootTimeout()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(OperatorConfig.OPTIONS).extracting(ConfigOption::key).doesNotHaveDuplicates()
+        .contains("NIXEK_EC2_SUBNETS", "NIXEK_BOOT_TIMEOUT_SECONDS", "NIXEK_COLLECTOR_GRACE_SECONDS");
+  }
+
+  @Test
+  void badEc2ValuesNameTheOption() {
+    assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of("NIXEK_EC2_SUBNETS", "subnet-0a1b,sg-0123")))
+        .hasMessageContaining("NIXEK_EC2_SUBNETS").hasMessageContaining("subnet-");
+    assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of("NIXEK_AWS_REGION", "Frankfurt")))
+        .hasMessageContaining("NIXEK_AWS_REGION").hasMessageContaining("us-east-1");
+    assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of("NIXEK_EC2_INSTANCE_TYPE", "big")))
+        .hasMessageContaining("NIXEK_EC2_INSTANCE_TYPE");
+    assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of("NIXEK_MAX_LAUNCH_ATTEMPTS", "0")))
+        .hasMessageContaining("NIXEK_MAX_LAUNCH_ATTEMPTS");
+  }
 }

@@ -11,18 +11,15 @@ import dev.nixek.ci.api.v1alpha1.NixekJobStep;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus.State;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.status.Conditions;
-import dev.nixek.ci.common.status.StepReports;
-import dev.nixek.ci.common.status.StepsWriter;
 import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.NamedImageResolver;
 import dev.nixek.ci.operator.machine.LaunchException;
 import dev.nixek.ci.operator.testing.FakeMachineProvider;
+import dev.nixek.ci.operator.testing.Reports;
 import dev.nixek.ci.operator.testing.TestJobs;
 import dev.nixek.ci.operator.token.TokenKeyStore;
-import dev.nixek.ci.protocol.StepFinished;
-import dev.nixek.ci.protocol.StepStarted;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -48,7 +45,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The job reconciler against the fabric8 mock API server (CRUD mode, no server-side apply): the operator runs as in
  * production but with SSA off, and a fake provider stands in for machines. The report API's writes are played by
- * the same {@link StepsWriter} the report API uses.
+ * {@link Reports}, with the same StepsWriter the report API uses.
  */
 @EnableKubernetesMockClient(crud = true)
 class NixekJobReconcilerMockIT {
@@ -58,7 +55,7 @@ class NixekJobReconcilerMockIT {
   private static final String NS = "ci";
   private final FakeMachineProvider provider = new FakeMachineProvider();
   private Operator operator;
-  private StepsWriter steps;
+  private Reports reports;
 
   @BeforeEach
   void start() {
@@ -74,7 +71,7 @@ class NixekJobReconcilerMockIT {
     operator.register(new NixekJobReconciler(client, config, provider, new NamedImageResolver(client), tokens,
         new EventRecorder(client, Clock.systemUTC()), Clock.systemUTC()));
     operator.start();
-    steps = new StepsWriter(client);
+    reports = new Reports(client);
   }
 
   @AfterEach
@@ -242,13 +239,7 @@ class NixekJobReconcilerMockIT {
 
   /** Plays the report API: step {@code index} starts and, unless exitCode is null, finishes. */
   private void report(String name, int index, Integer exitCode) {
-    String t = Instant.now().toString();
-    steps.update(NS, name, j -> StepReports.started(j.getSpec().steps, j.getStatus().steps, index,
-        new StepStarted(j.getSpec().steps.get(index).name, t)));
-    if (exitCode != null) {
-      steps.update(NS, name, j -> StepReports.finished(j.getSpec().steps, j.getStatus().steps, index,
-          new StepFinished(exitCode, t, 0, false)));
-    }
+    reports.step(NS, name, index, exitCode);
   }
 
   private NixekJob create(NixekJob j) {

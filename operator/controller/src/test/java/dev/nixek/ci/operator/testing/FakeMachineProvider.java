@@ -21,6 +21,7 @@ public final class FakeMachineProvider implements MachineProvider {
   private final List<String> launched = new CopyOnWriteArrayList<>();
   private final List<String> terminated = new CopyOnWriteArrayList<>();
   private final AtomicInteger seq = new AtomicInteger();
+  private final AtomicInteger lists = new AtomicInteger();
   private volatile LaunchException nextLaunchFailure;
 
   @Override
@@ -78,7 +79,13 @@ public final class FakeMachineProvider implements MachineProvider {
 
   @Override
   public List<Machine> list() {
+    lists.incrementAndGet();
     return new ArrayList<>(machines.values());
+  }
+
+  /** How often {@link #list()} was called (the collector's runs). */
+  public int listCalls() {
+    return lists.get();
   }
 
   /** Simulates the machine dying on its own (spot interruption, someone terminated it). */

@@ -39,6 +39,21 @@ public final class TestJobs {
     return job;
   }
 
+  /** Deletes every job, finalizers and all (between tests, with no operator running). */
+  public static void deleteAll(KubernetesClient client) {
+    for (NixekJob j : client.resources(NixekJob.class).inAnyNamespace().list().getItems()) {
+      var r = client.resources(NixekJob.class).inNamespace(j.getMetadata().getNamespace())
+          .withName(j.getMetadata().getName());
+      if (j.getMetadata().getFinalizers() != null && !j.getMetadata().getFinalizers().isEmpty()) {
+        r.edit(x -> {
+          x.getMetadata().setFinalizers(null);
+          return x;
+        });
+      }
+      r.delete();
+    }
+  }
+
   /** Creates the generated CRDs (from the crds module's jar) in a cluster or mock. */
   public static void createCrds(KubernetesClient client) {
     for (String name : List.of("nixekjobs", "nixekmachineimages")) {

@@ -1,0 +1,28 @@
+package dev.nixek.ci.operator.testing;
+
+import dev.nixek.ci.common.status.StepReports;
+import dev.nixek.ci.common.status.StepsWriter;
+import dev.nixek.ci.protocol.StepFinished;
+import dev.nixek.ci.protocol.StepStarted;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Instant;
+
+/** Plays the report API: writes step results into a job's status as it does. */
+public final class Reports {
+  private final StepsWriter steps;
+
+  public Reports(KubernetesClient client) {
+    this.steps = new StepsWriter(client);
+  }
+
+  /** Step {@code index} starts and, unless {@code exitCode} is null, finishes with it. */
+  public void step(String namespace, String name, int index, Integer exitCode) {
+    String t = Instant.now().toString();
+    steps.update(namespace, name, j -> StepReports.started(j.getSpec().steps, j.getStatus().steps, index,
+        new StepStarted(j.getSpec().steps.get(index).name, t)));
+    if (exitCode != null) {
+      steps.update(namespace, name, j -> StepReports.finished(j.getSpec().steps, j.getStatus().steps, index,
+          new StepFinished(exitCode, t, 0, false)));
+    }
+  }
+}
