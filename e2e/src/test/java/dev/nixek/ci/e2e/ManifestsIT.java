@@ -22,15 +22,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  * every example is accepted, and invalid manifests are rejected by the CRD schema with the field named.
  */
 @ExtendWith(KubeApiServerExtension.class)
-class ManifestsIT {
-  static final Path HOME = Path.of(System.getProperty("nixek.home", "..")).toAbsolutePath().normalize();
+public class ManifestsIT {
+  public static final Path HOME = Path.of(System.getProperty("nixek.home", "..")).toAbsolutePath().normalize();
 
   @BeforeAll
   static void crds(KubeApiServer server) throws IOException {
     installCrds(server);
   }
 
-  static void installCrds(KubeApiServer server) throws IOException {
+  public static void installCrds(KubeApiServer server) throws IOException {
     try (Stream<Path> crds = Files.list(HOME.resolve("charts/nixek-ci/crds"))) {
       server.applyServerSide(crds.sorted().toArray(Path[]::new));
     }

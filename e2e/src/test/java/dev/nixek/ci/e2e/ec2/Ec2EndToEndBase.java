@@ -41,7 +41,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class Ec2EndToEndBase {
-  static final String NS = "default";
   static final String IMAGE = "e2e-image";
 
   @TempDir
@@ -60,14 +59,25 @@ abstract class Ec2EndToEndBase {
 
   protected abstract Ec2Side startEc2(Path dir);
 
+  /** The namespace of the jobs (and the operator's own objects). */
+  protected String namespace() {
+    return "default";
+  }
+
+  /** More operator settings for this cluster. */
+  protected Map<String, String> clusterEnv() {
+    return Map.of();
+  }
+
   @BeforeAll
   void startStack() throws Exception {
     TestJobs.createCrds(client());
     ec2 = startEc2(work);
-    TestImages.ready(client(), NS, IMAGE, ec2.imageId());
-    Map<String, String> env = new HashMap<>(Ec2TestEnv.operatorEnv(ec2.endpoint(), NS));
+    TestImages.ready(client(), namespace(), IMAGE, ec2.imageId());
+    Map<String, String> env = new HashMap<>(Ec2TestEnv.operatorEnv(ec2.endpoint(), namespace()));
     env.putAll(ec2.operatorEnv());
     env.put("NIXEK_USE_SSA", Boolean.toString(useSsa()));
+    env.putAll(clusterEnv());
     env.put("NIXEK_BOOT_TIMEOUT_SECONDS", "20");
     env.put("NIXEK_COLLECTOR_INTERVAL_SECONDS", "1");
     env.put("NIXEK_COLLECTOR_GRACE_SECONDS", "2");
@@ -101,7 +111,7 @@ abstract class Ec2EndToEndBase {
     assertThat(instance.id()).isEqualTo(done.getStatus().instanceId);
     assertThat(instance.clientToken()).isEqualTo(done.getStatus().launchToken);
     assertThat(instance.tags()).containsEntry("nixek.dev/job-uid", created.getMetadata().getUid())
-        .containsEntry("nixek.dev/job-namespace", NS).containsEntry("nixek.dev/job-name", "hello")
+        .containsEntry("nixek.dev/job-namespace", namespace()).containsEntry("nixek.dev/job-name", "hello")
         .containsEntry("nixek.dev/cluster-id", Ec2TestEnv.CLUSTER_ID)
         .containsEntry("nixek.dev/managed-by", "nixek-ci");
     assertThat(instance.httpTokens()).isEqualTo("required");
@@ -162,7 +172,7 @@ abstract class Ec2EndToEndBase {
   void cancellingARunningJobTerminatesItsInstance() {
     NixekJob created = create(job("cancel-me", run("sleep", "sleep 600")));
     awaitStepRunning("cancel-me");
-    client().resources(NixekJob.class).inNamespace(NS).withName("cancel-me").edit(j -> {
+    client().resources(NixekJob.class).inNamespace(namespace()).withName("cancel-me").edit(j -> {
       j.getSpec().cancel = true;
       return j;
     });
@@ -176,7 +186,7 @@ abstract class Ec2EndToEndBase {
   void deletingARunningJobTerminatesItsInstanceBeforeTheJobGoes() {
     NixekJob created = create(job("doomed", run("sleep", "sleep 600")));
     awaitStepRunning("doomed");
-    client().resources(NixekJob.class).inNamespace(NS).withName("doomed").delete();
+    client().resources(NixekJob.class).inNamespace(namespace()).withName("doomed").delete();
     await().atMost(Duration.ofSeconds(60)).until(() -> get("doomed") == null);
     assertThat(ec2.instancesOfJob(created.getMetadata().getUid())).singleElement()
         .satisfies(i -> assertThat(i.terminating()).as("shutting down or terminated when the finalizer went: %s", i)
@@ -215,7 +225,7 @@ abstract class Ec2EndToEndBase {
     NixekJob created = create(job("forced", run("sleep", "sleep 600")));
     String instanceId = awaitStepRunning("forced").getStatus().instanceId;
     stack.stopOperator();
-    var r = client().resources(NixekJob.class).inNamespace(NS).withName("forced");
+    var r = client().resources(NixekJob.class).inNamespace(namespace()).withName("forced");
     r.edit(j -> {
       j.getMetadata().setFinalizers(null);
       return j;
@@ -237,18 +247,18 @@ abstract class Ec2EndToEndBase {
   // ---------------------------------------------------------------- helpers
 
   NixekJob job(String name, NixekJobStep... steps) {
-    NixekJob j = TestJobs.job(NS, name, steps);
+    NixekJob j = TestJobs.job(namespace(), name, steps);
     j.getSpec().machine = null;
     j.getSpec().machineImageName = IMAGE;
     return j;
   }
 
   NixekJob create(NixekJob j) {
-    return client().resources(NixekJob.class).inNamespace(NS).resource(j).create();
+    return client().resources(NixekJob.class).inNamespace(namespace()).resource(j).create();
   }
 
   NixekJob get(String name) {
-    return client().resources(NixekJob.class).inNamespace(NS).withName(name).get();
+    return client().resources(NixekJob.class).inNamespace(namespace()).withName(name).get();
   }
 
   NixekJob awaitTerminal(String name) {
