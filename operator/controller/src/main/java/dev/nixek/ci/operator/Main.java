@@ -42,17 +42,26 @@ public final class Main {
     KubernetesClient client = new KubernetesClientBuilder().build();
     Running running = start(config, client, Clock.systemUTC());
     Runtime.getRuntime().addShutdownHook(new Thread(running::close, "nixek-operator-shutdown"));
-    LOG.info("nixek-operator started: provider={}, health port {}", config.provider(), running.healthPort());
+    LOG.info("nixek-operator started: provider={}, health port {}, leader election {}", config.provider(),
+        running.healthPort(), config.leaderElection().enabled() ? "on" : "off");
   }
 
   /** A started operator; closing it stops it (the machines it launched keep running). */
-  public record Running(Operator operator, HealthServer health) implements AutoCloseable {
+  public record Running(Operator operator, HealthServer health, LeaderElection election) implements AutoCloseable {
     public int healthPort() {
       return health.port();
     }
 
+    /** Whether this operator processes events: it holds the Lease, or leader election is off. */
+    public boolean isLeader() {
+      return election == null || election.isLeading();
+    }
+
     @Override
     public void close() {
+      if (election != null) {
+        election.stopping();
+      }
       health.close();
       operator.stop();
     }
@@ -66,18 +75,31 @@ public final class Main {
   /** As {@link #start(OperatorConfig, KubernetesClient, Clock)}, with a given machine provider (tests). */
   public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider)
       throws Exception {
+    return start(config, client, clock, provider, Main::exitOnLostLeadership);
+  }
+
+  /**
+   * As {@link #start(OperatorConfig, KubernetesClient, Clock, MachineProvider)}; {@code onLostLeadership} runs when
+   * the operator loses its Lease while running (production: exit; tests: record it).
+   */
+  public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider,
+      Runnable onLostLeadership) throws Exception {
     JobTokens tokens = TokenKeyStore.load(client, config.operatorNamespace(), config.tokenKeySecret());
     int swept = new MachineSweeper(client, provider).sweep();
     if (swept > 0) {
       LOG.info("terminated {} machines of jobs that are gone or ended", swept);
     }
     EventRecorder events = new EventRecorder(client, clock);
-    Operator operator = new Operator(o -> o
-        .withKubernetesClient(client)
-        .withCloseClientOnStop(false)
-        .withConcurrentReconciliationThreads(config.reconcileThreads())
-        .withUseSSAToPatchPrimaryResource(config.useSsa())
-        .withSSABasedCreateUpdateMatchForDependentResources(config.useSsa()));
+    LeaderElection election = new LeaderElection();
+    Operator operator = new Operator(o -> {
+      o.withKubernetesClient(client)
+          .withCloseClientOnStop(false)
+          .withConcurrentReconciliationThreads(config.reconcileThreads())
+          .withUseSSAToPatchPrimaryResource(config.useSsa())
+          .withSSABasedCreateUpdateMatchForDependentResources(config.useSsa());
+      election.configuration(config.leaderElection(), config.operatorNamespace(), onLostLeadership)
+          .ifPresent(o::withLeaderElectionConfiguration);
+    });
     operator.register(new NixekJobReconciler(client, config, provider, new NamedImageResolver(client), tokens, events,
         clock), c -> {
       if (!config.watchNamespaces().isEmpty()) {
@@ -87,10 +109,16 @@ public final class Main {
     operator.start();
     HealthServer health = new HealthServer(config.healthPort(),
         () -> operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy());
-    return new Running(operator, health);
+    return new Running(operator, health, config.leaderElection().enabled() ? election : null);
   }
 
-  private static MachineProvider provider(OperatorConfig config, Clock clock) {
+  private static void exitOnLostLeadership() {
+    // reconciles already running could overlap the new leader's: end them with the process (the pod restarts)
+    System.exit(1);
+  }
+
+  /** The machine provider the configuration names. */
+  public static MachineProvider provider(OperatorConfig config, Clock clock) {
     return switch (config.provider()) {
       case LOCAL -> new LocalMachineProvider(config.localStateDir(), config.localAgentCommand(), config.clusterId(),
           clock);

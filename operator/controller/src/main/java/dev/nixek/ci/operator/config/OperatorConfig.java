@@ -33,7 +33,8 @@ public record OperatorConfig(
     Duration pollInterval,
     Duration defaultJobTimeout,
     List<String> localAgentCommand,
-    Path localStateDir) {
+    Path localStateDir,
+    LeaderElectionOptions leaderElection) {
 
   /** Where jobs' machines run. */
   public enum Provider { LOCAL, EC2 }
@@ -76,7 +77,8 @@ public record OperatorConfig(
   /** Every option, for documentation and the chart. */
   public static final List<ConfigOption<?>> OPTIONS = List.of(PROVIDER, REPORT_URL, USE_SSA, WATCH_NAMESPACES,
       OPERATOR_NAMESPACE, TOKEN_KEY_SECRET, CLUSTER_ID, RECONCILE_THREADS, HEALTH_PORT, POLL_INTERVAL, JOB_TIMEOUT,
-      LOCAL_AGENT_COMMAND, LOCAL_STATE_DIR);
+      LOCAL_AGENT_COMMAND, LOCAL_STATE_DIR, LeaderElectionOptions.ENABLED, LeaderElectionOptions.LEASE_NAME,
+      LeaderElectionOptions.IDENTITY);
 
   /** Reads every option from {@code env}; throws {@link ConfigOption.ConfigException} naming the first bad one. */
   public static OperatorConfig fromEnv(Map<String, String> env) {
@@ -93,6 +95,7 @@ public record OperatorConfig(
         POLL_INTERVAL.read(env),
         JOB_TIMEOUT.read(env),
         LOCAL_AGENT_COMMAND.read(env),
-        LOCAL_STATE_DIR.read(env));
+        LOCAL_STATE_DIR.read(env),
+        LeaderElectionOptions.fromEnv(env));
   }
 }
