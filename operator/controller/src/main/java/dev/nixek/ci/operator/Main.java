@@ -40,7 +40,14 @@ public final class Main {
       return;
     }
     KubernetesClient client = new KubernetesClientBuilder().build();
-    Running running = start(config, client, Clock.systemUTC());
+    Running running;
+    try {
+      running = start(config, client, Clock.systemUTC());
+    } catch (Exception e) {
+      LOG.error("nixek-operator cannot start", e);
+      System.exit(1);
+      return;
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(running::close, "nixek-operator-shutdown"));
     LOG.info("nixek-operator started: provider={}, health port {}, leader election {}", config.provider(),
         running.healthPort(), config.leaderElection().enabled() ? "on" : "off");
@@ -75,15 +82,16 @@ public final class Main {
   /** As {@link #start(OperatorConfig, KubernetesClient, Clock)}, with a given machine provider (tests). */
   public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider)
       throws Exception {
-    return start(config, client, clock, provider, Main::exitOnLostLeadership);
+    return start(config, client, clock, provider, Main::exit);
   }
 
   /**
-   * As {@link #start(OperatorConfig, KubernetesClient, Clock, MachineProvider)}; {@code onLostLeadership} runs when
-   * the operator loses its Lease while running (production: exit; tests: record it).
+   * As {@link #start(OperatorConfig, KubernetesClient, Clock, MachineProvider)}; {@code onFatal} runs when the
+   * running operator can no longer do its work: it lost its Lease, or an informer stopped for good (e.g. its watch
+   * was forbidden). Production exits so that the pod restarts; tests record it.
    */
   public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider,
-      Runnable onLostLeadership) throws Exception {
+      Runnable onFatal) throws Exception {
     JobTokens tokens = TokenKeyStore.load(client, config.operatorNamespace(), config.tokenKeySecret());
     int swept = new MachineSweeper(client, provider).sweep();
     if (swept > 0) {
@@ -96,8 +104,15 @@ public final class Main {
           .withCloseClientOnStop(false)
           .withConcurrentReconciliationThreads(config.reconcileThreads())
           .withUseSSAToPatchPrimaryResource(config.useSsa())
-          .withSSABasedCreateUpdateMatchForDependentResources(config.useSsa());
-      election.configuration(config.leaderElection(), config.operatorNamespace(), onLostLeadership)
+          .withSSABasedCreateUpdateMatchForDependentResources(config.useSsa())
+          .withInformerStoppedHandler((informer, error) -> {
+            // an informer that synced and then stopped with an error will not recover (JOSDK's default exits)
+            if (error != null && informer.hasSynced()) {
+              LOG.error("an informer stopped: {}", error.toString());
+              onFatal.run();
+            }
+          });
+      election.configuration(config.leaderElection(), config.operatorNamespace(), onFatal)
           .ifPresent(o::withLeaderElectionConfiguration);
     });
     operator.register(new NixekJobReconciler(client, config, provider, new NamedImageResolver(client), tokens, events,
@@ -106,14 +121,19 @@ public final class Main {
         c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
       }
     });
-    operator.start();
+    try {
+      operator.start();
+    } catch (RuntimeException e) {
+      operator.stop(); // its informer threads would keep the JVM alive
+      throw e;
+    }
     HealthServer health = new HealthServer(config.healthPort(),
         () -> operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy());
     return new Running(operator, health, config.leaderElection().enabled() ? election : null);
   }
 
-  private static void exitOnLostLeadership() {
-    // reconciles already running could overlap the new leader's: end them with the process (the pod restarts)
+  private static void exit() {
+    // reconciles already running could overlap a new leader's: end them with the process (the pod restarts)
     System.exit(1);
   }
 
