@@ -41,14 +41,15 @@ a probe that fails without it.
   resourceNames: [{{ .Values.config.operator.tokenKeySecret | quote }}]
   verbs: ["get"]
 {{- if .Values.config.operator.leaderElection }}
-# leader election: the Lease is created once, then read and renewed by name
+# leader election: the Lease is created once (create cannot be limited by name), then read, taken over and renewed
+# by name (patch: fabric8's LeaderElector; update: JOSDK refuses to start unless it may)
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
   verbs: ["create"]
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
   resourceNames: [{{ .Values.config.operator.leaderLeaseName | quote }}]
-  verbs: ["get", "update"]
+  verbs: ["get", "update", "patch"]
 {{- end }}
 {{- end }}
 

@@ -84,7 +84,8 @@ public final class ExpectedRbac {
       rules.add(new Rule(Scope.OPERATOR_OWN_NAMESPACE, "coordination.k8s.io", "leases", List.of(),
           List.of("create"), "leader election: the Lease is created by the first replica"));
       rules.add(new Rule(Scope.OPERATOR_OWN_NAMESPACE, "coordination.k8s.io", "leases", List.of(leaseName),
-          List.of("get", "update"), "leader election: the Lease is read, taken over and renewed"));
+          List.of("get", "update", "patch"), "leader election: the Lease is read, taken over and renewed (patch, "
+          + "fabric8's LeaderElector); JOSDK checks update at start-up"));
     }
     rules.addAll(List.of(
         new Rule(Scope.REPORT_API, "ci.nixek.dev", "nixekjobs", List.of(), List.of("get", "list"),
