@@ -164,7 +164,7 @@ class RbacAblationE2E {
     }
     Duration wall = Duration.between(start, Instant.now());
     table.append("\n").append(n).append(" ablations in ").append(wall.toSeconds()).append(" s (job probe timeout ")
-        .append(timeout.toMillis()).append(" ms: 1.5 times the slowest job probe with every permission)\n");
+        .append(timeout.toMillis()).append(" ms: 1.5 times the slowest job probe with every permission, at least 6 s)\n");
     System.out.println("RBAC ablation:\n" + table);
     Files.writeString(target("rbac-ablation.md"), table.toString(), StandardCharsets.UTF_8);
     assertThat(survivors).as("verbs whose removal no probe noticed").isEmpty();

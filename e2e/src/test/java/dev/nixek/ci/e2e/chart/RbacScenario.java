@@ -390,7 +390,7 @@ final class RbacScenario {
       String path = m.replaceAll("(?s).*GET at: (\\S+?)\\?.*", "$1");
       return "403 on watch " + path.substring(path.lastIndexOf('/') + 1);
     }
-    m = t.getClass().getSimpleName() + ": " + m;
+    m = t.getClass().getSimpleName() + ": " + m.replaceAll(" in namespace: [a-z0-9-]+;", ";");
     return m.length() > 160 ? m.substring(0, 160) + "..." : m;
   }
 
