@@ -1,6 +1,7 @@
 package dev.nixek.ci.e2e;
 
 import dev.nixek.ci.operator.Main;
+import dev.nixek.ci.operator.job.CrashPoints;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -16,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * nixek-ci as it runs in production, for end-to-end tests: the report API as its own process (its jar), the
@@ -31,17 +33,34 @@ public final class Stack implements AutoCloseable {
   private final Map<String, String> operatorEnv;
   private final Map<String, String> reportEnv;
   private final MachineProvider provider;
+  private final Runnable onFatal;
+  private final AtomicInteger fatalErrors = new AtomicInteger();
   private Process reportApi;
   private Main.Running operator;
   private int reportApiStarts;
 
-  private Stack(KubernetesClient client, Path kubeconfig, Path work, boolean useSsa, Map<String, String> extraEnv,
-      MachineProvider provider) throws IOException {
+  /**
+   * What a stack runs with beyond its defaults: extra environment of the operator and of the report API (e.g. the
+   * configuration a Helm chart renders), the report API's port (0: a free one), a machine provider (null: the
+   * configured one) and what the operator does when it can no longer work — lost its Lease, an informer died
+   * (null: count it, see {@link #fatalErrors()}; production exits).
+   */
+  public record Options(Map<String, String> operatorEnv, Map<String, String> reportEnv, int reportPort,
+      MachineProvider provider, Runnable onFatal) {
+    public static Options of(Map<String, String> operatorEnv) {
+      return new Options(operatorEnv, Map.of(), 0, null, null);
+    }
+  }
+
+  private Stack(KubernetesClient client, Path kubeconfig, Path work, boolean useSsa, Options options)
+      throws IOException {
+    Map<String, String> extraEnv = options.operatorEnv();
     this.client = client;
-    this.provider = provider;
+    this.provider = options.provider();
+    this.onFatal = options.onFatal() != null ? options.onFatal() : fatalErrors::incrementAndGet;
     this.kubeconfig = kubeconfig;
     this.work = work;
-    this.reportPort = freePort();
+    this.reportPort = options.reportPort() != 0 ? options.reportPort() : freePort();
     operatorEnv = new HashMap<>();
     operatorEnv.put("NIXEK_PROVIDER", "local");
     operatorEnv.put("NIXEK_USE_SSA", Boolean.toString(useSsa));
@@ -56,6 +75,7 @@ public final class Stack implements AutoCloseable {
     reportEnv.put("KUBECONFIG", kubeconfig.toString());
     reportEnv.put("NIXEK_REPORT_BIND", "127.0.0.1");
     reportEnv.put("NIXEK_REPORT_PORT", Integer.toString(reportPort));
+    reportEnv.putAll(options.reportEnv());
   }
 
   /** Starts the report API process and the operator against the cluster {@code client} and {@code kubeconfig} name. */
@@ -67,9 +87,23 @@ public final class Stack implements AutoCloseable {
   /** As above, with the operator using {@code provider} instead of the configured one (null: configured). */
   public static Stack start(KubernetesClient client, Path kubeconfig, Path work, boolean useSsa,
       Map<String, String> extraEnv, MachineProvider provider) throws Exception {
-    Stack s = new Stack(client, kubeconfig, work, useSsa, extraEnv, provider);
-    s.startReportApi();
-    s.startOperator();
+    return start(client, kubeconfig, work, useSsa, new Options(extraEnv, Map.of(), 0, provider, null));
+  }
+
+  /**
+   * Starts the report API process (authenticated by {@code kubeconfig}) and the operator (with {@code client}), e.g.
+   * each with the credentials of its own ServiceAccount.
+   */
+  public static Stack start(KubernetesClient client, Path kubeconfig, Path work, boolean useSsa, Options options)
+      throws Exception {
+    Stack s = new Stack(client, kubeconfig, work, useSsa, options);
+    try {
+      s.startReportApi();
+      s.startOperator();
+    } catch (Exception | Error e) {
+      s.close();
+      throw e;
+    }
     return s;
   }
 
@@ -103,8 +137,23 @@ public final class Stack implements AutoCloseable {
 
   public void startOperator() throws Exception {
     OperatorConfig config = OperatorConfig.fromEnv(operatorEnv);
-    operator = provider == null ? Main.start(config, client, Clock.systemUTC())
-        : Main.start(config, client, Clock.systemUTC(), provider);
+    operator = Main.start(config, client, Clock.systemUTC(),
+        provider != null ? provider : Main.provider(config, Clock.systemUTC()), CrashPoints.NONE, onFatal);
+  }
+
+  /** The running operator (null while stopped). */
+  public Main.Running operator() {
+    return operator;
+  }
+
+  /** The operator's environment (its configuration), for starting further replicas. */
+  public Map<String, String> operatorEnv() {
+    return Map.copyOf(operatorEnv);
+  }
+
+  /** How often the operator could no longer work (lost its Lease, an informer died), with the default reaction. */
+  public int fatalErrors() {
+    return fatalErrors.get();
   }
 
   public void stopOperator() {

@@ -46,20 +46,36 @@ public final class Main {
       return;
     }
     KubernetesClient client = new KubernetesClientBuilder().build();
-    Running running = start(config, client, Clock.systemUTC());
+    Running running;
+    try {
+      running = start(config, client, Clock.systemUTC());
+    } catch (Exception e) {
+      LOG.error("nixek-operator cannot start", e);
+      System.exit(1);
+      return;
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(running::close, "nixek-operator-shutdown"));
-    LOG.info("nixek-operator started: provider={}, health port {}", config.provider(), running.healthPort());
+    LOG.info("nixek-operator started: provider={}, health port {}, leader election {}", config.provider(),
+        running.healthPort(), config.leaderElection().enabled() ? "on" : "off");
   }
 
   /** A started operator; closing it stops it (the machines it launched keep running). */
-  public record Running(Operator operator, HealthServer health, CollectorLoop collector, MachineProvider provider)
-      implements AutoCloseable {
+  public record Running(Operator operator, HealthServer health, CollectorLoop collector, MachineProvider provider,
+      LeaderElection election) implements AutoCloseable {
     public int healthPort() {
       return health.port();
     }
 
+    /** Whether this operator processes events: it holds the Lease, or leader election is off. */
+    public boolean isLeader() {
+      return election == null || election.isLeading();
+    }
+
     @Override
     public void close() {
+      if (election != null) {
+        election.stopping();
+      }
       collector.close();
       health.close();
       operator.stop();
@@ -75,44 +91,62 @@ public final class Main {
 
   /** Builds and starts the operator: also what tests run, with their own client and clock. */
   public static Running start(OperatorConfig config, KubernetesClient client, Clock clock) throws Exception {
-    return start(config, client, clock, provider(config, clock), CrashPoints.NONE);
+    return start(config, client, clock, provider(config, clock), CrashPoints.NONE, Main::exit);
   }
 
   /** As {@link #start(OperatorConfig, KubernetesClient, Clock)}, with a given machine provider (tests). */
   public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider)
       throws Exception {
-    return start(config, client, clock, provider, CrashPoints.NONE);
+    return start(config, client, clock, provider, CrashPoints.NONE, Main::exit);
   }
 
   /** {@link #start(OperatorConfig, KubernetesClient, Clock)} with crash points (crash tests). */
   public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, CrashPoints crashPoints)
       throws Exception {
-    return start(config, client, clock, provider(config, clock), crashPoints);
+    return start(config, client, clock, provider(config, clock), crashPoints, Main::exit);
   }
 
-  private static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider,
-      CrashPoints crashPoints) throws Exception {
+  /**
+   * Builds and starts the operator. {@code onFatal} runs when the running operator can no longer do its work: it
+   * lost its Lease, or an informer stopped for good (e.g. its watch was forbidden). Production exits so that the pod
+   * restarts; tests record it.
+   */
+  public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider,
+      CrashPoints crashPoints, Runnable onFatal) throws Exception {
     JobTokens tokens = TokenKeyStore.load(client, config.operatorNamespace(), config.tokenKeySecret());
     // one collector per cluster: with leader election only the leader runs it (and it is safe to run twice anyway)
     CollectorLoop collector = new CollectorLoop(new MachineCollector(client, provider, config.watchNamespaces(),
         config.lifecycle().collectorGrace(), config.lifecycle().maxLifetimeSlack(), config.defaultJobTimeout(), clock),
         config.lifecycle().collectorInterval());
     EventRecorder events = new EventRecorder(client, clock);
+    LeaderElection election = new LeaderElection();
     Operator operator = new Operator(o -> {
       o.withKubernetesClient(client)
           .withCloseClientOnStop(false)
           .withConcurrentReconciliationThreads(config.reconcileThreads())
           .withUseSSAToPatchPrimaryResource(config.useSsa())
-          .withSSABasedCreateUpdateMatchForDependentResources(config.useSsa());
-      if (config.lifecycle().leaderElection()) {
-        // a replica that loses the lease exits (JOSDK's default) and comes back as a follower
-        o.withLeaderElectionConfiguration(LeaderElectionConfigurationBuilder
-            .aLeaderElectionConfiguration(config.lifecycle().leaseName())
-            .withLeaseNamespace(config.operatorNamespace())
-            .withLeaderCallbacks(new LeaderCallbacks(collector::start, collector::stop,
-                leader -> LOG.info("leader is {}", leader)))
-            .build());
-      }
+          .withSSABasedCreateUpdateMatchForDependentResources(config.useSsa())
+          .withInformerStoppedHandler((informer, error) -> {
+            // an informer that synced and then stopped with an error will not recover (JOSDK's default exits)
+            if (error != null && informer.hasSynced()) {
+              LOG.error("an informer stopped: {}", error.toString());
+              onFatal.run();
+            }
+          });
+      // one collector per cluster: with leader election only the leader runs it (and it is safe to run twice anyway)
+      election.configuration(config.leaderElection(), config.operatorNamespace(), onFatal,
+              new LeaderElection.LeaderWork() {
+                @Override
+                public void start() {
+                  collector.start();
+                }
+
+                @Override
+                public void stop() {
+                  collector.stop();
+                }
+              })
+          .ifPresent(o::withLeaderElectionConfiguration);
     });
     operator.register(new NixekJobReconciler(client, config, provider, new NamedImageResolver(client), tokens, events,
         clock, crashPoints), c -> {
@@ -120,16 +154,27 @@ public final class Main {
         c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
       }
     });
-    operator.start();
-    if (!config.lifecycle().leaderElection()) {
+    try {
+      operator.start();
+    } catch (RuntimeException e) {
+      operator.stop(); // its informer threads would keep the JVM alive
+      throw e;
+    }
+    if (!config.leaderElection().enabled()) {
       collector.start();
     }
     HealthServer health = new HealthServer(config.healthPort(),
         () -> operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy());
-    return new Running(operator, health, collector, provider);
+    return new Running(operator, health, collector, provider, config.leaderElection().enabled() ? election : null);
   }
 
-  private static MachineProvider provider(OperatorConfig config, Clock clock) {
+  private static void exit() {
+    // reconciles already running could overlap a new leader's: end them with the process (the pod restarts)
+    System.exit(1);
+  }
+
+  /** The machine provider the configuration names. */
+  public static MachineProvider provider(OperatorConfig config, Clock clock) {
     return switch (config.provider()) {
       case LOCAL -> new LocalMachineProvider(config.localStateDir(), config.localAgentCommand(), config.clusterId(),
           clock);

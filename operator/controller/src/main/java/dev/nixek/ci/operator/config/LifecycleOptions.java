@@ -18,17 +18,13 @@ import java.util.Map;
  * @param collectorInterval how often the orphan collector runs
  * @param collectorGrace how long a machine of a gone or ended job is left alone before the collector terminates it
  * @param maxLifetimeSlack a machine older than its job's time limit plus this is terminated whatever its job says
- * @param leaderElection whether replicas elect a leader (only the leader reconciles and collects)
- * @param leaseName the Lease (in the operator namespace) used for leader election
  */
 public record LifecycleOptions(
     Duration bootTimeout,
     int maxLaunchAttempts,
     Duration collectorInterval,
     Duration collectorGrace,
-    Duration maxLifetimeSlack,
-    boolean leaderElection,
-    String leaseName) {
+    Duration maxLifetimeSlack) {
 
   public static final ConfigOption<Duration> BOOT_TIMEOUT = new ConfigOption<>("NIXEK_BOOT_TIMEOUT_SECONDS", "900",
       "a job whose agent has sent no report this long after its machine was launched ends AgentNeverReported "
@@ -45,17 +41,12 @@ public record LifecycleOptions(
   public static final ConfigOption<Duration> MAX_LIFETIME_SLACK = new ConfigOption<>(
       "NIXEK_MAX_LIFETIME_SLACK_SECONDS", "1800",
       "the collector terminates any machine older than its job's time limit plus this", seconds(0, 604800));
-  public static final ConfigOption<Boolean> LEADER_ELECTION = new ConfigOption<>("NIXEK_LEADER_ELECTION", "false",
-      "elect a leader among operator replicas (a Lease); only the leader reconciles and runs the collector",
-      bool());
-  public static final ConfigOption<String> LEASE_NAME = new ConfigOption<>("NIXEK_LEADER_LEASE_NAME",
-      "nixek-operator", "name of the leader-election Lease in the operator namespace", dnsLabel());
 
   public static final List<ConfigOption<?>> OPTIONS = List.of(BOOT_TIMEOUT, MAX_LAUNCH_ATTEMPTS, COLLECTOR_INTERVAL,
-      COLLECTOR_GRACE, MAX_LIFETIME_SLACK, LEADER_ELECTION, LEASE_NAME);
+      COLLECTOR_GRACE, MAX_LIFETIME_SLACK);
 
   public static LifecycleOptions fromEnv(Map<String, String> env) {
     return new LifecycleOptions(BOOT_TIMEOUT.read(env), MAX_LAUNCH_ATTEMPTS.read(env), COLLECTOR_INTERVAL.read(env),
-        COLLECTOR_GRACE.read(env), MAX_LIFETIME_SLACK.read(env), LEADER_ELECTION.read(env), LEASE_NAME.read(env));
+        COLLECTOR_GRACE.read(env), MAX_LIFETIME_SLACK.read(env));
   }
 }

@@ -35,7 +35,8 @@ public record OperatorConfig(
     List<String> localAgentCommand,
     Path localStateDir,
     LifecycleOptions lifecycle,
-    Ec2Options ec2) {
+    Ec2Options ec2,
+    LeaderElectionOptions leaderElection) {
 
   /** Where jobs' machines run. */
   public enum Provider { LOCAL, EC2 }
@@ -80,7 +81,8 @@ public record OperatorConfig(
       USE_SSA, WATCH_NAMESPACES, OPERATOR_NAMESPACE, TOKEN_KEY_SECRET, CLUSTER_ID, RECONCILE_THREADS, HEALTH_PORT,
       POLL_INTERVAL, JOB_TIMEOUT, LOCAL_AGENT_COMMAND, LOCAL_STATE_DIR),
       LifecycleOptions.OPTIONS,
-      Ec2Options.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
+      Ec2Options.OPTIONS,
+      LeaderElectionOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
 
   /** Reads every option from {@code env}; throws {@link ConfigOption.ConfigException} naming the first bad one. */
   public static OperatorConfig fromEnv(Map<String, String> env) {
@@ -99,6 +101,7 @@ public record OperatorConfig(
         LOCAL_AGENT_COMMAND.read(env),
         LOCAL_STATE_DIR.read(env),
         LifecycleOptions.fromEnv(env),
-        Ec2Options.fromEnv(env));
+        Ec2Options.fromEnv(env),
+        LeaderElectionOptions.fromEnv(env));
   }
 }

@@ -55,7 +55,7 @@ class OperatorConfigTest {
     assertThat(d.ec2().notFoundGrace()).isEqualTo(Duration.ofSeconds(120));
     assertThat(d.lifecycle().bootTimeout()).isEqualTo(Duration.ofSeconds(900));
     assertThat(d.lifecycle().maxLaunchAttempts()).isEqualTo(3);
-    assertThat(d.lifecycle().leaderElection()).isFalse();
+    assertThat(d.leaderElection().enabled()).isFalse();
 
     OperatorConfig c = OperatorConfig.fromEnv(Map.of("NIXEK_EC2_SUBNETS", "subnet-0a1b, subnet-0c2d",
         "NIXEK_EC2_SECURITY_GROUPS", "sg-0123", "NIXEK_AWS_REGION", "eu-central-1", "NIXEK_EC2_SPOT", "true",

@@ -1,0 +1,193 @@
+{{/* Names, labels and the pieces both Deployments share. */}}
+
+{{- define "nixek-ci.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "nixek-ci.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "nixek-ci.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels of every object; call with (dict "root" $ "component" "operator"). */}}
+{{- define "nixek-ci.labels" -}}
+helm.sh/chart: {{ include "nixek-ci.chart" .root }}
+{{ include "nixek-ci.selectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: nixek-ci
+{{- end }}
+
+{{- define "nixek-ci.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "nixek-ci.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "nixek-ci.operatorServiceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (printf "%s-operator" (include "nixek-ci.fullname" .)) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The report API's ServiceAccount: the operator's in sidecar mode (one pod, one ServiceAccount). */}}
+{{- define "nixek-ci.reportApiServiceAccountName" -}}
+{{- if eq .Values.reportApi.mode "sidecar" }}
+{{- include "nixek-ci.operatorServiceAccountName" . }}
+{{- else if .Values.reportApi.serviceAccount.create }}
+{{- default (printf "%s-report-api" (include "nixek-ci.fullname" .)) .Values.reportApi.serviceAccount.name }}
+{{- else }}
+{{- required "reportApi.serviceAccount.name is required when reportApi.serviceAccount.create is false" .Values.reportApi.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "nixek-ci.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* Pods of this release reach the report API through its Service. */}}
+{{- define "nixek-ci.reportServiceUrl" -}}
+{{- printf "http://%s-report-api.%s.svc:%d" (include "nixek-ci.fullname" .) .Release.Namespace (int .Values.reportApi.service.port) }}
+{{- end }}
+
+{{/*
+Renders a config block as environment variables: key fooBar -> NIXEK_FOO_BAR; lists joined with commas; null,
+"" and [] are left out (the program's default applies). The options themselves, their defaults and their checks
+live in the code (OperatorConfig, ReportApiConfig); this only names and formats them.
+*/}}
+{{- define "nixek-ci.configEnv" -}}
+{{- range $key, $value := . }}
+{{- if not (or (kindIs "invalid" $value) (and (kindIs "string" $value) (eq $value "")) (and (kindIs "slice" $value) (eq (len $value) 0))) }}
+- name: {{ printf "NIXEK_%s" (regexReplaceAll "([a-z0-9])([A-Z])" $key "${1}_${2}" | upper) }}
+  value: {{ include "nixek-ci.envValue" $value | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "nixek-ci.envValue" -}}
+{{- if kindIs "slice" . }}
+{{- join "," . }}
+{{- else if kindIs "float64" . }}
+{{- int64 . }}
+{{- else }}
+{{- . }}
+{{- end }}
+{{- end }}
+
+{{/* The operator's options, with the values only the chart knows filled in. */}}
+{{- define "nixek-ci.operatorConfig" -}}
+{{- $c := deepCopy .Values.config.operator }}
+{{- $_ := set $c "watchNamespaces" .Values.config.watchNamespaces }}
+{{- if not $c.reportUrl }}
+{{- $_ := set $c "reportUrl" (include "nixek-ci.reportServiceUrl" .) }}
+{{- end }}
+{{- if not $c.builderImage }}
+{{- $_ := set $c "builderImage" (include "nixek-ci.image" .) }}
+{{- end }}
+{{- toYaml $c }}
+{{- end }}
+
+{{/* The report API's options. */}}
+{{- define "nixek-ci.reportApiConfig" -}}
+{{- $c := deepCopy .Values.config.reportApi }}
+{{- $_ := set $c "watchNamespaces" .Values.config.watchNamespaces }}
+{{- toYaml $c }}
+{{- end }}
+
+{{- define "nixek-ci.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    {{- with .Values.tmpDir.sizeLimit }}
+    sizeLimit: {{ . }}
+    {{- end }}
+{{- end }}
+
+{{/* The report API container: the sidecar of the operator pod, or the only container of its own Deployment. */}}
+{{- define "nixek-ci.reportApiContainer" -}}
+- name: report-api
+  image: {{ include "nixek-ci.image" . }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  args: ["report-api"]
+  env:
+    - name: JAVA_OPTS
+      value: {{ .Values.reportApi.javaOpts | quote }}
+    {{- include "nixek-ci.configEnv" (include "nixek-ci.reportApiConfig" . | fromYaml) | trim | nindent 4 }}
+    {{- with .Values.reportApi.extraEnv }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  ports:
+    - name: http
+      containerPort: {{ .Values.config.reportApi.reportPort }}
+      protocol: TCP
+  startupProbe:
+    httpGet:
+      path: /healthz
+      port: http
+    periodSeconds: 2
+    failureThreshold: 60
+  livenessProbe:
+    httpGet:
+      path: /healthz
+      port: http
+    periodSeconds: 10
+    timeoutSeconds: 3
+    failureThreshold: 3
+  readinessProbe:
+    httpGet:
+      path: /readyz
+      port: http
+    periodSeconds: 5
+    timeoutSeconds: 3
+    failureThreshold: 3
+  resources:
+    {{- toYaml .Values.reportApi.resources | nindent 4 }}
+  securityContext:
+    {{- toYaml .Values.securityContext | nindent 4 }}
+  volumeMounts:
+    - name: tmp
+      mountPath: /tmp
+{{- end }}
+
+{{/* Pod-level settings both Deployments share. */}}
+{{- define "nixek-ci.podSpecCommon" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+terminationGracePeriodSeconds: {{ .Values.terminationGracePeriodSeconds }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}

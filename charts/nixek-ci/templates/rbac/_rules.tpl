@@ -1,0 +1,115 @@
+{{/*
+The permissions of nixek-ci, by component and scope: exactly the verbs the code uses on exactly the resources it
+uses. Each rule says which code needs it; RbacAblationE2E removes each verb in turn and shows what then fails.
+Adding a rule: add it here with its reason, add it to ExpectedRbac in the e2e tests, and give the ablation test
+a probe that fails without it.
+*/}}
+
+{{/* Operator, in every namespace whose jobs it runs (cluster-wide, or each of config.watchNamespaces). */}}
+{{- define "nixek-ci.rules.operator" -}}
+# NixekJobs: informer (list, watch); a fresh read before calling a machine lost (get); finalizer add and
+# removal (patch)
+- apiGroups: ["ci.nixek.dev"]
+  resources: ["nixekjobs"]
+  verbs: ["get", "list", "watch", "patch"]
+# the operator's status fields, by server-side apply
+- apiGroups: ["ci.nixek.dev"]
+  resources: ["nixekjobs/status"]
+  verbs: ["patch"]
+# a job's machine image, looked up by spec.machineImageName (get); an informer wakes jobs waiting for their image
+# (list, watch)
+- apiGroups: ["ci.nixek.dev"]
+  resources: ["nixekmachineimages"]
+  verbs: ["get", "list", "watch"]
+# each job's token Secret (the token's SHA-256), owned by the job: read, create, replaced for a new attempt
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "create", "update"]
+# Events on jobs: read by name, created, their count bumped on a repeat
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["get", "create", "patch"]
+{{- end }}
+
+{{/* Operator, in its own namespace. */}}
+{{- define "nixek-ci.rules.operatorOwnNamespace" -}}
+# the token key Secret: created at first start (create cannot be limited by name), read by name
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["create"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  resourceNames: [{{ .Values.config.operator.tokenKeySecret | quote }}]
+  verbs: ["get"]
+{{- if .Values.config.operator.leaderElection }}
+# leader election: the Lease is created once (create cannot be limited by name), then read, taken over and renewed
+# by name (patch: fabric8's LeaderElector; update: JOSDK refuses to start unless it may)
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  verbs: ["create"]
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  resourceNames: [{{ .Values.config.operator.leaderLeaseName | quote }}]
+  verbs: ["get", "update", "patch"]
+{{- end }}
+{{- end }}
+
+{{/* Report API, in every namespace whose jobs report to it (DESIGN §7: read jobs, patch their status, find tokens). */}}
+{{- define "nixek-ci.rules.reportApi" -}}
+# a report re-reads its job (get); /readyz lists one job to prove the API, the CRD and RBAC work (list)
+- apiGroups: ["ci.nixek.dev"]
+  resources: ["nixekjobs"]
+  verbs: ["get", "list"]
+# status.steps, by JSON patch with a resourceVersion precondition
+- apiGroups: ["ci.nixek.dev"]
+  resources: ["nixekjobs/status"]
+  verbs: ["patch"]
+# a token's Secret is found by its token-id label (RBAC cannot limit list to a label)
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["list"]
+{{- end }}
+
+{{/*
+Binds a ClusterRole where a component works: cluster-wide when config.watchNamespaces is empty, else in each
+watched namespace. Call with (dict "root" $ "role" <ClusterRole name> "sa" <ServiceAccount> "component" <c>).
+*/}}
+{{- define "nixek-ci.bindings" -}}
+{{- $root := .root }}
+{{- if $root.Values.config.watchNamespaces }}
+{{- range $ns := $root.Values.config.watchNamespaces }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ $.role }}
+  namespace: {{ $ns }}
+  labels:
+    {{- include "nixek-ci.labels" (dict "root" $root "component" $.component) | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: {{ $.role }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ $.sa }}
+    namespace: {{ $root.Release.Namespace }}
+{{- end }}
+{{- else }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: {{ .role }}
+  labels:
+    {{- include "nixek-ci.labels" (dict "root" $root "component" .component) | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: {{ .role }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ .sa }}
+    namespace: {{ $root.Release.Namespace }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,135 @@
+package dev.nixek.ci.e2e.chart;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.nixek.ci.operator.config.ConfigOption;
+import dev.nixek.ci.operator.config.OperatorConfig;
+import dev.nixek.ci.report.ReportApiConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The link between the chart's {@code config} block and the programs' options, which are defined once, in the code
+ * ({@link OperatorConfig#OPTIONS}, {@link ReportApiConfig.Option}): a key {@code fooBar} of {@code config.operator}
+ * is the operator's {@code NIXEK_FOO_BAR}, one of {@code config.reportApi} the report API's, and
+ * {@code config.watchNamespaces} is {@code NIXEK_WATCH_NAMESPACES} of both. The chart's template does the same
+ * conversion ({@code nixek-ci.configEnv}).
+ */
+public final class ChartOptions {
+  /** Keys of config.operator that the code of this branch does not read yet, and who adds the option. */
+  public static final Map<String, String> PENDING = Map.of(
+      "imageBucket", "issue 4 (machine images)",
+      "builderImage", "issue 4 (machine images)");
+
+  /** Operator options the chart sets itself, from the pod. */
+  public static final Map<String, String> CHART_MANAGED = Map.of(
+      "NIXEK_OPERATOR_NAMESPACE", "the pod's namespace (downward API)",
+      "NIXEK_LEADER_IDENTITY", "the pod's name (downward API)");
+
+  /** Keys whose empty value the chart replaces with one only it knows. */
+  public static final Map<String, String> CHART_COMPUTED = Map.of(
+      "config.operator.reportUrl", "the report API Service's in-cluster URL",
+      "config.operator.builderImage", "this chart's image");
+
+  /** One option as the chart and the code see it. */
+  public record Option(String component, String valuesKey, String env, JsonNode chartDefault,
+      Optional<String> programDefault, String description, Optional<Consumer<String>> parser) {}
+
+  private ChartOptions() {}
+
+  /** {@code fooBar} → {@code NIXEK_FOO_BAR}, as the chart's template converts it. */
+  public static String envName(String valuesKey) {
+    return "NIXEK_" + valuesKey.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
+  }
+
+  /** How the chart's template writes a value into the environment: lists joined with commas. */
+  public static String envValue(JsonNode value) {
+    if (value.isArray()) {
+      List<String> items = new ArrayList<>();
+      value.forEach(v -> items.add(v.asText()));
+      return String.join(",", items);
+    }
+    return value.asText();
+  }
+
+  /** Whether the template leaves the value out (the program's default applies). */
+  public static boolean isUnset(JsonNode value) {
+    return value == null || value.isNull() || value.isTextual() && value.asText().isEmpty()
+        || value.isArray() && value.isEmpty();
+  }
+
+  public static JsonNode values() {
+    try {
+      return new ObjectMapper(new YAMLFactory()).readTree(Helm.CHART.resolve("values.yaml").toFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static JsonNode schema() {
+    try {
+      return new ObjectMapper().readTree(Helm.CHART.resolve("values.schema.json").toFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The operator's options by environment variable. */
+  public static Map<String, ConfigOption<?>> operatorOptions() {
+    Map<String, ConfigOption<?>> m = new LinkedHashMap<>();
+    OperatorConfig.OPTIONS.forEach(o -> m.put(o.key(), o));
+    return m;
+  }
+
+  /** The report API's options by environment variable. */
+  public static Map<String, ReportApiConfig.Option> reportApiOptions() {
+    Map<String, ReportApiConfig.Option> m = new LinkedHashMap<>();
+    for (ReportApiConfig.Option o : ReportApiConfig.Option.values()) {
+      m.put(o.env(), o);
+    }
+    return m;
+  }
+
+  private static Consumer<String> check(ConfigOption<?> o) {
+    return v -> o.read(Map.of(o.key(), v));
+  }
+
+  /** Every key of the chart's config block with what the code says about it, in the order of values.yaml. */
+  public static List<Option> all() {
+    JsonNode config = values().get("config");
+    List<Option> out = new ArrayList<>();
+    JsonNode watch = config.get("watchNamespaces");
+    ConfigOption<?> watchOption = operatorOptions().get("NIXEK_WATCH_NAMESPACES");
+    out.add(new Option("both", "config.watchNamespaces", "NIXEK_WATCH_NAMESPACES", watch,
+        Optional.of(watchOption.defaultValue()), watchOption.description(), Optional.of(check(watchOption))));
+    for (Iterator<String> it = config.get("operator").fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      String env = envName(key);
+      ConfigOption<?> o = operatorOptions().get(env);
+      out.add(o == null
+          ? new Option("operator", "config.operator." + key, env, config.get("operator").get(key), Optional.empty(),
+              "(not read by this build; the option comes with " + PENDING.getOrDefault(key, "?") + ")", Optional.empty())
+          : new Option("operator", "config.operator." + key, env, config.get("operator").get(key),
+              Optional.ofNullable(o.defaultValue()), o.description(), Optional.of(check(o))));
+    }
+    for (Iterator<String> it = config.get("reportApi").fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      String env = envName(key);
+      ReportApiConfig.Option o = reportApiOptions().get(env);
+      out.add(new Option("report API", "config.reportApi." + key, env, config.get("reportApi").get(key),
+          o == null ? Optional.empty() : Optional.of(o.defaultValue()),
+          o == null ? "(no such option)" : o.description(),
+          o == null ? Optional.empty() : Optional.of(v -> ReportApiConfig.fromEnv(Map.of(env, v)))));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,406 @@
+package dev.nixek.ci.e2e.chart;
+
+import static dev.nixek.ci.e2e.chart.Rendered.container;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.nixek.ci.e2e.chart.ExpectedRbac.Rule;
+import dev.nixek.ci.e2e.chart.ExpectedRbac.Scope;
+import dev.nixek.ci.operator.config.OperatorConfig;
+import dev.nixek.ci.report.ReportApiConfig;
+import dev.nixek.ci.testing.kube.CommandResult;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Subject;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code helm lint} and {@code helm template} of the chart with its default values and with a full set, the output
+ * parsed and checked property by property: secure pods, probes, the two containers from one image, the
+ * configuration (read back with the programs' own parsers), the Service, the ServiceAccounts, and RBAC rules equal
+ * to {@link ExpectedRbac}. Needs the helm binary (skipped without it, failing under {@code CI=true}).
+ */
+class ChartTemplateTest {
+  static final String NS = "nixek-system";
+  static final String POD = "nixek-ci-operator-5d9c8-x2x7q";
+
+  @TempDir
+  Path tmp;
+  private Helm helm;
+  private Path full;
+
+  @BeforeEach
+  void setUp() {
+    helm = Helm.locate(tmp.resolve("helm"));
+    full = Helm.valuesFile(tmp, "full-values.yaml");
+  }
+
+  @Test
+  void lintPassesStrictlyWithDefaultAndFullValues() {
+    CommandResult defaults = helm.run("lint", "--strict", Helm.CHART.toString());
+    assertThat(defaults.exitCode()).as(defaults.describe()).isZero();
+    CommandResult fullSet = helm.run("lint", "--strict", Helm.CHART.toString(), "--values", full.toString());
+    assertThat(fullSet.exitCode()).as(fullSet.describe()).isZero();
+  }
+
+  @Test
+  void defaultValuesRenderOnePodWithTheOperatorAndTheReportApiSidecarFromOneImage() {
+    Rendered r = helm.template("nixek-ci", NS, List.of());
+    assertThat(r.names()).containsExactlyInAnyOrder(
+        "ServiceAccount/" + NS + "/nixek-ci-operator",
+        "ClusterRole/nixek-ci-operator", "ClusterRoleBinding/nixek-ci-operator",
+        "Role/" + NS + "/nixek-ci-operator", "RoleBinding/" + NS + "/nixek-ci-operator",
+        "ClusterRole/nixek-ci-report-api", "ClusterRoleBinding/nixek-ci-report-api",
+        "Service/" + NS + "/nixek-ci-report-api",
+        "Deployment/" + NS + "/nixek-ci-operator");
+    Deployment d = r.get(Deployment.class, "nixek-ci-operator");
+    assertThat(d.getSpec().getReplicas()).isEqualTo(2);
+    PodSpec pod = d.getSpec().getTemplate().getSpec();
+    assertThat(pod.getServiceAccountName()).isEqualTo("nixek-ci-operator");
+    assertThat(pod.getContainers()).extracting(Container::getName).containsExactly("operator", "report-api");
+    assertThat(pod.getContainers()).extracting(Container::getImage).containsOnly("ghcr.io/nixek/nixek-ci:0.1.0");
+    assertThat(container(d, "operator").getArgs()).containsExactly("operator");
+    assertThat(container(d, "report-api").getArgs()).containsExactly("report-api");
+    assertSecure(pod);
+    assertProbes(container(d, "operator"), "health", 8081, "NIXEK_HEALTH_PORT");
+    assertProbes(container(d, "report-api"), "http", 8080, "NIXEK_REPORT_PORT");
+    assertThat(container(d, "operator").getResources().getRequests()).containsKeys("cpu", "memory");
+    assertThat(container(d, "operator").getResources().getLimits()).containsKey("memory");
+    assertThat(container(d, "report-api").getResources().getRequests()).containsKeys("cpu", "memory");
+
+    // the configuration, read back by the programs' own parsers
+    OperatorConfig op = OperatorConfig.fromEnv(Rendered.env(container(d, "operator"), fields()));
+    assertThat(op.provider()).isEqualTo(OperatorConfig.Provider.EC2);
+    assertThat(op.operatorNamespace()).isEqualTo(NS);
+    assertThat(op.reportUrl()).hasToString("http://nixek-ci-report-api." + NS + ".svc:8080");
+    assertThat(op.watchNamespaces()).isEmpty();
+    assertThat(op.healthPort()).isEqualTo(8081);
+    assertThat(op.leaderElection().enabled()).isTrue();
+    assertThat(op.leaderElection().identity()).isEqualTo(POD);
+    assertThat(op.leaderElection().leaseName()).isEqualTo("nixek-operator");
+    assertThat(op.tokenKeySecret()).isEqualTo("nixek-ci-token-key");
+    assertThat(op.useSsa()).isTrue();
+    ReportApiConfig report = ReportApiConfig.fromEnv(Rendered.env(container(d, "report-api"), fields()));
+    assertThat(report.port()).isEqualTo(8080);
+    assertThat(report.watchNamespaces()).isEmpty();
+    // the report API gets the report API's options only
+    assertThat(Rendered.env(container(d, "report-api"), fields())).doesNotContainKeys("NIXEK_PROVIDER",
+        "NIXEK_REPORT_URL", "NIXEK_LEADER_ELECTION");
+
+    Service svc = r.get(Service.class, "nixek-ci-report-api");
+    assertThat(svc.getSpec().getType()).isEqualTo("ClusterIP");
+    assertThat(svc.getSpec().getPorts()).singleElement().satisfies(p -> {
+      assertThat(p.getPort()).isEqualTo(8080);
+      assertThat(p.getTargetPort().getStrVal()).isEqualTo("http");
+    });
+    assertThat(d.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(svc.getSpec().getSelector());
+
+    // RBAC: exactly the expected rules; in sidecar mode both roles go to the one ServiceAccount, cluster-wide
+    assertThat(rules(r, "nixek-ci")).containsExactlyElementsOf(
+        withoutReasons(ExpectedRbac.rules("nixek-ci-token-key", "nixek-operator")));
+    for (String role : List.of("nixek-ci-operator", "nixek-ci-report-api")) {
+      ClusterRoleBinding b = r.get(ClusterRoleBinding.class, role);
+      assertThat(b.getRoleRef().getName()).isEqualTo(role);
+      assertThat(b.getSubjects()).extracting(Subject::getName, Subject::getNamespace)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple("nixek-ci-operator", NS));
+    }
+    assertThat(r.get(RoleBinding.class, "nixek-ci-operator").getSubjects()).extracting(Subject::getName)
+        .containsExactly("nixek-ci-operator");
+  }
+
+  @Test
+  void aFullSetOfValuesRendersTheReportApiAsItsOwnDeploymentWithItsOwnServiceAccount() {
+    Rendered r = helm.template("nixek-ci", NS, List.of(full));
+    assertThat(r.names()).containsExactlyInAnyOrder(
+        "ServiceAccount/" + NS + "/ci-operator", "ServiceAccount/" + NS + "/ci-reports",
+        "ClusterRole/ci-operator", "RoleBinding/team-a/ci-operator", "RoleBinding/team-b/ci-operator",
+        "Role/" + NS + "/ci-operator", "RoleBinding/" + NS + "/ci-operator",
+        "ClusterRole/ci-report-api", "RoleBinding/team-a/ci-report-api", "RoleBinding/team-b/ci-report-api",
+        "Service/" + NS + "/ci-report-api",
+        "Deployment/" + NS + "/ci-operator", "Deployment/" + NS + "/ci-report-api");
+
+    Deployment op = r.get(Deployment.class, "ci-operator");
+    Deployment api = r.get(Deployment.class, "ci-report-api");
+    assertThat(op.getSpec().getReplicas()).isEqualTo(3);
+    assertThat(api.getSpec().getReplicas()).isEqualTo(4);
+    assertThat(op.getSpec().getTemplate().getSpec().getContainers()).extracting(Container::getName)
+        .containsExactly("operator");
+    assertThat(api.getSpec().getTemplate().getSpec().getContainers()).extracting(Container::getName)
+        .containsExactly("report-api");
+    assertThat(op.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo("ci-operator");
+    assertThat(api.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo("ci-reports");
+    for (Deployment d : List.of(op, api)) {
+      PodSpec pod = d.getSpec().getTemplate().getSpec();
+      assertThat(pod.getContainers()).extracting(Container::getImage)
+          .containsOnly("registry.example.com/nixek/nixek-ci:1.2.3");
+      assertThat(pod.getContainers()).extracting(Container::getImagePullPolicy).containsOnly("Always");
+      assertThat(pod.getImagePullSecrets()).extracting(s -> s.getName()).containsExactly("regcred");
+      assertSecure(pod);
+      assertThat(pod.getSecurityContext().getRunAsUser()).isEqualTo(10001L);
+      assertThat(pod.getNodeSelector()).containsEntry("kubernetes.io/os", "linux");
+      assertThat(pod.getTolerations()).singleElement().satisfies(t -> assertThat(t.getValue()).isEqualTo("ci"));
+      assertThat(pod.getAffinity().getPodAntiAffinity().getPreferredDuringSchedulingIgnoredDuringExecution())
+          .hasSize(1);
+      assertThat(pod.getPriorityClassName()).isEqualTo("system-cluster-critical");
+      assertThat(pod.getTerminationGracePeriodSeconds()).isEqualTo(60L);
+      assertThat(pod.getVolumes()).singleElement()
+          .satisfies(v -> assertThat(v.getEmptyDir().getSizeLimit()).hasToString("2Gi"));
+      assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations()).containsEntry("prometheus.io/scrape",
+          "false");
+      assertThat(d.getSpec().getTemplate().getMetadata().getLabels()).containsEntry("team", "ci");
+    }
+    Container operator = container(op, "operator");
+    Container reports = container(api, "report-api");
+    assertProbes(operator, "health", 9090, "NIXEK_HEALTH_PORT");
+    assertProbes(reports, "http", 9080, "NIXEK_REPORT_PORT");
+    assertThat(operator.getResources().getLimits()).containsKeys("cpu", "memory");
+    assertThat(operator.getResources().getRequests().get("memory")).hasToString("512Mi");
+    assertThat(reports.getResources().getRequests().get("memory")).hasToString("300Mi");
+
+    Map<String, String> opEnv = Rendered.env(operator, fields());
+    OperatorConfig c = OperatorConfig.fromEnv(opEnv);
+    assertThat(c.provider()).isEqualTo(OperatorConfig.Provider.EC2);
+    assertThat(c.reportUrl()).hasToString("https://ci-report.example.com");
+    assertThat(c.clusterId()).isEqualTo("prod-eu");
+    assertThat(c.watchNamespaces()).containsExactly("team-a", "team-b");
+    assertThat(c.tokenKeySecret()).isEqualTo("ci-token-key");
+    assertThat(c.leaderElection().leaseName()).isEqualTo("ci-leader");
+    assertThat(c.healthPort()).isEqualTo(9090);
+    assertThat(c.reconcileThreads()).isEqualTo(20);
+    assertThat(c.pollInterval()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.defaultJobTimeout()).isEqualTo(Duration.ofSeconds(7200));
+    assertThat(c.localAgentCommand()).containsExactly("java", "-jar", "/opt/nixek/nixek-agent.jar");
+    assertThat(c.localStateDir()).isEqualTo(Path.of("/tmp/machines"));
+    // options of issues 4 and 5, not read by this build yet (see ChartValuesTest.PENDING)
+    assertThat(opEnv).containsEntry("NIXEK_AWS_REGION", "eu-west-1")
+        .containsEntry("NIXEK_EC2_SUBNETS", "subnet-0a1b2c3d,subnet-4e5f6a7b")
+        .containsEntry("NIXEK_EC2_SECURITY_GROUPS", "sg-0123abcd")
+        .containsEntry("NIXEK_EC2_INSTANCE_PROFILE", "nixek-ci-job")
+        .containsEntry("NIXEK_IMAGE_BUCKET", "nixek-ci-images")
+        .containsEntry("NIXEK_BUILDER_IMAGE", "registry.example.com/nixek/builder:1.2.3")
+        .containsEntry("AWS_STS_REGIONAL_ENDPOINTS", "regional")
+        .containsEntry("JAVA_OPTS", "-XX:MaxRAMPercentage=60");
+    ReportApiConfig rc = ReportApiConfig.fromEnv(Rendered.env(reports, fields()));
+    assertThat(rc.port()).isEqualTo(9080);
+    assertThat(rc.bodyLimitBytes()).isEqualTo(65536);
+    assertThat(rc.outputTailBytes()).isEqualTo(8192);
+    assertThat(rc.outputTailBudgetBytes()).isEqualTo(262144);
+    assertThat(rc.workerThreads()).isEqualTo(32);
+    assertThat(rc.tokenCacheTtl()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(rc.readyMaxAge()).isEqualTo(Duration.ofSeconds(20));
+    assertThat(rc.watchNamespaces()).containsExactly("team-a", "team-b");
+    assertThat(Rendered.env(reports, fields())).containsEntry("LOG_LEVEL", "debug");
+
+    Service svc = r.get(Service.class, "ci-report-api");
+    assertThat(svc.getSpec().getType()).isEqualTo("LoadBalancer");
+    assertThat(svc.getMetadata().getAnnotations())
+        .containsEntry("service.beta.kubernetes.io/aws-load-balancer-type", "nlb");
+    assertThat(svc.getSpec().getLoadBalancerSourceRanges()).containsExactly("10.20.0.0/16");
+    assertThat(svc.getSpec().getPorts().get(0).getPort()).isEqualTo(443);
+    assertThat(api.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(svc.getSpec().getSelector());
+    assertThat(op.getSpec().getTemplate().getMetadata().getLabels())
+        .as("reports must not go to operator pods without a report API").doesNotContainKey("ci.nixek.dev/report-api");
+
+    assertThat(r.get(ServiceAccount.class, "ci-operator").getMetadata().getAnnotations())
+        .containsEntry("eks.amazonaws.com/role-arn", "arn:aws:iam::123456789012:role/nixek-ci-operator");
+    assertThat(r.get(ServiceAccount.class, "ci-reports").getMetadata().getAnnotations())
+        .containsEntry("example.com/owner", "ci-team");
+
+    // RBAC: the same rules, bound only in the watched namespaces, each role to its own ServiceAccount
+    assertThat(rules(r, "ci")).containsExactlyElementsOf(withoutReasons(ExpectedRbac.rules("ci-token-key",
+        "ci-leader")));
+    for (String ns : List.of("team-a", "team-b")) {
+      assertThat(binding(r, ns, "ci-operator")).isEqualTo("ClusterRole/ci-operator -> " + NS + "/ci-operator");
+      assertThat(binding(r, ns, "ci-report-api")).isEqualTo("ClusterRole/ci-report-api -> " + NS + "/ci-reports");
+    }
+    assertThat(binding(r, NS, "ci-operator")).isEqualTo("Role/ci-operator -> " + NS + "/ci-operator");
+    assertThat(r.all(ClusterRoleBinding.class)).isEmpty();
+  }
+
+  /** The template's key → variable conversion is the one ChartOptions (and so the README and the tests) assume. */
+  @Test
+  void everyConfigKeyBecomesTheEnvironmentVariableNamedAfterIt() throws IOException {
+    Rendered r = helm.template("nixek-ci", NS, List.of(full));
+    JsonNode config = new ObjectMapper(new YAMLFactory()).readTree(full.toFile()).get("config");
+    Map<String, String> op = Rendered.env(container(r.get(Deployment.class, "ci-operator"), "operator"), fields());
+    Map<String, String> api = Rendered.env(container(r.get(Deployment.class, "ci-report-api"), "report-api"),
+        fields());
+    config.get("operator").fields().forEachRemaining(e -> assertThat(op)
+        .containsEntry(ChartOptions.envName(e.getKey()), ChartOptions.envValue(e.getValue())));
+    config.get("reportApi").fields().forEachRemaining(e -> assertThat(api)
+        .containsEntry(ChartOptions.envName(e.getKey()), ChartOptions.envValue(e.getValue())));
+    assertThat(op).containsEntry("NIXEK_WATCH_NAMESPACES", "team-a,team-b");
+    assertThat(api).containsEntry("NIXEK_WATCH_NAMESPACES", "team-a,team-b");
+  }
+
+  @Test
+  void aDigestWinsOverTheTagAndTheBuilderImageDefaultsToTheChartsImage() {
+    String digest = "sha256:" + "ab".repeat(32);
+    Rendered r = helm.template("x", NS, List.of(), "--set", "image.digest=" + digest, "--set", "image.tag=9.9");
+    Deployment d = r.get(Deployment.class, "x-nixek-ci-operator");
+    assertThat(d.getSpec().getTemplate().getSpec().getContainers()).extracting(Container::getImage)
+        .containsOnly("ghcr.io/nixek/nixek-ci@" + digest);
+    assertThat(Rendered.env(container(d, "operator"), fields()))
+        .containsEntry("NIXEK_BUILDER_IMAGE", "ghcr.io/nixek/nixek-ci@" + digest);
+  }
+
+  @Test
+  void withoutLeaderElectionTheOperatorGetsNoLeasePermissions() {
+    Rendered r = helm.template("nixek-ci", NS, List.of(), "--set", "config.operator.leaderElection=false");
+    assertThat(r.get(Role.class, "nixek-ci-operator").getRules())
+        .noneMatch(rule -> rule.getResources().contains("leases"));
+    assertThat(rules(r, "nixek-ci")).containsExactlyElementsOf(
+        withoutReasons(ExpectedRbac.rules("nixek-ci-token-key", "nixek-operator", false)));
+    OperatorConfig c = OperatorConfig.fromEnv(
+        Rendered.env(container(r.get(Deployment.class, "nixek-ci-operator"), "operator"), fields()));
+    assertThat(c.leaderElection().enabled()).isFalse();
+  }
+
+  @Test
+  void rbacAndServiceAccountsCanBeLeftToTheInstaller() {
+    Rendered r = helm.template("nixek-ci", NS, List.of(), "--set", "rbac.create=false",
+        "--set", "serviceAccount.create=false", "--set", "serviceAccount.name=existing");
+    assertThat(r.names()).containsExactlyInAnyOrder("Service/" + NS + "/nixek-ci-report-api",
+        "Deployment/" + NS + "/nixek-ci-operator");
+    assertThat(r.get(Deployment.class, "nixek-ci-operator").getSpec().getTemplate().getSpec()
+        .getServiceAccountName()).isEqualTo("existing");
+    CommandResult noName = helm.tryTemplate("nixek-ci", NS, List.of(), "--set", "serviceAccount.create=false");
+    assertThat(noName.exitCode()).isNotZero();
+    assertThat(noName.stderr()).contains("serviceAccount.name is required");
+  }
+
+  @Test
+  void theSchemaRejectsAMisspelledKeyAndAWrongType() {
+    Path typo = Helm.valuesFile(tmp, "typo.yaml", "reportApi:\n  serivce:\n    type: LoadBalancer\n");
+    Path wrongType = Helm.valuesFile(tmp, "type.yaml", "replicaCount: two\n");
+    Path nestedTypo = Helm.valuesFile(tmp, "nested.yaml", "config:\n  operator:\n    pollSecond: 3\n");
+    Path wrongEnum = Helm.valuesFile(tmp, "enum.yaml", "config:\n  operator:\n    provider: gcp\n");
+    for (Path values : List.of(typo, wrongType, nestedTypo, wrongEnum)) {
+      CommandResult t = helm.tryTemplate("nixek-ci", NS, List.of(values));
+      CommandResult l = helm.run("lint", Helm.CHART.toString(), "--values", values.toString());
+      assertThat(t.exitCode()).as("template %s", values.getFileName()).isNotZero();
+      assertThat(l.exitCode()).as("lint %s", values.getFileName()).isNotZero();
+    }
+    assertThat(helm.tryTemplate("nixek-ci", NS, List.of(typo)).stderr())
+        .contains("at '/reportApi': additional properties 'serivce' not allowed");
+    assertThat(helm.tryTemplate("nixek-ci", NS, List.of(wrongType)).stderr())
+        .contains("at '/replicaCount': got string, want integer");
+    assertThat(helm.tryTemplate("nixek-ci", NS, List.of(nestedTypo)).stderr())
+        .contains("at '/config/operator': additional properties 'pollSecond' not allowed");
+    assertThat(helm.tryTemplate("nixek-ci", NS, List.of(wrongEnum)).stderr()).contains("/config/operator/provider");
+  }
+
+  /** Every key the schema knows is set in full-values.yaml, so "a full set of values" stays full. */
+  @Test
+  void theFullValuesSetEveryKeyOfTheSchema() throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    JsonNode schema = json.readTree(Helm.CHART.resolve("values.schema.json").toFile());
+    JsonNode values = new ObjectMapper(new YAMLFactory()).readTree(full.toFile());
+    List<String> missing = new ArrayList<>();
+    missingKeys(schema, schema, values, "", missing);
+    // only valid with seccomp type Localhost, which needs a profile on the node
+    missing.removeAll(List.of("/podSecurityContext/seccompProfile/localhostProfile",
+        "/securityContext/seccompProfile/localhostProfile"));
+    assertThat(missing).as("keys of values.schema.json not set in full-values.yaml").isEmpty();
+  }
+
+  private static void missingKeys(JsonNode root, JsonNode schema, JsonNode values, String path, List<String> out) {
+    if (schema.has("$ref")) {
+      String ref = schema.get("$ref").asText().replace("#/definitions/", "");
+      schema = root.get("definitions").get(ref);
+    }
+    if (!schema.has("properties") || values == null || !values.isObject()) {
+      return;
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = schema.get("properties").fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> p = it.next();
+      if (!values.has(p.getKey())) {
+        out.add(path + "/" + p.getKey());
+      } else {
+        missingKeys(root, p.getValue(), values.get(p.getKey()), path + "/" + p.getKey(), out);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ helpers
+
+  static Map<String, String> fields() {
+    return Map.of("metadata.namespace", NS, "metadata.name", POD);
+  }
+
+  /** Non-root, read-only root filesystem with an emptyDir /tmp, no privilege escalation, no capabilities. */
+  static void assertSecure(PodSpec pod) {
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+    assertThat(pod.getVolumes()).anySatisfy(v -> {
+      assertThat(v.getName()).isEqualTo("tmp");
+      assertThat(v.getEmptyDir()).isNotNull();
+    });
+    for (Container c : pod.getContainers()) {
+      assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).as(c.getName()).isFalse();
+      assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).as(c.getName()).isTrue();
+      assertThat(c.getSecurityContext().getPrivileged()).as(c.getName()).isFalse();
+      assertThat(c.getSecurityContext().getCapabilities().getDrop()).as(c.getName()).containsExactly("ALL");
+      assertThat(c.getSecurityContext().getCapabilities().getAdd()).as(c.getName()).isNullOrEmpty();
+      assertThat(c.getVolumeMounts()).as(c.getName())
+          .anySatisfy(m -> assertThat(m.getMountPath() + " " + m.getName()).isEqualTo("/tmp tmp"));
+    }
+  }
+
+  /** Liveness on /healthz and readiness on /readyz of the named port, which is the port the program listens on. */
+  static void assertProbes(Container c, String portName, int port, String portOption) {
+    assertThat(c.getPorts()).extracting(ContainerPort::getName, ContainerPort::getContainerPort)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(portName, port));
+    assertThat(Rendered.env(c, fields())).containsEntry(portOption, Integer.toString(port));
+    for (Probe p : Stream.of(c.getLivenessProbe(), c.getStartupProbe()).toList()) {
+      assertThat(p.getHttpGet().getPath()).isEqualTo("/healthz");
+      assertThat(p.getHttpGet().getPort().getStrVal()).isEqualTo(portName);
+    }
+    assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+    assertThat(c.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo(portName);
+  }
+
+  /** Every rule of the chart's (Cluster)Roles named {@code <fullname>-operator} / {@code -report-api}. */
+  static List<Rule> rules(Rendered r, String fullname) {
+    List<Rule> out = new ArrayList<>();
+    r.get(ClusterRole.class, fullname + "-operator").getRules().forEach(p -> out.add(Rule.of(p, Scope.OPERATOR)));
+    r.get(Role.class, fullname + "-operator").getRules()
+        .forEach(p -> out.add(Rule.of(p, Scope.OPERATOR_OWN_NAMESPACE)));
+    r.get(ClusterRole.class, fullname + "-report-api").getRules()
+        .forEach(p -> out.add(Rule.of(p, Scope.REPORT_API)));
+    return out;
+  }
+
+  static List<Rule> withoutReasons(List<Rule> rules) {
+    return rules.stream().map(Rule::withoutReason).toList();
+  }
+
+  private static String binding(Rendered r, String ns, String name) {
+    RoleBinding b = r.all(RoleBinding.class).stream()
+        .filter(x -> ns.equals(x.getMetadata().getNamespace()) && name.equals(x.getMetadata().getName()))
+        .findFirst().orElseThrow();
+    Subject s = b.getSubjects().get(0);
+    return b.getRoleRef().getKind() + "/" + b.getRoleRef().getName() + " -> " + s.getNamespace() + "/" + s.getName();
+  }
+}

@@ -1,0 +1,103 @@
+package dev.nixek.ci.e2e.chart;
+
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The permissions the chart must grant, rule by rule, each with the code that needs it: exactly what
+ * {@code templates/rbac/_rules.tpl} renders (ChartTemplateTest compares them), and what RbacAblationE2E proves
+ * necessary one verb at a time. A rule added to the chart is added here with its reason and a probe that fails
+ * without it.
+ */
+public final class ExpectedRbac {
+  private ExpectedRbac() {}
+
+  /** Where a role applies. */
+  public enum Scope {
+    /** The operator's ClusterRole, bound in every watched namespace (or cluster-wide). */
+    OPERATOR,
+    /** The operator's Role in its own (the release) namespace. */
+    OPERATOR_OWN_NAMESPACE,
+    /** The report API's ClusterRole, bound like the operator's. */
+    REPORT_API
+  }
+
+  /** One rule: what it allows and why the code needs it. */
+  public record Rule(Scope scope, String apiGroup, String resource, List<String> resourceNames, List<String> verbs,
+      String why) {
+    public static Rule of(PolicyRule r, Scope scope) {
+      if (r.getApiGroups().size() != 1 || r.getResources().size() != 1) {
+        throw new IllegalArgumentException("the chart's rules name one group and one resource each: " + r);
+      }
+      return new Rule(scope, r.getApiGroups().get(0), r.getResources().get(0),
+          r.getResourceNames() == null ? List.of() : List.copyOf(r.getResourceNames()), List.copyOf(r.getVerbs()),
+          "");
+    }
+
+    /** The same rule without its reason (for comparing with a rendered one). */
+    public Rule withoutReason() {
+      return new Rule(scope, apiGroup, resource, resourceNames, verbs, "");
+    }
+
+    /** This rule without one verb (null when it was the only one). */
+    public Rule without(String verb) {
+      List<String> rest = verbs.stream().filter(v -> !v.equals(verb)).toList();
+      return rest.isEmpty() ? null : new Rule(scope, apiGroup, resource, resourceNames, rest, why);
+    }
+
+    public PolicyRule toPolicyRule() {
+      PolicyRule r = new PolicyRule();
+      r.setApiGroups(List.of(apiGroup));
+      r.setResources(List.of(resource));
+      r.setResourceNames(resourceNames.isEmpty() ? null : resourceNames);
+      r.setVerbs(verbs);
+      return r;
+    }
+
+    /** e.g. {@code ci.nixek.dev nixekjobs [x]}. */
+    public String target() {
+      return (apiGroup.isEmpty() ? "core" : apiGroup) + " " + resource
+          + (resourceNames.isEmpty() ? "" : " " + resourceNames);
+    }
+  }
+
+  /** The chart's rules with the given token key Secret and Lease names. */
+  public static List<Rule> rules(String tokenKeySecret, String leaseName, boolean leaderElection) {
+    List<Rule> rules = new ArrayList<>(List.of(
+        new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekjobs", List.of(), List.of("get", "list", "watch", "patch"),
+            "JOSDK's informer (list, watch); a fresh read before a job is called InstanceLost (get); the finalizer "
+            + "(patch)"),
+        new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekjobs/status", List.of(), List.of("patch"),
+            "the operator's status fields, by server-side apply (JobStatusWriter)"),
+        new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekmachineimages", List.of(), List.of("get", "list", "watch"),
+            "spec.machineImageName resolved to an AMI (NamedImageResolver); an informer wakes waiting jobs"),
+        new Rule(Scope.OPERATOR, "", "secrets", List.of(), List.of("get", "create", "update"),
+            "each job's token Secret (JobTokenSecrets: read, create, replace for a new token)"),
+        new Rule(Scope.OPERATOR, "", "events", List.of(), List.of("get", "create", "patch"),
+            "Events on jobs (EventRecorder: read by name, create, bump the count of a repeat)"),
+        new Rule(Scope.OPERATOR_OWN_NAMESPACE, "", "secrets", List.of(), List.of("create"),
+            "the token key Secret is created at first start (TokenKeyStore); create cannot be limited by name"),
+        new Rule(Scope.OPERATOR_OWN_NAMESPACE, "", "secrets", List.of(tokenKeySecret), List.of("get"),
+            "the token key Secret, read at start (TokenKeyStore)")));
+    if (leaderElection) {
+      rules.add(new Rule(Scope.OPERATOR_OWN_NAMESPACE, "coordination.k8s.io", "leases", List.of(),
+          List.of("create"), "leader election: the Lease is created by the first replica"));
+      rules.add(new Rule(Scope.OPERATOR_OWN_NAMESPACE, "coordination.k8s.io", "leases", List.of(leaseName),
+          List.of("get", "update", "patch"), "leader election: the Lease is read, taken over and renewed (patch, "
+          + "fabric8's LeaderElector); JOSDK checks update at start-up"));
+    }
+    rules.addAll(List.of(
+        new Rule(Scope.REPORT_API, "ci.nixek.dev", "nixekjobs", List.of(), List.of("get", "list"),
+            "every report re-reads its job (get); /readyz lists one job (list)"),
+        new Rule(Scope.REPORT_API, "ci.nixek.dev", "nixekjobs/status", List.of(), List.of("patch"),
+            "status.steps, JSON patch with a resourceVersion precondition (StepsWriter)"),
+        new Rule(Scope.REPORT_API, "", "secrets", List.of(), List.of("list"),
+            "a token's Secret found by its token-id label (TokenResolver)")));
+    return List.copyOf(rules);
+  }
+
+  public static List<Rule> rules(String tokenKeySecret, String leaseName) {
+    return rules(tokenKeySecret, leaseName, true);
+  }
+}
