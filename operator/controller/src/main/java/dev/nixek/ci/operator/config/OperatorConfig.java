@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * The operator's configuration: read once at start-up from the environment (the Helm chart sets it), immutable
@@ -33,7 +34,9 @@ public record OperatorConfig(
     Duration pollInterval,
     Duration defaultJobTimeout,
     List<String> localAgentCommand,
-    Path localStateDir) {
+    Path localStateDir,
+    AwsOptions aws,
+    ImageOptions images) {
 
   /** Where jobs' machines run. */
   public enum Provider { LOCAL, EC2 }
@@ -74,9 +77,11 @@ public record OperatorConfig(
       "local provider: directory holding each local machine's config, work dir and log", path());
 
   /** Every option, for documentation and the chart. */
-  public static final List<ConfigOption<?>> OPTIONS = List.of(PROVIDER, REPORT_URL, USE_SSA, WATCH_NAMESPACES,
-      OPERATOR_NAMESPACE, TOKEN_KEY_SECRET, CLUSTER_ID, RECONCILE_THREADS, HEALTH_PORT, POLL_INTERVAL, JOB_TIMEOUT,
-      LOCAL_AGENT_COMMAND, LOCAL_STATE_DIR);
+  public static final List<ConfigOption<?>> OPTIONS = Stream.of(List.of(PROVIDER, REPORT_URL, USE_SSA,
+      WATCH_NAMESPACES, OPERATOR_NAMESPACE, TOKEN_KEY_SECRET, CLUSTER_ID, RECONCILE_THREADS, HEALTH_PORT,
+      POLL_INTERVAL, JOB_TIMEOUT, LOCAL_AGENT_COMMAND, LOCAL_STATE_DIR),
+      AwsOptions.OPTIONS,
+      ImageOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
 
   /** Reads every option from {@code env}; throws {@link ConfigOption.ConfigException} naming the first bad one. */
   public static OperatorConfig fromEnv(Map<String, String> env) {
@@ -93,6 +98,8 @@ public record OperatorConfig(
         POLL_INTERVAL.read(env),
         JOB_TIMEOUT.read(env),
         LOCAL_AGENT_COMMAND.read(env),
-        LOCAL_STATE_DIR.read(env));
+        LOCAL_STATE_DIR.read(env),
+        AwsOptions.fromEnv(env),
+        ImageOptions.fromEnv(env));
   }
 }

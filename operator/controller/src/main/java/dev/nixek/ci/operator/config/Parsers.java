@@ -105,6 +105,11 @@ public final class Parsers {
     };
   }
 
+  /** A Kubernetes resource quantity such as {@code 500m}, {@code 2} or {@code 4Gi}; "" when unset. */
+  public static Function<String, String> quantity() {
+    return matching("[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?", "a quantity like 500m, 2 or 4Gi", true);
+  }
+
   public static Function<String, Path> path() {
     return s -> {
       if (s == null || s.isEmpty()) {
@@ -119,6 +124,42 @@ public final class Parsers {
     return s -> {
       if (s == null || !s.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
         throw new IllegalArgumentException("expected a lower-case DNS label (a-z, 0-9, '-', at most 63)");
+      }
+      return s;
+    };
+  }
+
+  /** An optional http(s) URL: empty when unset. */
+  public static Function<String, java.util.Optional<URI>> optionalHttpUrl() {
+    Function<String, URI> url = httpUrl();
+    return s -> s == null || s.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(url.apply(s));
+  }
+
+  /** A comma-separated list of AWS resource ids that all start with {@code prefix} (e.g. {@code subnet-}). */
+  public static Function<String, List<String>> awsIds(String prefix) {
+    Function<String, List<String>> list = list();
+    return s -> {
+      List<String> ids = list.apply(s);
+      for (String id : ids) {
+        if (!id.matches(java.util.regex.Pattern.quote(prefix) + "[0-9a-f]{1,32}")) {
+          throw new IllegalArgumentException("expected ids like " + prefix + "0123abcd, got '" + id + "'");
+        }
+      }
+      return ids;
+    };
+  }
+
+  /** A string matching {@code regex} (described by {@code what}), or empty when {@code optional}. */
+  public static Function<String, String> matching(String regex, String what, boolean optional) {
+    return s -> {
+      if (s == null || s.isEmpty()) {
+        if (optional) {
+          return "";
+        }
+        throw new IllegalArgumentException("expected " + what);
+      }
+      if (!s.matches(regex)) {
+        throw new IllegalArgumentException("expected " + what);
       }
       return s;
     };
