@@ -4,7 +4,7 @@ import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.ConfigOption;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;
-import dev.nixek.ci.operator.image.NamedImageResolver;
+import dev.nixek.ci.operator.image.ImageModule;
 import dev.nixek.ci.operator.job.NixekJobReconciler;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import dev.nixek.ci.operator.machine.MachineSweeper;
@@ -46,7 +46,7 @@ public final class Main {
   }
 
   /** A started operator; closing it stops it (the machines it launched keep running). */
-  public record Running(Operator operator, HealthServer health) implements AutoCloseable {
+  public record Running(Operator operator, HealthServer health, ImageModule images) implements AutoCloseable {
     public int healthPort() {
       return health.port();
     }
@@ -55,6 +55,7 @@ public final class Main {
     public void close() {
       health.close();
       operator.stop();
+      images.close();
     }
   }
 
@@ -66,6 +67,12 @@ public final class Main {
   /** As {@link #start(OperatorConfig, KubernetesClient, Clock)}, with a given machine provider (tests). */
   public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider)
       throws Exception {
+    return start(config, client, clock, provider, ImageModule.Seams.production());
+  }
+
+  /** As above, with the images' test seams (AWS credentials, crash points). */
+  public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider,
+      ImageModule.Seams imageSeams) throws Exception {
     JobTokens tokens = TokenKeyStore.load(client, config.operatorNamespace(), config.tokenKeySecret());
     int swept = new MachineSweeper(client, provider).sweep();
     if (swept > 0) {
@@ -78,16 +85,23 @@ public final class Main {
         .withConcurrentReconciliationThreads(config.reconcileThreads())
         .withUseSSAToPatchPrimaryResource(config.useSsa())
         .withSSABasedCreateUpdateMatchForDependentResources(config.useSsa()));
-    operator.register(new NixekJobReconciler(client, config, provider, new NamedImageResolver(client), tokens, events,
+    ImageModule images = ImageModule.create(config, client, clock, events, imageSeams);
+    operator.register(new NixekJobReconciler(client, config, provider, images.resolver(), tokens, events,
         clock), c -> {
       if (!config.watchNamespaces().isEmpty()) {
         c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
       }
     });
+    operator.register(images.reconciler(), c -> {
+      if (!config.watchNamespaces().isEmpty()) {
+        c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
+      }
+    });
     operator.start();
+    images.startCollector();
     HealthServer health = new HealthServer(config.healthPort(),
         () -> operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy());
-    return new Running(operator, health);
+    return new Running(operator, health, images);
   }
 
   private static MachineProvider provider(OperatorConfig config, Clock clock) {
