@@ -14,10 +14,14 @@ public final class AwsErrors {
     return null;
   }
 
-  /** A resource EC2 does not know (yet, or any more: eventual consistency makes the two look alike). */
+  /**
+   * A resource AWS does not know (yet, or any more: eventual consistency makes the two look alike). EC2 answers an
+   * unknown import task with {@code InvalidConversionTaskId}, without the usual {@code .NotFound}.
+   */
   public static boolean isNotFound(SdkException e) {
     String c = code(e);
-    return c != null && (c.endsWith(".NotFound") || c.equals("NoSuchKey") || c.equals("NotFound"));
+    return c != null && (c.endsWith(".NotFound") || c.equals("InvalidConversionTaskId") || c.equals("NoSuchKey")
+        || c.equals("NotFound"));
   }
 
   /** One line for a condition message or a log: the error code and AWS's message, no request-id noise. */

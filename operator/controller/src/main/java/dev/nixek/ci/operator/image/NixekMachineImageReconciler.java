@@ -89,6 +89,8 @@ public class NixekMachineImageReconciler implements Reconciler<NixekMachineImage
   /** Index of the primary cache: images by their builder pod ({@code namespace/name}). */
   static final String BUILDER_INDEX = "nixek-image-builder";
   static final int MAX_MESSAGE = 2048;
+  /** How long an import task EC2 does not show is taken for eventual consistency. */
+  static final Duration TASK_VISIBILITY = Duration.ofMinutes(30);
   private static final Logger LOG = LoggerFactory.getLogger(NixekMachineImageReconciler.class);
 
   private final KubernetesClient client;
@@ -347,8 +349,20 @@ public class NixekMachineImageReconciler implements Reconciler<NixekMachineImage
         pass.persist();
         return Optional.empty();
       }
+      case NOT_FOUND -> {
+        // right after ImportSnapshot that is EC2's eventual consistency; much later, the task is gone for good
+        // (EC2 shows finished tasks for 7 days)
+        Instant started = next.importStartTime == null ? now : Instant.parse(next.importStartTime);
+        if (started.plus(TASK_VISIBILITY).isBefore(now)) {
+          pass.ready(FALSE, IMPORT_FAILED, "import task " + next.importTaskId + " is unknown to EC2 "
+              + TASK_VISIBILITY.toMinutes() + " minutes after it started", EventReason.ImportFailed);
+          return Optional.of(pass.finish(null));
+        }
+        pass.ready(UNKNOWN, IMPORTING, "import task " + next.importTaskId + " started; EC2 does not show it yet",
+            null);
+        return Optional.of(pass.finish(pollDelay(next.importStartTime, now)));
+      }
       default -> {
-        // NOT_FOUND right after ImportSnapshot is EC2's eventual consistency, not an answer
         String progress = p.progress() == null ? "" : " " + p.progress() + "%";
         String status = p.statusMessage() == null ? "" : ": " + p.statusMessage();
         pass.ready(UNKNOWN, IMPORTING, "import task " + next.importTaskId + status + progress, null);
