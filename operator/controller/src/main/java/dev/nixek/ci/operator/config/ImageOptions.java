@@ -96,13 +96,13 @@ public record ImageOptions(
       "NIXEK_BUILDER_SERVICE_ACCOUNT", "nixek-builder", "ServiceAccount of builder pods (IRSA: annotate it with "
       + "the role that may upload to the bucket); no AWS credentials are put in the pod spec", dnsLabel());
   public static final ConfigOption<String> BUILDER_CPU = new ConfigOption<>("NIXEK_BUILDER_CPU_REQUEST", "1",
-      "CPU request of builder pods (empty: none)", quantity());
+      "CPU request of builder pods (none: no request)", quantity());
   public static final ConfigOption<String> BUILDER_MEMORY = new ConfigOption<>("NIXEK_BUILDER_MEMORY_REQUEST",
-      "2Gi", "memory request of builder pods (empty: none)", quantity());
+      "2Gi", "memory request of builder pods (none: no request)", quantity());
   public static final ConfigOption<String> BUILDER_MEMORY_LIMIT = new ConfigOption<>("NIXEK_BUILDER_MEMORY_LIMIT",
-      "8Gi", "memory limit of builder pods (empty: none)", quantity());
+      "8Gi", "memory limit of builder pods (none: no limit)", quantity());
   public static final ConfigOption<String> BUILDER_STORAGE = new ConfigOption<>("NIXEK_BUILDER_STORAGE_REQUEST",
-      "30Gi", "ephemeral-storage request of builder pods: the Nix store and the image (empty: none)", quantity());
+      "30Gi", "ephemeral-storage request of builder pods: the Nix store and the image (none: no request)", quantity());
   public static final ConfigOption<Duration> BUILDER_TIMEOUT = new ConfigOption<>("NIXEK_BUILDER_TIMEOUT_SECONDS",
       "14400", "activeDeadlineSeconds of builder pods: a build running longer fails (BuildFailed)",
       seconds(60, 604800));

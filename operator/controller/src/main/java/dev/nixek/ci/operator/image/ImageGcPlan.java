@@ -29,8 +29,8 @@ record ImageGcPlan(List<Ami> deregister, List<Snapshot> deleteSnapshots, List<St
     List<Ami> deregister = new ArrayList<>();
     Set<String> keptSnapshots = new HashSet<>();
     for (Ami ami : inventory.amis()) {
-      boolean referenced = live.identities().contains(ami.tags().get(ImageTags.IMAGE_HASH))
-          || live.imageIds().contains(ami.imageId());
+      boolean referenced = in(live.identities(), ami.tags().get(ImageTags.IMAGE_HASH))
+          || in(live.imageIds(), ami.imageId());
       if (referenced || !old(ami.created(), now, grace)) {
         keptSnapshots.addAll(ami.snapshotIds());
       } else {
@@ -39,8 +39,8 @@ record ImageGcPlan(List<Ami> deregister, List<Snapshot> deleteSnapshots, List<St
     }
     List<Snapshot> deleteSnapshots = new ArrayList<>();
     for (Snapshot s : inventory.snapshots()) {
-      boolean referenced = live.identities().contains(s.tags().get(ImageTags.IMAGE_HASH))
-          || live.snapshotIds().contains(s.snapshotId()) || keptSnapshots.contains(s.snapshotId());
+      boolean referenced = in(live.identities(), s.tags().get(ImageTags.IMAGE_HASH))
+          || in(live.snapshotIds(), s.snapshotId()) || keptSnapshots.contains(s.snapshotId());
       if (!referenced && old(s.startTime(), now, grace)) {
         deleteSnapshots.add(s);
       }
@@ -48,8 +48,8 @@ record ImageGcPlan(List<Ami> deregister, List<Snapshot> deleteSnapshots, List<St
     List<StoredObject> deleteObjects = new ArrayList<>();
     for (StoredObject o : inventory.objects()) {
       String identity = identityOf(o.key(), objectPrefix);
-      boolean referenced = identity == null || live.identities().contains(identity)
-          || live.s3Uris().contains("s3://" + o.bucket() + "/" + o.key());
+      boolean referenced = identity == null || in(live.identities(), identity)
+          || in(live.s3Uris(), "s3://" + o.bucket() + "/" + o.key());
       if (!referenced && old(o.lastModified(), now, grace)) {
         deleteObjects.add(o);
       }
@@ -69,6 +69,11 @@ record ImageGcPlan(List<Ami> deregister, List<Snapshot> deleteSnapshots, List<St
     String rest = key.substring(objectPrefix.length());
     int slash = rest.indexOf('/');
     return slash <= 0 ? null : rest.substring(0, slash);
+  }
+
+  /** Null-safe (an untagged resource has no identity; immutable sets reject contains(null)). */
+  private static boolean in(Set<String> set, String value) {
+    return value != null && set.contains(value);
   }
 
   /** Unknown age counts as young: nothing is removed on a guess. */
