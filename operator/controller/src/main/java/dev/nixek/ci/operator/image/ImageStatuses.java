@@ -1,11 +1,13 @@
 package dev.nixek.ci.operator.image;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImageStatus;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import java.util.ArrayList;
 
 /** Copies and comparisons of image statuses. */
 final class ImageStatuses {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private ImageStatuses() {}
 
   static NixekMachineImageStatus copy(NixekMachineImageStatus s) {
@@ -36,6 +38,6 @@ final class ImageStatuses {
 
   /** Whether writing {@code b} over {@code a} would change nothing. */
   static boolean same(NixekMachineImageStatus a, NixekMachineImageStatus b) {
-    return Serialization.jsonMapper().valueToTree(copy(a)).equals(Serialization.jsonMapper().valueToTree(copy(b)));
+    return JSON.valueToTree(copy(a)).equals(JSON.valueToTree(copy(b)));
   }
 }

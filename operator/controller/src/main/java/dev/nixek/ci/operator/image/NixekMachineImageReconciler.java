@@ -617,7 +617,11 @@ public class NixekMachineImageReconciler implements Reconciler<NixekMachineImage
     }
   }
 
-  /** The operator's default region, resolved once it can be (an operator without AWS never asks). */
+  /**
+   * The operator's default region ("" for none), resolved on first use and then kept: the configuration and the
+   * environment are fixed for the process, and the SDK's chain may ask EC2's metadata service, which is slow to
+   * fail where it does not exist.
+   */
   private static final class DefaultRegion implements Supplier<String> {
     private final AwsClients aws;
     private volatile String region;
@@ -632,10 +636,11 @@ public class NixekMachineImageReconciler implements Reconciler<NixekMachineImage
       if (r == null) {
         try {
           r = aws.defaultRegion();
-          region = r;
         } catch (AwsUnavailableException e) {
-          return "";
+          LOG.warn("no default AWS region ({}); images must name spec.region", e.getMessage());
+          r = "";
         }
+        region = r;
       }
       return r;
     }

@@ -29,6 +29,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.ec2.model.Tag;
+import software.amazon.awssdk.services.ec2.model.TagSpecification;
 
 /**
  * What happens to an image's AWS resources when it goes: the cleaner removes them unless another image shares them;
@@ -140,9 +142,9 @@ class ImageCleanupIT {
     try (var ec2 = env.ec2.ec2Client()) {
       String task = ec2.importSnapshot(r -> r.clientToken("collector-test").diskContainer(d -> d.format("RAW")
           .userBucket(u -> u.s3Bucket(ImageTestEnv.BUCKET).s3Key(orphanKey)))
-          .tagSpecifications(t -> t.resourceType("import-snapshot-task").tags(ours.entrySet().stream()
-              .map(e -> software.amazon.awssdk.services.ec2.model.Tag.builder().key(e.getKey()).value(e.getValue())
-                  .build()).toList()))).importTaskId();
+          .tagSpecifications(TagSpecification.builder().resourceType("import-snapshot-task").tags(ours.entrySet()
+              .stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList()).build()))
+          .importTaskId();
       untaggedSnapshot = await().until(() -> ec2.describeImportSnapshotTasks(r -> r.importTaskIds(task))
           .importSnapshotTasks().get(0).snapshotTaskDetail().snapshotId(), id -> id != null);
     }

@@ -177,14 +177,18 @@ final class ImageTestEnv implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() throws IOException {
     ec2.close();
     s3.close();
     if (!storePaths.isEmpty()) {
       List<String> command = new ArrayList<>(List.of("nix-store", "--delete"));
       command.addAll(storePaths);
-      new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .start().waitFor(60, TimeUnit.SECONDS);
+      try {
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start().waitFor(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
