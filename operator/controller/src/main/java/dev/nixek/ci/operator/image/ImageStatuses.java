@@ -2,38 +2,16 @@ package dev.nixek.ci.operator.image;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImageStatus;
-import java.util.ArrayList;
 
-/** Copies and comparisons of image statuses. */
+/** Copies and comparisons of image statuses, through their JSON form (what is written is what is compared). */
 final class ImageStatuses {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private ImageStatuses() {}
 
+  /** A deep copy; an empty status for null. */
   static NixekMachineImageStatus copy(NixekMachineImageStatus s) {
-    NixekMachineImageStatus c = new NixekMachineImageStatus();
-    if (s == null) {
-      return c;
-    }
-    c.observedGeneration = s.observedGeneration;
-    c.conditions = s.conditions == null ? null : new ArrayList<>(s.conditions);
-    c.imageHash = s.imageHash;
-    c.region = s.region;
-    c.drvPath = s.drvPath;
-    c.s3Uri = s.s3Uri;
-    c.sha256 = s.sha256;
-    c.sizeBytes = s.sizeBytes;
-    c.diskFormat = s.diskFormat;
-    c.bootMode = s.bootMode;
-    c.importAttempt = s.importAttempt;
-    c.importStartTime = s.importStartTime;
-    c.importTaskId = s.importTaskId;
-    c.snapshotId = s.snapshotId;
-    c.imageId = s.imageId;
-    c.amiName = s.amiName;
-    c.builderPod = s.builderPod;
-    c.readyTime = s.readyTime;
-    return c;
+    return s == null ? new NixekMachineImageStatus() : JSON.convertValue(s, NixekMachineImageStatus.class);
   }
 
   /** Whether writing {@code b} over {@code a} would change nothing. */

@@ -9,25 +9,13 @@ import dev.nixek.ci.operator.aws.AwsClients;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.testing.TestJobs;
 import dev.nixek.ci.testing.aws.ec2.Views;
-import dev.nixek.ci.testing.kube.KubeApiServer;
-import dev.nixek.ci.testing.kube.KubeApiServerExtension;
-import dev.nixek.ci.testing.kube.TestKubelet;
-import dev.nixek.ci.testing.kube.TestNamespace;
-import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.ec2.model.Tag;
 import software.amazon.awssdk.services.ec2.model.TagSpecification;
@@ -37,41 +25,11 @@ import software.amazon.awssdk.services.ec2.model.TagSpecification;
  * the collector removes this cluster's resources no live image references; inline machines' images go some time
  * after the last job using them.
  */
-@ExtendWith(KubeApiServerExtension.class)
-class ImageCleanupIT {
-  @TempDir
-  Path work;
-  private KubernetesClient client;
-  private String ns;
-  private ImageTestEnv env;
-  private TestKubelet kubelet;
-  private ImageOperator operator;
-
-  @BeforeAll
-  static void crds(KubeApiServer server) throws Exception {
-    ImageFlowIT.installCrds(server);
-  }
-
-  @BeforeEach
-  void start(KubeApiServer server, TestNamespace namespace) throws Exception {
-    client = server.client();
-    ns = namespace.name();
-    env = ImageTestEnv.start(work);
-    kubelet = env.kubelet(client, ns);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    if (operator != null) {
-      operator.close();
-    }
-    kubelet.close();
-    env.close();
-  }
+class ImageCleanupIT extends RealApiServerTier {
 
   @Test
   void deletingTheLastImageOfAnIdentityDeregistersTheAmiAndDeletesTheSnapshotAndTheObject() throws Exception {
-    operator = new ImageOperator(client, env, ns, Map.of(), null).start();
+    operator.start();
     String machine = ImageTestEnv.uniqueMachine("deletion");
     create(ImageTestEnv.image(ns, "a", machine));
     NixekMachineImage a = awaitReady("a");
@@ -98,7 +56,6 @@ class ImageCleanupIT {
 
   @Test
   void anAmiRegisteredButNeverRecordedIsDeregisteredWhenItsImageIsDeleted() throws Exception {
-    operator = new ImageOperator(client, env, ns, Map.of(), null);
     CrashAt crash = new CrashAt(ImageCrashPoints.Point.IMAGE_REGISTERED);
     operator.start(crash);
     create(ImageTestEnv.image(ns, "unrecorded", ImageTestEnv.uniqueMachine("unrecorded")));
@@ -119,7 +76,7 @@ class ImageCleanupIT {
 
   @Test
   void theCollectorRemovesOnlyThisClustersUnreferencedResourcesAndOnlyAfterTheGracePeriod() throws Exception {
-    operator = new ImageOperator(client, env, ns, Map.of(), null).start();
+    operator.start();
     create(ImageTestEnv.image(ns, "live", ImageTestEnv.uniqueMachine("live")));
     NixekMachineImage live = awaitReady("live");
     env.built(live.getStatus().drvPath);
@@ -166,7 +123,7 @@ class ImageCleanupIT {
     assertThat(env.objectExists(ImageTestEnv.BUCKET, foreignKey)).isTrue();
     assertThat(env.objectExists(ImageTestEnv.BUCKET,
         live.getStatus().s3Uri.substring(("s3://" + ImageTestEnv.BUCKET + "/").length()))).isTrue();
-    assertThat(ImageFlowIT.ready(get("live")).getStatus()).isEqualTo("True");
+    assertThat(ready(get("live")).getStatus()).isEqualTo("True");
   }
 
   @Test
@@ -241,26 +198,5 @@ class ImageCleanupIT {
   private Map<String, String> annotations(String name) {
     Map<String, String> a = get(name).getMetadata().getAnnotations();
     return a == null ? Map.of() : a;
-  }
-
-  private void create(NixekMachineImage image) {
-    client.resources(NixekMachineImage.class).inNamespace(ns).resource(image).create();
-  }
-
-  private void delete(String name) {
-    client.resources(NixekMachineImage.class).inNamespace(ns).withName(name).delete();
-  }
-
-  private NixekMachineImage get(String name) {
-    return client.resources(NixekMachineImage.class).inNamespace(ns).withName(name).get();
-  }
-
-  private NixekMachineImage awaitReady(String name) {
-    await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> {
-      Condition c = ImageFlowIT.ready(get(name));
-      assertThat(c).isNotNull();
-      assertThat(c.getStatus()).as(c.getReason() + ": " + c.getMessage()).isEqualTo("True");
-    });
-    return get(name);
   }
 }

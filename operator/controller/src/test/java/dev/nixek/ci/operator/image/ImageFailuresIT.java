@@ -5,62 +5,25 @@ import static org.awaitility.Awaitility.await;
 
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.testing.kube.CommandResult;
-import dev.nixek.ci.testing.kube.KubeApiServer;
-import dev.nixek.ci.testing.kube.KubeApiServerExtension;
-import dev.nixek.ci.testing.kube.TestKubelet;
-import dev.nixek.ci.testing.kube.TestNamespace;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * How an image fails, on the real apiserver tier: a failed build, a failed import, an invalid spec. Failures are
  * final for the generation of the spec that failed — nothing is retried blindly — and a spec change tries again.
  */
-@ExtendWith(KubeApiServerExtension.class)
-class ImageFailuresIT {
+class ImageFailuresIT extends RealApiServerTier {
   /** Several poll intervals (the operator polls every 1-2 s here): long enough to see a retry that should not be. */
   private static final Duration QUIET = Duration.ofSeconds(5);
 
-  @TempDir
-  Path work;
-  private KubeApiServer server;
-  private KubernetesClient client;
-  private String ns;
-  private ImageTestEnv env;
-  private TestKubelet kubelet;
-  private ImageOperator operator;
-
-  @BeforeAll
-  static void crds(KubeApiServer server) throws Exception {
-    ImageFlowIT.installCrds(server);
-  }
 
   @BeforeEach
-  void start(KubeApiServer server, TestNamespace namespace) throws Exception {
-    this.server = server;
-    client = server.client();
-    ns = namespace.name();
-    env = ImageTestEnv.start(work);
-    kubelet = env.kubelet(client, ns);
-    operator = new ImageOperator(client, env, ns, Map.of(), null).start();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    operator.close();
-    kubelet.close();
-    env.close();
+  void startOperator() throws Exception {
+    operator.start();
   }
 
   @Test
@@ -84,7 +47,7 @@ class ImageFailuresIT {
     // a spec change is a new attempt: the failed pod goes, a new one runs (and fails again: same machine)
     retry("broken", "1");
     await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-      Condition c = ImageFlowIT.ready(get("broken"));
+      Condition c = ready(get("broken"));
       assertThat(c.getReason()).isEqualTo("BuildFailed");
       assertThat(c.getObservedGeneration()).isEqualTo(2L);
     });
@@ -171,27 +134,5 @@ class ImageFailuresIT {
     return client.v1().events().inNamespace(ns).list().getItems().stream()
         .filter(e -> name.equals(e.getInvolvedObject().getName()) && "Warning".equals(e.getType()))
         .map(Event::getReason).toList();
-  }
-
-  private void create(NixekMachineImage image) {
-    client.resources(NixekMachineImage.class).inNamespace(ns).resource(image).create();
-  }
-
-  private NixekMachineImage get(String name) {
-    return client.resources(NixekMachineImage.class).inNamespace(ns).withName(name).get();
-  }
-
-  private Condition awaitReason(String name, String reason) {
-    await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
-      Condition c = ImageFlowIT.ready(get(name));
-      assertThat(c).isNotNull();
-      assertThat(c.getReason()).as(c.getMessage()).isEqualTo(reason);
-    });
-    return ImageFlowIT.ready(get(name));
-  }
-
-  private NixekMachineImage awaitReady(String name) {
-    awaitReason(name, "Ready");
-    return get(name);
   }
 }

@@ -7,74 +7,29 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
-import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.operator.testing.TestJobs;
 import dev.nixek.ci.testing.aws.ec2.Views;
 import dev.nixek.ci.testing.kube.KubeApiServer;
-import dev.nixek.ci.testing.kube.KubeApiServerExtension;
-import dev.nixek.ci.testing.kube.TestKubelet;
-import dev.nixek.ci.testing.kube.TestNamespace;
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A NixekMachineImage from spec to registered AMI on a real kube-apiserver with the operator's production settings
  * (server-side apply on): the test kubelet runs the builder pod's command — the real builder jar, real
  * {@code nix-build} of a stand-in image — into s3proxy, and the stateful EC2 fake imports and registers it.
  */
-@ExtendWith(KubeApiServerExtension.class)
-class ImageFlowIT {
+class ImageFlowIT extends RealApiServerTier {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir
-  Path work;
-  private KubernetesClient client;
-  private String ns;
-  private ImageTestEnv env;
-  private TestKubelet kubelet;
-  private ImageOperator operator;
-
-  @BeforeAll
-  static void crds(KubeApiServer server) throws Exception {
-    installCrds(server);
-  }
-
-  static void installCrds(KubeApiServer server) throws Exception {
-    try (Stream<Path> crds = Files.list(ImageTestEnv.HOME.resolve("charts/nixek-ci/crds"))) {
-      server.applyServerSide(crds.sorted().toArray(Path[]::new));
-    }
-    for (String crd : List.of("nixekjobs.ci.nixek.dev", "nixekmachineimages.ci.nixek.dev")) {
-      server.kubectl("wait", "--for=condition=Established", "--timeout=30s", "crd/" + crd).orThrow();
-    }
-  }
 
   @BeforeEach
-  void start(KubeApiServer server, TestNamespace namespace) throws Exception {
-    client = server.client();
-    ns = namespace.name();
-    env = ImageTestEnv.start(work);
-    kubelet = env.kubelet(client, ns);
-    operator = new ImageOperator(client, env, ns, Map.of(), null).start();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    operator.close();
-    kubelet.close();
-    env.close();
+  void startOperator() throws Exception {
+    operator.start();
   }
 
   @Test
@@ -263,27 +218,5 @@ class ImageFlowIT {
           .getMessage());
       env.built(result.path("outPath").asText(null), image.getStatus().drvPath);
     }
-  }
-
-  private void create(NixekMachineImage image) {
-    client.resources(NixekMachineImage.class).inNamespace(ns).resource(image).create();
-  }
-
-  private NixekMachineImage get(String name) {
-    return client.resources(NixekMachineImage.class).inNamespace(ns).withName(name).get();
-  }
-
-  private NixekMachineImage awaitReady(String name) {
-    await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> {
-      Condition ready = ready(get(name));
-      assertThat(ready).isNotNull();
-      assertThat(ready.getStatus()).as(ready.getReason() + ": " + ready.getMessage()).isEqualTo("True");
-    });
-    return get(name);
-  }
-
-  static Condition ready(NixekMachineImage image) {
-    return image == null || image.getStatus() == null ? null
-        : Conditions.find(image.getStatus().conditions, Conditions.READY).orElse(null);
   }
 }

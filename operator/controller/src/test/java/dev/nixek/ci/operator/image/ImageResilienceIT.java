@@ -1,28 +1,14 @@
 package dev.nixek.ci.operator.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.operator.image.ImageCrashPoints.Point;
 import dev.nixek.ci.testing.aws.ec2.Ec2Call;
-import dev.nixek.ci.testing.kube.KubeApiServer;
-import dev.nixek.ci.testing.kube.KubeApiServerExtension;
-import dev.nixek.ci.testing.kube.TestKubelet;
-import dev.nixek.ci.testing.kube.TestNamespace;
-import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -34,42 +20,13 @@ import org.slf4j.LoggerFactory;
  * and one AMI whatever the crash point. And EC2 answering throttling, 5xx and "not found yet" on every action the
  * flow uses: the image still converges, once.
  */
-@ExtendWith(KubeApiServerExtension.class)
-class ImageResilienceIT {
+class ImageResilienceIT extends RealApiServerTier {
   private static final Logger LOG = LoggerFactory.getLogger(ImageResilienceIT.class);
   /** Every EC2 action an image's reconcile calls. */
   private static final List<String> ACTIONS = List.of("DescribeImages", "ImportSnapshot",
       "DescribeImportSnapshotTasks", "CreateTags", "RegisterImage");
   private static final int RUNS_PER_POINT = 3;
 
-  @TempDir
-  Path work;
-  private KubernetesClient client;
-  private String ns;
-  private ImageTestEnv env;
-  private TestKubelet kubelet;
-  private ImageOperator operator;
-
-  @BeforeAll
-  static void crds(KubeApiServer server) throws Exception {
-    ImageFlowIT.installCrds(server);
-  }
-
-  @BeforeEach
-  void start(KubeApiServer server, TestNamespace namespace) throws Exception {
-    client = server.client();
-    ns = namespace.name();
-    env = ImageTestEnv.start(work);
-    kubelet = env.kubelet(client, ns);
-    operator = new ImageOperator(client, env, ns, Map.of(), null);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    operator.close();
-    kubelet.close();
-    env.close();
-  }
 
   static Stream<Arguments> crashes() {
     return Stream.of(Point.values()).flatMap(p -> Stream.iterate(1, i -> i + 1).limit(RUNS_PER_POINT)
@@ -155,22 +112,5 @@ class ImageResilienceIT {
     LOG.info("eventual consistency + crash: RegisterImage calls {} ({} answered InvalidAMIName.Duplicate), AMIs {}",
         env.ec2.count("RegisterImage"), env.ec2.calls("RegisterImage").stream()
             .filter(c -> "InvalidAMIName.Duplicate".equals(c.errorCode())).count(), env.ec2.images().size());
-  }
-
-  private void create(NixekMachineImage image) {
-    client.resources(NixekMachineImage.class).inNamespace(ns).resource(image).create();
-  }
-
-  private NixekMachineImage get(String name) {
-    return client.resources(NixekMachineImage.class).inNamespace(ns).withName(name).get();
-  }
-
-  private NixekMachineImage awaitReady(String name) {
-    await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> {
-      Condition c = ImageFlowIT.ready(get(name));
-      assertThat(c).isNotNull();
-      assertThat(c.getStatus()).as(c.getReason() + ": " + c.getMessage()).isEqualTo("True");
-    });
-    return get(name);
   }
 }

@@ -132,9 +132,16 @@ class NixekMachineImageReconcilerMockIT {
     Pod pod = awaitPod();
     setPodStatus(pod, "Running", null, null);
     client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).withGracePeriod(0).delete();
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-        assertThat(ready("evicted").getMessage()).contains("was gone; started again"));
-    assertThat(client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).get()).isNotNull();
+    // a new pod of the same name (another uid), and a second BuildStarted
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      Pod again = client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).get();
+      assertThat(again).isNotNull();
+      assertThat(again.getMetadata().getUid()).isNotEqualTo(pod.getMetadata().getUid());
+    });
+    await().untilAsserted(() -> assertThat(client.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> "evicted".equals(e.getInvolvedObject().getName()) && "BuildStarted".equals(e.getReason()))
+        .mapToInt(e -> e.getCount() == null ? 1 : e.getCount()).sum()).isEqualTo(2));
+    assertThat(reason("evicted")).isEqualTo("Building");
   }
 
   private void create(String name, String machine, String system) {
@@ -165,7 +172,7 @@ class NixekMachineImageReconcilerMockIT {
   }
 
   private Condition ready(String name) {
-    return ImageFlowIT.ready(get(name));
+    return RealApiServerTier.ready(get(name));
   }
 
   private String reason(String name) {
