@@ -151,10 +151,13 @@ public class NixekMachineImageReconciler implements Reconciler<NixekMachineImage
     ImageTarget t = ImageTarget.of(image.getSpec(), config.images(), defaultRegion.get(), config.clusterId());
     if (!t.id().hash().equals(pass.next.imageHash) || !t.region().equals(pass.next.region)) {
       // a new identity (or region) is a new image: nothing of the old one's progress applies
+      // (and a failure of the old identity is not this one's)
       NixekMachineImageStatus fresh = new NixekMachineImageStatus();
-      fresh.conditions = pass.next.conditions;
       fresh.imageHash = t.id().hash();
       fresh.region = t.region();
+      fresh.observedGeneration = generation;
+      fresh.conditions = Conditions.with(pass.next.conditions, READY, UNKNOWN, BUILDING, "image " + t.id().shortHash()
+          + " is new", generation, clock.instant());
       pass.next = fresh;
     }
     pass.next.observedGeneration = generation;
@@ -167,9 +170,10 @@ public class NixekMachineImageReconciler implements Reconciler<NixekMachineImage
         return pass.finish(null); // final for this generation: no blind retries
       }
       if (BUILD_FAILED.equals(ready.get().getReason())) {
-        Optional<Pod> failedPod = builderPod(image, t);
+        Optional<Pod> failedPod = builderPod(image, t).filter(p -> !(BuilderResults.of(p) instanceof Working));
         if (failedPod.isPresent()) {
           // pods are immutable and run once: the failed one goes first, and until it has gone the failure stands
+          // (a running pod of this identity, started again by a sibling, is followed instead)
           client.pods().resource(failedPod.get()).withGracePeriod(0).delete();
           return pass.finish(config.images().pollMin());
         }

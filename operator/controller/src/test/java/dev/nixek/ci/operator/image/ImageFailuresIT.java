@@ -55,6 +55,19 @@ class ImageFailuresIT extends RealApiServerTier {
   }
 
   @Test
+  void anotherMachineAfterAFailedBuildIsBuiltAtOnce() {
+    create(ImageTestEnv.image(ns, "second-try", ImageTestEnv.uniqueMachine(ImageTestEnv.FAIL_MARKER)));
+    awaitReason("second-try", "BuildFailed");
+    NixekMachineImage image = get("second-try");
+    image.getSpec().machine = ImageTestEnv.uniqueMachine("fixed");
+    client.resources(NixekMachineImage.class).inNamespace(ns).resource(image).update();
+    NixekMachineImage ready = awaitReady("second-try");
+    env.built(ready.getStatus().drvPath);
+    assertThat(kubelet.started()).hasSize(2);
+    assertThat(ready(ready).getObservedGeneration()).isEqualTo(2L);
+  }
+
+  @Test
   void aFailedImportIsImportFailedWithAwsMessageAndIsNotRetriedUntilTheSpecChanges() {
     env.ec2.failNextImport("ClientError: Disk validation failed [Unsupported specified file format]");
     create(ImageTestEnv.image(ns, "unimportable", ImageTestEnv.uniqueMachine("import-fails")));

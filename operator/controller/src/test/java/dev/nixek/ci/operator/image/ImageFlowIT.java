@@ -129,6 +129,30 @@ class ImageFlowIT extends RealApiServerTier {
   }
 
   @Test
+  void changingTheMachineMakesAnotherImageAndLeavesTheOldAmiToTheCollector() throws Exception {
+    create(ImageTestEnv.image(ns, "evolving", ImageTestEnv.uniqueMachine("v1")));
+    NixekMachineImage v1 = awaitReady("evolving");
+    rememberStorePaths(v1);
+
+    NixekMachineImage edit = get("evolving");
+    edit.getSpec().machine = ImageTestEnv.uniqueMachine("v2");
+    client.resources(NixekMachineImage.class).inNamespace(ns).resource(edit).update();
+    await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> {
+      NixekMachineImage now = get("evolving");
+      assertThat(now.getStatus().observedGeneration).isEqualTo(2L);
+      assertThat(ready(now).getStatus()).isEqualTo("True");
+    });
+    NixekMachineImage v2 = get("evolving");
+    rememberStorePaths(v2);
+    assertThat(v2.getStatus().imageHash).isNotEqualTo(v1.getStatus().imageHash);
+    assertThat(v2.getStatus().imageId).isNotEqualTo(v1.getStatus().imageId);
+    assertThat(v2.getStatus().builderPod).isNotEqualTo(v1.getStatus().builderPod);
+    assertThat(kubelet.started()).hasSize(2);
+    // the old AMI is referenced by nothing now: the collector's, after its grace period
+    assertThat(env.ec2.images()).hasSize(2);
+  }
+
+  @Test
   void aJobWithAnInlineMachineRunsOnTheCachedImageOfThatMachine(KubeApiServer server) throws Exception {
     ImageBootingProvider provider = new ImageBootingProvider();
     operator.close();
