@@ -82,8 +82,16 @@ class AgentTest {
       assertThat(api.finished(i).timedOut()).isFalse();
       assertThat(api.finished(i).outputBytes()).isEqualTo(api.output(i).getBytes(StandardCharsets.UTF_8).length);
     }
-    // strictly in order: started, chunks, finished, next step (the fake rejects anything else as a violation)
-    assertThat(api.arrivals()).extracting(a -> a.step() + ":" + a.kind()).containsExactly(
+    // strictly in order: started, chunks, finished, next step (the fake rejects anything else as a violation);
+    // how many chunks a step's output takes depends on timing, so runs of chunks count as one here
+    List<String> order = new java.util.ArrayList<>();
+    for (var a : api.arrivals()) {
+      String k = a.step() + ":" + a.kind();
+      if (order.isEmpty() || !(k.endsWith(":output") && k.equals(order.get(order.size() - 1)))) {
+        order.add(k);
+      }
+    }
+    assertThat(order).containsExactly(
         "0:started", "0:output", "0:finished", "1:started", "1:output", "1:finished",
         "2:started", "2:output", "2:finished");
   }

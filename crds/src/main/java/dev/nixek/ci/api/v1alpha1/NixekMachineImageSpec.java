@@ -44,4 +44,10 @@ public class NixekMachineImageSpec {
   @JsonPropertyDescription("S3 bucket the disk image is uploaded to for import. Defaults to the operator's.")
   @Pattern("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
   public String bucket;
+
+  /** Changed to retry a failed build or import; not part of the image's identity. */
+  @JsonPropertyDescription("Change this value (any string) to retry a failed build or import of the same machine. "
+      + "A failed image is never retried otherwise. Not part of the image identity.")
+  @Size(max = 63)
+  public String retry;
 }

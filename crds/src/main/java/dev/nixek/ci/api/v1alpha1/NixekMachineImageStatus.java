@@ -18,9 +18,14 @@ public class NixekMachineImageStatus {
   public List<Condition> conditions;
 
   /** The content-addressed identity of the image. */
-  @JsonPropertyDescription("Content-addressed identity of the image: images with the same imageHash are the same "
-      + "image and are built once.")
+  @JsonPropertyDescription("Content-addressed identity of the image (SHA-256 of the machine, nixpkgs pin, system, "
+      + "disk size and agent version): images with the same imageHash in one region are the same image and are "
+      + "built once.")
   public String imageHash;
+
+  /** The AWS region the image is registered in. */
+  @JsonPropertyDescription("AWS region the image is imported and registered in.")
+  public String region;
 
   /** The Nix derivation of the image. */
   @JsonPropertyDescription("Derivation (drvPath) of the built disk image.")
@@ -38,6 +43,23 @@ public class NixekMachineImageStatus {
   @JsonPropertyDescription("Size in bytes of the uploaded disk image.")
   public Long sizeBytes;
 
+  /** The disk image's format, as EC2 ImportSnapshot names it. */
+  @JsonPropertyDescription("Format of the uploaded disk image as ImportSnapshot takes it: VHD, VMDK or RAW.")
+  public String diskFormat;
+
+  /** The boot mode the image is registered with. */
+  @JsonPropertyDescription("Boot mode of the image: uefi or legacy-bios.")
+  public String bootMode;
+
+  /** Which import attempt the image is on. */
+  @JsonPropertyDescription("Import attempt, from 1; a failed import is retried (with a new ImportSnapshot "
+      + "ClientToken) only when the spec changes.")
+  public Integer importAttempt;
+
+  /** When the current import started. */
+  @JsonPropertyDescription("When the current ImportSnapshot task was started (RFC 3339).")
+  public String importStartTime;
+
   /** The EC2 import task. */
   @JsonPropertyDescription("EC2 ImportSnapshot task id.")
   public String importTaskId;
@@ -49,6 +71,10 @@ public class NixekMachineImageStatus {
   /** The registered image. */
   @JsonPropertyDescription("The registered AMI id; jobs launch from it.")
   public String imageId;
+
+  /** The registered image's name. */
+  @JsonPropertyDescription("Name of the registered AMI, unique per cluster and identity.")
+  public String amiName;
 
   /** The pod that builds the image. */
   @JsonPropertyDescription("Name of the builder pod.")

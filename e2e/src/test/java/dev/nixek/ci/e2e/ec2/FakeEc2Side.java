@@ -1,5 +1,9 @@
 package dev.nixek.ci.e2e.ec2;
 
+import dev.nixek.ci.operator.testing.Ec2TestEnv;
+
+import dev.nixek.ci.operator.testing.TestImages;
+
 import dev.nixek.ci.operator.aws.Ec2Tags;
 import dev.nixek.ci.testing.aws.ec2.FakeEc2;
 import dev.nixek.ci.testing.aws.ec2.Machine;
@@ -25,7 +29,7 @@ final class FakeEc2Side implements Ec2Side {
   FakeEc2Side(Path work) {
     fake = FakeEc2.builder().pending(1, Duration.ofMillis(100)).shuttingDown(1, Duration.ofMillis(100)).start();
     sdk = fake.ec2Client();
-    imageId = fake.seedImage("nixek-e2e-image", fake.seedSnapshot(4, Map.of()), Map.of());
+    imageId = fake.seedImage(TestImages.amiName(Ec2TestEnv.operatorEnv(URI.create("http://unused"), "unused")), fake.seedSnapshot(4, Map.of()), Map.of());
     fake.onLaunch(instance -> {
       if (noAgent.contains(instance.tags().getOrDefault(Ec2Tags.JOB_NAME, ""))) {
         return Machine.none();

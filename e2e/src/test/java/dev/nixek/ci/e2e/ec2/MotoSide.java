@@ -1,5 +1,9 @@
 package dev.nixek.ci.e2e.ec2;
 
+import dev.nixek.ci.operator.testing.Ec2TestEnv;
+
+import dev.nixek.ci.operator.testing.TestImages;
+
 import dev.nixek.ci.operator.aws.Ec2Tags;
 import dev.nixek.ci.testing.aws.moto.MotoServer;
 import java.net.URI;
@@ -54,7 +58,7 @@ final class MotoSide implements Ec2Side {
     sdk = moto.ec2Client();
     String vol = sdk.createVolume(r -> r.availabilityZone("us-east-1a").size(4)).volumeId();
     String snap = sdk.createSnapshot(r -> r.volumeId(vol)).snapshotId();
-    imageId = sdk.registerImage(r -> r.name("nixek-e2e-image").architecture(ArchitectureValues.X86_64)
+    imageId = sdk.registerImage(r -> r.name(TestImages.amiName(Ec2TestEnv.operatorEnv(URI.create("http://unused"), "unused"))).architecture(ArchitectureValues.X86_64)
         .rootDeviceName("/dev/xvda").virtualizationType("hvm")
         .blockDeviceMappings(b -> b.deviceName("/dev/xvda").ebs(e -> e.snapshotId(snap).volumeSize(4)))).imageId();
     subnets = sdk.describeSubnets().subnets().stream().map(s -> s.subnetId()).sorted().limit(2).toList();

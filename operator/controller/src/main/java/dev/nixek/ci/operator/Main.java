@@ -4,7 +4,7 @@ import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.ConfigOption;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;
-import dev.nixek.ci.operator.image.NamedImageResolver;
+import dev.nixek.ci.operator.image.ImageModule;
 import dev.nixek.ci.operator.job.NixekJobReconciler;
 import dev.nixek.ci.operator.aws.Ec2Clients;
 import dev.nixek.ci.operator.aws.Ec2MachineProvider;
@@ -61,7 +61,7 @@ public final class Main {
 
   /** A started operator; closing it stops it (the machines it launched keep running). */
   public record Running(Operator operator, HealthServer health, CollectorLoop collector, MachineProvider provider,
-      LeaderElection election) implements AutoCloseable {
+      ImageModule images, LeaderElection election) implements AutoCloseable {
     public int healthPort() {
       return health.port();
     }
@@ -79,6 +79,7 @@ public final class Main {
       collector.close();
       health.close();
       operator.stop();
+      images.close();
       if (provider instanceof AutoCloseable c) {
         try {
           c.close();
@@ -97,13 +98,26 @@ public final class Main {
   /** As {@link #start(OperatorConfig, KubernetesClient, Clock)}, with a given machine provider (tests). */
   public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider)
       throws Exception {
-    return start(config, client, clock, provider, CrashPoints.NONE, Main::exit);
+    return start(config, client, clock, provider, CrashPoints.NONE, ImageModule.Seams.production(), Main::exit);
   }
 
   /** {@link #start(OperatorConfig, KubernetesClient, Clock)} with crash points (crash tests). */
   public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, CrashPoints crashPoints)
       throws Exception {
-    return start(config, client, clock, provider(config, clock), crashPoints, Main::exit);
+    return start(config, client, clock, provider(config, clock), crashPoints, ImageModule.Seams.production(),
+        Main::exit);
+  }
+
+  /** As above, with the images' test seams (AWS credentials, crash points). */
+  public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider,
+      ImageModule.Seams imageSeams) throws Exception {
+    return start(config, client, clock, provider, CrashPoints.NONE, imageSeams, Main::exit);
+  }
+
+  /** With a given provider and fatal-error hook (tests that run several replicas or restart the operator). */
+  public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider,
+      CrashPoints crashPoints, Runnable onFatal) throws Exception {
+    return start(config, client, clock, provider, crashPoints, ImageModule.Seams.production(), onFatal);
   }
 
   /**
@@ -112,13 +126,14 @@ public final class Main {
    * restarts; tests record it.
    */
   public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider,
-      CrashPoints crashPoints, Runnable onFatal) throws Exception {
+      CrashPoints crashPoints, ImageModule.Seams imageSeams, Runnable onFatal) throws Exception {
     JobTokens tokens = TokenKeyStore.load(client, config.operatorNamespace(), config.tokenKeySecret());
     // one collector per cluster: with leader election only the leader runs it (and it is safe to run twice anyway)
     CollectorLoop collector = new CollectorLoop(new MachineCollector(client, provider, config.watchNamespaces(),
         config.lifecycle().collectorGrace(), config.lifecycle().maxLifetimeSlack(), config.defaultJobTimeout(), clock),
         config.lifecycle().collectorInterval());
     EventRecorder events = new EventRecorder(client, clock);
+    ImageModule images = ImageModule.create(config, client, clock, events, imageSeams);
     LeaderElection election = new LeaderElection();
     Operator operator = new Operator(o -> {
       o.withKubernetesClient(client)
@@ -133,23 +148,30 @@ public final class Main {
               onFatal.run();
             }
           });
-      // one collector per cluster: with leader election only the leader runs it (and it is safe to run twice anyway)
+      // the collectors: one per cluster; with leader election only the leader runs them (running two is safe)
       election.configuration(config.leaderElection(), config.operatorNamespace(), onFatal,
               new LeaderElection.LeaderWork() {
                 @Override
                 public void start() {
                   collector.start();
+                  images.startCollector();
                 }
 
                 @Override
                 public void stop() {
                   collector.stop();
+                  images.collector().stop();
                 }
               })
           .ifPresent(o::withLeaderElectionConfiguration);
     });
-    operator.register(new NixekJobReconciler(client, config, provider, new NamedImageResolver(client), tokens, events,
+    operator.register(new NixekJobReconciler(client, config, provider, images.resolver(), tokens, events,
         clock, crashPoints), c -> {
+      if (!config.watchNamespaces().isEmpty()) {
+        c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
+      }
+    });
+    operator.register(images.reconciler(), c -> {
       if (!config.watchNamespaces().isEmpty()) {
         c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
       }
@@ -158,14 +180,17 @@ public final class Main {
       operator.start();
     } catch (RuntimeException e) {
       operator.stop(); // its informer threads would keep the JVM alive
+      images.close();
       throw e;
     }
     if (!config.leaderElection().enabled()) {
       collector.start();
+      images.startCollector();
     }
     HealthServer health = new HealthServer(config.healthPort(),
         () -> operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy());
-    return new Running(operator, health, collector, provider, config.leaderElection().enabled() ? election : null);
+    return new Running(operator, health, collector, provider, images,
+        config.leaderElection().enabled() ? election : null);
   }
 
   private static void exit() {

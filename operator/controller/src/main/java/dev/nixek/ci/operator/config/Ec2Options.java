@@ -36,11 +36,6 @@ public record Ec2Options(
     boolean spot,
     Duration notFoundGrace) {
 
-  public static final ConfigOption<String> REGION = new ConfigOption<>("NIXEK_AWS_REGION", "",
-      "AWS region of the instances (empty: the SDK's default region chain, e.g. AWS_REGION)",
-      matching("[a-z]{2}(-[a-z]+)+-[0-9]+", "a region like us-east-1", true));
-  public static final ConfigOption<Optional<URI>> ENDPOINT = new ConfigOption<>("NIXEK_EC2_ENDPOINT", "",
-      "EC2 endpoint override (tests, VPC endpoints); empty: the region's endpoint", optionalHttpUrl());
   public static final ConfigOption<List<String>> SUBNETS = new ConfigOption<>("NIXEK_EC2_SUBNETS", "",
       "comma-separated subnet ids; each launch picks one from its launch token, so a replay reuses it "
       + "(empty: the default subnet)", awsIds("subnet-"));
@@ -62,11 +57,13 @@ public record Ec2Options(
       "EC2 is eventually consistent: for this long after a launch (or a job's end) an instance EC2 does not "
       + "show is assumed to exist", seconds(0, 3600));
 
-  public static final List<ConfigOption<?>> OPTIONS = List.of(REGION, ENDPOINT, SUBNETS, SECURITY_GROUPS,
-      INSTANCE_PROFILE, INSTANCE_TYPE, SPOT, NOT_FOUND_GRACE);
+  /** The provider's own options; the region and EC2 endpoint are {@link AwsOptions}' (one definition each). */
+  public static final List<ConfigOption<?>> OPTIONS = List.of(SUBNETS, SECURITY_GROUPS, INSTANCE_PROFILE,
+      INSTANCE_TYPE, SPOT, NOT_FOUND_GRACE);
 
   public static Ec2Options fromEnv(Map<String, String> env) {
-    return new Ec2Options(REGION.read(env), ENDPOINT.read(env), SUBNETS.read(env), SECURITY_GROUPS.read(env),
+    return new Ec2Options(AwsOptions.REGION.read(env), AwsOptions.EC2_ENDPOINT.read(env), SUBNETS.read(env),
+        SECURITY_GROUPS.read(env),
         INSTANCE_PROFILE.read(env), INSTANCE_TYPE.read(env), SPOT.read(env), NOT_FOUND_GRACE.read(env));
   }
 }

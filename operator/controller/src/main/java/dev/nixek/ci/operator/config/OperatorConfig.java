@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * The operator's configuration: read once at start-up from the environment (the Helm chart sets it), immutable
@@ -36,7 +37,9 @@ public record OperatorConfig(
     Path localStateDir,
     LifecycleOptions lifecycle,
     Ec2Options ec2,
-    LeaderElectionOptions leaderElection) {
+    LeaderElectionOptions leaderElection,
+    AwsOptions aws,
+    ImageOptions images) {
 
   /** Where jobs' machines run. */
   public enum Provider { LOCAL, EC2 }
@@ -77,11 +80,13 @@ public record OperatorConfig(
       "local provider: directory holding each local machine's config, work dir and log", path());
 
   /** Every option, for documentation and the chart. */
-  public static final List<ConfigOption<?>> OPTIONS = java.util.stream.Stream.of(List.of(PROVIDER, REPORT_URL,
-      USE_SSA, WATCH_NAMESPACES, OPERATOR_NAMESPACE, TOKEN_KEY_SECRET, CLUSTER_ID, RECONCILE_THREADS, HEALTH_PORT,
+  public static final List<ConfigOption<?>> OPTIONS = Stream.of(List.of(PROVIDER, REPORT_URL, USE_SSA,
+      WATCH_NAMESPACES, OPERATOR_NAMESPACE, TOKEN_KEY_SECRET, CLUSTER_ID, RECONCILE_THREADS, HEALTH_PORT,
       POLL_INTERVAL, JOB_TIMEOUT, LOCAL_AGENT_COMMAND, LOCAL_STATE_DIR),
       LifecycleOptions.OPTIONS,
+      AwsOptions.OPTIONS,
       Ec2Options.OPTIONS,
+      ImageOptions.OPTIONS,
       LeaderElectionOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
 
   /** Reads every option from {@code env}; throws {@link ConfigOption.ConfigException} naming the first bad one. */
@@ -102,6 +107,8 @@ public record OperatorConfig(
         LOCAL_STATE_DIR.read(env),
         LifecycleOptions.fromEnv(env),
         Ec2Options.fromEnv(env),
-        LeaderElectionOptions.fromEnv(env));
+        LeaderElectionOptions.fromEnv(env),
+        AwsOptions.fromEnv(env),
+        ImageOptions.fromEnv(env));
   }
 }

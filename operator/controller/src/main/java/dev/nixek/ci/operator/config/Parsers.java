@@ -105,6 +105,13 @@ public final class Parsers {
     };
   }
 
+  /** A Kubernetes resource quantity such as {@code 500m}, {@code 2} or {@code 4Gi}; {@code none} gives "". */
+  public static Function<String, String> quantity() {
+    Function<String, String> q = matching("[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?",
+        "a quantity like 500m, 2 or 4Gi, or none", false);
+    return s -> "none".equals(s) ? "" : q.apply(s);
+  }
+
   public static Function<String, Path> path() {
     return s -> {
       if (s == null || s.isEmpty()) {

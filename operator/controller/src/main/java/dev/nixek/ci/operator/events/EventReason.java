@@ -3,6 +3,11 @@ package dev.nixek.ci.operator.events;
 /** The reasons of the Events the operator records; the enum is the whole vocabulary. */
 public enum EventReason {
   InvalidSpec(Type.Warning),
+  BuildStarted(Type.Normal),
+  BuildFailed(Type.Warning),
+  ImportStarted(Type.Normal),
+  ImportFailed(Type.Warning),
+  ImageReady(Type.Normal),
   Launched(Type.Normal),
   LaunchFailed(Type.Warning),
   StepFailed(Type.Warning),

@@ -21,8 +21,12 @@ public final class NamedImageResolver implements ImageResolver {
     if (name == null) {
       return new Resolution.Failed("ImageFailed", "spec.machine: inline machines are not supported by this resolver");
     }
-    NixekMachineImage image = client.resources(NixekMachineImage.class)
-        .inNamespace(job.getMetadata().getNamespace()).withName(name).get();
+    return resolve(client.resources(NixekMachineImage.class).inNamespace(job.getMetadata().getNamespace())
+        .withName(name).get(), name);
+  }
+
+  /** What {@code image} (named {@code name}, null when it does not exist) means for a job. */
+  Resolution resolve(NixekMachineImage image, String name) {
     if (image == null) {
       return new Resolution.Waiting("WaitingForImage", "NixekMachineImage '" + name + "' does not exist (yet)");
     }

@@ -20,6 +20,7 @@ import dev.nixek.ci.testing.aws.ec2.Views.InstanceView;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import java.net.URI;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,7 +68,7 @@ class Ec2CrashPointsIT {
   @BeforeAll
   static void startEc2() {
     ec2 = FakeEc2.builder().pending(1, Duration.ofMillis(50)).shuttingDown(1, Duration.ofMillis(50)).start();
-    imageId = ec2.seedImage("nixek-crash-test", ec2.seedSnapshot(4, Map.of()), Map.of());
+    imageId = ec2.seedImage(TestImages.amiName(Ec2TestEnv.operatorEnv(URI.create("http://unused"), "unused")), ec2.seedSnapshot(4, Map.of()), Map.of());
   }
 
   @AfterAll

@@ -24,6 +24,7 @@ import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -60,7 +61,7 @@ class Ec2LaunchFaultsIT {
   static void startEc2() {
     ec2 = FakeEc2.builder().pending(1, Duration.ofMillis(50)).shuttingDown(1, Duration.ofMillis(50)).start();
     sdk = ec2.ec2Client();
-    imageId = ec2.seedImage("nixek-faults-test", ec2.seedSnapshot(4, Map.of()), Map.of());
+    imageId = ec2.seedImage(TestImages.amiName(Ec2TestEnv.operatorEnv(URI.create("http://unused"), "unused")), ec2.seedSnapshot(4, Map.of()), Map.of());
   }
 
   @AfterAll

@@ -46,6 +46,10 @@ public final class Ec2TestEnv {
     env.put("NIXEK_EC2_NOT_FOUND_GRACE_SECONDS", "20");
     env.put("NIXEK_COLLECTOR_INTERVAL_SECONDS", "3600");
     env.put("NIXEK_COLLECTOR_GRACE_SECONDS", "0");
+    // the image reconciler needs a bucket to accept an image; tests register the AMI under the image's name
+    // (TestImages.amiName), so it is found there and nothing is built
+    env.put("NIXEK_IMAGE_BUCKET", "nixek-test-images");
+    env.put("NIXEK_IMAGE_NIXPKGS", "github:NixOS/nixpkgs/0123456789abcdef0123456789abcdef01234567");
     return env;
   }
 

@@ -1,0 +1,122 @@
+package dev.nixek.ci.operator.image;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.nixek.ci.operator.image.BuilderOutcome.Built;
+import dev.nixek.ci.operator.image.BuilderOutcome.Failed;
+import dev.nixek.ci.operator.image.BuilderOutcome.Working;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import java.io.IOException;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a builder pod's {@link BuilderOutcome} from its phase and its container's termination message, which the
+ * builder writes as JSON ({@code nixek-builder}'s {@code TerminationMessage}: {@code {"bucket","key","size",
+ * "sha256","drvPath","format",...}} or {@code {"error","logTail"}}).
+ */
+final class BuilderResults {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+  private static final Set<String> FORMATS = Set.of("VHD", "VMDK", "RAW");
+  private static final Set<String> BOOT_MODES = Set.of("uefi", "legacy-bios");
+
+  private BuilderResults() {}
+
+  static BuilderOutcome of(Pod pod) {
+    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+    Optional<ContainerStateTerminated> terminated = terminated(pod);
+    if ("Succeeded".equals(phase)) {
+      return terminated.map(t -> parseSuccess(t.getMessage()))
+          .orElseGet(() -> new Failed("the builder pod succeeded but its container status is missing", ""));
+    }
+    if ("Failed".equals(phase)) {
+      if (terminated.isEmpty()) {
+        String reason = pod.getStatus().getReason();
+        String message = pod.getStatus().getMessage();
+        if ("DeadlineExceeded".equals(reason)) {
+          return new Failed("the builder pod ran longer than its activeDeadlineSeconds ("
+              + pod.getSpec().getActiveDeadlineSeconds() + "s)", nullToEmpty(message));
+        }
+        return new Failed("the builder pod failed" + (reason == null ? "" : " (" + reason + ")"),
+            nullToEmpty(message));
+      }
+      return parseFailure(terminated.get());
+    }
+    return new Working("Running".equals(phase));
+  }
+
+  private static Optional<ContainerStateTerminated> terminated(Pod pod) {
+    if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
+      return Optional.empty();
+    }
+    return pod.getStatus().getContainerStatuses().stream()
+        .filter(s -> BuilderPods.CONTAINER.equals(s.getName()) || pod.getStatus().getContainerStatuses().size() == 1)
+        .map(ContainerStatus::getState)
+        .filter(s -> s != null && s.getTerminated() != null)
+        .map(s -> s.getTerminated())
+        .findFirst();
+  }
+
+  static BuilderOutcome parseSuccess(String message) {
+    JsonNode m;
+    try {
+      m = message == null || message.isBlank() ? null : JSON.readTree(message);
+    } catch (IOException e) {
+      m = null;
+    }
+    if (m == null || !m.isObject()) {
+      return new Failed("the builder pod succeeded but left no result (termination message: "
+          + abbreviate(message, 200) + ")", "");
+    }
+    String bucket = text(m, "bucket");
+    String key = text(m, "key");
+    String sha256 = text(m, "sha256");
+    String format = text(m, "format");
+    String bootMode = text(m, "bootMode");
+    long size = m.path("size").asLong(-1);
+    String problem = bucket == null ? "no bucket" : key == null ? "no key" : size <= 0 ? "no size"
+        : sha256 == null || !SHA256.matcher(sha256).matches() ? "no SHA-256"
+        : format == null || !FORMATS.contains(format) ? "an unknown disk format " + format
+        : bootMode != null && !BOOT_MODES.contains(bootMode) ? "an unknown boot mode " + bootMode
+        : null;
+    if (problem != null) {
+      return new Failed("the builder's result is unusable (" + problem + "): " + abbreviate(message, 300),
+          "");
+    }
+    return new Built(bucket, key, size, sha256, text(m, "drvPath"), format, bootMode, text(m, "system"));
+  }
+
+  static Failed parseFailure(ContainerStateTerminated t) {
+    String message = t.getMessage();
+    try {
+      JsonNode m = message == null || message.isBlank() ? null : JSON.readTree(message);
+      if (m != null && m.isObject() && m.hasNonNull("error")) {
+        return new Failed(m.get("error").asText(), m.path("logTail").asText(""));
+      }
+    } catch (IOException e) {
+      // not the builder's JSON: the kubelet's fallback (the end of the log), shown as the tail
+    }
+    return new Failed("the builder exited with code " + t.getExitCode()
+        + (t.getReason() == null ? "" : " (" + t.getReason() + ")"), nullToEmpty(message));
+  }
+
+  private static String text(JsonNode m, String field) {
+    JsonNode n = m.get(field);
+    return n != null && n.isTextual() && !n.asText().isBlank() ? n.asText() : null;
+  }
+
+  private static String nullToEmpty(String s) {
+    return s == null ? "" : s;
+  }
+
+  static String abbreviate(String s, int max) {
+    if (s == null) {
+      return "none";
+    }
+    return s.length() <= max ? s : s.substring(0, max) + "…";
+  }
+}

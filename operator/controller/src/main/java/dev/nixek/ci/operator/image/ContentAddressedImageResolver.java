@@ -1,0 +1,133 @@
+package dev.nixek.ci.operator.image;
+
+import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
+import dev.nixek.ci.api.v1alpha1.NixekMachineImageSpec;
+import dev.nixek.ci.common.Labels;
+import dev.nixek.ci.operator.config.ImageOptions;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Resolves a job's image: {@code spec.machineImageName} as {@link NamedImageResolver} does; an inline
+ * {@code spec.machine} to the content-addressed NixekMachineImage of that machine — named from its identity
+ * ({@link ImageNames#inlineImage}), in the job's namespace, created when missing. Jobs do not own it: images are
+ * shared by every job with the same machine. {@link InlineImageCollector} deletes one that no job has used for the
+ * retention period; a job that uses it removes the collector's mark, which makes the collector's delete (guarded by
+ * resourceVersion) fail, so an image is never deleted under a job that just resolved it.
+ */
+public final class ContentAddressedImageResolver implements ImageResolver {
+  /** The component label of images made for inline machines; the collector only ever deletes those. */
+  public static final String COMPONENT = "inline-machine";
+  /** Set by the collector when no job uses the image; removed when a job resolves it. */
+  public static final String UNREFERENCED_SINCE = "ci.nixek.dev/unreferenced-since";
+  /** The job whose machine the image was first made for (namespace/name), for people reading it. */
+  public static final String CREATED_FOR = "ci.nixek.dev/created-for";
+  private static final Logger LOG = LoggerFactory.getLogger(ContentAddressedImageResolver.class);
+
+  private final KubernetesClient client;
+  private final ImageOptions options;
+  private final NamedImageResolver named;
+
+  public ContentAddressedImageResolver(KubernetesClient client, ImageOptions options) {
+    this.client = client;
+    this.options = options;
+    this.named = new NamedImageResolver(client);
+  }
+
+  /** The name of the image a job's inline machine resolves to; empty when the job has none. */
+  public static Optional<String> inlineImageName(NixekJob job, ImageOptions options) {
+    String machine = job.getSpec() == null ? null : job.getSpec().machine;
+    if (machine == null || machine.isBlank() || job.getSpec().machineImageName != null) {
+      return Optional.empty();
+    }
+    return Optional.of(ImageNames.inlineImage(ImageIdentity.of(spec(machine, options), options)));
+  }
+
+  @Override
+  public Resolution resolve(NixekJob job) {
+    if (job.getSpec().machineImageName != null) {
+      return named.resolve(job);
+    }
+    String machine = job.getSpec().machine;
+    if (machine == null || machine.isBlank()) {
+      return new Resolution.Failed("InvalidSpec", "spec.machine: is empty");
+    }
+    if (options.nixpkgs().isEmpty()) {
+      return new Resolution.Failed("ImageFailed", "spec.machine: inline machines are built with the operator's "
+          + "default nixpkgs pin, and it has none (NIXEK_IMAGE_NIXPKGS)");
+    }
+    NixekMachineImageSpec spec = spec(machine, options);
+    ImageIdentity id = ImageIdentity.of(spec, options);
+    String ns = job.getMetadata().getNamespace();
+    String name = ImageNames.inlineImage(id);
+    var images = client.resources(NixekMachineImage.class).inNamespace(ns);
+    NixekMachineImage image = images.withName(name).get();
+    if (image == null) {
+      NixekMachineImage fresh = new NixekMachineImage();
+      fresh.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns)
+          .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_VALUE)
+          .addToLabels(Labels.COMPONENT, COMPONENT)
+          .addToAnnotations(CREATED_FOR, ns + "/" + job.getMetadata().getName())
+          .build());
+      fresh.setSpec(spec);
+      try {
+        images.resource(fresh).create();
+        LOG.info("job {}/{}: created NixekMachineImage {} for its inline machine", ns, job.getMetadata().getName(),
+            name);
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+      }
+      return new Resolution.Waiting("WaitingForImage", "NixekMachineImage '" + name + "' (the inline machine's "
+          + "image) is being made");
+    }
+    if (image.getMetadata().getDeletionTimestamp() != null) {
+      return deleting(name);
+    }
+    if (image.getSpec() == null || !id.hash().equals(ImageIdentity.of(image.getSpec(), options).hash())) {
+      return new Resolution.Failed("ImageFailed", "NixekMachineImage '" + name + "' exists but is not the inline "
+          + "machine's image (its spec differs); delete or rename it");
+    }
+    Resolution r = named.resolve(image, name);
+    if (r instanceof Resolution.Ready && image.getMetadata().getAnnotations() != null
+        && image.getMetadata().getAnnotations().containsKey(UNREFERENCED_SINCE)) {
+      // used again: unmark it. The write changes its resourceVersion, so a collector that decided on the marked
+      // version cannot delete it any more; if the collector was first, the answer shows the deletion.
+      try {
+        NixekMachineImage touched = images.withName(name).patch(PatchContext.of(PatchType.JSON_MERGE),
+            "{\"metadata\":{\"annotations\":{\"" + UNREFERENCED_SINCE + "\":null}}}");
+        if (touched.getMetadata().getDeletionTimestamp() != null) {
+          return deleting(name);
+        }
+      } catch (KubernetesClientException e) {
+        if (e.getCode() == 404) {
+          return deleting(name);
+        }
+        throw e;
+      }
+    }
+    return r;
+  }
+
+  private static Resolution deleting(String name) {
+    return new Resolution.Waiting("WaitingForImage", "NixekMachineImage '" + name + "' is being deleted; it is made "
+        + "again once it is gone");
+  }
+
+  /** The image spec of an inline machine: the operator's defaults written out, so that the identity is fixed. */
+  static NixekMachineImageSpec spec(String machine, ImageOptions options) {
+    NixekMachineImageSpec spec = new NixekMachineImageSpec();
+    spec.machine = machine;
+    spec.nixpkgs = options.nixpkgs().isEmpty() ? null : options.nixpkgs();
+    spec.system = options.system();
+    return spec;
+  }
+}

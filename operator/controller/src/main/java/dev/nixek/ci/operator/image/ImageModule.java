@@ -1,0 +1,70 @@
+package dev.nixek.ci.operator.image;
+
+import dev.nixek.ci.operator.aws.AwsClients;
+import dev.nixek.ci.operator.config.OperatorConfig;
+import dev.nixek.ci.operator.events.EventRecorder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Clock;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+
+/**
+ * Machine images, wired by hand: the AWS clients, the image reconciler, the job-facing resolver and the collectors.
+ * {@code Main} builds it from the configuration; tests build the same with their credentials and crash points.
+ */
+public final class ImageModule implements AutoCloseable {
+  /** What tests replace: AWS credentials (production: the SDK's default chain) and crash points. */
+  public record Seams(AwsCredentialsProvider credentials, ImageCrashPoints crashPoints) {
+    public static Seams production() {
+      return new Seams(null, ImageCrashPoints.NONE);
+    }
+  }
+
+  private final AwsClients aws;
+  private final NixekMachineImageReconciler reconciler;
+  private final ContentAddressedImageResolver resolver;
+  private final ImageCollectorLoop collector;
+  private final boolean configured;
+
+  private ImageModule(OperatorConfig config, KubernetesClient client, Clock clock, EventRecorder events,
+      Seams seams) {
+    this.aws = new AwsClients(config.aws(), seams.credentials() != null ? seams.credentials()
+        : DefaultCredentialsProvider.builder().build());
+    this.reconciler = new NixekMachineImageReconciler(client, config, aws, events, clock, seams.crashPoints());
+    this.resolver = new ContentAddressedImageResolver(client, config.images());
+    this.collector = new ImageCollectorLoop(new InlineImageCollector(client, config, clock),
+        new ImageCollector(client, config, aws, clock), config.images().gcInterval());
+    // without a bucket no image can be built here, and the collector has nothing of this cluster to look at
+    this.configured = !config.images().bucket().isEmpty();
+  }
+
+  public static ImageModule create(OperatorConfig config, KubernetesClient client, Clock clock,
+      EventRecorder events, Seams seams) {
+    return new ImageModule(config, client, clock, events, seams);
+  }
+
+  public NixekMachineImageReconciler reconciler() {
+    return reconciler;
+  }
+
+  public ContentAddressedImageResolver resolver() {
+    return resolver;
+  }
+
+  public ImageCollectorLoop collector() {
+    return collector;
+  }
+
+  /** Starts the collector when images are configured (a default bucket); called once the operator runs. */
+  public void startCollector() {
+    if (configured) {
+      collector.start();
+    }
+  }
+
+  @Override
+  public void close() {
+    collector.close();
+    aws.close();
+  }
+}

@@ -1,0 +1,47 @@
+package dev.nixek.ci.operator.image;
+
+/**
+ * Every name derived from an image's identity: deterministic, so that a retried or restarted reconcile, or a
+ * second image of the same identity, finds what the first made instead of making another.
+ */
+public final class ImageNames {
+  private ImageNames() {}
+
+  /** The NixekMachineImage a job's inline machine resolves to (in the job's namespace). */
+  public static String inlineImage(ImageIdentity id) {
+    return "nixek-" + id.shortHash();
+  }
+
+  /**
+   * The builder pod and its ConfigMap. Per identity and destination: images of one identity in one namespace
+   * share the build; one uploading elsewhere (another region or bucket) gets its own.
+   */
+  public static String builder(ImageIdentity id, String region, String bucket) {
+    return "nixek-build-" + ImageIdentity.sha256(id.hash() + "\n" + region + "\n" + bucket).substring(0, 32);
+  }
+
+  /** The AMI's name: unique per cluster and identity (at most 6 + 63 + 1 + 32 = 102 of the allowed 128). */
+  public static String ami(String clusterId, ImageIdentity id) {
+    return "nixek-" + clusterId + "-" + id.shortHash();
+  }
+
+  /** The S3 key prefix handed to the builder; it appends {@code /<identity>/<image file>}. */
+  public static String keyPrefix(String prefix, String clusterId) {
+    return prefix + "/" + clusterId;
+  }
+
+  /** The prefix of every S3 key of this identity. */
+  public static String objectPrefix(String prefix, String clusterId, ImageIdentity id) {
+    return keyPrefix(prefix, clusterId) + "/" + id.hash() + "/";
+  }
+
+  /**
+   * ImportSnapshot's ClientToken (at most 64 ASCII characters): the same cluster, identity, region, object and
+   * attempt give the same token, so a retried call after a crash returns the task of the first; a new attempt
+   * (after a failed import and a spec change) or another object gives a new task.
+   */
+  public static String importToken(String clusterId, ImageIdentity id, String region, String s3Uri, int attempt) {
+    return "nixek-" + ImageIdentity.sha256(String.join("\n", clusterId, id.hash(), region, s3Uri,
+        Integer.toString(attempt))).substring(0, 48);
+  }
+}

@@ -1,0 +1,243 @@
+package dev.nixek.ci.operator.image;
+
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
+import dev.nixek.ci.api.v1alpha1.NixekMachineImageSpec;
+import dev.nixek.ci.testing.aws.ec2.FakeEc2;
+import dev.nixek.ci.testing.aws.s3.S3ProxyServer;
+import dev.nixek.ci.testing.kube.TestKubelet;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+
+/**
+ * What the image tests run against: s3proxy (real S3 protocol) with the image bucket, the stateful EC2 fake whose
+ * ImportSnapshot checks the object in that s3proxy, and the operator settings that point at both, with the builder
+ * pod running this repository's builder jar and a stand-in build command (no nixpkgs offline: a
+ * {@code builtins.derivation} that writes a 64 MiB sparse raw disk from the machine's text, so that the upload is
+ * multipart and every machine gives another image).
+ */
+final class ImageTestEnv implements AutoCloseable {
+  static final Path HOME = Path.of(System.getProperty("nixek.home", "../..")).toAbsolutePath().normalize();
+  static final Path BUILDER_JAR = Path.of(System.getProperty("nixek.builder.jar",
+      HOME.resolve("operator/builder/target/nixek-builder.jar").toString()));
+  static final String BUCKET = "nixek-images";
+  static final String REGION = "us-east-1";
+  static final String CLUSTER = "it";
+  /** A machine containing this fails its stand-in build. */
+  static final String FAIL_MARKER = "fail-the-build";
+
+  final S3ProxyServer s3;
+  final FakeEc2 ec2;
+  final Path work;
+  private final List<String> storePaths = new ArrayList<>();
+
+  private ImageTestEnv(Path work, Consumer<FakeEc2.Builder> ec2Settings) throws IOException {
+    this.work = work;
+    this.s3 = S3ProxyServer.start();
+    s3.createBucket(BUCKET);
+    FakeEc2.Builder b = FakeEc2.builder().s3ObjectLookup(s3.objectLookup()).importPolls(3);
+    ec2Settings.accept(b);
+    this.ec2 = b.start();
+    Files.writeString(standInExpression(), """
+        # Stand-in for nix/machine.nix (no nixpkgs offline): a 64 MiB sparse raw disk holding the machine's text.
+        { expr }:
+        let
+          machine = builtins.readFile (dirOf expr + "/machine.nix");
+        in
+        builtins.derivation {
+          name = "stand-in-nixos-amazon-image";
+          system = builtins.currentSystem;
+          builder = "/bin/sh";
+          inherit machine;
+          recipe = builtins.readFile expr;
+          args = [ "-c" ''
+            case "$machine" in *%s*) echo "stand-in build error: the machine asked to fail" >&2; exit 1;; esac
+            echo building the stand-in image
+            /usr/bin/mkdir -p $out
+            printf '%%s' "$machine" > $out/disk.raw
+            /usr/bin/truncate -s 64M $out/disk.raw
+          '' ];
+        }
+        """.formatted(FAIL_MARKER));
+  }
+
+  static ImageTestEnv start(Path work) throws IOException {
+    return start(work, b -> { });
+  }
+
+  static ImageTestEnv start(Path work, Consumer<FakeEc2.Builder> ec2Settings) throws IOException {
+    NixRequirement.require();
+    if (!Files.isRegularFile(BUILDER_JAR)) {
+      fail("the builder jar " + BUILDER_JAR + " is missing: build operator/builder first (mvn -pl operator/controller "
+          + "-am verify does)");
+    }
+    return new ImageTestEnv(work, ec2Settings);
+  }
+
+  Path standInExpression() {
+    return work.resolve("stand-in-image.nix");
+  }
+
+  /** The operator's environment for images in {@code namespace}; {@code extra} wins. */
+  Map<String, String> operatorEnv(String namespace, Map<String, String> extra) {
+    Map<String, String> env = new HashMap<>();
+    env.put("NIXEK_OPERATOR_NAMESPACE", "default");
+    env.put("NIXEK_WATCH_NAMESPACES", namespace);
+    env.put("NIXEK_HEALTH_PORT", "0");
+    env.put("NIXEK_POLL_SECONDS", "1");
+    env.put("NIXEK_CLUSTER_ID", CLUSTER);
+    env.put("NIXEK_LOCAL_STATE_DIR", work.resolve("machines").toString());
+    env.put("NIXEK_AWS_REGION", REGION);
+    env.put("NIXEK_EC2_ENDPOINT", ec2.endpoint().toString());
+    env.put("NIXEK_S3_ENDPOINT", s3.endpoint().toString());
+    env.put("NIXEK_S3_PATH_STYLE", "true");
+    env.put("NIXEK_IMAGE_BUCKET", BUCKET);
+    env.put("NIXEK_IMAGE_NIXPKGS", HOME.resolve("nix/tests/stub-nixpkgs").toString());
+    env.put("NIXEK_IMAGE_NIX_DIR", HOME.resolve("nix").toString());
+    env.put("NIXEK_BUILDER_COMMAND", "java -Xmx256m -jar " + BUILDER_JAR);
+    env.put("NIXEK_BUILDER_BUILD_COMMAND", "nix-build --no-out-link --option substituters '' "
+        + standInExpression() + " --argstr expr \"$NIXEK_IMAGE_EXPR\"");
+    env.put("NIXEK_IMAGE_POLL_MIN_SECONDS", "1");
+    env.put("NIXEK_IMAGE_POLL_MAX_SECONDS", "2");
+    env.put("NIXEK_IMAGE_GC_INTERVAL_SECONDS", "3600");
+    env.putAll(extra);
+    return env;
+  }
+
+  /** The operator's AWS credentials: s3proxy checks signatures, the EC2 fake takes any. */
+  StaticCredentialsProvider credentials() {
+    return StaticCredentialsProvider.create(AwsBasicCredentials.create(s3.accessKey(), s3.secretKey()));
+  }
+
+  /**
+   * A kubelet for {@code namespace} that gives builder processes what IRSA gives the pod in a cluster (here:
+   * s3proxy's keys in the environment; the pod spec itself has none) and no binary cache to ask.
+   */
+  TestKubelet kubelet(KubernetesClient client, String namespace) {
+    return TestKubelet.builder(client).namespace(namespace).onStart(launch -> {
+      launch.environment().put("AWS_ACCESS_KEY_ID", s3.accessKey());
+      launch.environment().put("AWS_SECRET_ACCESS_KEY", s3.secretKey());
+      launch.environment().put("NIX_CONFIG", "substituters =");
+    }).start();
+  }
+
+  /** An image of a machine unique to this run (so that its stand-in build really runs). */
+  static NixekMachineImage image(String namespace, String name, String machine) {
+    NixekMachineImage image = new NixekMachineImage();
+    image.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+    NixekMachineImageSpec spec = new NixekMachineImageSpec();
+    spec.machine = machine;
+    image.setSpec(spec);
+    return image;
+  }
+
+  /** A machine module no earlier run built. */
+  static String uniqueMachine(String what) {
+    return "# " + what + " " + UUID.randomUUID() + "\n{ pkgs, ... }: { environment.systemPackages = [ pkgs.git ]; }\n";
+  }
+
+  /** The SHA-256 of an object in s3proxy, read through the S3 protocol. */
+  String sha256Of(String bucket, String key) throws Exception {
+    MessageDigest digest = MessageDigest.getInstance("SHA-256");
+    try (InputStream in = new DigestInputStream(s3.s3Client().getObject(r -> r.bucket(bucket).key(key)), digest)) {
+      in.transferTo(OutputStreamNull.INSTANCE);
+    }
+    return HexFormat.of().formatHex(digest.digest());
+  }
+
+  boolean objectExists(String bucket, String key) {
+    return s3.objectLookup().objectSize(bucket, key).isPresent();
+  }
+
+  /** Remembers Nix store paths to delete at the end (the stand-ins are unique per run). */
+  void built(String... paths) {
+    for (String p : paths) {
+      if (p != null) {
+        storePaths.add(p);
+      }
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    ec2.close();
+    s3.close();
+    if (!storePaths.isEmpty()) {
+      List<String> command = new ArrayList<>(List.of("nix-store", "--delete"));
+      command.addAll(storePaths);
+      try {
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start().waitFor(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Discards what is written to it. */
+  private static final class OutputStreamNull extends java.io.OutputStream {
+    static final OutputStreamNull INSTANCE = new OutputStreamNull();
+
+    @Override
+    public void write(int b) {}
+
+    @Override
+    public void write(byte[] b, int off, int len) {}
+  }
+
+  /** Nix is needed by the builder pods: skipped without it, failed under CI=true. */
+  static final class NixRequirement {
+    private static String problem;
+
+    private NixRequirement() {}
+
+    static synchronized void require() {
+      if (problem == null) {
+        problem = probe();
+      }
+      if (problem.isEmpty()) {
+        return;
+      }
+      if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+        fail("nix is required under CI=true but " + problem + " (install Debian's nix-bin)");
+      }
+      assumeTrue(false, "skipped: " + problem + " (install Debian's nix-bin to run this test)");
+    }
+
+    private static String probe() {
+      for (String tool : new String[] {"nix-build", "nix-store"}) {
+        try {
+          Process p = new ProcessBuilder(tool, "--version").redirectErrorStream(true).start();
+          p.getInputStream().readAllBytes();
+          if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            return tool + " --version failed";
+          }
+        } catch (IOException e) {
+          return tool + " is not on PATH";
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return "interrupted";
+        }
+      }
+      return "";
+    }
+  }
+}

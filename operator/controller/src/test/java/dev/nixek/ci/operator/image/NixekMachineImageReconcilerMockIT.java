@@ -1,0 +1,187 @@
+package dev.nixek.ci.operator.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
+import dev.nixek.ci.operator.config.OperatorConfig;
+import dev.nixek.ci.operator.events.EventRecorder;
+import dev.nixek.ci.operator.testing.TestJobs;
+import dev.nixek.ci.testing.aws.ec2.FakeEc2;
+import dev.nixek.ci.testing.aws.s3.S3ProxyServer;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.javaoperatorsdk.operator.Operator;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+
+/**
+ * The image reconciler on the fabric8 mock API server (CRUD mode: no server-side apply, so status goes the JSON-patch
+ * way) with the EC2 fake and s3proxy. No pods run here: the test plays the kubelet and writes the builder pod's
+ * status itself, which makes the build's phases (pending, building, uploading, done, vanished) easy to stage.
+ */
+@EnableKubernetesMockClient(crud = true)
+class NixekMachineImageReconcilerMockIT {
+  static KubernetesClient client;
+
+  private static final String NS = "images";
+  private static final String SHA = "b".repeat(64);
+  private S3ProxyServer s3;
+  private FakeEc2 ec2;
+  private Operator operator;
+  private ImageModule module;
+
+  @BeforeEach
+  void start() {
+    TestJobs.createCrds(client);
+    s3 = S3ProxyServer.start();
+    s3.createBucket("images");
+    ec2 = FakeEc2.builder().importPolls(2).start();
+    Map<String, String> env = new HashMap<>();
+    env.put("NIXEK_USE_SSA", "false");
+    env.put("NIXEK_CLUSTER_ID", "mock");
+    env.put("NIXEK_AWS_REGION", "us-east-1");
+    env.put("NIXEK_EC2_ENDPOINT", ec2.endpoint().toString());
+    env.put("NIXEK_S3_ENDPOINT", s3.endpoint().toString());
+    env.put("NIXEK_S3_PATH_STYLE", "true");
+    env.put("NIXEK_IMAGE_BUCKET", "images");
+    env.put("NIXEK_IMAGE_NIXPKGS", "github:NixOS/nixpkgs/0123456789abcdef0123456789abcdef01234567");
+    env.put("NIXEK_IMAGE_POLL_MIN_SECONDS", "1");
+    env.put("NIXEK_IMAGE_POLL_MAX_SECONDS", "1");
+    OperatorConfig config = OperatorConfig.fromEnv(env);
+    module = ImageModule.create(config, client, Clock.systemUTC(), new EventRecorder(client, Clock.systemUTC()),
+        new ImageModule.Seams(StaticCredentialsProvider.create(AwsBasicCredentials.create(s3.accessKey(),
+            s3.secretKey())), ImageCrashPoints.NONE));
+    operator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false)
+        .withUseSSAToPatchPrimaryResource(false).withSSABasedCreateUpdateMatchForDependentResources(false));
+    operator.register(module.reconciler());
+    operator.start();
+  }
+
+  @AfterEach
+  void stop() {
+    operator.stop();
+    module.close();
+    ec2.close();
+    s3.close();
+    client.resources(NixekMachineImage.class).inAnyNamespace().delete();
+    client.pods().inAnyNamespace().delete();
+  }
+
+  @Test
+  void theBuildsPhasesShowInTheReadyConditionAndTheStatusIsWrittenWithoutServerSideApply() {
+    create("phases", ImageTestEnv.uniqueMachine("phases"), null);
+    Pod pod = awaitPod();
+    await().untilAsserted(() -> assertThat(ready("phases").getMessage()).contains("is pending"));
+    assertThat(reason("phases")).isEqualTo("Building");
+
+    setPodStatus(pod, "Running", null, null);
+    await().untilAsserted(() -> assertThat(ready("phases").getMessage()).contains("is building the image"));
+
+    // an upload under the image's prefix is in progress: Uploading
+    String hash = get("phases").getStatus().imageHash;
+    String key = "nixek-images/mock/" + hash + "/disk.vhd";
+    String upload = s3.s3Client().createMultipartUpload(r -> r.bucket("images").key(key)).uploadId();
+    await().untilAsserted(() -> assertThat(reason("phases")).isEqualTo("Uploading"));
+    s3.s3Client().abortMultipartUpload(r -> r.bucket("images").key(key).uploadId(upload));
+
+    setPodStatus(pod, "Succeeded", 0, "{\"bucket\":\"images\",\"key\":\"" + key + "\",\"size\":4096,\"sha256\":\""
+        + SHA + "\",\"drvPath\":\"/nix/store/x-image.drv\",\"format\":\"VHD\",\"bootMode\":\"uefi\"}");
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(reason("phases")).isEqualTo("Ready"));
+    NixekMachineImage image = get("phases");
+    assertThat(image.getStatus().sha256).isEqualTo(SHA);
+    assertThat(image.getStatus().bootMode).isEqualTo("uefi");
+    assertThat(image.getStatus().observedGeneration).isEqualTo(image.getMetadata().getGeneration());
+    assertThat(ec2.images()).singleElement().satisfies(i -> assertThat(i.bootMode()).isEqualTo("uefi"));
+    assertThat(events("phases")).contains("BuildStarted", "ImportStarted", "ImageReady");
+  }
+
+  @Test
+  void anInvalidSpecIsReportedWithAWarningAndStartsNothingUntilItIsFixed() {
+    // the mock has no schema: what the CRD would reject reaches the operator, which names the field
+    create("bad", ImageTestEnv.uniqueMachine("bad"), "riscv64-linux");
+    await().untilAsserted(() -> assertThat(reason("bad")).isEqualTo("InvalidSpec"));
+    assertThat(ready("bad").getStatus()).isEqualTo("False");
+    assertThat(ready("bad").getMessage()).isEqualTo("invalid image, nothing built: spec.system: must be "
+        + "x86_64-linux or aarch64-linux, not 'riscv64-linux'");
+    assertThat(events("bad")).containsExactly("InvalidSpec");
+    assertThat(client.pods().inNamespace(NS).list().getItems()).isEmpty();
+
+    NixekMachineImage image = get("bad");
+    image.getSpec().system = "aarch64-linux";
+    client.resources(NixekMachineImage.class).inNamespace(NS).resource(image).update();
+    awaitPod();
+    await().untilAsserted(() -> assertThat(reason("bad")).isEqualTo("Building"));
+  }
+
+  @Test
+  void aBuilderPodThatVanishesWithoutAVerdictIsStartedAgain() {
+    create("evicted", ImageTestEnv.uniqueMachine("evicted"), null);
+    Pod pod = awaitPod();
+    setPodStatus(pod, "Running", null, null);
+    client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).withGracePeriod(0).delete();
+    // a new pod of the same name (another uid), and a second BuildStarted
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      Pod again = client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).get();
+      assertThat(again).isNotNull();
+      assertThat(again.getMetadata().getUid()).isNotEqualTo(pod.getMetadata().getUid());
+    });
+    await().untilAsserted(() -> assertThat(client.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> "evicted".equals(e.getInvolvedObject().getName()) && "BuildStarted".equals(e.getReason()))
+        .mapToInt(e -> e.getCount() == null ? 1 : e.getCount()).sum()).isEqualTo(2));
+    assertThat(reason("evicted")).isEqualTo("Building");
+  }
+
+  private void create(String name, String machine, String system) {
+    NixekMachineImage image = ImageTestEnv.image(NS, name, machine);
+    image.getSpec().system = system;
+    client.resources(NixekMachineImage.class).inNamespace(NS).resource(image).create();
+  }
+
+  private Pod awaitPod() {
+    await().atMost(Duration.ofSeconds(30)).until(() -> !client.pods().inNamespace(NS).list().getItems().isEmpty());
+    return client.pods().inNamespace(NS).list().getItems().get(0);
+  }
+
+  private void setPodStatus(Pod pod, String phase, Integer exitCode, String message) {
+    PodStatusBuilder status = new PodStatusBuilder().withPhase(phase);
+    if (exitCode != null) {
+      status.addNewContainerStatus().withName("builder").withNewState().withNewTerminated().withExitCode(exitCode)
+          .withMessage(message).endTerminated().endState().endContainerStatus();
+    }
+    client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).edit(p -> {
+      p.setStatus(status.build());
+      return p;
+    });
+  }
+
+  private NixekMachineImage get(String name) {
+    return client.resources(NixekMachineImage.class).inNamespace(NS).withName(name).get();
+  }
+
+  private Condition ready(String name) {
+    return RealApiServerTier.ready(get(name));
+  }
+
+  private String reason(String name) {
+    Condition c = ready(name);
+    return c == null ? null : c.getReason();
+  }
+
+  private List<String> events(String name) {
+    return client.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName())).map(Event::getReason).toList();
+  }
+}
