@@ -6,7 +6,7 @@ import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.ImageModule;
 import dev.nixek.ci.operator.job.NixekJobReconciler;
-import dev.nixek.ci.operator.aws.Ec2Clients;
+import dev.nixek.ci.operator.aws.AwsClients;
 import dev.nixek.ci.operator.aws.Ec2MachineProvider;
 import dev.nixek.ci.operator.job.CrashPoints;
 import dev.nixek.ci.operator.machine.CollectorLoop;
@@ -16,9 +16,7 @@ import dev.nixek.ci.operator.machine.local.LocalMachineProvider;
 import dev.nixek.ci.operator.token.TokenKeyStore;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import java.time.Clock;
 import java.util.HashSet;
 import org.slf4j.Logger;
@@ -203,7 +201,7 @@ public final class Main {
     return switch (config.provider()) {
       case LOCAL -> new LocalMachineProvider(config.localStateDir(), config.localAgentCommand(), config.clusterId(),
           clock);
-      case EC2 -> new Ec2MachineProvider(Ec2Clients.create(config.ec2()), config.ec2(), config.clusterId());
+      case EC2 -> new Ec2MachineProvider(new AwsClients(config.aws()), config.ec2(), config.clusterId());
     };
   }
 }
