@@ -16,10 +16,8 @@ import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.job.JobTokenSecrets;
-import dev.nixek.ci.operator.machine.LaunchException;
-import dev.nixek.ci.operator.machine.LaunchRequest;
-import dev.nixek.ci.operator.machine.Machine;
 import dev.nixek.ci.operator.machine.MachineProvider;
+import dev.nixek.ci.operator.testing.ImageBootingProvider;
 import dev.nixek.ci.testing.kube.KubeApiServer;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
@@ -86,7 +84,7 @@ final class RbacScenario {
     before.accept(chart);
     List<Result> results = new ArrayList<>();
     OperatorConfig config = OperatorConfig.fromEnv(chart.operatorEnv("operator-0"));
-    MachineProvider provider = new ImageBooting(Main.provider(config, Clock.systemUTC()));
+    MachineProvider provider = new ImageBootingProvider(Main.provider(config, Clock.systemUTC()));
     Instant start = Instant.now();
     Stack stack;
     try {
@@ -408,55 +406,6 @@ final class RbacScenario {
   static void killAgents(Path dir) {
     for (ProcessHandle h : agentsOf(dir)) {
       h.destroyForcibly();
-    }
-  }
-
-  /** The local provider, booting "images" like EC2 does, so the operator resolves each job's machine image. */
-  static final class ImageBooting implements MachineProvider {
-    private final MachineProvider local;
-
-    ImageBooting(MachineProvider local) {
-      this.local = local;
-    }
-
-    @Override
-    public String name() {
-      return local.name();
-    }
-
-    @Override
-    public boolean requiresImage() {
-      return true;
-    }
-
-    @Override
-    public boolean agentPowersOff() {
-      return local.agentPowersOff();
-    }
-
-    @Override
-    public Machine launch(LaunchRequest request) throws LaunchException {
-      return local.launch(request);
-    }
-
-    @Override
-    public Optional<Machine> describe(String machineId) {
-      return local.describe(machineId);
-    }
-
-    @Override
-    public Optional<Machine> findByLaunchToken(String launchToken) {
-      return local.findByLaunchToken(launchToken);
-    }
-
-    @Override
-    public void terminate(String machineId) {
-      local.terminate(machineId);
-    }
-
-    @Override
-    public List<Machine> list() {
-      return local.list();
     }
   }
 }

@@ -9,7 +9,6 @@ import dev.nixek.ci.operator.job.NixekJobReconciler;
 import dev.nixek.ci.operator.aws.AwsClients;
 import dev.nixek.ci.operator.aws.Ec2MachineProvider;
 import dev.nixek.ci.operator.job.CrashPoints;
-import dev.nixek.ci.operator.machine.CollectorLoop;
 import dev.nixek.ci.operator.machine.MachineCollector;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import dev.nixek.ci.operator.machine.local.LocalMachineProvider;
@@ -18,6 +17,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.HashSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -127,8 +127,10 @@ public final class Main {
       CrashPoints crashPoints, ImageModule.Seams imageSeams, Runnable onFatal) throws Exception {
     JobTokens tokens = TokenKeyStore.load(client, config.operatorNamespace(), config.tokenKeySecret());
     // one collector per cluster: with leader election only the leader runs it (and it is safe to run twice anyway)
-    CollectorLoop collector = new CollectorLoop(new MachineCollector(client, provider, config.watchNamespaces(),
-        config.lifecycle().collectorGrace(), config.lifecycle().maxLifetimeSlack(), config.defaultJobTimeout(), clock),
+    MachineCollector machines = new MachineCollector(client, provider, config.watchNamespaces(),
+        config.lifecycle().collectorGrace(), config.lifecycle().maxLifetimeSlack(), config.defaultJobTimeout(), clock);
+    // the first run at once: machines of jobs deleted while no operator ran are found at start-up
+    CollectorLoop collector = new CollectorLoop("machine collector", machines::collect, Duration.ZERO,
         config.lifecycle().collectorInterval());
     EventRecorder events = new EventRecorder(client, clock);
     ImageModule images = ImageModule.create(config, client, clock, events, imageSeams);
