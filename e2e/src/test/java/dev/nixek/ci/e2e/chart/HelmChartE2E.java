@@ -79,6 +79,7 @@ class HelmChartE2E {
     String jobs = chart.jobsNamespace();
     assertThat(rendered.names()).containsExactlyInAnyOrder(
         "ServiceAccount/" + ns + "/objects-nixek-ci-operator", "ServiceAccount/" + ns + "/objects-nixek-ci-report-api",
+        "ServiceAccount/" + jobs + "/objects-nixek-ci-builder",
         "ClusterRole/objects-nixek-ci-operator", "ClusterRole/objects-nixek-ci-report-api",
         "Role/" + ns + "/objects-nixek-ci-operator", "RoleBinding/" + ns + "/objects-nixek-ci-operator",
         "RoleBinding/" + jobs + "/objects-nixek-ci-operator", "RoleBinding/" + jobs + "/objects-nixek-ci-report-api",
