@@ -55,6 +55,15 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end }}
 
+{{/* The builder pods' ServiceAccount (NIXEK_BUILDER_SERVICE_ACCOUNT), in each namespace builder pods run in. */}}
+{{- define "nixek-ci.builderServiceAccountName" -}}
+{{- if .Values.builder.serviceAccount.create }}
+{{- default (printf "%s-builder" (include "nixek-ci.fullname" .)) .Values.builder.serviceAccount.name }}
+{{- else }}
+{{- required "builder.serviceAccount.name is required when builder.serviceAccount.create is false" .Values.builder.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
 {{- define "nixek-ci.image" -}}
 {{- if .Values.image.digest }}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
@@ -102,6 +111,7 @@ live in the code (OperatorConfig, ReportApiConfig); this only names and formats 
 {{- if not $c.builderImage }}
 {{- $_ := set $c "builderImage" (include "nixek-ci.image" .) }}
 {{- end }}
+{{- $_ := set $c "builderServiceAccount" (include "nixek-ci.builderServiceAccountName" .) }}
 {{- toYaml $c }}
 {{- end }}
 

@@ -16,16 +16,31 @@ a probe that fails without it.
 - apiGroups: ["ci.nixek.dev"]
   resources: ["nixekjobs/status"]
   verbs: ["patch"]
-# a job's machine image, looked up by spec.machineImageName (get); an informer wakes jobs waiting for their image
-# (list, watch)
+# NixekMachineImages: the image reconciler's informer, and the job reconciler's that wakes jobs waiting for their
+# image (list, watch); a job's image by spec.machineImageName or its inline machine's (get); an inline machine's
+# image, made for its job (create); the Cleaner's finalizer, and the inline-image collector's unused mark (patch);
+# an inline machine's image unused for the retention period (delete, inline-image collector)
 - apiGroups: ["ci.nixek.dev"]
   resources: ["nixekmachineimages"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+# the operator's image status, by server-side apply
+- apiGroups: ["ci.nixek.dev"]
+  resources: ["nixekmachineimages/status"]
+  verbs: ["patch"]
+# builder pods, owned by their image (without blockOwnerDeletion, so no nixekmachineimages/finalizers): an informer
+# selecting them by label (list, watch), started (create), a failed one removed before a retry (delete)
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list", "watch", "create", "delete"]
+# a builder pod's ConfigMap (the machine and the image expression), owned by its image, created before the pod
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["create"]
 # each job's token Secret (the token's SHA-256), owned by the job: read, create, replaced for a new attempt
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "create", "update"]
-# Events on jobs: read by name, created, their count bumped on a repeat
+# Events on jobs and images: read by name, created, their count bumped on a repeat
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["get", "create", "patch"]

@@ -20,7 +20,7 @@ final class ChartDocs {
           .append(o.programDefault().map(ChartDocs::code).orElse("—")).append(" | ")
           .append(cell(o.description())).append(" |\n");
     }
-    b.append('\n').append("Set by the chart itself, from the pod:\n\n");
+    b.append('\n').append("Set by the chart itself:\n\n");
     for (Map.Entry<String, String> e : new java.util.TreeMap<>(ChartOptions.CHART_MANAGED).entrySet()) {
       String description = ChartOptions.operatorOptions().get(e.getKey()).description();
       b.append("- `").append(e.getKey()).append("` (operator): ").append(e.getValue()).append(" — ")

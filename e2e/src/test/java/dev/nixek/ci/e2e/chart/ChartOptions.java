@@ -25,15 +25,18 @@ import java.util.function.Consumer;
  * conversion ({@code nixek-ci.configEnv}).
  */
 public final class ChartOptions {
-  /** Keys of config.operator that the code of this branch does not read yet, and who adds the option. */
-  public static final Map<String, String> PENDING = Map.of(
-      "imageBucket", "issue 4 (machine images)",
-      "builderImage", "issue 4 (machine images)");
+  /**
+   * Keys of config.operator added to the chart ahead of the code that reads them, and who adds the option (none
+   * now: issues 4 and 5 have landed).
+   */
+  public static final Map<String, String> PENDING = Map.of();
 
-  /** Operator options the chart sets itself, from the pod. */
+  /** Operator options the chart sets itself: from the pod, or from values outside the config block. */
   public static final Map<String, String> CHART_MANAGED = Map.of(
       "NIXEK_OPERATOR_NAMESPACE", "the pod's namespace (downward API)",
-      "NIXEK_LEADER_IDENTITY", "the pod's name (downward API)");
+      "NIXEK_LEADER_IDENTITY", "the pod's name (downward API)",
+      "NIXEK_BUILDER_SERVICE_ACCOUNT", "`builder.serviceAccount.name` (default `<fullname>-builder`), the "
+      + "ServiceAccount the chart creates in the watched namespaces");
 
   /** Keys whose empty value the chart replaces with one only it knows. */
   public static final Map<String, String> CHART_COMPUTED = Map.of(

@@ -68,7 +68,7 @@ class ChartTemplateTest {
   void defaultValuesRenderOnePodWithTheOperatorAndTheReportApiSidecarFromOneImage() {
     Rendered r = helm.template("nixek-ci", NS, List.of());
     assertThat(r.names()).containsExactlyInAnyOrder(
-        "ServiceAccount/" + NS + "/nixek-ci-operator",
+        "ServiceAccount/" + NS + "/nixek-ci-operator", "ServiceAccount/" + NS + "/nixek-ci-builder",
         "ClusterRole/nixek-ci-operator", "ClusterRoleBinding/nixek-ci-operator",
         "Role/" + NS + "/nixek-ci-operator", "RoleBinding/" + NS + "/nixek-ci-operator",
         "ClusterRole/nixek-ci-report-api", "ClusterRoleBinding/nixek-ci-report-api",
@@ -101,6 +101,11 @@ class ChartTemplateTest {
     assertThat(op.leaderElection().leaseName()).isEqualTo("nixek-operator");
     assertThat(op.tokenKeySecret()).isEqualTo("nixek-ci-token-key");
     assertThat(op.useSsa()).isTrue();
+    // builder pods: the chart's image, run through its entrypoint, as the builder ServiceAccount the chart creates
+    assertThat(op.images().builderImage()).isEqualTo("ghcr.io/nixek/nixek-ci:0.1.0");
+    assertThat(op.images().builderCommand()).containsExactly("/opt/nixek/bin/nixek", "builder");
+    assertThat(op.images().builderServiceAccount()).isEqualTo("nixek-ci-builder");
+    assertThat(r.get(ServiceAccount.class, "nixek-ci-builder").getAutomountServiceAccountToken()).isFalse();
     ReportApiConfig report = ReportApiConfig.fromEnv(Rendered.env(container(d, "report-api"), fields()));
     assertThat(report.port()).isEqualTo(8080);
     assertThat(report.watchNamespaces()).isEmpty();
@@ -134,6 +139,7 @@ class ChartTemplateTest {
     Rendered r = helm.template("nixek-ci", NS, List.of(full));
     assertThat(r.names()).containsExactlyInAnyOrder(
         "ServiceAccount/" + NS + "/ci-operator", "ServiceAccount/" + NS + "/ci-reports",
+        "ServiceAccount/team-a/ci-builder", "ServiceAccount/team-b/ci-builder",
         "ClusterRole/ci-operator", "RoleBinding/team-a/ci-operator", "RoleBinding/team-b/ci-operator",
         "Role/" + NS + "/ci-operator", "RoleBinding/" + NS + "/ci-operator",
         "ClusterRole/ci-report-api", "RoleBinding/team-a/ci-report-api", "RoleBinding/team-b/ci-report-api",
@@ -192,14 +198,19 @@ class ChartTemplateTest {
     assertThat(c.defaultJobTimeout()).isEqualTo(Duration.ofSeconds(7200));
     assertThat(c.localAgentCommand()).containsExactly("java", "-jar", "/opt/nixek/nixek-agent.jar");
     assertThat(c.localStateDir()).isEqualTo(Path.of("/tmp/machines"));
-    // options of issues 4 and 5, not read by this build yet (see ChartValuesTest.PENDING)
-    assertThat(opEnv).containsEntry("NIXEK_AWS_REGION", "eu-west-1")
-        .containsEntry("NIXEK_EC2_SUBNETS", "subnet-0a1b2c3d,subnet-4e5f6a7b")
-        .containsEntry("NIXEK_EC2_SECURITY_GROUPS", "sg-0123abcd")
-        .containsEntry("NIXEK_EC2_INSTANCE_PROFILE", "nixek-ci-job")
-        .containsEntry("NIXEK_IMAGE_BUCKET", "nixek-ci-images")
-        .containsEntry("NIXEK_BUILDER_IMAGE", "registry.example.com/nixek/builder:1.2.3")
-        .containsEntry("AWS_STS_REGIONAL_ENDPOINTS", "regional")
+    assertThat(c.aws().region()).isEqualTo("eu-west-1");
+    assertThat(c.aws().s3Endpoint()).hasValue(java.net.URI.create("https://s3.eu-west-1.amazonaws.com"));
+    assertThat(c.aws().s3PathStyle()).isTrue();
+    assertThat(c.ec2().subnets()).containsExactly("subnet-0a1b2c3d", "subnet-4e5f6a7b");
+    assertThat(c.ec2().securityGroups()).containsExactly("sg-0123abcd");
+    assertThat(c.ec2().instanceProfile()).isEqualTo("nixek-ci-job");
+    assertThat(c.images().bucket()).isEqualTo("nixek-ci-images");
+    assertThat(c.images().system()).isEqualTo("aarch64-linux");
+    assertThat(c.images().builderImage()).isEqualTo("registry.example.com/nixek/builder:1.2.3");
+    assertThat(c.images().builderServiceAccount()).isEqualTo("ci-builder");
+    assertThat(c.images().builderMemoryLimit()).isEqualTo("12Gi");
+    assertThat(c.images().inlineRetention()).isEqualTo(Duration.ofDays(2));
+    assertThat(opEnv).containsEntry("AWS_STS_REGIONAL_ENDPOINTS", "regional")
         .containsEntry("JAVA_OPTS", "-XX:MaxRAMPercentage=60");
     ReportApiConfig rc = ReportApiConfig.fromEnv(Rendered.env(reports, fields()));
     assertThat(rc.port()).isEqualTo(9080);
@@ -226,6 +237,15 @@ class ChartTemplateTest {
         .containsEntry("eks.amazonaws.com/role-arn", "arn:aws:iam::123456789012:role/nixek-ci-operator");
     assertThat(r.get(ServiceAccount.class, "ci-reports").getMetadata().getAnnotations())
         .containsEntry("example.com/owner", "ci-team");
+    // builder pods run in their image's namespace: the builder ServiceAccount is in each watched one
+    for (String ns : List.of("team-a", "team-b")) {
+      ServiceAccount builder = r.all(ServiceAccount.class).stream()
+          .filter(a -> ns.equals(a.getMetadata().getNamespace())).findFirst().orElseThrow();
+      assertThat(builder.getMetadata().getName()).isEqualTo("ci-builder");
+      assertThat(builder.getMetadata().getAnnotations())
+          .containsEntry("eks.amazonaws.com/role-arn", "arn:aws:iam::123456789012:role/nixek-ci-builder");
+      assertThat(builder.getAutomountServiceAccountToken()).isFalse();
+    }
 
     // RBAC: the same rules, bound only in the watched namespaces, each role to its own ServiceAccount
     assertThat(rules(r, "ci")).containsExactlyElementsOf(withoutReasons(ExpectedRbac.rules("ci-token-key",
@@ -280,14 +300,21 @@ class ChartTemplateTest {
   @Test
   void rbacAndServiceAccountsCanBeLeftToTheInstaller() {
     Rendered r = helm.template("nixek-ci", NS, List.of(), "--set", "rbac.create=false",
-        "--set", "serviceAccount.create=false", "--set", "serviceAccount.name=existing");
+        "--set", "serviceAccount.create=false", "--set", "serviceAccount.name=existing",
+        "--set", "builder.serviceAccount.create=false", "--set", "builder.serviceAccount.name=existing-builder");
     assertThat(r.names()).containsExactlyInAnyOrder("Service/" + NS + "/nixek-ci-report-api",
         "Deployment/" + NS + "/nixek-ci-operator");
-    assertThat(r.get(Deployment.class, "nixek-ci-operator").getSpec().getTemplate().getSpec()
-        .getServiceAccountName()).isEqualTo("existing");
+    Deployment d = r.get(Deployment.class, "nixek-ci-operator");
+    assertThat(d.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo("existing");
+    assertThat(Rendered.env(container(d, "operator"), fields()))
+        .containsEntry("NIXEK_BUILDER_SERVICE_ACCOUNT", "existing-builder");
     CommandResult noName = helm.tryTemplate("nixek-ci", NS, List.of(), "--set", "serviceAccount.create=false");
     assertThat(noName.exitCode()).isNotZero();
     assertThat(noName.stderr()).contains("serviceAccount.name is required");
+    CommandResult noBuilder = helm.tryTemplate("nixek-ci", NS, List.of(), "--set",
+        "builder.serviceAccount.create=false");
+    assertThat(noBuilder.exitCode()).isNotZero();
+    assertThat(noBuilder.stderr()).contains("builder.serviceAccount.name is required");
   }
 
   @Test

@@ -79,6 +79,7 @@ class HelmChartE2E {
     String jobs = chart.jobsNamespace();
     assertThat(rendered.names()).containsExactlyInAnyOrder(
         "ServiceAccount/" + ns + "/objects-nixek-ci-operator", "ServiceAccount/" + ns + "/objects-nixek-ci-report-api",
+        "ServiceAccount/" + jobs + "/objects-nixek-ci-builder",
         "ClusterRole/objects-nixek-ci-operator", "ClusterRole/objects-nixek-ci-report-api",
         "Role/" + ns + "/objects-nixek-ci-operator", "RoleBinding/" + ns + "/objects-nixek-ci-operator",
         "RoleBinding/" + jobs + "/objects-nixek-ci-operator", "RoleBinding/" + jobs + "/objects-nixek-ci-report-api",
@@ -160,7 +161,9 @@ class HelmChartE2E {
 
   @Test
   void twoReplicasElectOneLeaderBothAreReadyAndTheStandbyTakesOver() throws Exception {
-    ChartInstall chart = ChartInstall.install(kube, work, "ha", "deployment", true, null);
+    // with an image bucket the image collectors are configured too (their first run is an interval away)
+    ChartInstall chart = ChartInstall.install(kube, work, "ha", "deployment", true,
+        "config:\n  operator:\n    imageBucket: nixek-ci-images\n");
     List<Main.Running> replicas = new ArrayList<>();
     try (Stack stack = chart.start(null, Map.of("NIXEK_LEADER_IDENTITY", "replica-a"))) {
       Map<String, String> envB = new HashMap<>(stack.operatorEnv());
@@ -180,6 +183,13 @@ class HelmChartE2E {
       String leader = a.isLeader() ? "replica-a" : "replica-b";
       assertThat(kube.client().leases().inNamespace(chart.namespace()).withName("nixek-operator").get().getSpec()
           .getHolderIdentity()).isEqualTo(leader);
+      // the collectors run on the leader only
+      Main.Running leading = a.isLeader() ? a : b;
+      Main.Running standby = a.isLeader() ? b : a;
+      assertThat(leading.collector().running()).as("leader's machine collector").isTrue();
+      assertThat(leading.images().collector().running()).as("leader's image collectors").isTrue();
+      assertThat(standby.collector().running()).as("standby's machine collector").isFalse();
+      assertThat(standby.images().collector().running()).as("standby's image collectors").isFalse();
 
       NixekJob first = runHello(chart);
       assertThat(launchedEvents(chart, first)).as("launched once, by the leader").isEqualTo(1);
@@ -193,6 +203,8 @@ class HelmChartE2E {
         replicas.remove(b);
       }
       await().atMost(Duration.ofSeconds(30)).until(survivor::isLeader);
+      await().atMost(Duration.ofSeconds(5)).until(() -> survivor.collector().running()
+          && survivor.images().collector().running());
       kube.client().resources(NixekJob.class).inNamespace(chart.jobsNamespace()).withName("hello").delete();
       await().atMost(Duration.ofSeconds(30)).until(() -> kube.client().resources(NixekJob.class)
           .inNamespace(chart.jobsNamespace()).withName("hello").get() == null);

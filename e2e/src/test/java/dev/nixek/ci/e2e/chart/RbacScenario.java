@@ -6,8 +6,8 @@ import dev.nixek.ci.operator.testing.TestJobs;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImageSpec;
-import dev.nixek.ci.api.v1alpha1.NixekMachineImageStatus;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
+import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.e2e.Stack;
@@ -15,15 +15,20 @@ import dev.nixek.ci.operator.Main;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
+import dev.nixek.ci.operator.image.BuilderPods;
+import dev.nixek.ci.operator.image.ContentAddressedImageResolver;
 import dev.nixek.ci.operator.job.JobTokenSecrets;
-import dev.nixek.ci.operator.machine.LaunchException;
-import dev.nixek.ci.operator.machine.LaunchRequest;
-import dev.nixek.ci.operator.machine.Machine;
 import dev.nixek.ci.operator.machine.MachineProvider;
+import dev.nixek.ci.operator.testing.ImageBootingProvider;
+import dev.nixek.ci.operator.testing.TestImages;
+import dev.nixek.ci.testing.aws.AwsTestClients;
+import dev.nixek.ci.testing.aws.ec2.FakeEc2;
+import dev.nixek.ci.testing.aws.s3.S3ProxyServer;
 import dev.nixek.ci.testing.kube.KubeApiServer;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -34,12 +39,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,11 +59,19 @@ import java.util.function.Supplier;
  * One installation of the chart and the probes that exercise every permission it grants, each as the code uses it:
  * the operator and the report API start and become ready, the operator leads and renews its Lease, a job on a
  * machine image succeeds with its Events, a job whose machine disappears ends InstanceLost, a deleted running job
- * goes away with its machine, a repeated Event bumps its count, a job's token Secret is replaced for a new token.
- * Both processes run with the chart's ServiceAccounts; {@code before} can take a permission away first.
+ * goes away with its machine, a repeated Event bumps its count, a job's token Secret is replaced for a new token, a
+ * machine image starts its builder pod (and its ConfigMap) and replaces the failed pod on a retry, a job's inline
+ * machine gets its image, an unused inline machine's image is collected. Both processes run with the chart's
+ * ServiceAccounts; {@code before} can take a permission away first.
+ *
+ * <p>The images run against the EC2 fake and s3proxy ({@link ImageBackends}): the jobs' image {@value #IMAGE} is
+ * made Ready by the operator itself, from an AMI registered under its content-addressed name (the image cache), so
+ * no build runs; the builder pod the build probe waits for is never run (no kubelet): the probe fails it by hand.
  */
 final class RbacScenario {
   static final String IMAGE = "stand-in";
+  /** The operator's nixpkgs pin: never evaluated here (no builder runs), but part of every image's identity. */
+  static final String NIXPKGS = "/nix/stub-nixpkgs";
 
   /** What one probe saw: passed, or the observation that shows it failing. */
   record Result(String probe, boolean passed, String observation, Duration took) {}
@@ -63,11 +79,74 @@ final class RbacScenario {
   private final KubeApiServer kube;
   private final Path work;
   private final Duration jobTimeout;
+  private final ImageBackends aws;
 
-  RbacScenario(KubeApiServer kube, Path work, Duration jobTimeout) {
+  RbacScenario(KubeApiServer kube, Path work, Duration jobTimeout, ImageBackends aws) {
     this.kube = kube;
     this.work = work;
     this.jobTimeout = jobTimeout;
+    this.aws = aws;
+  }
+
+  /**
+   * Where the operator's images go: the EC2 fake and s3proxy, one of each for every installation of a test class.
+   * The operator's AWS SDK takes its credentials from the default chain: here the system properties, set while
+   * this is open.
+   */
+  static final class ImageBackends implements AutoCloseable {
+    static final String BUCKET = "nixek-images";
+    final FakeEc2 ec2 = FakeEc2.start();
+    final S3ProxyServer s3 = S3ProxyServer.builder()
+        .credentials(AwsTestClients.DEFAULT_ACCESS_KEY, AwsTestClients.DEFAULT_SECRET_KEY).start()
+        .createBucket(BUCKET);
+    private final Set<String> seeded = ConcurrentHashMap.newKeySet();
+    private final Map<String, String> saved = new HashMap<>();
+
+    ImageBackends() {
+      for (Map.Entry<String, String> p : Map.of("aws.accessKeyId", AwsTestClients.DEFAULT_ACCESS_KEY,
+          "aws.secretAccessKey", AwsTestClients.DEFAULT_SECRET_KEY).entrySet()) {
+        saved.put(p.getKey(), System.getProperty(p.getKey()));
+        System.setProperty(p.getKey(), p.getValue());
+      }
+    }
+
+    /** The chart values pointing the operator's images here, polling fast and collecting every second. */
+    String values() {
+      return """
+          config:
+            operator:
+              awsRegion: us-east-1
+              ec2Endpoint: %s
+              s3Endpoint: %s
+              s3PathStyle: true
+              imageBucket: %s
+              imageNixpkgs: %s
+              imagePollMinSeconds: 1
+              imagePollMaxSeconds: 2
+              imageGcIntervalSeconds: 1
+          """.formatted(ec2.endpoint(), s3.endpoint(), BUCKET, NIXPKGS);
+    }
+
+    /** Registers the AMI the operator configured by {@code env} finds for {@link TestImages#create}'s image. */
+    void seedStandInAmi(Map<String, String> env) {
+      String name = TestImages.amiName(env);
+      if (seeded.add(name)) {
+        ec2.seedImage(name, ec2.seedSnapshot(4, Map.of()), Map.of());
+      }
+    }
+
+    @Override
+    public void close() {
+      ec2.close();
+      s3.close();
+      saved.forEach((k, v) -> {
+        if (v == null) {
+          System.clearProperty(k);
+        } else {
+          System.setProperty(k, v);
+        }
+      });
+    }
   }
 
   private static final Map<String, ChartInstall> INSTALLED = new java.util.concurrent.ConcurrentHashMap<>();
@@ -79,14 +158,15 @@ final class RbacScenario {
 
   /** Installs the chart as {@code release}, runs {@code before} on it, then the probes; stops at the first failure. */
   List<Result> run(String release, Consumer<ChartInstall> before, boolean stopAtFirstFailure) throws Exception {
-    ChartInstall chart = ChartInstall.install(kube, work, release, "deployment", true, null);
+    ChartInstall chart = ChartInstall.install(kube, work, release, "deployment", true, aws.values());
     INSTALLED.put(release, chart);
     KubernetesClient admin = kube.client();
-    createReadyImage(admin, chart.jobsNamespace());
+    aws.seedStandInAmi(chart.operatorEnv("operator-0"));
+    TestImages.create(admin, chart.jobsNamespace(), IMAGE);
     before.accept(chart);
     List<Result> results = new ArrayList<>();
     OperatorConfig config = OperatorConfig.fromEnv(chart.operatorEnv("operator-0"));
-    MachineProvider provider = new ImageBooting(Main.provider(config, Clock.systemUTC()));
+    MachineProvider provider = new ImageBootingProvider(Main.provider(config, Clock.systemUTC()));
     Instant start = Instant.now();
     Stack stack;
     try {
@@ -97,11 +177,12 @@ final class RbacScenario {
     }
     try {
       results.add(new Result("starts", true, "", since(start)));
-      ProbeRun probes = new ProbeRun(chart, stack, admin);
+      ProbeRun probes = new ProbeRun(chart, stack, admin, config);
       for (Probe p : List.of(
           new Probe("report API ready", probes::reportApiReady),
           new Probe("operator ready", probes::operatorReady),
-          new Probe("leads and renews the Lease", probes::leadsAndRenews))) {
+          new Probe("leads and renews the Lease", probes::leadsAndRenews),
+          new Probe("machine image Ready from its cached AMI", probes::standInReady))) {
         Result r = p.run();
         results.add(r);
         if (!r.passed() && stopAtFirstFailure) {
@@ -113,7 +194,10 @@ final class RbacScenario {
           new Probe("lost machine ends the job InstanceLost", probes::lostMachine),
           new Probe("deleted running job goes, machine terminated", probes::deleteRunning),
           new Probe("repeated Event bumps its count", probes::eventRepeat),
-          new Probe("token Secret replaced for a new token", probes::tokenRotation)));
+          new Probe("token Secret replaced for a new token", probes::tokenRotation),
+          new Probe("machine image builds in a builder pod, replaced on retry", probes::builderPod),
+          new Probe("inline machine gets its image", probes::inlineImage),
+          new Probe("unused inline machine's image is collected", probes::unusedInlineImage)));
       return results;
     } finally {
       stack.close();
@@ -170,12 +254,14 @@ final class RbacScenario {
     private final ChartInstall chart;
     private final Stack stack;
     private final KubernetesClient admin;
+    private final OperatorConfig config;
     private final String ns;
 
-    ProbeRun(ChartInstall chart, Stack stack, KubernetesClient admin) {
+    ProbeRun(ChartInstall chart, Stack stack, KubernetesClient admin, OperatorConfig config) {
       this.chart = chart;
       this.stack = stack;
       this.admin = admin;
+      this.config = config;
       this.ns = chart.jobsNamespace();
     }
 
@@ -282,6 +368,106 @@ final class RbacScenario {
       return stored.equals(JobTokens.sha256Hex("nxkjt_second")) ? null : "the Secret still holds the first token";
     }
 
+    /** The jobs' image is made Ready by the operator, from the AMI registered under its content-addressed name. */
+    String standInReady() throws InterruptedException {
+      return waitFor(jobTimeout, () -> imageReason(IMAGE).equals("Ready"),
+          () -> "image " + IMAGE + " not Ready within " + jobTimeout.toSeconds() + " s: " + describeBuild(IMAGE));
+    }
+
+    /**
+     * A new machine image starts its builder pod and the pod's ConfigMap and says so in its status; the pod fails
+     * (written here: no kubelet runs it), the image is BuildFailed; after a spec change the failed pod is deleted
+     * and a new one started.
+     */
+    String builderPod() throws InterruptedException {
+      var images = admin.resources(NixekMachineImage.class).inNamespace(ns);
+      NixekMachineImage image = new NixekMachineImage();
+      image.setMetadata(new ObjectMetaBuilder().withNamespace(ns).withName("build-probe").build());
+      image.setSpec(new NixekMachineImageSpec());
+      image.getSpec().machine = "# build probe " + UUID.randomUUID() + "\n{ pkgs, ... }: { }";
+      images.resource(image).create();
+      String started = waitFor(jobTimeout, () -> imageReason("build-probe").equals("Building")
+              && builderPod("build-probe") != null
+              && admin.configMaps().inNamespace(ns).withName(builderPod("build-probe").getMetadata().getName())
+                  .get() != null,
+          () -> "no builder pod with its ConfigMap and a Building image within " + jobTimeout.toSeconds() + " s: "
+              + describeBuild("build-probe"));
+      if (started != null) {
+        return started;
+      }
+      Pod pod = builderPod("build-probe");
+      pod.getStatus().setPhase("Failed");
+      pod.getStatus().setReason("ProbeFailure");
+      pod.getStatus().setMessage("failed by the RBAC probe");
+      admin.pods().inNamespace(ns).resource(pod).updateStatus();
+      String failed = waitFor(jobTimeout, () -> imageReason("build-probe").equals("BuildFailed"),
+          () -> "image not BuildFailed within " + jobTimeout.toSeconds() + " s: " + describeBuild("build-probe"));
+      if (failed != null) {
+        return failed;
+      }
+      images.withName("build-probe").edit(i -> {
+        i.getSpec().retry = "1";
+        return i;
+      });
+      String failedUid = pod.getMetadata().getUid();
+      return waitFor(jobTimeout, () -> {
+        Pod p = builderPod("build-probe");
+        return p != null && !failedUid.equals(p.getMetadata().getUid()) && imageReason("build-probe").equals("Building");
+      }, () -> "the failed builder pod was not replaced after a retry within " + jobTimeout.toSeconds() + " s: "
+          + describeBuild("build-probe"));
+    }
+
+    /** A job with an inline machine gets the content-addressed image of that machine, made for it. */
+    String inlineImage() throws InterruptedException {
+      NixekJob j = job(ns, "inline", TestJobs.run("hello", "echo hello"));
+      j.getSpec().machine = "# inline probe " + UUID.randomUUID() + "\n{ pkgs, ... }: { }";
+      j.getSpec().machineImageName = null;
+      admin.resources(NixekJob.class).inNamespace(ns).resource(j).create();
+      String name = ContentAddressedImageResolver.inlineImageName(j, config.images()).orElseThrow();
+      return waitFor(jobTimeout, () -> admin.resources(NixekMachineImage.class).inNamespace(ns).withName(name)
+          .get() != null, () -> "no image " + name + " for the inline machine within " + jobTimeout.toSeconds()
+          + " s: " + describe(get("inline")));
+    }
+
+    /** An inline machine's image no job uses, marked unused long ago, is deleted by the next collector run. */
+    String unusedInlineImage() throws InterruptedException {
+      NixekMachineImage image = new NixekMachineImage();
+      image.setMetadata(new ObjectMetaBuilder().withNamespace(ns).withName("unused-inline")
+          .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_VALUE)
+          .addToLabels(Labels.COMPONENT, ContentAddressedImageResolver.COMPONENT)
+          .addToAnnotations(ContentAddressedImageResolver.UNREFERENCED_SINCE, "2000-01-01T00:00:00Z").build());
+      image.setSpec(new NixekMachineImageSpec());
+      image.getSpec().machine = "# unused " + UUID.randomUUID() + "\n{ pkgs, ... }: { }";
+      var images = admin.resources(NixekMachineImage.class).inNamespace(ns);
+      images.resource(image).create();
+      return waitFor(jobTimeout, () -> images.withName("unused-inline").get() == null,
+          () -> "the unused inline image is still there after " + jobTimeout.toSeconds() + " s (finalizers "
+              + images.withName("unused-inline").get().getMetadata().getFinalizers() + ")");
+    }
+
+    private Pod builderPod(String image) {
+      return admin.pods().inNamespace(ns).withLabel(Labels.COMPONENT, BuilderPods.COMPONENT).list().getItems()
+          .stream().filter(p -> (ns + "/" + image).equals(p.getMetadata().getAnnotations()
+              .get(BuilderPods.IMAGE_ANNOTATION)))
+          .findFirst().orElse(null);
+    }
+
+    private String imageReason(String name) {
+      NixekMachineImage i = admin.resources(NixekMachineImage.class).inNamespace(ns).withName(name).get();
+      return i == null || i.getStatus() == null ? "" : Conditions.find(i.getStatus().conditions, Conditions.READY)
+          .map(Condition::getReason).orElse("");
+    }
+
+    private String describeBuild(String name) {
+      NixekMachineImage i = admin.resources(NixekMachineImage.class).inNamespace(ns).withName(name).get();
+      Pod p = builderPod(name);
+      String ready = i == null || i.getStatus() == null ? "no status" : Conditions.find(i.getStatus().conditions,
+          Conditions.READY).map(c -> "Ready=" + c.getStatus() + " " + c.getReason()).orElse("no condition");
+      return ready + (i != null && (i.getMetadata().getFinalizers() == null
+          || i.getMetadata().getFinalizers().isEmpty()) ? ", no finalizer" : "")
+          + ", " + (p == null ? "no pod" : "pod " + (p.getStatus() == null ? "?" : p.getStatus().getPhase()));
+    }
+
     private NixekJob create(String name, dev.nixek.ci.api.v1alpha1.NixekJobStep... steps) {
       NixekJob j = job(ns, name, steps);
       j.getSpec().machine = null;
@@ -315,21 +501,6 @@ final class RbacScenario {
   }
 
   // ------------------------------------------------------------------------------------------------ helpers
-
-  static void createReadyImage(KubernetesClient admin, String ns) {
-    NixekMachineImage img = new NixekMachineImage();
-    img.setMetadata(new ObjectMetaBuilder().withNamespace(ns).withName(IMAGE).build());
-    NixekMachineImageSpec spec = new NixekMachineImageSpec();
-    spec.machine = "{ pkgs, ... }: { }";
-    img.setSpec(spec);
-    NixekMachineImage created = admin.resources(NixekMachineImage.class).inNamespace(ns).resource(img).create();
-    NixekMachineImageStatus status = new NixekMachineImageStatus();
-    status.imageId = "ami-0123456789abcdef0";
-    status.conditions = Conditions.with(null, Conditions.READY, Conditions.TRUE, "Ready", "registered", 1L,
-        Instant.now());
-    created.setStatus(status);
-    admin.resources(NixekMachineImage.class).inNamespace(ns).resource(created).updateStatus();
-  }
 
   static String describe(NixekJob j) {
     if (j == null) {
@@ -408,55 +579,6 @@ final class RbacScenario {
   static void killAgents(Path dir) {
     for (ProcessHandle h : agentsOf(dir)) {
       h.destroyForcibly();
-    }
-  }
-
-  /** The local provider, booting "images" like EC2 does, so the operator resolves each job's machine image. */
-  static final class ImageBooting implements MachineProvider {
-    private final MachineProvider local;
-
-    ImageBooting(MachineProvider local) {
-      this.local = local;
-    }
-
-    @Override
-    public String name() {
-      return local.name();
-    }
-
-    @Override
-    public boolean requiresImage() {
-      return true;
-    }
-
-    @Override
-    public boolean agentPowersOff() {
-      return local.agentPowersOff();
-    }
-
-    @Override
-    public Machine launch(LaunchRequest request) throws LaunchException {
-      return local.launch(request);
-    }
-
-    @Override
-    public Optional<Machine> describe(String machineId) {
-      return local.describe(machineId);
-    }
-
-    @Override
-    public Optional<Machine> findByLaunchToken(String launchToken) {
-      return local.findByLaunchToken(launchToken);
-    }
-
-    @Override
-    public void terminate(String machineId) {
-      local.terminate(machineId);
-    }
-
-    @Override
-    public List<Machine> list() {
-      return local.list();
     }
   }
 }

@@ -69,6 +69,26 @@ class ImageLayoutTest {
     assertThat(agent.out() + agent.err()).contains("--config");
   }
 
+  /**
+   * Builder pods run the operator's NIXEK_BUILDER_COMMAND in the image (by default the chart's own image): the
+   * default must be the image's entrypoint with its builder command, taking the operator's arguments.
+   */
+  @Test
+  void theOperatorsDefaultBuilderCommandIsTheImagesEntrypointRunningTheBuilder() throws Exception {
+    List<String> command = OperatorConfig.fromEnv(Map.of()).images().builderCommand();
+    String dockerfile = Files.readString(HOME.resolve("Dockerfile"), StandardCharsets.UTF_8);
+    assertThat(dockerfile).contains("ENTRYPOINT [\"" + command.get(0) + "\"]");
+    assertThat(command).containsExactly("/opt/nixek/bin/nixek", "builder");
+    // run it from the assembled tree, with the argument the operator puts first and --help
+    List<String> inTree = new ArrayList<>(List.of(root.resolve(command.get(0).substring(1)).toString()));
+    inTree.addAll(command.subList(1, command.size()));
+    inTree.addAll(List.of("build", "--help"));
+    Map<String, String> env = Map.of("JAVA", JAVA, "JAVA_OPTS", "-XX:TieredStopAtLevel=1 -Xmx128m");
+    Run r = run(inTree, env);
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out() + r.err()).contains("--expr-file").contains("--bucket").contains("--termination-log");
+  }
+
   @Test
   void anUnknownCommandOrNoneExitsWithTheListOfCommands() throws Exception {
     for (List<String> args : List.<List<String>>of(List.of(), List.of("nope"), List.of("../operator"),

@@ -6,20 +6,18 @@ import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.ImageModule;
 import dev.nixek.ci.operator.job.NixekJobReconciler;
-import dev.nixek.ci.operator.aws.Ec2Clients;
+import dev.nixek.ci.operator.aws.AwsClients;
 import dev.nixek.ci.operator.aws.Ec2MachineProvider;
 import dev.nixek.ci.operator.job.CrashPoints;
-import dev.nixek.ci.operator.machine.CollectorLoop;
 import dev.nixek.ci.operator.machine.MachineCollector;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import dev.nixek.ci.operator.machine.local.LocalMachineProvider;
 import dev.nixek.ci.operator.token.TokenKeyStore;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.HashSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -129,8 +127,10 @@ public final class Main {
       CrashPoints crashPoints, ImageModule.Seams imageSeams, Runnable onFatal) throws Exception {
     JobTokens tokens = TokenKeyStore.load(client, config.operatorNamespace(), config.tokenKeySecret());
     // one collector per cluster: with leader election only the leader runs it (and it is safe to run twice anyway)
-    CollectorLoop collector = new CollectorLoop(new MachineCollector(client, provider, config.watchNamespaces(),
-        config.lifecycle().collectorGrace(), config.lifecycle().maxLifetimeSlack(), config.defaultJobTimeout(), clock),
+    MachineCollector machines = new MachineCollector(client, provider, config.watchNamespaces(),
+        config.lifecycle().collectorGrace(), config.lifecycle().maxLifetimeSlack(), config.defaultJobTimeout(), clock);
+    // the first run at once: machines of jobs deleted while no operator ran are found at start-up
+    CollectorLoop collector = new CollectorLoop("machine collector", machines::collect, Duration.ZERO,
         config.lifecycle().collectorInterval());
     EventRecorder events = new EventRecorder(client, clock);
     ImageModule images = ImageModule.create(config, client, clock, events, imageSeams);
@@ -203,7 +203,7 @@ public final class Main {
     return switch (config.provider()) {
       case LOCAL -> new LocalMachineProvider(config.localStateDir(), config.localAgentCommand(), config.clusterId(),
           clock);
-      case EC2 -> new Ec2MachineProvider(Ec2Clients.create(config.ec2()), config.ec2(), config.clusterId());
+      case EC2 -> new Ec2MachineProvider(new AwsClients(config.aws()), config.ec2(), config.clusterId());
     };
   }
 }

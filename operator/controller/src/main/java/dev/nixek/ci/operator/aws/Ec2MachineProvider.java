@@ -69,11 +69,23 @@ public final class Ec2MachineProvider implements MachineProvider, AutoCloseable 
   private final Ec2Client ec2;
   private final Ec2Options options;
   private final String clusterId;
+  private final Runnable close;
 
+  /** The production provider: the EC2 client of {@code aws} for its default region; closing it closes {@code aws}. */
+  public Ec2MachineProvider(AwsClients aws, Ec2Options options, String clusterId) {
+    this(aws.ec2(aws.defaultRegion()), options, clusterId, aws::close);
+  }
+
+  /** With a given EC2 client (tests), which closing the provider closes. */
   public Ec2MachineProvider(Ec2Client ec2, Ec2Options options, String clusterId) {
+    this(ec2, options, clusterId, ec2::close);
+  }
+
+  private Ec2MachineProvider(Ec2Client ec2, Ec2Options options, String clusterId, Runnable close) {
     this.ec2 = ec2;
     this.options = options;
     this.clusterId = clusterId;
+    this.close = close;
   }
 
   @Override
@@ -130,20 +142,20 @@ public final class Ec2MachineProvider implements MachineProvider, AutoCloseable 
           request.name(), i.instanceId(), stateName(i), run.instanceTypeAsString(), spot ? ", spot" : "");
       return toMachine(i);
     } catch (SdkException e) {
-      String code = Ec2Errors.code(e);
-      String what = "RunInstances (ClientToken " + request.launchToken() + "): " + Ec2Errors.describe(e);
-      if (Ec2Errors.IDEMPOTENT_INSTANCE_TERMINATED.equals(code)) {
+      String code = AwsErrors.code(e);
+      String what = "RunInstances (ClientToken " + request.launchToken() + "): " + AwsErrors.describe(e);
+      if (AwsErrors.IDEMPOTENT_INSTANCE_TERMINATED.equals(code)) {
         throw LaunchException.tokenTerminated(what, e);
       }
-      if (spot && Ec2Errors.isSpotCapacity(code)) {
+      if (spot && AwsErrors.isSpotCapacity(code)) {
         throw LaunchException.fallBack("no spot capacity (" + code + "); falling back to on-demand",
             onDemandToken(request.launchToken()), e);
       }
-      if (Ec2Errors.IDEMPOTENT_PARAMETER_MISMATCH.equals(code)) {
+      if (AwsErrors.IDEMPOTENT_PARAMETER_MISMATCH.equals(code)) {
         throw new LaunchException(what + " — the job's launch changed since its launch token was recorded "
             + "(spec or operator settings); replaying it could launch a second machine", true, e);
       }
-      throw new LaunchException(what, Ec2Errors.isPermanent(code), e);
+      throw new LaunchException(what, AwsErrors.isPermanent(code), e);
     }
   }
 
@@ -227,7 +239,7 @@ public final class Ec2MachineProvider implements MachineProvider, AutoCloseable 
           .findFirst()
           .map(Ec2MachineProvider::toMachine);
     } catch (SdkException e) {
-      if (Ec2Errors.isNotFound(e)) {
+      if (AwsErrors.isNotFound(e)) {
         return Optional.empty();
       }
       throw e;
@@ -251,11 +263,11 @@ public final class Ec2MachineProvider implements MachineProvider, AutoCloseable 
     try {
       ec2.terminateInstances(r -> r.instanceIds(machineId));
     } catch (SdkException e) {
-      if (!Ec2Errors.isNotFound(e)) {
+      if (!AwsErrors.isNotFound(e)) {
         throw e;
       }
       // right after a launch EC2 may not know the instance yet: the caller confirms with describe() and comes back
-      LOG.debug("TerminateInstances {}: not found ({})", machineId, Ec2Errors.describe(e));
+      LOG.debug("TerminateInstances {}: not found ({})", machineId, AwsErrors.describe(e));
     }
   }
 
@@ -275,7 +287,7 @@ public final class Ec2MachineProvider implements MachineProvider, AutoCloseable 
   /** Closes the EC2 client. */
   @Override
   public void close() {
-    ec2.close();
+    close.run();
   }
 
   private static Filter filter(String name, String value) {

@@ -3,21 +3,17 @@ package dev.nixek.ci.operator.config;
 import static dev.nixek.ci.operator.config.Parsers.awsIds;
 import static dev.nixek.ci.operator.config.Parsers.bool;
 import static dev.nixek.ci.operator.config.Parsers.matching;
-import static dev.nixek.ci.operator.config.Parsers.optionalHttpUrl;
 import static dev.nixek.ci.operator.config.Parsers.seconds;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
- * Settings of the {@code ec2} machine provider. Part of {@link OperatorConfig}. Credentials are not configured here:
- * the SDK's default chain finds them (IRSA / pod identity in a cluster).
+ * Settings of the {@code ec2} machine provider. Part of {@link OperatorConfig}. Where it reaches EC2 (region,
+ * endpoint) is {@link AwsOptions}', shared with the images; credentials come from the SDK's default chain (IRSA / pod
+ * identity in a cluster).
  *
- * @param region the AWS region; empty: the SDK's default region chain ({@code AWS_REGION}, profile, IMDS)
- * @param endpoint an EC2 endpoint override (tests, VPC endpoints); empty: the region's public endpoint
  * @param subnets subnets a job's instance may launch in; one is chosen from the launch token, so a replayed launch
  *     uses the same one. Empty: the default VPC's default subnet.
  * @param securityGroups security groups of every instance; empty: the VPC's default group
@@ -27,8 +23,6 @@ import java.util.Optional;
  * @param notFoundGrace how long after a launch (or a job's end) "not found" from EC2 is not taken as proof
  */
 public record Ec2Options(
-    String region,
-    Optional<URI> endpoint,
     List<String> subnets,
     List<String> securityGroups,
     String instanceProfile,
@@ -62,8 +56,7 @@ public record Ec2Options(
       INSTANCE_TYPE, SPOT, NOT_FOUND_GRACE);
 
   public static Ec2Options fromEnv(Map<String, String> env) {
-    return new Ec2Options(AwsOptions.REGION.read(env), AwsOptions.EC2_ENDPOINT.read(env), SUBNETS.read(env),
-        SECURITY_GROUPS.read(env),
-        INSTANCE_PROFILE.read(env), INSTANCE_TYPE.read(env), SPOT.read(env), NOT_FOUND_GRACE.read(env));
+    return new Ec2Options(SUBNETS.read(env), SECURITY_GROUPS.read(env), INSTANCE_PROFILE.read(env),
+        INSTANCE_TYPE.read(env), SPOT.read(env), NOT_FOUND_GRACE.read(env));
   }
 }

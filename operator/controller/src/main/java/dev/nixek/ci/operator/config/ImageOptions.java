@@ -84,11 +84,12 @@ public record ImageOptions(
       "directory of this repository's nix/ inside the builder image",
       matching("/[^\\s\"\\\\$]*", "an absolute path", false));
   public static final ConfigOption<String> BUILDER_IMAGE = new ConfigOption<>("NIXEK_BUILDER_IMAGE",
-      "ghcr.io/nixek-ci/nixek-builder:" + OPERATOR_VERSION, "container image of builder pods (nix, java, nix/ and "
-      + "the builder jar)", matching("\\S+", "an image reference", false));
+      "ghcr.io/nixek/nixek-ci:" + OPERATOR_VERSION, "container image of builder pods: nixek-ci's one image (its "
+      + "entrypoint runs the builder; the Helm chart passes its own image) or one with nix, java, nix/ and the "
+      + "builder", matching("\\S+", "an image reference", false));
   public static final ConfigOption<List<String>> BUILDER_COMMAND = new ConfigOption<>("NIXEK_BUILDER_COMMAND",
-      "java -jar /opt/nixek/nixek-builder.jar", "command of builder pods; 'build --expr-file ... --bucket ...' "
-      + "is appended", command());
+      "/opt/nixek/bin/nixek builder", "command of builder pods (default: the image's entrypoint with its builder "
+      + "command); 'build --expr-file ... --bucket ...' is appended", command());
   public static final ConfigOption<String> BUILDER_BUILD_COMMAND = new ConfigOption<>(
       "NIXEK_BUILDER_BUILD_COMMAND", "", "the builder's --build-command (a /bin/sh -c script printing the output "
       + "path last; $NIXEK_IMAGE_EXPR is the image expression); empty: the builder's nix-build", string());

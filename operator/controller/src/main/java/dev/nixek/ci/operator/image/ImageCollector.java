@@ -9,7 +9,7 @@ import dev.nixek.ci.operator.aws.ImageImporter.Ami;
 import dev.nixek.ci.operator.aws.ImageImporter.Snapshot;
 import dev.nixek.ci.operator.aws.ImageStore;
 import dev.nixek.ci.operator.aws.ImageStore.StoredObject;
-import dev.nixek.ci.operator.aws.ImageTags;
+import dev.nixek.ci.operator.aws.Ec2Tags;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
@@ -73,8 +73,8 @@ public final class ImageCollector {
         buckets.add(image.getSpec().bucket);
       }
     }
-    Map<String, String> ours = Map.of(ImageTags.CLUSTER_ID, config.clusterId(),
-        ImageTags.MANAGED_BY, ImageTags.MANAGED_BY_VALUE);
+    Map<String, String> ours = Map.of(Ec2Tags.CLUSTER_ID, config.clusterId(),
+        Ec2Tags.MANAGED_BY, Ec2Tags.MANAGED_BY_VALUE);
     String objectPrefix = ImageNames.keyPrefix(config.images().keyPrefix(), config.clusterId()) + "/";
     List<String> deregistered = new ArrayList<>();
     List<String> deletedSnapshots = new ArrayList<>();

@@ -3,7 +3,7 @@ package dev.nixek.ci.operator.image;
 import dev.nixek.ci.operator.aws.ImageImporter.Ami;
 import dev.nixek.ci.operator.aws.ImageImporter.Snapshot;
 import dev.nixek.ci.operator.aws.ImageStore.StoredObject;
-import dev.nixek.ci.operator.aws.ImageTags;
+import dev.nixek.ci.operator.aws.Ec2Tags;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,7 +29,7 @@ record ImageGcPlan(List<Ami> deregister, List<Snapshot> deleteSnapshots, List<St
     List<Ami> deregister = new ArrayList<>();
     Set<String> keptSnapshots = new HashSet<>();
     for (Ami ami : inventory.amis()) {
-      boolean referenced = in(live.identities(), ami.tags().get(ImageTags.IMAGE_HASH))
+      boolean referenced = in(live.identities(), ami.tags().get(Ec2Tags.IMAGE_HASH))
           || in(live.imageIds(), ami.imageId());
       if (referenced || !old(ami.created(), now, grace)) {
         keptSnapshots.addAll(ami.snapshotIds());
@@ -39,7 +39,7 @@ record ImageGcPlan(List<Ami> deregister, List<Snapshot> deleteSnapshots, List<St
     }
     List<Snapshot> deleteSnapshots = new ArrayList<>();
     for (Snapshot s : inventory.snapshots()) {
-      boolean referenced = in(live.identities(), s.tags().get(ImageTags.IMAGE_HASH))
+      boolean referenced = in(live.identities(), s.tags().get(Ec2Tags.IMAGE_HASH))
           || in(live.snapshotIds(), s.snapshotId()) || keptSnapshots.contains(s.snapshotId());
       if (!referenced && old(s.startTime(), now, grace)) {
         deleteSnapshots.add(s);

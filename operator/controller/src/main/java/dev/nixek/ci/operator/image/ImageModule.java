@@ -1,10 +1,13 @@
 package dev.nixek.ci.operator.image;
 
+import dev.nixek.ci.operator.CollectorLoop;
 import dev.nixek.ci.operator.aws.AwsClients;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 
@@ -13,6 +16,8 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
  * {@code Main} builds it from the configuration; tests build the same with their credentials and crash points.
  */
 public final class ImageModule implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ImageModule.class);
+
   /** What tests replace: AWS credentials (production: the SDK's default chain) and crash points. */
   public record Seams(AwsCredentialsProvider credentials, ImageCrashPoints crashPoints) {
     public static Seams production() {
@@ -23,7 +28,9 @@ public final class ImageModule implements AutoCloseable {
   private final AwsClients aws;
   private final NixekMachineImageReconciler reconciler;
   private final ContentAddressedImageResolver resolver;
-  private final ImageCollectorLoop collector;
+  private final InlineImageCollector inlineCollector;
+  private final ImageCollector awsCollector;
+  private final CollectorLoop collector;
   private final boolean configured;
 
   private ImageModule(OperatorConfig config, KubernetesClient client, Clock clock, EventRecorder events,
@@ -32,8 +39,11 @@ public final class ImageModule implements AutoCloseable {
         : DefaultCredentialsProvider.builder().build());
     this.reconciler = new NixekMachineImageReconciler(client, config, aws, events, clock, seams.crashPoints());
     this.resolver = new ContentAddressedImageResolver(client, config.images());
-    this.collector = new ImageCollectorLoop(new InlineImageCollector(client, config, clock),
-        new ImageCollector(client, config, aws, clock), config.images().gcInterval());
+    this.inlineCollector = new InlineImageCollector(client, config, clock);
+    this.awsCollector = new ImageCollector(client, config, aws, clock);
+    // the first run one interval after start: the operator has just (re)started, nothing is urgent
+    this.collector = new CollectorLoop("image collector", this::collectOnce, config.images().gcInterval(),
+        config.images().gcInterval());
     // without a bucket no image can be built here, and the collector has nothing of this cluster to look at
     this.configured = !config.images().bucket().isEmpty();
   }
@@ -51,8 +61,21 @@ public final class ImageModule implements AutoCloseable {
     return resolver;
   }
 
-  public ImageCollectorLoop collector() {
+  public CollectorLoop collector() {
     return collector;
+  }
+
+  /**
+   * One run of both collectors: first the inline-image collector, whose deletions hand AWS resources to the images'
+   * cleaner, then the AWS collector (which runs even when the first failed).
+   */
+  public void collectOnce() {
+    try {
+      inlineCollector.collect();
+    } catch (RuntimeException e) {
+      LOG.warn("inline-image collector run failed: {}", e.toString());
+    }
+    awsCollector.collect();
   }
 
   /** Starts the collector when images are configured (a default bucket); called once the operator runs. */

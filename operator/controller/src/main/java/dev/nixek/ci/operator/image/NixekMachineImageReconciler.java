@@ -16,7 +16,7 @@ import dev.nixek.ci.operator.aws.ImageImporter;
 import dev.nixek.ci.operator.aws.ImageImporter.Ami;
 import dev.nixek.ci.operator.aws.ImageImporter.ImportProgress;
 import dev.nixek.ci.operator.aws.ImageStore;
-import dev.nixek.ci.operator.aws.ImageTags;
+import dev.nixek.ci.operator.aws.Ec2Tags;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
@@ -512,11 +512,11 @@ public class NixekMachineImageReconciler implements Reconciler<NixekMachineImage
 
   private Map<String, String> tags(NixekMachineImage image, ImageTarget t) {
     Map<String, String> tags = new LinkedHashMap<>();
-    tags.put(ImageTags.NAME, t.amiName());
-    tags.put(ImageTags.IMAGE_HASH, t.id().hash());
-    tags.put(ImageTags.CLUSTER_ID, config.clusterId());
-    tags.put(ImageTags.MANAGED_BY, ImageTags.MANAGED_BY_VALUE);
-    tags.put(ImageTags.SOURCE, image.getMetadata().getNamespace() + "/" + image.getMetadata().getName());
+    tags.put(Ec2Tags.NAME, t.amiName());
+    tags.put(Ec2Tags.IMAGE_HASH, t.id().hash());
+    tags.put(Ec2Tags.CLUSTER_ID, config.clusterId());
+    tags.put(Ec2Tags.MANAGED_BY, Ec2Tags.MANAGED_BY_VALUE);
+    tags.put(Ec2Tags.IMAGE, image.getMetadata().getNamespace() + "/" + image.getMetadata().getName());
     return tags;
   }
 

@@ -169,7 +169,7 @@ class Ec2CrashPointsIT {
       // the collector, as the operator runs it, with no grace at all
       OperatorConfig config = operator.config();
       int collected;
-      try (Ec2MachineProvider provider = new Ec2MachineProvider(Ec2Clients.create(config.ec2()), config.ec2(),
+      try (Ec2MachineProvider provider = new Ec2MachineProvider(new AwsClients(config.aws()), config.ec2(),
           config.clusterId())) {
         collected = new MachineCollector(client, provider, List.of(), Duration.ZERO, Duration.ofMinutes(30),
             Duration.ofHours(1), Clock.systemUTC()).collect().size();

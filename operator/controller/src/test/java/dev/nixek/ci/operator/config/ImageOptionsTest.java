@@ -18,7 +18,7 @@ class ImageOptionsTest {
     assertThat(c.images().bucket()).isEmpty();
     assertThat(c.images().nixpkgs()).isEmpty();
     assertThat(c.images().system()).isEqualTo("x86_64-linux");
-    assertThat(c.images().builderCommand()).containsExactly("java", "-jar", "/opt/nixek/nixek-builder.jar");
+    assertThat(c.images().builderCommand()).containsExactly("/opt/nixek/bin/nixek", "builder");
     assertThat(c.images().builderMemoryLimit()).isEqualTo("8Gi");
     assertThat(c.images().importRole()).isEqualTo("vmimport");
     assertThat(c.images().pollMin()).isEqualTo(Duration.ofSeconds(10));

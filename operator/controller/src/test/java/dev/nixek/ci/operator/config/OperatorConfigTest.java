@@ -50,7 +50,7 @@ class OperatorConfigTest {
     OperatorConfig d = OperatorConfig.fromEnv(Map.of());
     assertThat(d.ec2().spot()).isFalse();
     assertThat(d.ec2().subnets()).isEmpty();
-    assertThat(d.ec2().endpoint()).isEmpty();
+    assertThat(d.aws().ec2Endpoint()).isEmpty();
     assertThat(d.ec2().instanceType()).isEqualTo("m7i.large");
     assertThat(d.ec2().notFoundGrace()).isEqualTo(Duration.ofSeconds(120));
     assertThat(d.lifecycle().bootTimeout()).isEqualTo(Duration.ofSeconds(900));
@@ -63,9 +63,9 @@ class OperatorConfigTest {
         "arn:aws:iam::123456789012:instance-profile/ci", "NIXEK_BOOT_TIMEOUT_SECONDS", "60"));
     assertThat(c.ec2().subnets()).containsExactly("subnet-0a1b", "subnet-0c2d");
     assertThat(c.ec2().securityGroups()).containsExactly("sg-0123");
-    assertThat(c.ec2().region()).isEqualTo("eu-central-1");
+    assertThat(c.aws().region()).isEqualTo("eu-central-1");
     assertThat(c.ec2().spot()).isTrue();
-    assertThat(c.ec2().endpoint()).hasValueSatisfying(u -> assertThat(u.getPort()).isEqualTo(4566));
+    assertThat(c.aws().ec2Endpoint()).hasValueSatisfying(u -> assertThat(u.getPort()).isEqualTo(4566));
     assertThat(c.ec2().instanceProfile()).endsWith("instance-profile/ci");
     assertThat(c.lifecycle().bootTimeout()).isEqualTo(Duration.ofSeconds(60));
     assertThat(OperatorConfig.OPTIONS).extracting(ConfigOption::key).doesNotHaveDuplicates()

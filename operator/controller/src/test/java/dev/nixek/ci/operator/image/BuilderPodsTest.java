@@ -52,7 +52,7 @@ class BuilderPodsTest {
     assertThat(c.getImage()).isEqualTo("registry.example/nixek-builder:1");
     assertThat(c.getEnv()).isEmpty();
     assertThat(c.getEnvFrom()).isEmpty();
-    assertThat(c.getCommand()).containsExactly("java", "-jar", "/opt/nixek/nixek-builder.jar", "build",
+    assertThat(c.getCommand()).containsExactly("/opt/nixek/bin/nixek", "builder", "build",
         "--expr-file", "/nixek/build/image.nix", "--bucket", "images", "--key-prefix", "nixek-images/prod",
         "--identity", id.hash(), "--region", "us-east-1", "--termination-log", "/dev/termination-log");
     assertThat(c.getResources().getRequests()).containsKeys("cpu", "memory", "ephemeral-storage");

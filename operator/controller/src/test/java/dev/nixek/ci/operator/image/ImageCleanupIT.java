@@ -7,6 +7,8 @@ import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.operator.aws.AwsClients;
 import dev.nixek.ci.operator.config.OperatorConfig;
+import dev.nixek.ci.operator.testing.FakeMachineProvider;
+import dev.nixek.ci.operator.testing.ImageBootingProvider;
 import dev.nixek.ci.operator.testing.TestJobs;
 import dev.nixek.ci.testing.aws.ec2.Views;
 import java.time.Clock;
@@ -128,12 +130,12 @@ class ImageCleanupIT extends RealApiServerTier {
 
   @Test
   void anInlineMachinesImageGoesAfterTheRetentionOnceNoJobUsesIt() throws Exception {
-    ImageBootingProvider provider = new ImageBootingProvider();
-    operator = new ImageOperator(client, env, ns, Map.of(), provider).start();
+    FakeMachineProvider machines = new FakeMachineProvider();
+    operator = new ImageOperator(client, env, ns, Map.of(), new ImageBootingProvider(machines)).start();
     NixekJob job = TestJobs.job(ns, "inline", TestJobs.run("build", "make"));
     job.getSpec().machine = ImageTestEnv.uniqueMachine("inline retention");
     client.resources(NixekJob.class).inNamespace(ns).resource(job).create();
-    await().atMost(Duration.ofSeconds(90)).until(() -> !provider.machines.launched().isEmpty());
+    await().atMost(Duration.ofSeconds(90)).until(() -> !machines.launched().isEmpty());
     String name = ContentAddressedImageResolver.inlineImageName(job, operator.config().images()).orElseThrow();
     NixekMachineImage image = get(name);
     env.built(image.getStatus().drvPath);
@@ -160,13 +162,13 @@ class ImageCleanupIT extends RealApiServerTier {
 
   @Test
   void aJobThatUsesAMarkedInlineImageUnmarksIt() throws Exception {
-    ImageBootingProvider provider = new ImageBootingProvider();
-    operator = new ImageOperator(client, env, ns, Map.of(), provider).start();
+    FakeMachineProvider machines = new FakeMachineProvider();
+    operator = new ImageOperator(client, env, ns, Map.of(), new ImageBootingProvider(machines)).start();
     String machine = ImageTestEnv.uniqueMachine("unmark");
     NixekJob first = TestJobs.job(ns, "first", TestJobs.run("build", "make"));
     first.getSpec().machine = machine;
     client.resources(NixekJob.class).inNamespace(ns).resource(first).create();
-    await().atMost(Duration.ofSeconds(90)).until(() -> provider.machines.launched().size() == 1);
+    await().atMost(Duration.ofSeconds(90)).until(() -> machines.launched().size() == 1);
     String name = ContentAddressedImageResolver.inlineImageName(first, operator.config().images()).orElseThrow();
     env.built(get(name).getStatus().drvPath);
     client.resources(NixekJob.class).inNamespace(ns).withName("first").delete();
@@ -179,7 +181,7 @@ class ImageCleanupIT extends RealApiServerTier {
     NixekJob second = TestJobs.job(ns, "second", TestJobs.run("build", "make"));
     second.getSpec().machine = machine;
     client.resources(NixekJob.class).inNamespace(ns).resource(second).create();
-    await().atMost(Duration.ofSeconds(30)).until(() -> provider.machines.launched().size() == 2);
+    await().atMost(Duration.ofSeconds(30)).until(() -> machines.launched().size() == 2);
     assertThat(annotations(name)).doesNotContainKey(ContentAddressedImageResolver.UNREFERENCED_SINCE);
     assertThat(get(name).getMetadata().getResourceVersion()).isNotEqualTo(markedVersion);
     assertThat(kubelet.started()).as("one build for both jobs").hasSize(1);

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
+import dev.nixek.ci.operator.testing.FakeMachineProvider;
+import dev.nixek.ci.operator.testing.ImageBootingProvider;
 import dev.nixek.ci.operator.testing.TestJobs;
 import dev.nixek.ci.testing.aws.ec2.Views;
 import dev.nixek.ci.testing.kube.KubeApiServer;
@@ -154,9 +156,9 @@ class ImageFlowIT extends RealApiServerTier {
 
   @Test
   void aJobWithAnInlineMachineRunsOnTheCachedImageOfThatMachine(KubeApiServer server) throws Exception {
-    ImageBootingProvider provider = new ImageBootingProvider();
+    FakeMachineProvider machines = new FakeMachineProvider();
     operator.close();
-    operator = new ImageOperator(client, env, ns, Map.of(), provider).start();
+    operator = new ImageOperator(client, env, ns, Map.of(), new ImageBootingProvider(machines)).start();
     String machine = ImageTestEnv.uniqueMachine("inline");
     create(ImageTestEnv.image(ns, "named", machine));
     NixekMachineImage named = awaitReady("named");
@@ -167,14 +169,14 @@ class ImageFlowIT extends RealApiServerTier {
     NixekJob job = TestJobs.job(ns, "inline", TestJobs.run("build", "make"));
     job.getSpec().machine = machine;
     client.resources(NixekJob.class).inNamespace(ns).resource(job).create();
-    await().atMost(Duration.ofSeconds(60)).until(() -> !provider.machines.launched().isEmpty());
+    await().atMost(Duration.ofSeconds(60)).until(() -> !machines.launched().isEmpty());
 
     String inlineName = "nixek-" + named.getStatus().imageHash.substring(0, 32);
     NixekMachineImage inline = get(inlineName);
     assertThat(inline.getMetadata().getLabels()).containsEntry("app.kubernetes.io/component", "inline-machine");
     assertThat(inline.getMetadata().getOwnerReferences()).as("jobs share images, they do not own them").isEmpty();
     assertThat(inline.getStatus().imageHash).isEqualTo(named.getStatus().imageHash);
-    assertThat(provider.machines.request(provider.machines.launched().get(0)).imageId())
+    assertThat(machines.request(machines.launched().get(0)).imageId())
         .isEqualTo(named.getStatus().imageId);
     NixekJob launched = client.resources(NixekJob.class).inNamespace(ns).withName("inline").get();
     assertThat(launched.getStatus().imageId).isEqualTo(named.getStatus().imageId);

@@ -1,9 +1,10 @@
-package dev.nixek.ci.operator.machine;
+package dev.nixek.ci.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import dev.nixek.ci.operator.machine.MachineCollector;
 import dev.nixek.ci.operator.testing.FakeMachineProvider;
 import java.util.List;
 import java.util.function.IntSupplier;
@@ -17,7 +18,8 @@ class CollectorLoopTest {
     IntSupplier lists = provider::listCalls;
     MachineCollector collector = new MachineCollector(null, provider, List.of(), Duration.ZERO, Duration.ZERO,
         Duration.ofHours(1), java.time.Clock.systemUTC());
-    try (CollectorLoop loop = new CollectorLoop(collector, Duration.ofMillis(50))) {
+    try (CollectorLoop loop = new CollectorLoop("machine collector", collector::collect, Duration.ZERO,
+        Duration.ofMillis(50))) {
       Thread.sleep(200);
       assertThat(lists.getAsInt()).as("not leading yet").isZero();
       loop.start();

@@ -1,20 +1,26 @@
-package dev.nixek.ci.operator.image;
+package dev.nixek.ci.operator.testing;
 
 import dev.nixek.ci.operator.machine.LaunchException;
 import dev.nixek.ci.operator.machine.LaunchRequest;
 import dev.nixek.ci.operator.machine.Machine;
 import dev.nixek.ci.operator.machine.MachineProvider;
-import dev.nixek.ci.operator.testing.FakeMachineProvider;
 import java.util.List;
 import java.util.Optional;
 
-/** {@link FakeMachineProvider}, but its machines boot from images (as EC2's do), so jobs resolve theirs first. */
-final class ImageBootingProvider implements MachineProvider {
-  final FakeMachineProvider machines = new FakeMachineProvider();
+/**
+ * Another provider's machines (a {@link FakeMachineProvider}, the local one), but booting from images as EC2's do,
+ * so that the operator resolves each job's machine image before it launches.
+ */
+public final class ImageBootingProvider implements MachineProvider {
+  private final MachineProvider machines;
+
+  public ImageBootingProvider(MachineProvider machines) {
+    this.machines = machines;
+  }
 
   @Override
   public String name() {
-    return "fake-ec2";
+    return machines.name();
   }
 
   @Override
@@ -24,7 +30,7 @@ final class ImageBootingProvider implements MachineProvider {
 
   @Override
   public boolean agentPowersOff() {
-    return true;
+    return machines.agentPowersOff();
   }
 
   @Override
