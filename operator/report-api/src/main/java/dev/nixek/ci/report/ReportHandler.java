@@ -73,8 +73,12 @@ final class ReportHandler {
     }
     String namespace = ctx.pathParam("namespace");
     String name = ctx.pathParam("name");
-    resolve(caller, token)
+    tokens.resolve(caller, token)
         .compose(record -> {
+          if (record.purpose() != JobTokens.Purpose.STEPS) {
+            // unreachable through the prefix check, unless a record's label lies: never let it through
+            throw ApiError.unauthorized("this token may not report steps");
+          }
           if (!record.namespace().equals(namespace) || !record.jobName().equals(name)) {
             LOG.info("403 {} report for {}/{}: token {} belongs to job {}", kind, namespace, name, record.tokenId(),
                 record.jobKey());
@@ -95,18 +99,6 @@ final class ReportHandler {
         .onFailure(t -> ReportApi.fail(ctx, t));
   }
 
-  private Future<TokenRecord> resolve(Context caller, String token) {
-    Optional<TokenRecord> hit = tokens.cached(token);
-    if (hit.isPresent()) {
-      return Future.succeededFuture(hit.get());
-    }
-    return caller.executeBlocking(() -> tokens.lookup(token), false)
-        .map(found -> found.orElseThrow(() -> {
-          LOG.info("401: no token Secret matches token {}", JobTokens.tokenId(JobTokens.sha256Hex(token)));
-          return ApiError.unauthorized("unknown or revoked job token");
-        }));
-  }
-
   private static int index(String raw) {
     if (raw == null || !INDEX.matcher(raw).matches()) {
       throw new ApiError(404, "unknown_step", "the step index must be a non-negative decimal integer");
@@ -118,7 +110,7 @@ final class ReportHandler {
    * The report in the body. Error messages name the field and the expected type but never quote the body: Jackson's
    * own messages do, and whatever a client sent (a misplaced token, output) must not reach a log line.
    */
-  private static <T> T parse(Buffer body, Class<T> type) {
+  static <T> T parse(Buffer body, Class<T> type) {
     if (body == null || body.length() == 0) {
       throw ApiError.badRequest("the request has no body");
     }
@@ -151,11 +143,11 @@ final class ReportHandler {
     }
     String safe = fieldName.length() > 40 ? fieldName.substring(0, 40) + "..." : fieldName;
     // a field name is client input too: keep it short and unmistakably not a token
-    return JobTokens.looksLikeToken(fieldName) || fieldName.contains(JobTokens.PREFIX) ? "'<redacted>'"
+    return JobTokens.looksLikeAnyToken(fieldName) || JobTokens.mentionsToken(fieldName) ? "'<redacted>'"
         : "'" + safe.replaceAll("[^A-Za-z0-9_.-]", "?") + "'";
   }
 
-  private static void respond(RoutingContext ctx, ReportOutcome outcome) {
+  static void respond(RoutingContext ctx, ReportOutcome outcome) {
     if (outcome instanceof Applied) {
       ReportApi.sendJson(ctx, 200, ReportAck.APPLIED);
     } else if (outcome instanceof Duplicate) {
