@@ -85,7 +85,7 @@ public record CliOptions(
       return helpOptions();
     }
     if (!command.equals(BUILD) && !command.equals(UPLOAD)) {
-      throw BuilderException.usage("unknown command \"" + command + "\" (expected \"build\")");
+      throw BuilderException.usage("unknown command \"" + command + "\" (expected \"build\" or \"evaluate\")");
     }
     Map<String, String> values = options(args);
     if (values.containsKey("--help")) {

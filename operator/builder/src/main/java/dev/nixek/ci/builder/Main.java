@@ -2,25 +2,32 @@ package dev.nixek.ci.builder;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code nixek-builder}: the process of a NixekMachineImage builder pod. Whatever happens, it leaves one
- * termination message (the operator's only channel back from the pod) and an exit code from {@link ExitCode}.
- * One instance runs one command.
+ * {@code nixek-builder}: the process of a NixekMachineImage builder pod ({@code build}) and of a NixekJob's
+ * evaluation pod ({@code evaluate}, {@link JobEvaluation}). Whatever happens, it leaves one termination message (the
+ * operator's channel back from the pod) and an exit code from {@link ExitCode}. One instance runs one command.
  */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
   static final String SIGNALLED = "terminated by a signal before the image was uploaded";
+  static final String EVALUATION_SIGNALLED = "the evaluation was stopped by a signal (the pod's deadline passed, "
+      + "or it was deleted) before its result was posted";
 
   private final Map<String, String> env;
   private final PrintStream out;
   private final LogTail tail = new LogTail();
-  private final Redactor redactor;
+  private volatile Redactor redactor;
+  private volatile String signalled = SIGNALLED;
+  private final ReportPoster poster;
   /** Set once a termination message is written: the signal hook must neither race nor overwrite it. */
   private final AtomicBoolean reported = new AtomicBoolean();
   private volatile Path terminationLog = CliOptions.DEFAULT_TERMINATION_LOG;
@@ -30,8 +37,13 @@ public final class Main {
    * @param out the pod log: the build's output is streamed here
    */
   public Main(Map<String, String> env, PrintStream out) {
+    this(env, out, new ReportPoster());
+  }
+
+  Main(Map<String, String> env, PrintStream out, ReportPoster poster) {
     this.env = env;
     this.out = out;
+    this.poster = poster;
     this.redactor = Redactor.fromEnvironment(env);
   }
 
@@ -42,7 +54,7 @@ public final class Main {
   public int run(String[] args) {
     terminationLog = CliOptions.terminationLogOf(args);
     // SIGTERM (pod deleted or evicted) ends the JVM without returning here: still say why
-    Thread onSignal = new Thread(() -> report(TerminationMessage.failure(SIGNALLED, redactor.redact(tail.text()))),
+    Thread onSignal = new Thread(() -> report(TerminationMessage.failure(signalled, redactor.redact(tail.text()))),
         "termination-message-on-signal");
     Runtime.getRuntime().addShutdownHook(onSignal);
     try {
@@ -57,6 +69,9 @@ public final class Main {
   }
 
   private int execute(String[] args) {
+    if (args.length > 0 && args[0].equals(EvaluateOptions.EVALUATE)) {
+      return evaluate(args);
+    }
     try {
       CliOptions options = CliOptions.parse(args, env);
       if (options.help()) {
@@ -87,13 +102,57 @@ public final class Main {
     }
   }
 
+  private int evaluate(String[] args) {
+    signalled = EVALUATION_SIGNALLED;
+    try {
+      if (List.of(args).contains("--help")) {
+        out.print(EvaluateOptions.USAGE);
+        out.flush();
+        reported.set(true);
+        return ExitCode.OK;
+      }
+      EvaluateOptions options = EvaluateOptions.parse(args);
+      terminationLog = options.terminationLog();
+      String token = readToken(options.tokenFile());
+      redactor = redactor.with(token);
+      String message = new JobEvaluation(options, env, out, tail, poster).run(token);
+      LOG.info("result: {}", message);
+      report(message);
+      return ExitCode.OK;
+    } catch (BuilderException e) {
+      if (e.exitCode() == ExitCode.USAGE) {
+        System.err.println("nixek-builder evaluate: " + e.getMessage() + " (see evaluate --help)");
+      }
+      return fail(e.exitCode(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return fail(ExitCode.INTERNAL, e);
+    } catch (RuntimeException e) {
+      LOG.error("unexpected failure", e);
+      return fail(ExitCode.INTERNAL, e);
+    }
+  }
+
+  private static String readToken(Path file) throws BuilderException {
+    String token;
+    try {
+      token = Files.readString(file, StandardCharsets.UTF_8).strip();
+    } catch (IOException e) {
+      throw BuilderException.usage("cannot read the token file " + file + ": " + e.getMessage());
+    }
+    if (token.isEmpty() || token.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+      throw BuilderException.usage("the token file " + file + " holds no token");
+    }
+    return token;
+  }
+
   private int fail(int exitCode, Throwable e) {
     String error = redactor.redact(e.getMessage() != null ? e.getMessage() : e.toString());
     LOG.error("failed (exit {}): {}", exitCode, error);
     if (shuttingDown()) {
       // the signal's hooks killed the build or the upload; that, not their failure, is the news
       tail.append("\n" + error);
-      error = SIGNALLED;
+      error = signalled;
     }
     // the causes say what S3 or the file system answered; the build log tail says why a build failed
     StringBuilder causes = new StringBuilder();
