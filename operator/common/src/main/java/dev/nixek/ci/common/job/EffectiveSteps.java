@@ -17,7 +17,11 @@ public final class EffectiveSteps {
     if (job == null || job.getSpec() == null) {
       return null;
     }
-    if (!JobForm.needsEvaluation(job.getSpec())) {
+    var form = JobForm.of(job.getSpec());
+    if (form.isEmpty()) {
+      return null;
+    }
+    if (!form.get().evaluated()) {
       return job.getSpec().steps;
     }
     return job.getStatus() == null || job.getStatus().evaluation == null ? null : job.getStatus().evaluation.steps;

@@ -72,9 +72,9 @@ public final class EvaluationResults {
       // not the command's JSON: the kubelet's fallback, the end of the pod's log
     }
     String tail = message == null ? "" : message.strip();
-    return "the evaluation pod exited with code " + t.getExitCode()
+    return bound("the evaluation pod exited with code " + t.getExitCode()
         + (t.getReason() == null ? "" : " (" + t.getReason() + ")")
-        + (tail.isEmpty() ? " without a message" : ": " + bound(lastLines(tail)));
+        + (tail.isEmpty() ? " without a message" : ": " + lastLines(tail)));
   }
 
   private static Optional<ContainerStateTerminated> terminated(Pod pod) {
