@@ -8,6 +8,7 @@ import dev.nixek.ci.api.v1alpha1.NixekJobFlake;
 import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus.State;
 import dev.nixek.ci.common.status.Conditions;
+import dev.nixek.ci.operator.testing.GitRepos;
 import dev.nixek.ci.testing.kube.CommandResult;
 import dev.nixek.ci.testing.kube.KubeApiServer;
 import dev.nixek.ci.testing.kube.KubeApiServerExtension;
@@ -43,18 +44,6 @@ import org.junit.jupiter.api.io.TempDir;
 class NixJobsE2E {
   static final Path NIX = ManifestsIT.HOME.resolve("nix");
   static final Path STUB = NIX.resolve("tests/stub-nixpkgs");
-  /** The job of DESIGN.md, exactly as written there. */
-  static final String SEED = """
-      { nixpkgs, ... }: {
-        machine = { pkgs, ... }: {
-          environment.systemPackages = [ pkgs.rustup pkgs.git ];
-        };
-        steps = [
-          { name = "build"; run = "cargo build --release"; }
-          { name = "test"; run = "cargo test"; }
-        ];
-      }
-      """;
 
   @TempDir
   Path work;
@@ -111,17 +100,15 @@ class NixJobsE2E {
           };
         }
         """);
-    String rev = git(repo, "init", "-q") + git(repo, "add", "-A")
-        + git(repo, "-c", "user.email=t@nixek.dev", "-c", "user.name=t", "commit", "-q", "-m", "jobs")
-        + git(repo, "rev-parse", "HEAD");
+    String rev = GitRepos.commitAll(repo);
     // a later commit breaks the job: the pinned revision is what runs
     Files.writeString(repo.resolve("flake.nix"), "{ outputs = { self }: { ci.jobs.greeting = throw \"later\"; }; }");
-    git(repo, "-c", "user.email=t@nixek.dev", "-c", "user.name=t", "commit", "-q", "-am", "break");
+    GitRepos.commitAll(repo);
 
     NixekJob job = job("greeting");
     job.getSpec().flake = new NixekJobFlake();
     job.getSpec().flake.url = "git+file://" + repo;
-    job.getSpec().flake.rev = rev.strip();
+    job.getSpec().flake.rev = rev;
     client.resource(job).create();
 
     NixekJob done = awaitTerminal("greeting");
@@ -151,7 +138,8 @@ class NixJobsE2E {
   @Test
   void theSeedJobAsWrittenEvaluatesToItsTwoStepsAndRunsThem() throws Exception {
     NixekJob job = job("seed");
-    job.getSpec().nix = SEED;
+    // the job of DESIGN.md, exactly as written there (nix/tests/jobs/seed.nix holds it)
+    job.getSpec().nix = Files.readString(NIX.resolve("tests/jobs/seed.nix"));
     client.resource(job).create();
 
     NixekJob done = awaitTerminal("seed");
@@ -171,9 +159,7 @@ class NixJobsE2E {
     Path repo = work.resolve("repo");
     Files.createDirectories(repo);
     Files.writeString(repo.resolve("flake.nix"), "{ outputs = { self }: { ci.jobs.other = { steps = [ ]; }; }; }");
-    String rev = git(repo, "init", "-q") + git(repo, "add", "-A")
-        + git(repo, "-c", "user.email=t@nixek.dev", "-c", "user.name=t", "commit", "-q", "-m", "jobs")
-        + git(repo, "rev-parse", "HEAD");
+    String rev = GitRepos.commitAll(repo);
     Map<String, String> expected = new LinkedHashMap<>();
     create("syntax", "{ nixpkgs, ... }: {\n  steps = [ { name = \"build\"; run = \"make\" } ];\n}\n");
     expected.put("syntax", "syntax error, unexpected '}', expecting ';' (at spec.nix:2:44)");
@@ -190,7 +176,7 @@ class NixJobsE2E {
     NixekJob flake = job("missing");
     flake.getSpec().flake = new NixekJobFlake();
     flake.getSpec().flake.url = "git+file://" + repo;
-    flake.getSpec().flake.rev = rev.strip();
+    flake.getSpec().flake.rev = rev;
     client.resource(flake).create();
     expected.put("missing", "nixek: flake has no attribute 'ci.jobs.missing'");
 
@@ -240,15 +226,6 @@ class NixJobsE2E {
     return out.lines().reduce((a, b) -> b).orElseThrow();
   }
 
-  private static String git(Path dir, String... args) throws Exception {
-    List<String> argv = new java.util.ArrayList<>(List.of("git"));
-    argv.addAll(List.of(args));
-    Process p = new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(String.join(" ", argv) + ": " + out).isZero();
-    return out;
-  }
 
   private NixekJob get(String name) {
     return client.resources(NixekJob.class).inNamespace(ns).withName(name).get();

@@ -90,7 +90,7 @@ public record CliOptions(
     if (!command.equals(BUILD) && !command.equals(UPLOAD)) {
       throw BuilderException.usage("unknown command \"" + command + "\" (expected \"build\" or \"evaluate\")");
     }
-    Map<String, String> values = options(args);
+    Map<String, String> values = options(args, FLAGS, VALUED);
     if (values.containsKey("--help")) {
       return helpOptions();
     }
@@ -176,7 +176,8 @@ public record CliOptions(
         DEFAULT_PART_SIZE_MIB, DEFAULT_TERMINATION_LOG);
   }
 
-  private static Map<String, String> options(String[] args) throws BuilderException {
+  /** The options after the command: {@code --name value}, {@code --name=value}, or a flag; each at most once. */
+  static Map<String, String> options(String[] args, Set<String> flags, Set<String> valued) throws BuilderException {
     Map<String, String> values = new LinkedHashMap<>();
     for (int i = 1; i < args.length; i++) {
       String arg = args[i];
@@ -187,12 +188,12 @@ public record CliOptions(
         name = arg.substring(0, eq);
         value = arg.substring(eq + 1);
       }
-      if (FLAGS.contains(name)) {
+      if (flags.contains(name)) {
         if (value != null) {
           throw BuilderException.usage(name + " takes no value");
         }
         values.put(name, "true");
-      } else if (VALUED.contains(name)) {
+      } else if (valued.contains(name)) {
         if (value == null) {
           if (i + 1 >= args.length) {
             throw BuilderException.usage(name + " needs a value");

@@ -4,7 +4,6 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -74,29 +73,7 @@ public record EvaluateOptions(
       "");
 
   public static EvaluateOptions parse(String[] args) throws BuilderException {
-    Map<String, String> values = new LinkedHashMap<>();
-    for (int i = 1; i < args.length; i++) {
-      String arg = args[i];
-      String name = arg;
-      String value = null;
-      int eq = arg.indexOf('=');
-      if (arg.startsWith("--") && eq > 0) {
-        name = arg.substring(0, eq);
-        value = arg.substring(eq + 1);
-      }
-      if (!VALUED.contains(name)) {
-        throw BuilderException.usage("unknown option " + arg);
-      }
-      if (value == null) {
-        if (i + 1 >= args.length) {
-          throw BuilderException.usage(name + " needs a value");
-        }
-        value = args[++i];
-      }
-      if (values.put(name, value) != null) {
-        throw BuilderException.usage(name + " given twice");
-      }
-    }
+    Map<String, String> values = CliOptions.options(args, Set.of(), VALUED);
     Path nixDir = Path.of(required(values, "--nix-dir"));
     String jobFile = values.get("--job-file");
     String flake = values.get("--flake");

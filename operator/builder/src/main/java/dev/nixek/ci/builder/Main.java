@@ -69,28 +69,23 @@ public final class Main {
   }
 
   private int execute(String[] args) {
-    if (args.length > 0 && args[0].equals(EvaluateOptions.EVALUATE)) {
-      return evaluate(args);
+    boolean evaluate = args.length > 0 && args[0].equals(EvaluateOptions.EVALUATE);
+    if (evaluate) {
+      signalled = EVALUATION_SIGNALLED;
     }
     try {
-      CliOptions options = CliOptions.parse(args, env);
-      if (options.help()) {
-        out.print(CliOptions.USAGE);
-        out.flush();
-        reported.set(true);
+      String message = evaluate ? evaluate(args) : build(args);
+      if (message == null) {
+        reported.set(true); // --help: nothing to report
         return ExitCode.OK;
       }
-      terminationLog = options.terminationLog();
-      ImageResult result = options.command().equals(CliOptions.BUILD)
-          ? new ImageBuild(options, env, out, tail).run()
-          : new FileUpload(options).run();
-      String message = TerminationMessage.success(result);
       LOG.info("result: {}", message);
       report(message);
       return ExitCode.OK;
     } catch (BuilderException e) {
       if (e.exitCode() == ExitCode.USAGE) {
-        System.err.println("nixek-builder: " + e.getMessage() + " (see --help)");
+        System.err.println(evaluate ? "nixek-builder evaluate: " + e.getMessage() + " (see evaluate --help)"
+            : "nixek-builder: " + e.getMessage() + " (see --help)");
       }
       return fail(e.exitCode(), e);
     } catch (InterruptedException e) {
@@ -102,35 +97,36 @@ public final class Main {
     }
   }
 
-  private int evaluate(String[] args) {
-    signalled = EVALUATION_SIGNALLED;
-    try {
-      if (List.of(args).contains("--help")) {
-        out.print(EvaluateOptions.USAGE);
-        out.flush();
-        reported.set(true);
-        return ExitCode.OK;
-      }
-      EvaluateOptions options = EvaluateOptions.parse(args);
-      terminationLog = options.terminationLog();
-      String token = readToken(options.tokenFile());
-      redactor = redactor.with(token);
-      String message = new JobEvaluation(options, env, out, tail, poster).run(token);
-      LOG.info("result: {}", message);
-      report(message);
-      return ExitCode.OK;
-    } catch (BuilderException e) {
-      if (e.exitCode() == ExitCode.USAGE) {
-        System.err.println("nixek-builder evaluate: " + e.getMessage() + " (see evaluate --help)");
-      }
-      return fail(e.exitCode(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return fail(ExitCode.INTERNAL, e);
-    } catch (RuntimeException e) {
-      LOG.error("unexpected failure", e);
-      return fail(ExitCode.INTERNAL, e);
+  /** {@code build} (and {@code upload}): the termination message of success, or null after {@code --help}. */
+  private String build(String[] args) throws BuilderException, InterruptedException {
+    CliOptions options = CliOptions.parse(args, env);
+    if (options.help()) {
+      printUsage(CliOptions.USAGE);
+      return null;
     }
+    terminationLog = options.terminationLog();
+    ImageResult result = options.command().equals(CliOptions.BUILD)
+        ? new ImageBuild(options, env, out, tail).run()
+        : new FileUpload(options).run();
+    return TerminationMessage.success(result);
+  }
+
+  /** {@code evaluate}: the termination message of success, or null after {@code --help}. */
+  private String evaluate(String[] args) throws BuilderException, InterruptedException {
+    if (List.of(args).contains("--help")) {
+      printUsage(EvaluateOptions.USAGE);
+      return null;
+    }
+    EvaluateOptions options = EvaluateOptions.parse(args);
+    terminationLog = options.terminationLog();
+    String token = readToken(options.tokenFile());
+    redactor = redactor.with(token);
+    return new JobEvaluation(options, env, out, tail, poster).run(token);
+  }
+
+  private void printUsage(String usage) {
+    out.print(usage);
+    out.flush();
   }
 
   private static String readToken(Path file) throws BuilderException {

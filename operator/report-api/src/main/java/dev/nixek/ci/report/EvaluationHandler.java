@@ -33,25 +33,8 @@ final class EvaluationHandler {
 
   void evaluation(RoutingContext ctx) {
     Context caller = ctx.vertx().getOrCreateContext();
-    String token;
-    try {
-      token = BearerToken.from(ctx.request(), JobTokens.Purpose.EVALUATION);
-    } catch (ApiError e) {
-      ReportApi.fail(ctx, e);
-      return;
-    }
-    String namespace = ctx.pathParam("namespace");
-    String name = ctx.pathParam("name");
-    tokens.resolve(caller, token)
+    tokens.authenticate(ctx, JobTokens.Purpose.EVALUATION, "evaluation")
         .compose(record -> {
-          if (record.purpose() != JobTokens.Purpose.EVALUATION) {
-            throw ApiError.unauthorized("this token may not post an evaluation");
-          }
-          if (!record.namespace().equals(namespace) || !record.jobName().equals(name)) {
-            LOG.info("403 evaluation for {}/{}: token {} belongs to job {}", namespace, name, record.tokenId(),
-                record.jobKey());
-            throw ApiError.forbidden("this token belongs to another job");
-          }
           EvaluationRules.Checked checked = EvaluationRules.check(
               ReportHandler.parse(ctx.body().buffer(), EvaluationResult.class));
           Future<ReportOutcome> outcome = checked.rejected() != null ? Future.succeededFuture(checked.rejected())

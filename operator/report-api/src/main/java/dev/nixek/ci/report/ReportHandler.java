@@ -18,11 +18,9 @@ import dev.nixek.ci.protocol.ReportPaths;
 import dev.nixek.ci.protocol.StepFinished;
 import dev.nixek.ci.protocol.StepStarted;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
-import java.util.Optional;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,26 +62,8 @@ final class ReportHandler {
 
   private <T> void handle(RoutingContext ctx, String kind, Class<T> type, StepChange<T> change) {
     Context caller = ctx.vertx().getOrCreateContext();
-    String token;
-    try {
-      token = BearerToken.from(ctx.request());
-    } catch (ApiError e) {
-      ReportApi.fail(ctx, e);
-      return;
-    }
-    String namespace = ctx.pathParam("namespace");
-    String name = ctx.pathParam("name");
-    tokens.resolve(caller, token)
+    tokens.authenticate(ctx, JobTokens.Purpose.STEPS, kind + " report")
         .compose(record -> {
-          if (record.purpose() != JobTokens.Purpose.STEPS) {
-            // unreachable through the prefix check, unless a record's label lies: never let it through
-            throw ApiError.unauthorized("this token may not report steps");
-          }
-          if (!record.namespace().equals(namespace) || !record.jobName().equals(name)) {
-            LOG.info("403 {} report for {}/{}: token {} belongs to job {}", kind, namespace, name, record.tokenId(),
-                record.jobKey());
-            throw ApiError.forbidden("this token belongs to another job");
-          }
           int index = index(ctx.pathParam("index"));
           T report = parse(ctx.body().buffer(), type);
           return queue.submit(caller, record.jobKey(), () -> writer.write(record, index, report, change))

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,6 +51,34 @@ final class TokenResolver {
     this.ttlNanos = ttl.toNanos();
     this.health = health;
     this.nanoClock = nanoClock;
+  }
+
+  /**
+   * The record of the bearer token of {@code purpose} a request presents for the job in its path: 401 without such a
+   * token (or with one of another purpose), 401 when no record matches, 403 when the token is another job's. Nothing
+   * has a side effect; {@code what} names the request in the log.
+   */
+  Future<TokenRecord> authenticate(RoutingContext ctx, JobTokens.Purpose purpose, String what) {
+    String token;
+    try {
+      token = BearerToken.from(ctx.request(), purpose);
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
+    }
+    String namespace = ctx.pathParam("namespace");
+    String name = ctx.pathParam("name");
+    return resolve(ctx.vertx().getOrCreateContext(), token).map(record -> {
+      if (record.purpose() != purpose) {
+        // unreachable through the prefix check, unless a record's label lies: never let it through
+        throw ApiError.unauthorized("this token may not be used here");
+      }
+      if (!record.namespace().equals(namespace) || !record.jobName().equals(name)) {
+        LOG.info("403 {} for {}/{}: token {} belongs to job {}", what, namespace, name, record.tokenId(),
+            record.jobKey());
+        throw ApiError.forbidden("this token belongs to another job");
+      }
+      return record;
+    });
   }
 
   /**

@@ -4,11 +4,11 @@ import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.job.FlakeRules;
+import dev.nixek.ci.operator.job.JobOwned;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -151,13 +151,7 @@ public final class EvaluationPods {
         .addToLabels(Labels.COMPONENT, COMPONENT)
         .addToLabels(Labels.JOB_UID, job.getMetadata().getUid())
         .addToAnnotations(Labels.JOB_NAME_ANNOTATION, job.getMetadata().getName())
-        .withOwnerReferences(new OwnerReferenceBuilder()
-            .withApiVersion(job.getApiVersion())
-            .withKind(job.getKind())
-            .withName(job.getMetadata().getName())
-            .withUid(job.getMetadata().getUid())
-            .withController(true)
-            .build())
+        .withOwnerReferences(JobOwned.by(job))
         .build();
   }
 

@@ -3,7 +3,6 @@ package dev.nixek.ci.operator.job;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.token.JobTokens;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -56,13 +55,7 @@ public final class JobTokenSecrets {
         .addToLabels(Labels.TOKEN_ID, JobTokens.tokenId(hash))
         .addToLabels(Labels.TOKEN_PURPOSE, purpose.label())
         .addToAnnotations(Labels.JOB_NAME_ANNOTATION, job.getMetadata().getName())
-        .withOwnerReferences(new OwnerReferenceBuilder()
-            .withApiVersion(job.getApiVersion())
-            .withKind(job.getKind())
-            .withName(job.getMetadata().getName())
-            .withUid(job.getMetadata().getUid())
-            .withController(true)
-            .build())
+        .withOwnerReferences(JobOwned.by(job))
         .endMetadata()
         .withType("Opaque")
         .addToData(SHA256_KEY, Base64.getEncoder().encodeToString(hash.getBytes(StandardCharsets.US_ASCII)))

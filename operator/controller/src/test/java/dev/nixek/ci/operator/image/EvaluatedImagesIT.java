@@ -8,18 +8,16 @@ import dev.nixek.ci.api.v1alpha1.NixekJobFlake;
 import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.common.status.Conditions;
+import dev.nixek.ci.operator.testing.GitRepos;
 import dev.nixek.ci.operator.testing.ReportApiProcess;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -109,15 +107,13 @@ class EvaluatedImagesIT extends RealApiServerTier {
     Path repo = Files.createDirectories(work.resolve("repo"));
     Files.writeString(repo.resolve("flake.nix"), "{ outputs = { self }: { ci.jobs.flaky = { }: { machine = "
         + uniqueMachineModule() + "; steps = [ { name = \"hello\"; command = [ \"echo\" \"hi\" ]; } ]; }; }; }\n");
-    String rev = git(repo, "init", "-q") + git(repo, "add", "-A")
-        + git(repo, "-c", "user.email=t@nixek.dev", "-c", "user.name=t", "commit", "-q", "-m", "job")
-        + git(repo, "rev-parse", "HEAD");
+    String rev = GitRepos.commitAll(repo);
     NixekJob job = new NixekJob();
     job.setMetadata(new ObjectMetaBuilder().withNamespace(ns).withName("flaky").build());
     job.setSpec(new NixekJobSpec());
     job.getSpec().flake = new NixekJobFlake();
     job.getSpec().flake.url = "git+file://" + repo;
-    job.getSpec().flake.rev = rev.strip();
+    job.getSpec().flake.rev = rev;
     client.resource(job).create();
 
     await().atMost(Duration.ofSeconds(180)).until(() -> provider.machines.launched().size() == 1
@@ -128,13 +124,13 @@ class EvaluatedImagesIT extends RealApiServerTier {
     NixekMachineImage image = get(ImageNames.inlineImage(ImageIdentity.evaluated(drv, null, null, null, null, null,
         null)));
     assertThat(image.getSpec().flake.attribute).isEqualTo("ci.jobs.flaky");
-    assertThat(image.getSpec().flake.rev).isEqualTo(rev.strip());
+    assertThat(image.getSpec().flake.rev).isEqualTo(rev);
     assertThat(image.getStatus().drvPath).as("what the builder built is what was evaluated").isEqualTo(drv);
     assertThat(image.getStatus().imageId).isEqualTo(launched.getStatus().imageId);
     var pod = client.pods().inNamespace(ns).withName(image.getStatus().builderPod).get();
     assertThat(pod.getSpec().getContainers().get(0).getCommand()).containsSubsequence("--expect-drv-path", drv);
     var data = client.configMaps().inNamespace(ns).withName(image.getStatus().builderPod).get().getData();
-    assertThat(data.get("image.nix")).contains("flake = \"git+file://" + repo + "?rev=" + rev.strip() + "\";")
+    assertThat(data.get("image.nix")).contains("flake = \"git+file://" + repo + "?rev=" + rev + "\";")
         .contains("attribute = \"ci.jobs.flaky\";").contains("nixek-image/v2");
     env.built(image.getStatus().drvPath);
   }
@@ -162,15 +158,5 @@ class EvaluatedImagesIT extends RealApiServerTier {
 
   private NixekJob job(String name) {
     return client.resources(NixekJob.class).inNamespace(ns).withName(name).get();
-  }
-
-  private static String git(Path dir, String... args) throws Exception {
-    List<String> argv = new ArrayList<>(List.of("git"));
-    argv.addAll(List.of(args));
-    Process p = new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(String.join(" ", argv) + ": " + out).isZero();
-    return out;
   }
 }
