@@ -100,7 +100,54 @@ public class ManifestsIT {
             job.formatted("  machine: x\n  cancel: maybe\n  steps:\n  - name: a\n    run: x"), "spec.cancel"},
         new Object[] {"image: bad system", image.formatted("  machine: x\n  system: riscv64-linux"), "spec.system"},
         new Object[] {"image: disk too small", image.formatted("  machine: x\n  diskSizeGiB: 1"), "spec.diskSizeGiB"},
-        new Object[] {"image: no machine", image.formatted("  system: x86_64-linux"), "spec.machine"});
+        new Object[] {"image: no machine", image.formatted("  system: x86_64-linux"), "spec.machine"},
+        new Object[] {"nothing to run", job.formatted("  instanceType: m7i.large"),
+            "exactly one of spec.nix, spec.flake and spec.steps"},
+        new Object[] {"nix and steps", job.formatted("  nix: '{ }'\n  steps:\n  - name: a\n    run: x"),
+            "exactly one of spec.nix, spec.flake and spec.steps"},
+        new Object[] {"nix and flake", job.formatted("  nix: '{ }'\n  flake:\n    url: github:o/r\n    rev: "
+            + "0123456789abcdef0123456789abcdef01234567"), "exactly one of spec.nix, spec.flake and spec.steps"},
+        new Object[] {"nix with a machine", job.formatted("  nix: '{ }'\n  machine: x"),
+            "with spec.nix or spec.flake the job names its machine itself"},
+        new Object[] {"nix empty", job.formatted("  nix: ''"), "spec.nix"},
+        new Object[] {"flake without a rev", job.formatted("  flake:\n    url: github:o/r"), "spec.flake.rev"},
+        new Object[] {"flake rev not a commit", job.formatted("  flake:\n    url: github:o/r\n    rev: main"),
+            "spec.flake.rev"},
+        new Object[] {"flake url pinning a rev", job.formatted("  flake:\n    url: git+https://h/r?rev="
+            + "0123456789abcdef0123456789abcdef01234567\n    rev: 0123456789abcdef0123456789abcdef01234567"),
+            "spec.flake.url must not pin a revision itself"},
+        new Object[] {"flake attribute not a path", job.formatted("  flake:\n    url: github:o/r\n    rev: "
+            + "0123456789abcdef0123456789abcdef01234567\n    attribute: 'ci.jobs.\"x\"'"), "spec.flake.attribute"},
+        new Object[] {"image: nix without drvPath", image.formatted("  nix: '{ }'"), "spec.drvPath"},
+        new Object[] {"image: machine and nix", image.formatted("  machine: x\n  nix: '{ }'"),
+            "exactly one of spec.machine, spec.nix and spec.flake"},
+        new Object[] {"image: drvPath not a derivation", image.formatted("  nix: '{ }'\n  drvPath: /etc/passwd"),
+            "spec.drvPath"},
+        new Object[] {"image: flake without attribute", image.formatted("  drvPath: /nix/store/"
+            + "7lk0y9rlzhfdr1459v3aaljbvzkcxhql-x.drv\n  flake:\n    url: github:o/r\n    rev: "
+            + "0123456789abcdef0123456789abcdef01234567"), "spec.flake.attribute is required"});
+  }
+
+  @Test
+  void aJobsNixExpressionAndFlakeAreImmutable(KubeApiServer server, TestNamespace ns) {
+    String nixJob = """
+        apiVersion: ci.nixek.dev/v1alpha1
+        kind: NixekJob
+        metadata:
+          name: frozen
+        spec:
+          nix: '%s'
+          cancel: %s
+        """;
+    assertThat(server.kubectlWithInput(nixJob.formatted("{ steps = [ ]; }", "false"), "apply", "--server-side", "-n",
+        ns.name(), "-f", "-").exitCode()).isZero();
+    CommandResult cancel = server.kubectlWithInput(nixJob.formatted("{ steps = [ ]; }", "true"), "apply",
+        "--server-side", "-n", ns.name(), "-f", "-");
+    assertThat(cancel.exitCode()).as("other fields stay mutable: %s", cancel.stderr()).isZero();
+    CommandResult changed = server.kubectlWithInput(nixJob.formatted("{ steps = [ x ]; }", "true"), "apply",
+        "--server-side", "-n", ns.name(), "-f", "-");
+    assertThat(changed.exitCode()).isNotZero();
+    assertThat(changed.stderr()).contains("spec.nix is immutable");
   }
 
   @ParameterizedTest(name = "{0}")

@@ -11,11 +11,18 @@ public final class ReportPaths {
   public static final String OUTPUT = "output";
   /** Step {@code index} finished. Body: {@link StepFinished}. */
   public static final String FINISHED = "finished";
+  /** A job's evaluation result, posted once by its evaluation pod. Body: {@link EvaluationResult}. */
+  public static final String EVALUATION = "evaluation";
 
   private ReportPaths() {}
 
   public static String job(String namespace, String name) {
     return "/v1/jobs/" + namespace + "/" + name;
+  }
+
+  /** Where a job's evaluation pod posts its result. */
+  public static String evaluation(String namespace, String name) {
+    return job(namespace, name) + "/" + EVALUATION;
   }
 
   public static String step(String namespace, String name, int index, String what) {

@@ -5,38 +5,62 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
-import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import java.util.List;
 import java.util.Map;
 
 /**
- * What a {@link NixekJob} runs and where.
+ * What a {@link NixekJob} runs and where, in one of three forms: {@code nix} (the whole job as a Nix expression),
+ * {@code flake} (a job of a flake at a pinned revision), or explicit {@code steps} with {@code machineImageName} or
+ * an inline {@code machine}. The first two are evaluated by an evaluation pod into steps and a machine
+ * ({@code status.evaluation}).
  *
  * <p>Unique step names are checked by the operator, not the schema: a CEL rule comparing every pair of up to 1,000
  * steps exceeds the API server's cost budget (measured: 3.2x on kube-apiserver 1.37), and 1,000 steps stays allowed.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@ValidationRule(value = "has(self.machineImageName) != has(self.machine)",
-    message = "exactly one of spec.machineImageName and spec.machine must be set")
+@ValidationRule(value = "[has(self.nix), has(self.flake), has(self.steps)].filter(x, x).size() == 1",
+    message = "exactly one of spec.nix, spec.flake and spec.steps must be set")
+@ValidationRule(value = "has(self.steps) ? has(self.machineImageName) != has(self.machine)"
+    + " : !has(self.machineImageName) && !has(self.machine)",
+    message = "spec.steps needs exactly one of spec.machineImageName and spec.machine; with spec.nix or spec.flake "
+        + "the job names its machine itself, so neither is set")
 public class NixekJobSpec {
+  /** The whole job as a Nix expression, evaluated by the operator's evaluation pod. */
+  @JsonPropertyDescription("The whole job as a Nix expression (an attribute set, or a function returning one, with "
+      + "'machine' (a NixOS module) and 'steps'), e.g. '{ nixpkgs, ... }: { machine = { pkgs, ... }: { ... }; steps = "
+      + "[ { name = \"build\"; run = \"make\"; } ]; }'. Evaluated once, in an evaluation pod; the result is in "
+      + "status.evaluation. Exactly one of nix, flake and steps. Immutable.")
+  @Size(min = 1, max = 65536)
+  @ValidationRule(value = "self == oldSelf", message = "spec.nix is immutable: a job is evaluated once; create a new job")
+  public String nix;
+
+  /** A job of a flake at a pinned revision, evaluated by the operator's evaluation pod. */
+  @JsonPropertyDescription("A job exposed by a flake, at a pinned revision (by default the attribute "
+      + "ci.jobs.<metadata.name>). Evaluated once, in an evaluation pod; the result is in status.evaluation. Exactly "
+      + "one of nix, flake and steps. Immutable.")
+  @ValidationRule(value = "self == oldSelf", message = "spec.flake is immutable: a job is evaluated once; create a "
+      + "new job")
+  public NixekJobFlake flake;
+
   /** The {@link NixekMachineImage} (in the job's namespace) whose machine the job runs on. */
   @JsonPropertyDescription("Name of the NixekMachineImage in this namespace whose machine the job runs on. "
-      + "Exactly one of machineImageName and machine.")
+      + "Only with steps, and then exactly one of machineImageName and machine.")
   @Pattern("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
   @Size(max = 253)
   public String machineImageName;
 
   /** An inline NixOS module; the operator finds or creates the content-addressed image for it. */
   @JsonPropertyDescription("Inline machine: a NixOS module as a Nix expression. The operator finds or creates "
-      + "the content-addressed NixekMachineImage for it. Exactly one of machineImageName and machine.")
+      + "the content-addressed NixekMachineImage for it. Only with steps, and then exactly one of machineImageName and "
+      + "machine.")
   @Size(min = 1, max = 65536)
   public String machine;
 
-  /** The steps, run in order on the job's machine. */
-  @JsonPropertyDescription("The steps, run in order on the job's machine; a step that fails ends the job.")
-  @Required
+  /** The steps, run in order on the job's machine (explicit form). */
+  @JsonPropertyDescription("The steps, run in order on the job's machine; a step that fails ends the job. Exactly "
+      + "one of nix, flake and steps.")
   @Size(min = 1, max = 1000)
   public List<NixekJobStep> steps;
 

@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * Observed state of a {@link NixekJob}. Two writers share it (DESIGN §3): the operator owns every field but
- * {@code steps}; the report API owns {@code steps}. A field a writer does not own stays {@code null} in what
- * that writer sends, so that neither claims nor wipes the other's fields.
+ * {@code steps} and {@code evaluation}; the report API owns those two. A field a writer does not own stays
+ * {@code null} in what that writer sends, so that neither claims nor wipes the other's fields.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class NixekJobStatus {
@@ -19,7 +19,7 @@ public class NixekJobStatus {
   /** The job's conditions; {@code Succeeded} is the one that matters. */
   @JsonPropertyDescription("Conditions. Succeeded: Unknown while pending or running, True when every step "
       + "succeeded, False with a reason (InvalidSpec, StepFailed, TimedOut, AgentNeverReported, Cancelled, "
-      + "LaunchFailed, InstanceLost, ImageFailed).")
+      + "LaunchFailed, InstanceLost, ImageFailed, EvaluationFailed, NoMachine).")
   public List<Condition> conditions;
 
   /** How far the job got, as "n/total". */
@@ -57,6 +57,11 @@ public class NixekJobStatus {
   /** When the job reached a terminal state. */
   @JsonPropertyDescription("When the job finished (RFC 3339).")
   public String completionTime;
+
+  /** What the job's Nix expression evaluated to (nix and flake forms), written by the report API. */
+  @JsonPropertyDescription("What the job's Nix expression (spec.nix or spec.flake) evaluated to: the steps and the "
+      + "machine. Written once, by the report API, from the evaluation pod's result.")
+  public NixekJobEvaluation evaluation;
 
   /** The steps' results, written by the report API from the agent's reports. */
   @JsonPropertyDescription("Per-step results, written by the report API from the agent's reports.")

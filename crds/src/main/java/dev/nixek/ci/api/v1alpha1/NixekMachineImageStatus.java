@@ -18,9 +18,9 @@ public class NixekMachineImageStatus {
   public List<Condition> conditions;
 
   /** The content-addressed identity of the image. */
-  @JsonPropertyDescription("Content-addressed identity of the image (SHA-256 of the machine, nixpkgs pin, system, "
-      + "disk size and agent version): images with the same imageHash in one region are the same image and are "
-      + "built once.")
+  @JsonPropertyDescription("Content-addressed identity of the image: the SHA-256 of the evaluated drvPath (spec.nix "
+      + "or spec.flake), or of the machine, nixpkgs pin, system, disk size and agent version (spec.machine). Images "
+      + "with the same imageHash in one region are the same image and are built once.")
   public String imageHash;
 
   /** The AWS region the image is registered in. */

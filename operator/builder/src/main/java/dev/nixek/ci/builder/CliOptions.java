@@ -19,6 +19,7 @@ public record CliOptions(
     String buildCommand,
     Path file,
     String drvPath,
+    String expectDrvPath,
     String bucket,
     String key,
     String keyPrefix,
@@ -40,9 +41,10 @@ public record CliOptions(
 
   private static final Set<String> FLAGS = Set.of("--path-style", "--help");
   private static final Set<String> VALUED = Set.of("--expr-file", "--build-command", "--file", "--drv-path",
+      "--expect-drv-path",
       "--bucket", "--key", "--key-prefix", "--identity", "--region", "--endpoint", "--part-size-mib",
       "--termination-log");
-  private static final Set<String> BUILD_ONLY = Set.of("--expr-file", "--build-command");
+  private static final Set<String> BUILD_ONLY = Set.of("--expr-file", "--build-command", "--expect-drv-path");
   private static final Set<String> UPLOAD_ONLY = Set.of("--file");
 
   public static final String USAGE = String.join("\n",
@@ -57,6 +59,7 @@ public record CliOptions(
       "  --build-command CMD     shell command (/bin/sh -c) whose last stdout line is the output path",
       "                          (default: " + BuildCommand.DEFAULT_COMMAND + ")",
       "  --drv-path PATH         drvPath of the output (default: nix-store --query --deriver OUT)",
+      "  --expect-drv-path PATH  fail unless the build's drvPath is this one (what the job's evaluation gave)",
       "Upload:",
       "  --bucket NAME           S3 bucket (required)",
       "  --key KEY               object key; or:",
@@ -85,9 +88,9 @@ public record CliOptions(
       return helpOptions();
     }
     if (!command.equals(BUILD) && !command.equals(UPLOAD)) {
-      throw BuilderException.usage("unknown command \"" + command + "\" (expected \"build\")");
+      throw BuilderException.usage("unknown command \"" + command + "\" (expected \"build\" or \"evaluate\")");
     }
-    Map<String, String> values = options(args);
+    Map<String, String> values = options(args, FLAGS, VALUED);
     if (values.containsKey("--help")) {
       return helpOptions();
     }
@@ -132,6 +135,7 @@ public record CliOptions(
         buildCommand,
         file,
         drvPath,
+        values.get("--expect-drv-path"),
         bucket,
         key,
         values.getOrDefault("--key-prefix", DEFAULT_KEY_PREFIX),
@@ -168,11 +172,12 @@ public record CliOptions(
   }
 
   private static CliOptions helpOptions() {
-    return new CliOptions(HELP, null, null, null, null, null, null, null, null, null, null, false,
+    return new CliOptions(HELP, null, null, null, null, null, null, null, null, null, null, null, false,
         DEFAULT_PART_SIZE_MIB, DEFAULT_TERMINATION_LOG);
   }
 
-  private static Map<String, String> options(String[] args) throws BuilderException {
+  /** The options after the command: {@code --name value}, {@code --name=value}, or a flag; each at most once. */
+  static Map<String, String> options(String[] args, Set<String> flags, Set<String> valued) throws BuilderException {
     Map<String, String> values = new LinkedHashMap<>();
     for (int i = 1; i < args.length; i++) {
       String arg = args[i];
@@ -183,12 +188,12 @@ public record CliOptions(
         name = arg.substring(0, eq);
         value = arg.substring(eq + 1);
       }
-      if (FLAGS.contains(name)) {
+      if (flags.contains(name)) {
         if (value != null) {
           throw BuilderException.usage(name + " takes no value");
         }
         values.put(name, "true");
-      } else if (VALUED.contains(name)) {
+      } else if (valued.contains(name)) {
         if (value == null) {
           if (i + 1 >= args.length) {
             throw BuilderException.usage(name + " needs a value");

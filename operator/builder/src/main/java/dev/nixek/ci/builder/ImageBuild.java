@@ -35,6 +35,11 @@ final class ImageBuild {
     Path outPath = new BuildCommand(options.buildCommand(), env, log, tail).run();
     DiskImage image = new ImageLocator().locate(outPath);
     String drvPath = options.drvPath() != null ? options.drvPath() : new DeriverQuery().deriverOf(outPath);
+    if (options.expectDrvPath() != null && !options.expectDrvPath().equals(drvPath)) {
+      // the evaluation pod and this pod must carry the same nix/ and agent sources, and the same nixpkgs
+      throw BuilderException.build("built " + drvPath + ", but the job's evaluation gave " + options.expectDrvPath()
+          + ": the evaluation and the builder do not agree (same nix/, agent and nixpkgs?)");
+    }
     String key = ObjectKey.of(options, drvPath, image.file());
 
     Map<String, String> metadata = Map.of(DRV_PATH_METADATA, drvPath, OUT_PATH_METADATA, outPath.toString());

@@ -2,25 +2,32 @@ package dev.nixek.ci.builder;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code nixek-builder}: the process of a NixekMachineImage builder pod. Whatever happens, it leaves one
- * termination message (the operator's only channel back from the pod) and an exit code from {@link ExitCode}.
- * One instance runs one command.
+ * {@code nixek-builder}: the process of a NixekMachineImage builder pod ({@code build}) and of a NixekJob's
+ * evaluation pod ({@code evaluate}, {@link JobEvaluation}). Whatever happens, it leaves one termination message (the
+ * operator's channel back from the pod) and an exit code from {@link ExitCode}. One instance runs one command.
  */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
   static final String SIGNALLED = "terminated by a signal before the image was uploaded";
+  static final String EVALUATION_SIGNALLED = "the evaluation was stopped by a signal (the pod's deadline passed, "
+      + "or it was deleted) before its result was posted";
 
   private final Map<String, String> env;
   private final PrintStream out;
   private final LogTail tail = new LogTail();
-  private final Redactor redactor;
+  private volatile Redactor redactor;
+  private volatile String signalled = SIGNALLED;
+  private final ReportPoster poster;
   /** Set once a termination message is written: the signal hook must neither race nor overwrite it. */
   private final AtomicBoolean reported = new AtomicBoolean();
   private volatile Path terminationLog = CliOptions.DEFAULT_TERMINATION_LOG;
@@ -30,8 +37,13 @@ public final class Main {
    * @param out the pod log: the build's output is streamed here
    */
   public Main(Map<String, String> env, PrintStream out) {
+    this(env, out, new ReportPoster());
+  }
+
+  Main(Map<String, String> env, PrintStream out, ReportPoster poster) {
     this.env = env;
     this.out = out;
+    this.poster = poster;
     this.redactor = Redactor.fromEnvironment(env);
   }
 
@@ -42,7 +54,7 @@ public final class Main {
   public int run(String[] args) {
     terminationLog = CliOptions.terminationLogOf(args);
     // SIGTERM (pod deleted or evicted) ends the JVM without returning here: still say why
-    Thread onSignal = new Thread(() -> report(TerminationMessage.failure(SIGNALLED, redactor.redact(tail.text()))),
+    Thread onSignal = new Thread(() -> report(TerminationMessage.failure(signalled, redactor.redact(tail.text()))),
         "termination-message-on-signal");
     Runtime.getRuntime().addShutdownHook(onSignal);
     try {
@@ -57,25 +69,23 @@ public final class Main {
   }
 
   private int execute(String[] args) {
+    boolean evaluate = args.length > 0 && args[0].equals(EvaluateOptions.EVALUATE);
+    if (evaluate) {
+      signalled = EVALUATION_SIGNALLED;
+    }
     try {
-      CliOptions options = CliOptions.parse(args, env);
-      if (options.help()) {
-        out.print(CliOptions.USAGE);
-        out.flush();
-        reported.set(true);
+      String message = evaluate ? evaluate(args) : build(args);
+      if (message == null) {
+        reported.set(true); // --help: nothing to report
         return ExitCode.OK;
       }
-      terminationLog = options.terminationLog();
-      ImageResult result = options.command().equals(CliOptions.BUILD)
-          ? new ImageBuild(options, env, out, tail).run()
-          : new FileUpload(options).run();
-      String message = TerminationMessage.success(result);
       LOG.info("result: {}", message);
       report(message);
       return ExitCode.OK;
     } catch (BuilderException e) {
       if (e.exitCode() == ExitCode.USAGE) {
-        System.err.println("nixek-builder: " + e.getMessage() + " (see --help)");
+        System.err.println(evaluate ? "nixek-builder evaluate: " + e.getMessage() + " (see evaluate --help)"
+            : "nixek-builder: " + e.getMessage() + " (see --help)");
       }
       return fail(e.exitCode(), e);
     } catch (InterruptedException e) {
@@ -87,13 +97,58 @@ public final class Main {
     }
   }
 
+  /** {@code build} (and {@code upload}): the termination message of success, or null after {@code --help}. */
+  private String build(String[] args) throws BuilderException, InterruptedException {
+    CliOptions options = CliOptions.parse(args, env);
+    if (options.help()) {
+      printUsage(CliOptions.USAGE);
+      return null;
+    }
+    terminationLog = options.terminationLog();
+    ImageResult result = options.command().equals(CliOptions.BUILD)
+        ? new ImageBuild(options, env, out, tail).run()
+        : new FileUpload(options).run();
+    return TerminationMessage.success(result);
+  }
+
+  /** {@code evaluate}: the termination message of success, or null after {@code --help}. */
+  private String evaluate(String[] args) throws BuilderException, InterruptedException {
+    if (List.of(args).contains("--help")) {
+      printUsage(EvaluateOptions.USAGE);
+      return null;
+    }
+    EvaluateOptions options = EvaluateOptions.parse(args);
+    terminationLog = options.terminationLog();
+    String token = readToken(options.tokenFile());
+    redactor = redactor.with(token);
+    return new JobEvaluation(options, env, out, tail, poster).run(token);
+  }
+
+  private void printUsage(String usage) {
+    out.print(usage);
+    out.flush();
+  }
+
+  private static String readToken(Path file) throws BuilderException {
+    String token;
+    try {
+      token = Files.readString(file, StandardCharsets.UTF_8).strip();
+    } catch (IOException e) {
+      throw BuilderException.usage("cannot read the token file " + file + ": " + e.getMessage());
+    }
+    if (token.isEmpty() || token.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+      throw BuilderException.usage("the token file " + file + " holds no token");
+    }
+    return token;
+  }
+
   private int fail(int exitCode, Throwable e) {
     String error = redactor.redact(e.getMessage() != null ? e.getMessage() : e.toString());
     LOG.error("failed (exit {}): {}", exitCode, error);
     if (shuttingDown()) {
       // the signal's hooks killed the build or the upload; that, not their failure, is the news
       tail.append("\n" + error);
-      error = SIGNALLED;
+      error = signalled;
     }
     // the causes say what S3 or the file system answered; the build log tail says why a build failed
     StringBuilder causes = new StringBuilder();

@@ -30,6 +30,13 @@ public final class Redactor {
     return new Redactor(secrets);
   }
 
+  /** This redactor, also masking {@code secret} (e.g. a token read from a file). */
+  public Redactor with(String secret) {
+    List<String> all = new ArrayList<>(secrets);
+    all.add(secret);
+    return new Redactor(all);
+  }
+
   public String redact(String text) {
     if (text == null) {
       return null;

@@ -124,6 +124,21 @@ class MainIT {
   }
 
   @Test
+  void aBuildOfAnotherDerivationThanTheEvaluatedOneFailsBeforeAnyUpload() throws Exception {
+    Path output = dir.resolve("out");
+    String built = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-nixos-image-amazon.drv";
+    String evaluated = "/nix/store/zyxwvsrqpnmlkjihgfdcba9876543210-nixos-image-amazon.drv";
+    int exit = run("build", "--build-command", standInBuild(output), "--drv-path", built, "--expect-drv-path",
+        evaluated, "--bucket", bucket, "--key-prefix", "mismatch");
+    assertThat(exit).isEqualTo(ExitCode.BUILD_FAILED);
+    assertThat(terminationMessage().get("error").asText()).isEqualTo("built " + built + ", but the job's evaluation "
+        + "gave " + evaluated + ": the evaluation and the builder do not agree (same nix/, agent and nixpkgs?)");
+    assertThat(s3.listObjectsV2(r -> r.bucket(bucket).prefix("mismatch/")).contents()).as("nothing uploaded").isEmpty();
+    assertThat(run("build", "--build-command", standInBuild(output), "--drv-path", built, "--expect-drv-path", built,
+        "--bucket", bucket, "--key-prefix", "mismatch")).as("the same drvPath is fine").isZero();
+  }
+
+  @Test
   void uploadFailureExits3WithTheS3Error() throws Exception {
     Path output = dir.resolve("out");
     int exit = run("build", "--build-command", standInBuild(output), "--drv-path", "/nix/store/a-b.drv",

@@ -11,6 +11,10 @@ public final class Labels {
   public static final String JOB_UID = "ci.nixek.dev/job-uid";
   /** The job's name, as an annotation (it may be longer than a label value). */
   public static final String JOB_NAME_ANNOTATION = "ci.nixek.dev/job-name";
+  /** What a token record's token may be used for ({@code JobTokens.Purpose#label()}); absent means steps. */
+  public static final String TOKEN_PURPOSE = "ci.nixek.dev/token-purpose";
+  /** The component label value of a job's evaluation pod, its ConfigMap and its evaluation-token Secret. */
+  public static final String COMPONENT_EVALUATION = "job-evaluation";
   /** The lookup id of a token: the first 128 bits of its SHA-256, so the report API can find its Secret. */
   public static final String TOKEN_ID = "ci.nixek.dev/token-id";
 

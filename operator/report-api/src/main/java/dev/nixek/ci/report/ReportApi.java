@@ -27,12 +27,15 @@ import org.slf4j.LoggerFactory;
  * POST /v1/jobs/:namespace/:name/steps/:index/started    StepStarted   application/json
  * POST /v1/jobs/:namespace/:name/steps/:index/output     OutputChunk   application/json
  * POST /v1/jobs/:namespace/:name/steps/:index/finished   StepFinished  application/json
+ * POST /v1/jobs/:namespace/:name/evaluation              EvaluationResult  application/json (evaluation token)
  * GET  /healthz   liveness
  * GET  /readyz    readiness (the Kubernetes API answered recently)
  * </pre>
  *
  * <p>The body handler runs first with an explicit limit: a Content-Length over it is refused with 413 before any
- * byte is read, a chunked body as soon as it passes the limit. Every refusal carries a {@link ReportError} body.
+ * byte is read, a chunked body as soon as it passes the limit. The evaluation endpoint has its own, larger limit
+ * (an evaluation carries every step's definition); its body handler is mounted before the general one, which then
+ * leaves the request alone (Vert.x runs one body handler per request). Every refusal carries a {@link ReportError} body.
  * Kubernetes API calls run on worker threads, never on the event loop.
  */
 public final class ReportApi {
@@ -42,6 +45,7 @@ public final class ReportApi {
   private final Vertx vertx;
   private final ReportApiConfig config;
   private final ReportHandler reports;
+  private final EvaluationHandler evaluations;
   private final HealthHandler health;
   private HttpServer server;
 
@@ -53,14 +57,19 @@ public final class ReportApi {
         System::nanoTime);
     ReportWriter writer = new ReportWriter(new StepsWriter(client), config.outputTailBytes(),
         config.outputTailBudgetBytes(), apiHealth);
-    this.reports = new ReportHandler(tokens, writer, new PerJobQueue());
+    PerJobQueue queue = new PerJobQueue();
+    this.reports = new ReportHandler(tokens, writer, queue);
+    this.evaluations = new EvaluationHandler(tokens, new EvaluationWriter(new StepsWriter(client), apiHealth), queue);
     this.health = new HealthHandler(vertx, client, config.watchNamespaces(), apiHealth, config.readyMaxAge());
   }
 
   /** The router with every route, body limit and error mapping. */
   public Router router() {
     Router router = Router.router(vertx);
+    String evaluation = "/v1/jobs/:namespace/:name/" + ReportPaths.EVALUATION;
+    router.post(evaluation).handler(BodyHandler.create(false).setBodyLimit(config.evaluationLimitBytes()));
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.bodyLimitBytes()));
+    router.post(evaluation).consumes(JSON).handler(evaluations::evaluation);
     String step = "/v1/jobs/:namespace/:name/steps/:index/";
     router.post(step + ReportPaths.STARTED).consumes(JSON).handler(reports::started);
     router.post(step + ReportPaths.OUTPUT).consumes(JSON).handler(reports::output);
@@ -138,7 +147,8 @@ public final class ReportApi {
         }
         case 413 -> {
           error = "body_too_large";
-          message = "the body exceeds " + config.bodyLimitBytes() + " bytes";
+          message = "the body exceeds " + (ctx.normalizedPath().endsWith("/" + ReportPaths.EVALUATION)
+              ? config.evaluationLimitBytes() : config.bodyLimitBytes()) + " bytes";
         }
         case 415 -> {
           error = "unsupported_media_type";

@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
  * @param bindHost address the HTTP server binds to
  * @param port TCP port, 0 for a free one
  * @param bodyLimitBytes largest request body accepted (413 above)
+ * @param evaluationLimitBytes largest evaluation result accepted (413 above)
  * @param outputTailBytes per-step output tail kept in status when the job has few steps
  * @param outputTailBudgetBytes all tails of one job together
  * @param fieldManager field manager of the report API's status writes (the Kubernetes client's User-Agent)
@@ -26,6 +27,7 @@ public record ReportApiConfig(
     String bindHost,
     int port,
     int bodyLimitBytes,
+    int evaluationLimitBytes,
     int outputTailBytes,
     int outputTailBudgetBytes,
     String fieldManager,
@@ -41,6 +43,9 @@ public record ReportApiConfig(
         + "on stdout as the line 'nixek-report-api listening on port N'."),
     BODY_LIMIT_BYTES("NIXEK_REPORT_BODY_LIMIT_BYTES", "32768", "Largest request body accepted, 1024..16777216 bytes; "
         + "larger bodies get 413 without being buffered. A full 16 KiB output chunk is about 22 KiB as JSON."),
+    EVALUATION_LIMIT_BYTES("NIXEK_REPORT_EVALUATION_LIMIT_BYTES", "262144", "Largest evaluation result an "
+        + "evaluation pod may post (its job's steps with their full definitions), 1024..4194304 bytes; larger results "
+        + "get 413 without being buffered and the job ends EvaluationFailed. Status must stay far below etcd's 1.5 MiB."),
     OUTPUT_TAIL_BYTES("NIXEK_OUTPUT_TAIL_BYTES", "4096", "Bytes of each step's output kept in status.steps[].outputTail, "
         + "1..65536 (less when the job has many steps, see NIXEK_OUTPUT_TAIL_BUDGET_BYTES)."),
     OUTPUT_TAIL_BUDGET_BYTES("NIXEK_OUTPUT_TAIL_BUDGET_BYTES", "131072", "Bytes of output tail for all steps of one job "
@@ -102,6 +107,7 @@ public record ReportApiConfig(
         bind,
         r.integer(Option.PORT, 0, 65535),
         r.integer(Option.BODY_LIMIT_BYTES, 1024, 16 * 1024 * 1024),
+        r.integer(Option.EVALUATION_LIMIT_BYTES, 1024, 4 * 1024 * 1024),
         r.integer(Option.OUTPUT_TAIL_BYTES, 1, 64 * 1024),
         r.integer(Option.OUTPUT_TAIL_BUDGET_BYTES, 1, 1024 * 1024),
         fieldManager,

@@ -18,11 +18,9 @@ import dev.nixek.ci.protocol.ReportPaths;
 import dev.nixek.ci.protocol.StepFinished;
 import dev.nixek.ci.protocol.StepStarted;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
-import java.util.Optional;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,22 +62,8 @@ final class ReportHandler {
 
   private <T> void handle(RoutingContext ctx, String kind, Class<T> type, StepChange<T> change) {
     Context caller = ctx.vertx().getOrCreateContext();
-    String token;
-    try {
-      token = BearerToken.from(ctx.request());
-    } catch (ApiError e) {
-      ReportApi.fail(ctx, e);
-      return;
-    }
-    String namespace = ctx.pathParam("namespace");
-    String name = ctx.pathParam("name");
-    resolve(caller, token)
+    tokens.authenticate(ctx, JobTokens.Purpose.STEPS, kind + " report")
         .compose(record -> {
-          if (!record.namespace().equals(namespace) || !record.jobName().equals(name)) {
-            LOG.info("403 {} report for {}/{}: token {} belongs to job {}", kind, namespace, name, record.tokenId(),
-                record.jobKey());
-            throw ApiError.forbidden("this token belongs to another job");
-          }
           int index = index(ctx.pathParam("index"));
           T report = parse(ctx.body().buffer(), type);
           return queue.submit(caller, record.jobKey(), () -> writer.write(record, index, report, change))
@@ -95,18 +79,6 @@ final class ReportHandler {
         .onFailure(t -> ReportApi.fail(ctx, t));
   }
 
-  private Future<TokenRecord> resolve(Context caller, String token) {
-    Optional<TokenRecord> hit = tokens.cached(token);
-    if (hit.isPresent()) {
-      return Future.succeededFuture(hit.get());
-    }
-    return caller.executeBlocking(() -> tokens.lookup(token), false)
-        .map(found -> found.orElseThrow(() -> {
-          LOG.info("401: no token Secret matches token {}", JobTokens.tokenId(JobTokens.sha256Hex(token)));
-          return ApiError.unauthorized("unknown or revoked job token");
-        }));
-  }
-
   private static int index(String raw) {
     if (raw == null || !INDEX.matcher(raw).matches()) {
       throw new ApiError(404, "unknown_step", "the step index must be a non-negative decimal integer");
@@ -118,7 +90,7 @@ final class ReportHandler {
    * The report in the body. Error messages name the field and the expected type but never quote the body: Jackson's
    * own messages do, and whatever a client sent (a misplaced token, output) must not reach a log line.
    */
-  private static <T> T parse(Buffer body, Class<T> type) {
+  static <T> T parse(Buffer body, Class<T> type) {
     if (body == null || body.length() == 0) {
       throw ApiError.badRequest("the request has no body");
     }
@@ -151,11 +123,11 @@ final class ReportHandler {
     }
     String safe = fieldName.length() > 40 ? fieldName.substring(0, 40) + "..." : fieldName;
     // a field name is client input too: keep it short and unmistakably not a token
-    return JobTokens.looksLikeToken(fieldName) || fieldName.contains(JobTokens.PREFIX) ? "'<redacted>'"
+    return JobTokens.looksLikeAnyToken(fieldName) || JobTokens.mentionsToken(fieldName) ? "'<redacted>'"
         : "'" + safe.replaceAll("[^A-Za-z0-9_.-]", "?") + "'";
   }
 
-  private static void respond(RoutingContext ctx, ReportOutcome outcome) {
+  static void respond(RoutingContext ctx, ReportOutcome outcome) {
     if (outcome instanceof Applied) {
       ReportApi.sendJson(ctx, 200, ReportAck.APPLIED);
     } else if (outcome instanceof Duplicate) {

@@ -3,6 +3,7 @@ package dev.nixek.ci.report;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobStep;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
+import dev.nixek.ci.common.job.EffectiveSteps;
 import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.common.status.OutputTail;
 import dev.nixek.ci.common.status.ReportOutcome;
@@ -48,7 +49,8 @@ final class ReportWriter {
     if (job.getMetadata() == null || !tokenJobUid.equals(job.getMetadata().getUid())) {
       return new Rejected(401, TOKEN_REVOKED, "the job of this token was deleted (a job of the same name replaced it)");
     }
-    List<NixekJobStep> spec = job.getSpec() == null || job.getSpec().steps == null ? List.of() : job.getSpec().steps;
+    // the job's steps whatever its form: spec.steps, or the recorded evaluation's
+    List<NixekJobStep> spec = EffectiveSteps.orEmpty(job);
     List<NixekStepStatus> steps = job.getStatus() == null ? null : job.getStatus().steps;
     int tailLimit = OutputTail.limitFor(spec.size(), tailBytes, tailBudgetBytes);
     // StepReports works on copies, so applying to a finished job only tells whether the report is a replay

@@ -4,6 +4,9 @@ import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.token.JobTokens;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,6 +51,50 @@ final class TokenResolver {
     this.ttlNanos = ttl.toNanos();
     this.health = health;
     this.nanoClock = nanoClock;
+  }
+
+  /**
+   * The record of the bearer token of {@code purpose} a request presents for the job in its path: 401 without such a
+   * token (or with one of another purpose), 401 when no record matches, 403 when the token is another job's. Nothing
+   * has a side effect; {@code what} names the request in the log.
+   */
+  Future<TokenRecord> authenticate(RoutingContext ctx, JobTokens.Purpose purpose, String what) {
+    String token;
+    try {
+      token = BearerToken.from(ctx.request(), purpose);
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
+    }
+    String namespace = ctx.pathParam("namespace");
+    String name = ctx.pathParam("name");
+    return resolve(ctx.vertx().getOrCreateContext(), token).map(record -> {
+      if (record.purpose() != purpose) {
+        // unreachable through the prefix check, unless a record's label lies: never let it through
+        throw ApiError.unauthorized("this token may not be used here");
+      }
+      if (!record.namespace().equals(namespace) || !record.jobName().equals(name)) {
+        LOG.info("403 {} for {}/{}: token {} belongs to job {}", what, namespace, name, record.tokenId(),
+            record.jobKey());
+        throw ApiError.forbidden("this token belongs to another job");
+      }
+      return record;
+    });
+  }
+
+  /**
+   * The token's record: from the cache, else looked up on a worker of {@code caller}'s context; fails with a 401
+   * {@link ApiError} when no token Secret matches.
+   */
+  Future<TokenRecord> resolve(Context caller, String token) {
+    Optional<TokenRecord> hit = cached(token);
+    if (hit.isPresent()) {
+      return Future.succeededFuture(hit.get());
+    }
+    return caller.executeBlocking(() -> lookup(token), false)
+        .map(found -> found.orElseThrow(() -> {
+          LOG.info("401: no token Secret matches token {}", JobTokens.tokenId(JobTokens.sha256Hex(token)));
+          return ApiError.unauthorized("unknown or revoked token");
+        }));
   }
 
   /** The token's record if a recent lookup found it; never blocks. */
@@ -129,6 +176,11 @@ final class TokenResolver {
     String jobUid = labels.get(Labels.JOB_UID);
     String jobName = annotations.get(Labels.JOB_NAME_ANNOTATION);
     String encoded = s.getData() == null ? null : s.getData().get(DATA_KEY);
+    JobTokens.Purpose purpose = JobTokens.Purpose.ofLabel(labels.get(Labels.TOKEN_PURPOSE));
+    if (purpose == null) {
+      LOG.warn("token Secret {} has an unknown {} label; ignoring it", where, Labels.TOKEN_PURPOSE);
+      return Optional.empty();
+    }
     if (jobUid == null || jobName == null || encoded == null || !tokenId.equals(labels.get(Labels.TOKEN_ID))) {
       LOG.warn("token Secret {} lacks the job-uid label, the job-name annotation or data key '{}'; ignoring it", where,
           DATA_KEY);
@@ -141,6 +193,6 @@ final class TokenResolver {
       LOG.warn("token Secret {} has data '{}' that is not base64; ignoring it", where, DATA_KEY);
       return Optional.empty();
     }
-    return Optional.of(new TokenRecord(s.getMetadata().getNamespace(), jobName, jobUid, tokenId, sha256));
+    return Optional.of(new TokenRecord(s.getMetadata().getNamespace(), jobName, jobUid, tokenId, sha256, purpose));
   }
 }

@@ -165,16 +165,53 @@ final class Harness implements AutoCloseable {
     return new Job(namespace, name, uid, token);
   }
 
+  /**
+   * A job written in Nix ({@code spec.nix}), as the operator has it while its evaluation pod runs: a Succeeded
+   * condition Evaluating, and the evaluation token's record. The returned token is the evaluation token.
+   */
+  Job createNixJob(String namespace, String name) {
+    NixekJob job = new NixekJob();
+    job.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+    NixekJobSpec spec = new NixekJobSpec();
+    spec.nix = "{ steps = [ { name = \"build\"; run = \"make\"; } ]; }";
+    job.setSpec(spec);
+    NixekJob created = client.resource(job).create();
+    NixekJobStatus status = new NixekJobStatus();
+    status.observedGeneration = 1L;
+    status.conditions = Conditions.with(null, Conditions.SUCCEEDED, Conditions.UNKNOWN, "Evaluating", "evaluating", 1L,
+        Instant.parse("2026-11-25T10:00:00Z"));
+    created.setStatus(status);
+    created = client.resource(created).updateStatus();
+    String uid = created.getMetadata().getUid();
+    String token = tokens.evaluationTokenFor(uid);
+    tokensSeen.add(token);
+    createTokenSecret(namespace, name, uid, token, JobTokens.Purpose.EVALUATION);
+    return new Job(namespace, name, uid, token);
+  }
+
+  /** The step token of attempt 1 of job {@code j} (recorded, as the operator does before launching). */
+  Job withStepToken(Job j) {
+    String token = tokens.tokenFor(j.uid(), 1);
+    tokensSeen.add(token);
+    createTokenSecret(j.namespace(), j.name(), j.uid(), token, JobTokens.Purpose.STEPS);
+    return new Job(j.namespace(), j.name(), j.uid(), token);
+  }
+
   Secret createTokenSecret(String namespace, String jobName, String jobUid, String token) {
+    return createTokenSecret(namespace, jobName, jobUid, token, JobTokens.Purpose.STEPS);
+  }
+
+  Secret createTokenSecret(String namespace, String jobName, String jobUid, String token, JobTokens.Purpose purpose) {
     String sha = JobTokens.sha256Hex(token);
     Secret secret = new SecretBuilder()
         .withNewMetadata()
           .withNamespace(namespace)
-          .withName(jobName + "-token-" + jobUid)
+          .withName(jobName + "-" + purpose.label() + "-token-" + jobUid)
           .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_VALUE)
           .addToLabels(Labels.COMPONENT, Labels.COMPONENT_JOB_TOKEN)
           .addToLabels(Labels.JOB_UID, jobUid)
           .addToLabels(Labels.TOKEN_ID, JobTokens.tokenId(sha))
+          .addToLabels(Labels.TOKEN_PURPOSE, purpose.label())
           .addToAnnotations(Labels.JOB_NAME_ANNOTATION, jobName)
           .addNewOwnerReference()
             .withApiVersion(NixekJob.GROUP + "/" + NixekJob.VERSION)
@@ -192,6 +229,13 @@ final class Harness implements AutoCloseable {
   /** A well-formed token that no Secret knows. */
   String unknownToken() {
     String t = tokens.tokenFor("no-such-uid-" + System.nanoTime(), 1);
+    tokensSeen.add(t);
+    return t;
+  }
+
+  /** A well-formed evaluation token that no Secret knows. */
+  String unknownEvaluationToken() {
+    String t = tokens.evaluationTokenFor("no-such-uid-" + System.nanoTime());
     tokensSeen.add(t);
     return t;
   }

@@ -14,7 +14,7 @@ class ReportApiConfigTest {
   @Test
   void defaults() {
     ReportApiConfig c = ReportApiConfig.fromEnv(Map.of());
-    assertThat(c).isEqualTo(new ReportApiConfig("0.0.0.0", 8080, 32768, 4096, 131072, "nixek-report-api", List.of(),
+    assertThat(c).isEqualTo(new ReportApiConfig("0.0.0.0", 8080, 32768, 262144, 4096, 131072, "nixek-report-api", List.of(),
         16, Duration.ofSeconds(60), Duration.ofSeconds(30)));
   }
 

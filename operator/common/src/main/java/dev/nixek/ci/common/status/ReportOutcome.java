@@ -1,12 +1,20 @@
 package dev.nixek.ci.common.status;
 
+import dev.nixek.ci.api.v1alpha1.NixekJobEvaluation;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
 import java.util.List;
 
-/** What applying one agent report to a job's steps comes to. */
+/** What applying one report (an agent's step report, an evaluation pod's result) to a job comes to. */
 public sealed interface ReportOutcome {
-  /** The report changes the steps: write {@code steps}. */
-  record Applied(List<NixekStepStatus> steps) implements ReportOutcome {}
+  /**
+   * The report changes the job: write {@code steps} and, when not null, {@code evaluation} (the report API's two
+   * status fields). {@code steps} may be null only with an evaluation.
+   */
+  record Applied(List<NixekStepStatus> steps, NixekJobEvaluation evaluation) implements ReportOutcome {
+    public Applied(List<NixekStepStatus> steps) {
+      this(steps, null);
+    }
+  }
 
   /** The report was applied before (a replay): nothing to write, acknowledge it. */
   record Duplicate() implements ReportOutcome {}
@@ -17,11 +25,11 @@ public sealed interface ReportOutcome {
       return new Rejected(404, "unknown_step", message);
     }
 
-    static Rejected conflict(String message) {
+    public static Rejected conflict(String message) {
       return new Rejected(409, "conflict", message);
     }
 
-    static Rejected invalid(String message) {
+    public static Rejected invalid(String message) {
       return new Rejected(422, "invalid_report", message);
     }
   }

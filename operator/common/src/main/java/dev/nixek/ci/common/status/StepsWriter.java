@@ -1,12 +1,12 @@
 package dev.nixek.ci.common.status;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
-import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,8 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes {@code status.steps} of one job by read-modify-write: read the job, compute the new steps, JSON-patch
- * {@code /status} with the read's resourceVersion as a precondition, and start over on 409 (DESIGN §3).
+ * Writes the report API's status fields of one job — {@code status.steps}, and once {@code status.evaluation} — by
+ * read-modify-write: read the job, compute the new value, JSON-patch {@code /status} with the read's
+ * resourceVersion as a precondition, and start over on 409 (DESIGN §3).
  *
  * <p>A JSON patch rather than a merge patch: the fabric8 mock server (demo, mock tier) concatenates lists on merge
  * patches, and a JSON patch means the same everywhere. Setting {@code /metadata/resourceVersion} to the value read
@@ -54,7 +55,7 @@ public final class StepsWriter {
         return outcome;
       }
       try {
-        resource.subresource("status").patch(PatchContext.of(PatchType.JSON), patchBody(job, applied.steps()));
+        resource.subresource("status").patch(PatchContext.of(PatchType.JSON), patchBody(job, applied));
         return outcome;
       } catch (KubernetesClientException e) {
         if (e.getCode() == 404) {
@@ -69,21 +70,35 @@ public final class StepsWriter {
     }
   }
 
-  private static String patchBody(NixekJob job, List<NixekStepStatus> steps) {
+  private static String patchBody(NixekJob job, ReportOutcome.Applied applied) {
     Map<String, Object> precondition = new LinkedHashMap<>();
     precondition.put("op", "replace");
     precondition.put("path", "/metadata/resourceVersion");
     precondition.put("value", job.getMetadata().getResourceVersion());
-    Map<String, Object> write = new LinkedHashMap<>();
-    write.put("op", "add"); // "add" of an existing member replaces it (RFC 6902)
-    if (job.getStatus() == null) {
-      write.put("path", "/status");
-      write.put("value", Map.of("steps", steps));
-    } else {
-      write.put("path", "/status/steps");
-      write.put("value", steps);
+    Map<String, Object> fields = new LinkedHashMap<>();
+    if (applied.steps() != null) {
+      fields.put("steps", applied.steps());
     }
-    return Serialization.asJson(List.of(precondition, write));
+    if (applied.evaluation() != null) {
+      fields.put("evaluation", applied.evaluation());
+    }
+    List<Object> ops = new ArrayList<>();
+    ops.add(precondition);
+    if (job.getStatus() == null) {
+      ops.add(add("/status", fields));
+    } else {
+      // "add" of an existing member replaces it (RFC 6902)
+      fields.forEach((name, value) -> ops.add(add("/status/" + name, value)));
+    }
+    return Serialization.asJson(ops);
+  }
+
+  private static Map<String, Object> add(String path, Object value) {
+    Map<String, Object> op = new LinkedHashMap<>();
+    op.put("op", "add");
+    op.put("path", path);
+    op.put("value", value);
+    return op;
   }
 
   private static void backoff(int attempt) {

@@ -52,4 +52,32 @@ class JobTokensTest {
     assertThat(JobTokens.looksLikeToken("nxkjt_short")).isFalse();
     assertThat(JobTokens.looksLikeToken(null)).isFalse();
   }
+
+  @Test
+  void evaluationTokensAreAnotherPurposeThatNeverStandsInForAStepToken() {
+    JobTokens tokens = new JobTokens(JobTokens.newKey());
+    String eval = tokens.evaluationTokenFor("uid-1");
+    assertThat(eval).startsWith("nxkev_").hasSize(6 + 43);
+    assertThat(eval).isEqualTo(tokens.evaluationTokenFor("uid-1")).isNotEqualTo(tokens.evaluationTokenFor("uid-2"));
+    assertThat(eval.substring(6)).isNotEqualTo(tokens.tokenFor("uid-1", 1).substring(6));
+    assertThat(JobTokens.looksLikeToken(eval)).as("not a step token").isFalse();
+    assertThat(JobTokens.looksLikeToken(eval, JobTokens.Purpose.EVALUATION)).isTrue();
+    assertThat(JobTokens.looksLikeToken(tokens.tokenFor("uid-1", 1), JobTokens.Purpose.EVALUATION)).isFalse();
+    assertThat(JobTokens.looksLikeAnyToken(eval)).isTrue();
+    assertThat(JobTokens.mentionsToken("x nxkev_")).isTrue();
+    assertThat(JobTokens.Purpose.ofLabel(null)).as("records from before purposes").isEqualTo(JobTokens.Purpose.STEPS);
+    assertThat(JobTokens.Purpose.ofLabel("evaluation")).isEqualTo(JobTokens.Purpose.EVALUATION);
+    assertThat(JobTokens.Purpose.ofLabel("admin")).isNull();
+  }
+
+  @Test
+  void stepTokensAreDerivedAsBefore() throws Exception {
+    // the derivation of step tokens must not change: a replayed launch must carry the same user-data
+    byte[] key = new byte[32];
+    javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+    mac.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
+    String expected = "nxkjt_" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+        mac.doFinal(("nixek-ci job token v1\0uid-1\0" + "3").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    assertThat(new JobTokens(key).tokenFor("uid-1", 3)).isEqualTo(expected);
+  }
 }

@@ -39,7 +39,8 @@ public record OperatorConfig(
     Ec2Options ec2,
     LeaderElectionOptions leaderElection,
     AwsOptions aws,
-    ImageOptions images) {
+    ImageOptions images,
+    EvaluationOptions evaluation) {
 
   /** Where jobs' machines run. */
   public enum Provider { LOCAL, EC2 }
@@ -87,6 +88,7 @@ public record OperatorConfig(
       AwsOptions.OPTIONS,
       Ec2Options.OPTIONS,
       ImageOptions.OPTIONS,
+      EvaluationOptions.OPTIONS,
       LeaderElectionOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
 
   /** Reads every option from {@code env}; throws {@link ConfigOption.ConfigException} naming the first bad one. */
@@ -109,6 +111,7 @@ public record OperatorConfig(
         Ec2Options.fromEnv(env),
         LeaderElectionOptions.fromEnv(env),
         AwsOptions.fromEnv(env),
-        ImageOptions.fromEnv(env));
+        ImageOptions.fromEnv(env),
+        EvaluationOptions.fromEnv(env));
   }
 }

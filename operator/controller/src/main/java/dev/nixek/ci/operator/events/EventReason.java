@@ -3,6 +3,9 @@ package dev.nixek.ci.operator.events;
 /** The reasons of the Events the operator records; the enum is the whole vocabulary. */
 public enum EventReason {
   InvalidSpec(Type.Warning),
+  EvaluationStarted(Type.Normal),
+  Evaluated(Type.Normal),
+  EvaluationFailed(Type.Warning),
   BuildStarted(Type.Normal),
   BuildFailed(Type.Warning),
   ImportStarted(Type.Normal),

@@ -1,10 +1,15 @@
 package dev.nixek.ci.operator.image;
 
+import dev.nixek.ci.api.v1alpha1.NixekEvaluatedMachine;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.api.v1alpha1.NixekJobEvaluation;
+import dev.nixek.ci.api.v1alpha1.NixekJobFlake;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImageSpec;
 import dev.nixek.ci.common.Labels;
+import dev.nixek.ci.common.job.JobForm;
 import dev.nixek.ci.operator.config.ImageOptions;
+import dev.nixek.ci.operator.evaluation.EvaluationPods;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -16,9 +21,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Resolves a job's image: {@code spec.machineImageName} as {@link NamedImageResolver} does; an inline
- * {@code spec.machine} to the content-addressed NixekMachineImage of that machine — named from its identity
- * ({@link ImageNames#inlineImage}), in the job's namespace, created when missing. Jobs do not own it: images are
- * shared by every job with the same machine. {@link InlineImageCollector} deletes one that no job has used for the
+ * {@code spec.machine}, or the machine a job written in Nix evaluated to ({@code status.evaluation.machine}), to the
+ * content-addressed NixekMachineImage of that machine — named from its identity ({@link ImageNames#inlineImage}; for
+ * an evaluated machine the identity is its drvPath), in the job's namespace, created when missing. Jobs do not own
+ * it: images are shared by every job with the same machine, so two jobs whose machines evaluate to one drvPath share
+ * one image and one build. {@link InlineImageCollector} deletes one that no job has used for the
  * retention period; a job that uses it removes the collector's mark, which makes the collector's delete (guarded by
  * resourceVersion) fail, so an image is never deleted under a job that just resolved it.
  */
@@ -41,10 +48,22 @@ public final class ContentAddressedImageResolver implements ImageResolver {
     this.named = new NamedImageResolver(client);
   }
 
-  /** The name of the image a job's inline machine resolves to; empty when the job has none. */
+  /**
+   * The name of the image a job's inline machine (or evaluated machine) resolves to; empty when the job has none (or
+   * names its image, or is not evaluated yet).
+   */
   public static Optional<String> inlineImageName(NixekJob job, ImageOptions options) {
-    String machine = job.getSpec() == null ? null : job.getSpec().machine;
-    if (machine == null || machine.isBlank() || job.getSpec().machineImageName != null) {
+    if (job.getSpec() == null || job.getSpec().machineImageName != null) {
+      return Optional.empty();
+    }
+    if (JobForm.needsEvaluation(job.getSpec())) {
+      NixekJobEvaluation evaluation = job.getStatus() == null ? null : job.getStatus().evaluation;
+      return evaluation == null || evaluation.machine == null ? Optional.empty()
+          : Optional.of(ImageNames.inlineImage(ImageIdentity.of(evaluatedSpec(job, evaluation.machine, options),
+              options)));
+    }
+    String machine = job.getSpec().machine;
+    if (machine == null || machine.isBlank()) {
       return Optional.empty();
     }
     return Optional.of(ImageNames.inlineImage(ImageIdentity.of(spec(machine, options), options)));
@@ -55,6 +74,17 @@ public final class ContentAddressedImageResolver implements ImageResolver {
     if (job.getSpec().machineImageName != null) {
       return named.resolve(job);
     }
+    if (JobForm.needsEvaluation(job.getSpec())) {
+      NixekJobEvaluation evaluation = job.getStatus() == null ? null : job.getStatus().evaluation;
+      if (evaluation == null) {
+        return new Resolution.Waiting("Evaluating", "the job's Nix expression is not evaluated yet");
+      }
+      if (evaluation.machine == null) {
+        return new Resolution.Failed("NoMachine", "the job's Nix expression names no machine, and this provider "
+            + "boots every job from a machine image: give the job a 'machine'");
+      }
+      return getOrCreate(job, evaluatedSpec(job, evaluation.machine, options), "the job's evaluated machine");
+    }
     String machine = job.getSpec().machine;
     if (machine == null || machine.isBlank()) {
       return new Resolution.Failed("InvalidSpec", "spec.machine: is empty");
@@ -63,7 +93,11 @@ public final class ContentAddressedImageResolver implements ImageResolver {
       return new Resolution.Failed("ImageFailed", "spec.machine: inline machines are built with the operator's "
           + "default nixpkgs pin, and it has none (NIXEK_IMAGE_NIXPKGS)");
     }
-    NixekMachineImageSpec spec = spec(machine, options);
+    return getOrCreate(job, spec(machine, options), "the inline machine");
+  }
+
+  /** The content-addressed image of {@code spec} in the job's namespace, made when missing. */
+  private Resolution getOrCreate(NixekJob job, NixekMachineImageSpec spec, String what) {
     ImageIdentity id = ImageIdentity.of(spec, options);
     String ns = job.getMetadata().getNamespace();
     String name = ImageNames.inlineImage(id);
@@ -79,22 +113,21 @@ public final class ContentAddressedImageResolver implements ImageResolver {
       fresh.setSpec(spec);
       try {
         images.resource(fresh).create();
-        LOG.info("job {}/{}: created NixekMachineImage {} for its inline machine", ns, job.getMetadata().getName(),
-            name);
+        LOG.info("job {}/{}: created NixekMachineImage {} for {}", ns, job.getMetadata().getName(), name, what);
       } catch (KubernetesClientException e) {
         if (e.getCode() != 409) {
           throw e;
         }
       }
-      return new Resolution.Waiting("WaitingForImage", "NixekMachineImage '" + name + "' (the inline machine's "
-          + "image) is being made");
+      return new Resolution.Waiting("WaitingForImage", "NixekMachineImage '" + name + "' (" + what + "'s image) is "
+          + "being made");
     }
     if (image.getMetadata().getDeletionTimestamp() != null) {
       return deleting(name);
     }
     if (image.getSpec() == null || !id.hash().equals(ImageIdentity.of(image.getSpec(), options).hash())) {
-      return new Resolution.Failed("ImageFailed", "NixekMachineImage '" + name + "' exists but is not the inline "
-          + "machine's image (its spec differs); delete or rename it");
+      return new Resolution.Failed("ImageFailed", "NixekMachineImage '" + name + "' exists but is not " + what
+          + "'s image (its spec differs); delete or rename it");
     }
     Resolution r = named.resolve(image, name);
     if (r instanceof Resolution.Ready && image.getMetadata().getAnnotations() != null
@@ -120,6 +153,28 @@ public final class ContentAddressedImageResolver implements ImageResolver {
   private static Resolution deleting(String name) {
     return new Resolution.Waiting("WaitingForImage", "NixekMachineImage '" + name + "' is being deleted; it is made "
         + "again once it is gone");
+  }
+
+  /**
+   * The image spec of a job's evaluated machine: the job's expression (or flake job, its attribute resolved) with the
+   * arguments its evaluation had — the operator's nixpkgs pin and the evaluated system — and the drvPath, which is the
+   * identity. The builder builds machine.nix with exactly these, and checks it gets that drvPath.
+   */
+  static NixekMachineImageSpec evaluatedSpec(NixekJob job, NixekEvaluatedMachine machine, ImageOptions options) {
+    NixekMachineImageSpec spec = new NixekMachineImageSpec();
+    if (job.getSpec().flake != null) {
+      NixekJobFlake flake = new NixekJobFlake();
+      flake.url = job.getSpec().flake.url;
+      flake.rev = job.getSpec().flake.rev;
+      flake.attribute = EvaluationPods.attribute(job);
+      spec.flake = flake;
+    } else {
+      spec.nix = job.getSpec().nix;
+    }
+    spec.drvPath = machine.drvPath;
+    spec.nixpkgs = options.nixpkgs().isEmpty() ? null : options.nixpkgs();
+    spec.system = machine.system;
+    return spec;
   }
 
   /** The image spec of an inline machine: the operator's defaults written out, so that the identity is fixed. */

@@ -2,33 +2,52 @@ package dev.nixek.ci.operator.image;
 
 import dev.nixek.ci.api.v1alpha1.NixekMachineImageSpec;
 import dev.nixek.ci.operator.config.ImageOptions;
+import dev.nixek.ci.operator.job.FlakeRules;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The content-addressed identity of a machine image (DESIGN §1.2), computed without running Nix: the SHA-256 of
- * everything that determines the image — the machine module's text, the nixpkgs pin, the system, the disk size,
- * the agent version — and of {@link #RECIPE}, the way the operator turns them into a build. Images with the same
- * identity are the same image: the builder pod, the S3 object, the import task's ClientToken and the AMI name are
- * all derived from it, so they are made once.
+ * The content-addressed identity of a machine image (DESIGN §1.2). Two recipes:
  *
- * <p>It is conservative: two machines that differ only in formatting hash differently (and are built twice) though
- * Nix would give them one drvPath. The drvPath the builder reports is recorded in status next to it.
+ * <ul>
+ *   <li>{@link #RECIPE_V2}, images of an evaluated machine ({@code spec.nix} or {@code spec.flake} with
+ *       {@code spec.drvPath}): the SHA-256 of the drvPath the evaluation gave. The drvPath already is a hash of
+ *       everything that determines the image (machine, nixpkgs, system, agent, image settings), so the same machine
+ *       in two jobs — written differently, in a flake or inline — is one identity and one build.
+ *   <li>{@link #RECIPE}, an inline module ({@code spec.machine}), computed without running Nix: the SHA-256 of the
+ *       module's text, the nixpkgs pin, the system, the disk size, the agent version. Conservative: two machines that
+ *       differ only in formatting hash differently (and are built twice) though Nix would give them one drvPath.
+ * </ul>
  *
- * @param machine the machine module's text, normalized ({@link #normalize})
+ * <p>Images with the same identity are the same image: the builder pod, the S3 object, the import task's ClientToken
+ * and the AMI name are all derived from it, so they are made once.
+ *
+ * @param machine the machine module's text, normalized ({@link #normalize}); null for an evaluated machine
  * @param diskSizeGiB the root disk size, null for nixpkgs' default
+ * @param drvPath the evaluated drvPath (recipe v2), else null
+ * @param jobNix the job expression whose machine this is (recipe v2, inline job), else null
+ * @param flakeRef the flake reference with its revision (recipe v2, flake job), else null
+ * @param attribute the flake job's attribute (with {@code flakeRef}), else null
  */
 public record ImageIdentity(String hash, String machine, String nixpkgs, String system, Integer diskSizeGiB,
-    String agentVersion) {
-  /** Bump when the build recipe changes ({@link BuilderPods}'s expression, the builder's arguments). */
+    String agentVersion, String drvPath, String jobNix, String flakeRef, String attribute) {
+  /** Bump when the build recipe of inline modules changes ({@link BuilderPods}'s expression, the builder's arguments). */
   public static final String RECIPE = "nixek-image/v1";
+  /** The recipe of evaluated machines: the identity is the drvPath. */
+  public static final String RECIPE_V2 = "nixek-image/v2";
   /** Length of the hash prefix used in names (128 bits). */
   static final int SHORT = 32;
 
   /** The identity of an image spec, with the operator's defaults for what it leaves out; null if {@code spec} is. */
   public static ImageIdentity of(NixekMachineImageSpec spec, ImageOptions defaults) {
+    if (spec.drvPath != null) {
+      String flakeRef = spec.flake == null ? null : FlakeRules.ref(spec.flake);
+      return evaluated(spec.drvPath, spec.nix, flakeRef, spec.flake == null ? null : spec.flake.attribute,
+          orDefault(spec.nixpkgs, defaults.nixpkgs()), orDefault(spec.system, defaults.system()),
+          defaults.agentVersion());
+    }
     return of(spec.machine, orDefault(spec.nixpkgs, defaults.nixpkgs()), orDefault(spec.system, defaults.system()),
         spec.diskSizeGiB, defaults.agentVersion());
   }
@@ -42,8 +61,28 @@ public record ImageIdentity(String hash, String machine, String nixpkgs, String 
     field(in, "system", system);
     field(in, "diskSizeGiB", diskSizeGiB == null ? "" : diskSizeGiB.toString());
     field(in, "agentVersion", agentVersion);
-    return new ImageIdentity(sha256(in.toString()), m, nixpkgs, system, diskSizeGiB, agentVersion);
+    return new ImageIdentity(sha256(in.toString()), m, nixpkgs, system, diskSizeGiB, agentVersion, null, null, null,
+        null);
   }
+
+  /**
+   * The identity of an evaluated machine: the drvPath alone. What builds it (the job expression or the flake job,
+   * the nixpkgs given to the evaluation) is carried along for the builder, but is not part of the identity: two jobs
+   * whose machines evaluate to one drvPath share the image whichever of them made it.
+   */
+  public static ImageIdentity evaluated(String drvPath, String jobNix, String flakeRef, String attribute,
+      String nixpkgs, String system, String agentVersion) {
+    StringBuilder in = new StringBuilder(RECIPE_V2).append('\n');
+    field(in, "drvPath", drvPath);
+    return new ImageIdentity(sha256(in.toString()), null, nixpkgs, system, null, agentVersion, drvPath, jobNix,
+        flakeRef, attribute);
+  }
+
+  /** The recipe this identity follows. */
+  public String recipe() {
+    return drvPath != null ? RECIPE_V2 : RECIPE;
+  }
+
 
   /** The first 128 bits of the hash, for names with length limits. */
   public String shortHash() {

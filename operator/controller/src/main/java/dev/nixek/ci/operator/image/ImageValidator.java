@@ -2,6 +2,7 @@ package dev.nixek.ci.operator.image;
 
 import dev.nixek.ci.api.v1alpha1.NixekMachineImageSpec;
 import dev.nixek.ci.operator.config.ImageOptions;
+import dev.nixek.ci.operator.job.FlakeRules;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -27,6 +28,7 @@ public final class ImageValidator {
   private static final Pattern NIXPKGS = Pattern.compile("(/[^\\s\"\\\\$]*|[a-z+]+:[^\\s\"\\\\$]+)");
   private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z]+)+-[0-9]+");
   private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
+  static final Pattern DRV_PATH = Pattern.compile("/nix/store/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+._?=-]+\\.drv");
 
   private ImageValidator() {}
 
@@ -39,14 +41,30 @@ public final class ImageValidator {
     if (spec == null) {
       return err("spec", "is required");
     }
-    if (spec.machine == null) {
-      return err("spec.machine", "is required: a NixOS module as a Nix expression");
+    int sources = (spec.machine != null ? 1 : 0) + (spec.nix != null ? 1 : 0) + (spec.flake != null ? 1 : 0);
+    if (sources > 1) {
+      return err(spec.machine != null ? "spec.machine" : "spec.nix", "set only one of spec.machine, spec.nix and "
+          + "spec.flake");
     }
-    if (spec.machine.isBlank()) {
-      return err("spec.machine", "is empty: a NixOS module as a Nix expression is required");
-    }
-    if (spec.machine.length() > MAX_MACHINE_CHARS) {
-      return err("spec.machine", "is longer than " + MAX_MACHINE_CHARS + " characters");
+    if (spec.nix != null || spec.flake != null) {
+      Optional<InvalidField> evaluated = validateEvaluated(spec);
+      if (evaluated.isPresent()) {
+        return evaluated;
+      }
+    } else {
+      if (spec.machine == null) {
+        return err("spec.machine", "is required: a NixOS module as a Nix expression (or spec.nix / spec.flake with "
+            + "spec.drvPath)");
+      }
+      if (spec.machine.isBlank()) {
+        return err("spec.machine", "is empty: a NixOS module as a Nix expression is required");
+      }
+      if (spec.machine.length() > MAX_MACHINE_CHARS) {
+        return err("spec.machine", "is longer than " + MAX_MACHINE_CHARS + " characters");
+      }
+      if (spec.drvPath != null) {
+        return err("spec.drvPath", "is only used with spec.nix or spec.flake");
+      }
     }
     String system = ImageIdentity.orDefault(spec.system, defaults.system());
     if (!SYSTEMS.contains(system)) {
@@ -57,10 +75,11 @@ public final class ImageValidator {
           + spec.diskSizeGiB);
     }
     String nixpkgs = ImageIdentity.orDefault(spec.nixpkgs, defaults.nixpkgs());
-    if (nixpkgs.isEmpty()) {
+    // an evaluated job may bring its own nixpkgs (its 'nixpkgs' attribute, its flake's input)
+    if (nixpkgs.isEmpty() && spec.machine != null) {
       return err("spec.nixpkgs", "is required: the operator has no default nixpkgs pin (NIXEK_IMAGE_NIXPKGS)");
     }
-    if (!NIXPKGS.matcher(nixpkgs).matches()) {
+    if (!nixpkgs.isEmpty() && !NIXPKGS.matcher(nixpkgs).matches()) {
       return err("spec.nixpkgs", "must be a flake reference (github:NixOS/nixpkgs/<rev>) or an absolute path, not '"
           + nixpkgs + "'");
     }
@@ -77,6 +96,29 @@ public final class ImageValidator {
     }
     if (!BUCKET.matcher(bucket).matches()) {
       return err("spec.bucket", "must be an S3 bucket name, not '" + bucket + "'");
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<InvalidField> validateEvaluated(NixekMachineImageSpec spec) {
+    if (spec.nix != null && spec.nix.isBlank()) {
+      return err("spec.nix", "is empty: a job as a Nix expression is required");
+    }
+    if (spec.nix != null && spec.nix.length() > MAX_MACHINE_CHARS) {
+      return err("spec.nix", "is longer than " + MAX_MACHINE_CHARS + " characters");
+    }
+    if (spec.flake != null) {
+      Optional<FlakeRules.Problem> flake = FlakeRules.problem(spec.flake, "spec.flake", true);
+      if (flake.isPresent()) {
+        return err(flake.get().field(), flake.get().problem());
+      }
+    }
+    if (spec.drvPath == null || !DRV_PATH.matcher(spec.drvPath).matches()) {
+      return err("spec.drvPath", "is required with spec.nix or spec.flake: the drvPath the job's evaluation gave "
+          + "for its machine (/nix/store/<hash>-<name>.drv)");
+    }
+    if (spec.diskSizeGiB != null) {
+      return err("spec.diskSizeGiB", "is only used with spec.machine: an evaluated drvPath fixes the disk already");
     }
     return Optional.empty();
   }

@@ -2,6 +2,7 @@ package dev.nixek.ci.operator.job;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobStep;
+import dev.nixek.ci.common.job.EffectiveSteps;
 import dev.nixek.ci.protocol.AgentConfig;
 import dev.nixek.ci.protocol.AgentStep;
 import java.net.URI;
@@ -14,7 +15,8 @@ public final class AgentConfigs {
   private AgentConfigs() {}
 
   public static AgentConfig forJob(NixekJob job, URI reportUrl, String token, boolean poweroff) {
-    List<AgentStep> steps = job.getSpec().steps.stream().map(s -> toAgentStep(job.getSpec().env, s)).toList();
+    // the steps the job runs: spec.steps, or those its Nix expression evaluated to
+    List<AgentStep> steps = EffectiveSteps.orEmpty(job).stream().map(s -> toAgentStep(job.getSpec().env, s)).toList();
     String url = reportUrl.toString();
     if (url.endsWith("/")) {
       url = url.substring(0, url.length() - 1);

@@ -7,8 +7,9 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 
 /**
  * Writes the operator's share of a job's status: a fresh object carrying only name, namespace and the operator's
- * fields (never {@code steps}), by server-side apply under the operator's field manager — or, on API servers
- * without server-side apply (the demo's mock), a JSON merge patch that likewise leaves {@code steps} alone.
+ * fields (never {@code steps} or {@code evaluation}), by server-side apply under the operator's field manager — or,
+ * on API servers without server-side apply (the demo's mock), a JSON patch that likewise leaves the report API's
+ * fields alone.
  * Through JOSDK's resource operations, so the next reconcile sees this write even before its watch event.
  */
 final class JobStatusWriter {
@@ -36,6 +37,7 @@ final class JobStatusWriter {
     return context.resourceOperations().jsonPatchPrimaryStatus(job, current -> {
       NixekJobStatus merged = OperatorStatus.of(status);
       merged.steps = current.getStatus() == null ? null : current.getStatus().steps;
+      merged.evaluation = current.getStatus() == null ? null : current.getStatus().evaluation;
       current.setStatus(merged);
       if (precondition) {
         current.getMetadata().setResourceVersion(job.getMetadata().getResourceVersion());

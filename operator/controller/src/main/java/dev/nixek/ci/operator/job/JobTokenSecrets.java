@@ -3,7 +3,6 @@ package dev.nixek.ci.operator.job;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.token.JobTokens;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -12,9 +11,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /**
- * The token record of a job: a Secret owned by the job holding only the SHA-256 of its report token, labelled with
- * the token's lookup id so the report API can resolve the job from the token (DESIGN §5). Kubernetes deletes it
- * with the job (owner reference); the report API also refuses the token once the job is terminal.
+ * The token records of a job: Secrets owned by the job holding only the SHA-256 of a token, labelled with the token's
+ * lookup id (so the report API can resolve the job from the token, DESIGN §5) and its purpose — one for the agent's
+ * step reports, one for the evaluation pod's result (jobs written in Nix). Kubernetes deletes them with the job (owner
+ * reference); the report API also refuses a token once the job is terminal, and the operator deletes the evaluation
+ * token's record once the evaluation is recorded.
  */
 public final class JobTokenSecrets {
   static final String SHA256_KEY = "sha256";
@@ -26,34 +27,41 @@ public final class JobTokenSecrets {
   }
 
   public static String secretName(NixekJob job) {
-    return "nixek-token-" + job.getMetadata().getUid();
+    return secretName(job, JobTokens.Purpose.STEPS);
   }
 
-  /** Makes sure the job's token Secret records {@code token}'s hash. */
+  /** The name of the job's record of its token of {@code purpose}. */
+  public static String secretName(NixekJob job, JobTokens.Purpose purpose) {
+    return (purpose == JobTokens.Purpose.STEPS ? "nixek-token-" : "nixek-token-" + purpose.label() + "-")
+        + job.getMetadata().getUid();
+  }
+
+  /** Makes sure the job's step-token Secret records {@code token}'s hash. */
   public void ensure(NixekJob job, String token) {
+    ensure(job, token, JobTokens.Purpose.STEPS);
+  }
+
+  /** Makes sure the job's token Secret of {@code purpose} records {@code token}'s hash. */
+  public void ensure(NixekJob job, String token, JobTokens.Purpose purpose) {
     String hash = JobTokens.sha256Hex(token);
+    String name = secretName(job, purpose);
     Secret desired = new SecretBuilder()
         .withNewMetadata()
-        .withName(secretName(job))
+        .withName(name)
         .withNamespace(job.getMetadata().getNamespace())
         .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_VALUE)
         .addToLabels(Labels.COMPONENT, Labels.COMPONENT_JOB_TOKEN)
         .addToLabels(Labels.JOB_UID, job.getMetadata().getUid())
         .addToLabels(Labels.TOKEN_ID, JobTokens.tokenId(hash))
+        .addToLabels(Labels.TOKEN_PURPOSE, purpose.label())
         .addToAnnotations(Labels.JOB_NAME_ANNOTATION, job.getMetadata().getName())
-        .withOwnerReferences(new OwnerReferenceBuilder()
-            .withApiVersion(job.getApiVersion())
-            .withKind(job.getKind())
-            .withName(job.getMetadata().getName())
-            .withUid(job.getMetadata().getUid())
-            .withController(true)
-            .build())
+        .withOwnerReferences(JobOwned.by(job))
         .endMetadata()
         .withType("Opaque")
         .addToData(SHA256_KEY, Base64.getEncoder().encodeToString(hash.getBytes(StandardCharsets.US_ASCII)))
         .build();
     var secrets = client.secrets().inNamespace(job.getMetadata().getNamespace());
-    Secret existing = secrets.withName(secretName(job)).get();
+    Secret existing = secrets.withName(name).get();
     if (existing == null) {
       try {
         secrets.resource(desired).create();
@@ -62,7 +70,7 @@ public final class JobTokenSecrets {
         if (e.getCode() != 409) {
           throw e;
         }
-        existing = secrets.withName(secretName(job)).get();
+        existing = secrets.withName(name).get();
       }
     }
     if (existing != null && !desired.getData().equals(existing.getData())
@@ -70,5 +78,10 @@ public final class JobTokenSecrets {
       // a new launch attempt has a new token: the old one stops working here
       secrets.resource(desired).update();
     }
+  }
+
+  /** Deletes the job's token record of {@code purpose} (the token stops working); nothing when it is gone. */
+  public void delete(NixekJob job, JobTokens.Purpose purpose) {
+    client.secrets().inNamespace(job.getMetadata().getNamespace()).withName(secretName(job, purpose)).delete();
   }
 }

@@ -1,15 +1,17 @@
 package dev.nixek.ci.operator.job;
 
+import dev.nixek.ci.api.v1alpha1.NixekJobFlake;
 import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
-import dev.nixek.ci.api.v1alpha1.NixekJobStep;
-import java.util.HashMap;
+import dev.nixek.ci.common.job.StepRules;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
- * Checks a job's spec before anything is launched. The CRD schema rejects most of this already; this catches what
- * reaches the operator anyway (an API server without the schema, an older CRD) with the same field names.
+ * Checks a job's spec before anything is evaluated or launched. The CRD schema rejects most of this already; this
+ * catches what reaches the operator anyway (an API server without the schema, an older CRD) with the same field
+ * names. The steps of a job written in Nix are checked when their evaluation is recorded (by the report API, with the
+ * same {@link StepRules}).
  */
 public final class JobValidator {
   /** The first problem found: which field, and what is wrong with it. */
@@ -19,60 +21,80 @@ public final class JobValidator {
     }
   }
 
+  static final int MAX_NIX_CHARS = 65536;
+
   private JobValidator() {}
+
+  /** The first problem of {@code spec}, for a job named {@code name}. */
+  public static Optional<SpecError> validate(NixekJobSpec spec, String name) {
+    Optional<SpecError> e = validate(spec);
+    if (e.isPresent() || spec.flake == null || spec.flake.attribute != null) {
+      return e;
+    }
+    if (name != null && name.contains(".")) {
+      return err("spec.flake.attribute", "is required for a job whose name contains '.' (the default, ci.jobs."
+          + name + ", would be read as a longer attribute path)");
+    }
+    return Optional.empty();
+  }
 
   public static Optional<SpecError> validate(NixekJobSpec spec) {
     if (spec == null) {
       return err("spec", "is required");
     }
+    List<String> forms = new ArrayList<>();
+    if (spec.nix != null) {
+      forms.add("spec.nix");
+    }
+    if (spec.flake != null) {
+      forms.add("spec.flake");
+    }
+    if (spec.steps != null) {
+      forms.add("spec.steps");
+    }
+    if (forms.size() > 1) {
+      return err(forms.get(1), "set only one of spec.nix, spec.flake and spec.steps (also " + forms.get(0) + ")");
+    }
+    if (spec.timeoutSeconds != null && spec.timeoutSeconds < 1) {
+      return err("spec.timeoutSeconds", "must be at least 1");
+    }
     boolean hasImage = spec.machineImageName != null && !spec.machineImageName.isBlank();
     boolean hasMachine = spec.machine != null && !spec.machine.isBlank();
+    if (spec.nix != null || spec.flake != null) {
+      String form = forms.get(0);
+      if (hasImage) {
+        return err("spec.machineImageName", "not used with " + form + ": the job's Nix expression names its machine");
+      }
+      if (hasMachine) {
+        return err("spec.machine", "not used with " + form + ": the job's Nix expression names its machine");
+      }
+      return spec.nix != null ? validateNix(spec.nix) : validateFlake(spec.flake);
+    }
     if (!hasImage && !hasMachine) {
+      if (spec.steps == null) {
+        return err("spec", "a job needs spec.nix, spec.flake, or spec.steps with spec.machineImageName or "
+            + "spec.machine");
+      }
       return err("spec.machineImageName", "a machine is required: set spec.machineImageName or spec.machine");
     }
     if (hasImage && hasMachine) {
       return err("spec.machine", "set only one of spec.machineImageName and spec.machine");
     }
-    if (spec.timeoutSeconds != null && spec.timeoutSeconds < 1) {
-      return err("spec.timeoutSeconds", "must be at least 1");
+    return StepRules.validate(spec.steps, "spec.steps").map(p -> new SpecError(p.field(), p.problem()));
+  }
+
+  private static Optional<SpecError> validateNix(String nix) {
+    if (nix.isBlank()) {
+      return err("spec.nix", "is empty: the job as a Nix expression is required");
     }
-    List<NixekJobStep> steps = spec.steps;
-    if (steps == null || steps.isEmpty()) {
-      return err("spec.steps", "at least one step is required");
-    }
-    Map<String, Integer> seen = new HashMap<>();
-    for (int i = 0; i < steps.size(); i++) {
-      NixekJobStep s = steps.get(i);
-      String at = "spec.steps[" + i + "]";
-      if (s == null) {
-        return err(at, "is empty");
-      }
-      if (s.name == null || s.name.isBlank()) {
-        return err(at + ".name", "is required");
-      }
-      Integer first = seen.putIfAbsent(s.name, i);
-      if (first != null) {
-        return err(at + ".name", "duplicate step name '" + s.name + "' (also spec.steps[" + first + "])");
-      }
-      boolean hasRun = s.run != null;
-      boolean hasCommand = s.command != null;
-      if (hasRun && hasCommand) {
-        return err(at, "step '" + s.name + "' has both run and command; set exactly one");
-      }
-      if (!hasRun && !hasCommand) {
-        return err(at, "step '" + s.name + "' has neither run nor command; set exactly one");
-      }
-      if (hasRun && s.run.isBlank()) {
-        return err(at + ".run", "is empty");
-      }
-      if (hasCommand && (s.command.isEmpty() || s.command.get(0) == null || s.command.get(0).isEmpty())) {
-        return err(at + ".command", "needs at least a program");
-      }
-      if (s.timeoutSeconds != null && s.timeoutSeconds < 1) {
-        return err(at + ".timeoutSeconds", "must be at least 1");
-      }
+    if (nix.length() > MAX_NIX_CHARS) {
+      return err("spec.nix", "is longer than " + MAX_NIX_CHARS + " characters");
     }
     return Optional.empty();
+  }
+
+  private static Optional<SpecError> validateFlake(NixekJobFlake flake) {
+    return FlakeRules.problem(flake, "spec.flake", false).map(p -> new SpecError(p.field(), p.problem()));
   }
 
   private static Optional<SpecError> err(String field, String problem) {

@@ -9,10 +9,15 @@ import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
+import dev.nixek.ci.api.v1alpha1.NixekJobStep;
+import dev.nixek.ci.common.job.EffectiveSteps;
+import dev.nixek.ci.common.job.JobForm;
 import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.common.status.JobProgress;
 import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.OperatorConfig;
+import dev.nixek.ci.operator.evaluation.EvaluationPods;
+import dev.nixek.ci.operator.evaluation.JobEvaluator;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.ImageResolver;
@@ -40,6 +45,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -48,13 +54,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reconciles {@link NixekJob}s: validate, record a launch token, launch the machine through the provider, follow
- * the steps the report API writes, enforce the time limits, and make sure the machine is terminated when the job
- * ends, is cancelled or is deleted.
+ * Reconciles {@link NixekJob}s: validate, evaluate a job written in Nix ({@link JobEvaluator}: an evaluation pod whose
+ * result the report API records), record a launch token, launch the machine through the provider, follow the steps
+ * the report API writes, enforce the time limits, and make sure the machine is terminated when the job ends, is
+ * cancelled or is deleted.
  *
  * <p>Each reconcile looks at the whole state (observe → validate → act) and writes status only when it changed.
  * The report API's status writes trigger reconciles too ({@code generationAwareEventProcessing = false}); a job
- * waiting for its image is woken by the image's events, and everything else is polled by rescheduling.
+ * waiting for its image is woken by the image's events, one being evaluated by its evaluation pod's, and everything
+ * else is polled by rescheduling.
  *
  * <p>Launches are crash-safe (docs/ec2.md): the launch token is written to status (with a resourceVersion
  * precondition) before the provider is called, a job with a token and no machine id replays the launch with the
@@ -66,6 +74,8 @@ import org.slf4j.LoggerFactory;
 public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJob> {
   /** The operator's field manager: it owns every status field but {@code steps}. */
   public static final String FIELD_MANAGER = "nixek-operator";
+  /** The Succeeded condition's reason while a job written in Nix is evaluated. */
+  static final String EVALUATING = "Evaluating";
   private static final Logger LOG = LoggerFactory.getLogger(NixekJobReconciler.class);
   private static final Duration DELETE_RECHECK = Duration.ofSeconds(2);
 
@@ -79,6 +89,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   private final JobStatusWriter statusWriter;
   private final Clock clock;
   private final CrashPoints crashPoints;
+  private final JobEvaluator evaluator;
 
   public NixekJobReconciler(KubernetesClient client, OperatorConfig config, MachineProvider provider,
       ImageResolver images, JobTokens tokens, EventRecorder events, Clock clock) {
@@ -97,13 +108,19 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     this.statusWriter = new JobStatusWriter(config.useSsa());
     this.clock = clock;
     this.crashPoints = crashPoints;
+    this.evaluator = new JobEvaluator(client, config, tokens, tokenSecrets, events);
   }
 
-  /** Wakes the jobs of a namespace that still wait to launch when a machine image there changes. */
+  /**
+   * Wakes a job when its evaluation pod changes, and the jobs of a namespace that still wait to launch when a machine
+   * image there changes.
+   */
   @Override
   public List<EventSource<?, NixekJob>> prepareEventSources(EventSourceContext<NixekJob> context) {
+    List<EventSource<?, NixekJob>> sources = new ArrayList<>();
+    sources.add(evaluator.eventSource(context));
     if (!provider.requiresImage()) {
-      return List.of();
+      return sources;
     }
     var images = new InformerEventSource<>(
         InformerEventSourceConfiguration.from(NixekMachineImage.class, NixekJob.class)
@@ -112,7 +129,8 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
             .withSecondaryToPrimaryMapper(image -> waitingJobs(context, image.getMetadata().getNamespace()))
             .build(),
         context);
-    return List.of(images);
+    sources.add(images);
+    return sources;
   }
 
   private static Set<ResourceID> waitingJobs(EventSourceContext<NixekJob> context, String namespace) {
@@ -134,14 +152,43 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
       return finish(context, job, next, !done);
     }
 
-    Optional<SpecError> invalid = JobValidator.validate(job.getSpec());
+    Optional<SpecError> invalid = JobValidator.validate(job.getSpec(), job.getMetadata().getName());
     if (invalid.isPresent()) {
       String message = "invalid job, nothing launched: " + invalid.get().message();
       end(job, next, FALSE, "InvalidSpec", message, now, EventReason.InvalidSpec);
       return finish(context, job, next, false);
     }
 
-    int total = job.getSpec().steps.size();
+    if (!EffectiveSteps.known(job)) {
+      // written in Nix and not evaluated yet: the evaluation pod runs, and its result is all the job waits for
+      if (Boolean.TRUE.equals(job.getSpec().cancel)) {
+        evaluator.stop(job);
+        end(job, next, FALSE, "Cancelled", "cancelled by spec.cancel while its Nix expression was evaluated", now,
+            EventReason.Cancelled);
+        return finish(context, job, next, false);
+      }
+      JobEvaluator.Progress progress = evaluator.progress(job, context);
+      if (progress instanceof JobEvaluator.Progress.Waiting w) {
+        next.currentStep = null;
+        setSucceeded(next, UNKNOWN, EVALUATING, w.message(), now);
+        return finish(context, job, next, true);
+      }
+      if (progress instanceof JobEvaluator.Progress.Failed f) {
+        evaluator.release(job);
+        next.currentStep = null;
+        end(job, next, FALSE, "EvaluationFailed", "evaluation of " + EvaluationPods.subject(job) + " failed: "
+            + f.message(), now, EventReason.EvaluationFailed);
+        return finish(context, job, next, false);
+      }
+      job = ((JobEvaluator.Progress.Evaluated) progress).job();
+    }
+    if (JobForm.needsEvaluation(job.getSpec()) && stillEvaluating(job.getStatus())) {
+      // evaluated: the plaintext token and its record have done their job (once, before anything else happens)
+      evaluator.release(job);
+      events.record(job, EventReason.Evaluated, evaluatedMessage(job));
+    }
+
+    int total = EffectiveSteps.of(job).size();
     List<NixekStepStatus> steps = job.getStatus() == null ? null : job.getStatus().steps;
     next.currentStep = JobProgress.currentStep(steps, total);
 
@@ -201,7 +248,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     next.instanceId = machine.id();
     Instant launched = machine.launchTime() != null && machine.launchTime().isBefore(now) ? machine.launchTime() : now;
     next.startTime = launched.truncatedTo(ChronoUnit.SECONDS).toString();
-    next.currentStep = JobProgress.currentStep(null, job.getSpec().steps.size());
+    next.currentStep = JobProgress.currentStep(null, EffectiveSteps.orEmpty(job).size());
     setSucceeded(next, UNKNOWN, "Running", "machine " + machine.id() + " launched; waiting for the agent", now);
     statusWriter.write(context, job, next, false);
     crashPoints.reached(Point.INSTANCE_RECORDED, job);
@@ -340,7 +387,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   /** Ends the job if its steps say so; true when it did. */
   private boolean decideFromSteps(NixekJob job, NixekJobStatus next, Instant now) {
     List<NixekStepStatus> steps = steps(job);
-    int total = job.getSpec().steps.size();
+    int total = EffectiveSteps.orEmpty(job).size();
     next.currentStep = JobProgress.currentStep(steps, total);
     Optional<Integer> failed = JobProgress.firstFailed(steps);
     if (failed.isPresent()) {
@@ -357,6 +404,19 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
       return true;
     }
     return false;
+  }
+
+  /** Whether the job's condition still says Evaluating (or says nothing yet): its evaluation was just recorded. */
+  private static boolean stillEvaluating(NixekJobStatus status) {
+    return Conditions.find(status == null ? null : status.conditions, SUCCEEDED)
+        .map(c -> EVALUATING.equals(c.getReason())).orElse(true);
+  }
+
+  private static String evaluatedMessage(NixekJob job) {
+    List<NixekJobStep> steps = EffectiveSteps.orEmpty(job);
+    var machine = job.getStatus().evaluation.machine;
+    return EvaluationPods.subject(job) + " evaluated to " + steps.size() + (steps.size() == 1 ? " step" : " steps")
+        + (machine == null ? " and no machine" : " and machine " + machine.drvPath);
   }
 
   private static List<NixekStepStatus> steps(NixekJob job) {

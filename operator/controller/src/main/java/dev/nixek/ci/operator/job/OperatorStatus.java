@@ -4,11 +4,14 @@ import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.util.ArrayList;
 
-/** The operator's share of a job's status: everything but {@code steps}, which belong to the report API. */
+/**
+ * The operator's share of a job's status: everything but {@code steps} and {@code evaluation}, which belong to the
+ * report API.
+ */
 final class OperatorStatus {
   private OperatorStatus() {}
 
-  /** A copy of {@code status} without {@code steps}. */
+  /** A copy of {@code status} without {@code steps} and {@code evaluation}. */
   static NixekJobStatus of(NixekJobStatus status) {
     NixekJobStatus c = new NixekJobStatus();
     if (status == null) {

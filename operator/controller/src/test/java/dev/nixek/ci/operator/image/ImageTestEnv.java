@@ -57,10 +57,12 @@ final class ImageTestEnv implements AutoCloseable {
     ec2Settings.accept(b);
     this.ec2 = b.start();
     Files.writeString(standInExpression(), """
-        # Stand-in for nix/machine.nix (no nixpkgs offline): a 64 MiB sparse raw disk holding the machine's text.
+        # Stand-in for nix/machine.nix (no nixpkgs offline): a 64 MiB sparse raw disk holding the machine's text
+        # (an evaluated machine has no machine.nix: its expression, naming the drvPath, makes it unique then).
         { expr }:
         let
-          machine = builtins.readFile (dirOf expr + "/machine.nix");
+          file = dirOf expr + "/machine.nix";
+          machine = if builtins.pathExists file then builtins.readFile file else builtins.readFile expr;
         in
         builtins.derivation {
           name = "stand-in-nixos-amazon-image";

@@ -5,6 +5,7 @@ import static dev.nixek.ci.operator.testing.TestJobs.job;
 import static dev.nixek.ci.operator.testing.TestJobs.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.nixek.ci.api.v1alpha1.NixekJobFlake;
 import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
 import dev.nixek.ci.api.v1alpha1.NixekJobStep;
 import dev.nixek.ci.operator.job.JobValidator.SpecError;
@@ -44,6 +45,82 @@ class JobValidatorTest {
       s.steps = new ArrayList<>(List.of(t));
     }, "spec.steps[0].timeoutSeconds", "at least 1");
     assertThat(JobValidator.validate(null)).map(SpecError::field).contains("spec");
+  }
+
+  @Test
+  void jobsWrittenInNixNameTheirOwnMachineAndHaveOneForm() {
+    NixekJobSpec nix = new NixekJobSpec();
+    nix.nix = "{ steps = [ ]; }";
+    assertThat(JobValidator.validate(nix)).isEmpty();
+    NixekJobSpec flake = new NixekJobSpec();
+    flake.flake = new NixekJobFlake();
+    flake.flake.url = "git+https://example.com/org/repo?ref=main";
+    flake.flake.rev = "0123456789abcdef0123456789abcdef01234567";
+    assertThat(JobValidator.validate(flake)).isEmpty();
+
+    assertNixError(s -> s.steps = List.of(run("a", "x")), "spec.steps", "set only one of spec.nix, spec.flake and "
+        + "spec.steps (also spec.nix)");
+    assertNixError(s -> s.machine = "{ }", "spec.machine", "not used with spec.nix: the job's Nix expression names its "
+        + "machine");
+    assertNixError(s -> s.machineImageName = "img", "spec.machineImageName", "not used with spec.nix");
+    assertNixError(s -> s.nix = "  \n", "spec.nix", "is empty");
+    assertNixError(s -> s.nix = "#".repeat(65537), "spec.nix", "is longer than 65536 characters");
+    assertNixError(s -> {
+      s.nix = null;
+      s.flake = new NixekJobFlake();
+      s.flake.url = "git+https://example.com/org/repo?rev=0123456789abcdef0123456789abcdef01234567";
+      s.flake.rev = "0123456789abcdef0123456789abcdef01234567";
+    }, "spec.flake.url", "must not pin a revision itself");
+    assertNixError(s -> {
+      s.nix = null;
+      s.flake = new NixekJobFlake();
+      s.flake.url = "git+https://example.com/org/repo";
+      s.flake.rev = "main";
+    }, "spec.flake.rev", "must be a full commit hash (40 or 64 hex digits), not 'main'");
+    assertNixError(s -> {
+      s.nix = null;
+      s.flake = new NixekJobFlake();
+      s.flake.url = "repo with spaces";
+      s.flake.rev = "0123456789abcdef0123456789abcdef01234567";
+    }, "spec.flake.url", "is not a flake reference");
+    assertNixError(s -> {
+      s.nix = null;
+      s.flake = flake.flake;
+      s.flake.attribute = "ci.jobs.\"quoted\"";
+    }, "spec.flake.attribute", "is not an attribute path");
+    assertThat(JobValidator.validate(new NixekJobSpec())).hasValueSatisfying(e -> {
+      assertThat(e.field()).isEqualTo("spec");
+      assertThat(e.problem()).contains("spec.nix, spec.flake, or spec.steps");
+    });
+    // the default attribute ci.jobs.<name> cannot name a job whose name has a dot
+    NixekJobSpec dotted = new NixekJobSpec();
+    dotted.flake = new NixekJobFlake();
+    dotted.flake.url = "github:org/repo";
+    dotted.flake.rev = "0123456789abcdef0123456789abcdef01234567";
+    assertThat(JobValidator.validate(dotted, "release.v2")).map(SpecError::field).contains("spec.flake.attribute");
+    dotted.flake.attribute = "ci.jobs.release";
+    assertThat(JobValidator.validate(dotted, "release.v2")).isEmpty();
+  }
+
+  @Test
+  void explicitStepsFollowTheSchemasRulesToo() {
+    assertError(s -> s.steps = List.of(run("run tests", "x")), "spec.steps[0].name", "'run tests' is not a step name");
+    assertError(s -> s.steps = List.of(run("a".repeat(64), "x")), "spec.steps[0].name", "is not a step name");
+    assertError(s -> {
+      NixekJobStep t = run("a", "x");
+      t.env = java.util.Map.of("A=B", "x");
+      s.steps = List.of(t);
+    }, "spec.steps[0].env", "invalid variable name 'A=B'");
+  }
+
+  private static void assertNixError(Consumer<NixekJobSpec> breakIt, String field, String problem) {
+    NixekJobSpec spec = new NixekJobSpec();
+    spec.nix = "{ steps = [ ]; }";
+    breakIt.accept(spec);
+    Optional<SpecError> e = JobValidator.validate(spec);
+    assertThat(e).as("error for %s", field).isPresent();
+    assertThat(e.get().field()).isEqualTo(field);
+    assertThat(e.get().problem()).contains(problem);
   }
 
   private static void assertError(Consumer<NixekJobSpec> breakIt, String field, String problem) {

@@ -1,0 +1,68 @@
+package dev.nixek.ci.builder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class EvaluateOptionsTest {
+  private static final List<String> BASE = List.of("evaluate", "--nix-dir", "/opt/nixek/nix", "--report-url",
+      "http://report:8080", "--job", "ci/hello", "--token-file", "/nixek/eval/token/token");
+
+  private static EvaluateOptions parse(String... more) throws BuilderException {
+    List<String> args = new ArrayList<>(BASE);
+    args.addAll(List.of(more));
+    return EvaluateOptions.parse(args.toArray(String[]::new));
+  }
+
+  @Test
+  void anInlineJob() throws Exception {
+    EvaluateOptions o = parse("--job-file", "/nixek/eval/job/job.nix", "--nixpkgs", "github:NixOS/nixpkgs/abc",
+        "--system", "aarch64-linux");
+    assertThat(o.jobFile()).isEqualTo(Path.of("/nixek/eval/job/job.nix"));
+    assertThat(o.flake()).isNull();
+    assertThat(o.namespace()).isEqualTo("ci");
+    assertThat(o.jobName()).isEqualTo("hello");
+    assertThat(o.system()).isEqualTo("aarch64-linux");
+    assertThat(o.reportTimeout()).isEqualTo(Duration.ofSeconds(120));
+    assertThat(o.terminationLog()).isEqualTo(Path.of("/dev/termination-log"));
+    assertThat(new JobEvaluation(o, java.util.Map.of(), System.out, new LogTail(), new ReportPoster()).command())
+        .containsExactly("nix-instantiate", "--eval", "--strict", "--json", "/opt/nixek/nix/eval.nix",
+            "--extra-experimental-features", "nix-command flakes", "--log-format", "internal-json",
+            "--argstr", "jobFile", "/nixek/eval/job/job.nix", "--argstr", "nixpkgs", "github:NixOS/nixpkgs/abc",
+            "--argstr", "system", "aarch64-linux");
+  }
+
+  @Test
+  void aFlakeJob() throws Exception {
+    EvaluateOptions o = parse("--flake", "git+https://example.com/r?rev=" + "a".repeat(40), "--attribute",
+        "ci.jobs.hello");
+    assertThat(new JobEvaluation(o, java.util.Map.of(), System.out, new LogTail(), new ReportPoster()).command())
+        .containsSubsequence("--argstr", "flake", "git+https://example.com/r?rev=" + "a".repeat(40), "--argstr",
+            "attribute", "ci.jobs.hello")
+        .doesNotContain("nixpkgs", "system");
+  }
+
+  @Test
+  void badCommandLines() {
+    assertThatThrownBy(() -> parse()).hasMessage("give exactly one of --job-file and --flake");
+    assertThatThrownBy(() -> parse("--job-file", "/j", "--flake", "x:y")).hasMessage(
+        "give exactly one of --job-file and --flake");
+    assertThatThrownBy(() -> parse("--flake", "x:y")).hasMessage("--flake needs --attribute");
+    assertThatThrownBy(() -> parse("--job-file", "/j", "--attribute", "a")).hasMessage(
+        "--attribute is only used with --flake");
+    assertThatThrownBy(() -> parse("--job-file", "/j", "--token", "x")).hasMessage("unknown option --token");
+    assertThatThrownBy(() -> EvaluateOptions.parse(new String[] {"evaluate", "--nix-dir", "/n", "--job-file", "/j",
+        "--report-url", "http://r", "--job", "nonamespace", "--token-file", "/t"}))
+        .hasMessageStartingWith("--job must be NAMESPACE/NAME");
+    assertThatThrownBy(() -> EvaluateOptions.parse(new String[] {"evaluate", "--nix-dir", "/n", "--job-file", "/j",
+        "--report-url", "ftp://r", "--job", "a/b", "--token-file", "/t"}))
+        .hasMessage("--report-url must be an http(s) URL");
+    assertThatThrownBy(() -> parse("--job-file", "/j", "--report-timeout-seconds", "0"))
+        .hasMessage("--report-timeout-seconds must be 1..86400");
+  }
+}

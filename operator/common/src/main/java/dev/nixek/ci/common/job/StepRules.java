@@ -1,0 +1,115 @@
+package dev.nixek.ci.common.job;
+
+import dev.nixek.ci.api.v1alpha1.NixekJobStep;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * What makes a list of steps runnable: the CRD schema's rules for {@code NixekJobStep} (which the API server also
+ * applies to {@code status.evaluation.steps}), unique names, and what the agent refuses. One definition for the
+ * operator's validation of {@code spec.steps} and the report API's validation of an evaluation's steps, so that a
+ * job's steps mean the same whether they were written in YAML or in Nix.
+ */
+public final class StepRules {
+  /** The first problem found: which field, and what is wrong with it. */
+  public record Problem(String field, String problem) {
+    public String message() {
+      return field + ": " + problem;
+    }
+  }
+
+  public static final int MAX_STEPS = 1000;
+  public static final int MAX_NAME = 63;
+  public static final int MAX_RUN_CHARS = 65536;
+  public static final int MAX_ARGS = 1024;
+  public static final long MAX_TIMEOUT_SECONDS = 604800;
+  /** The CRD's pattern of a step name. */
+  public static final Pattern NAME = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?");
+
+  private StepRules() {}
+
+  /** The first problem of {@code steps}, fields named under {@code at} (e.g. {@code spec.steps}). */
+  public static Optional<Problem> validate(List<NixekJobStep> steps, String at) {
+    if (steps == null || steps.isEmpty()) {
+      return err(at, "at least one step is required");
+    }
+    if (steps.size() > MAX_STEPS) {
+      return err(at, "at most " + MAX_STEPS + " steps, not " + steps.size());
+    }
+    Map<String, Integer> seen = new HashMap<>();
+    for (int i = 0; i < steps.size(); i++) {
+      NixekJobStep s = steps.get(i);
+      String here = at + "[" + i + "]";
+      if (s == null) {
+        return err(here, "is empty");
+      }
+      if (s.name == null || s.name.isBlank()) {
+        return err(here + ".name", "is required");
+      }
+      if (s.name.length() > MAX_NAME || !NAME.matcher(s.name).matches()) {
+        return err(here + ".name", "'" + abbreviate(s.name) + "' is not a step name: 1.." + MAX_NAME + " letters, "
+            + "digits, '-', '_' or '.', starting and ending with a letter or digit");
+      }
+      Integer first = seen.putIfAbsent(s.name, i);
+      if (first != null) {
+        return err(here + ".name", "duplicate step name '" + s.name + "' (also " + at + "[" + first + "])");
+      }
+      boolean hasRun = s.run != null;
+      boolean hasCommand = s.command != null;
+      if (hasRun && hasCommand) {
+        return err(here, "step '" + s.name + "' has both run and command; set exactly one");
+      }
+      if (!hasRun && !hasCommand) {
+        return err(here, "step '" + s.name + "' has neither run nor command; set exactly one");
+      }
+      if (hasRun && s.run.isBlank()) {
+        return err(here + ".run", "is empty");
+      }
+      if (hasRun && s.run.length() > MAX_RUN_CHARS) {
+        return err(here + ".run", "is longer than " + MAX_RUN_CHARS + " characters");
+      }
+      if (hasCommand && (s.command.isEmpty() || s.command.get(0) == null || s.command.get(0).isEmpty())) {
+        return err(here + ".command", "needs at least a program");
+      }
+      if (hasCommand && s.command.size() > MAX_ARGS) {
+        return err(here + ".command", "has more than " + MAX_ARGS + " arguments");
+      }
+      if (hasCommand) {
+        for (int k = 0; k < s.command.size(); k++) {
+          if (s.command.get(k) == null || s.command.get(k).indexOf('\0') >= 0) {
+            return err(here + ".command[" + k + "]", "must be a string without NUL characters");
+          }
+        }
+      }
+      if (s.env != null) {
+        for (Map.Entry<String, String> e : s.env.entrySet()) {
+          if (e.getKey() == null || e.getKey().isEmpty() || e.getKey().indexOf('=') >= 0
+              || e.getKey().indexOf('\0') >= 0) {
+            return err(here + ".env", "has an invalid variable name '" + abbreviate(String.valueOf(e.getKey())) + "'");
+          }
+          if (e.getValue() == null || e.getValue().indexOf('\0') >= 0) {
+            return err(here + ".env." + e.getKey(), "must be a string without NUL characters");
+          }
+        }
+      }
+      if (s.timeoutSeconds != null && s.timeoutSeconds < 1) {
+        return err(here + ".timeoutSeconds", "must be at least 1");
+      }
+      if (s.timeoutSeconds != null && s.timeoutSeconds > MAX_TIMEOUT_SECONDS) {
+        return err(here + ".timeoutSeconds", "must be at most " + MAX_TIMEOUT_SECONDS);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() > 80 ? s.substring(0, 80) + "…" : s;
+  }
+
+  private static Optional<Problem> err(String field, String problem) {
+    return Optional.of(new Problem(field, problem));
+  }
+}

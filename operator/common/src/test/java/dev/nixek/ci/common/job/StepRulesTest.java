@@ -1,0 +1,80 @@
+package dev.nixek.ci.common.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.api.v1alpha1.NixekJobEvaluation;
+import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
+import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
+import dev.nixek.ci.api.v1alpha1.NixekJobStep;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class StepRulesTest {
+  static NixekJobStep run(String name, String script) {
+    NixekJobStep s = new NixekJobStep();
+    s.name = name;
+    s.run = script;
+    return s;
+  }
+
+  private static String problem(List<NixekJobStep> steps) {
+    return StepRules.validate(steps, "steps").map(StepRules.Problem::message).orElse(null);
+  }
+
+  @Test
+  void theSchemasRulesAndTheAgentsWithFieldsNamed() {
+    assertThat(problem(List.of(run("build", "make"), run("test.unit-1", "make check")))).isNull();
+    assertThat(problem(List.of())).isEqualTo("steps: at least one step is required");
+    assertThat(problem(null)).isEqualTo("steps: at least one step is required");
+    assertThat(problem(Collections.nCopies(1001, run("a", "x")))).isEqualTo("steps: at most 1000 steps, not 1001");
+    List<NixekJobStep> withNull = new ArrayList<>(List.of(run("a", "x")));
+    withNull.add(null);
+    assertThat(problem(withNull)).isEqualTo("steps[1]: is empty");
+    assertThat(problem(List.of(run("-a", "x")))).startsWith("steps[0].name: '-a' is not a step name");
+    assertThat(problem(List.of(run("a", "x"), run("a", "y"))))
+        .isEqualTo("steps[1].name: duplicate step name 'a' (also steps[0])");
+    assertThat(problem(List.of(run("a", "x".repeat(65537))))).isEqualTo("steps[0].run: is longer than 65536 characters");
+    NixekJobStep argv = new NixekJobStep();
+    argv.name = "a";
+    argv.command = new ArrayList<>(List.of("make"));
+    argv.command.add(null);
+    assertThat(problem(List.of(argv))).isEqualTo("steps[0].command[1]: must be a string without NUL characters");
+    NixekJobStep env = run("a", "x");
+    env.env = Map.of("A", "nul\0");
+    assertThat(problem(List.of(env))).isEqualTo("steps[0].env.A: must be a string without NUL characters");
+    NixekJobStep slow = run("a", "x");
+    slow.timeoutSeconds = 604801L;
+    assertThat(problem(List.of(slow))).isEqualTo("steps[0].timeoutSeconds: must be at most 604800");
+  }
+
+  @Test
+  void effectiveStepsAreTheSpecsOrTheEvaluations() {
+    NixekJob explicit = new NixekJob();
+    explicit.setSpec(new NixekJobSpec());
+    explicit.getSpec().machineImageName = "img";
+    explicit.getSpec().steps = List.of(run("a", "x"));
+    assertThat(EffectiveSteps.of(explicit)).extracting(s -> s.name).containsExactly("a");
+    assertThat(JobForm.of(explicit.getSpec())).contains(JobForm.STEPS);
+
+    NixekJob nix = new NixekJob();
+    nix.setSpec(new NixekJobSpec());
+    nix.getSpec().nix = "{ }";
+    assertThat(JobForm.needsEvaluation(nix.getSpec())).isTrue();
+    assertThat(EffectiveSteps.of(nix)).isNull();
+    assertThat(EffectiveSteps.orEmpty(nix)).isEmpty();
+    assertThat(EffectiveSteps.known(nix)).isFalse();
+    nix.setStatus(new NixekJobStatus());
+    nix.getStatus().evaluation = new NixekJobEvaluation();
+    nix.getStatus().evaluation.steps = List.of(run("b", "y"));
+    assertThat(EffectiveSteps.of(nix)).extracting(s -> s.name).containsExactly("b");
+    assertThat(EffectiveSteps.known(nix)).isTrue();
+
+    nix.getSpec().steps = List.of(run("c", "z"));
+    assertThat(JobForm.of(nix.getSpec())).as("two forms: none").isEmpty();
+    assertThat(EffectiveSteps.of(nix)).as("an invalid spec runs nothing").isNull();
+  }
+}

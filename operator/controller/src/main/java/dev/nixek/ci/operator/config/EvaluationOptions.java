@@ -1,0 +1,90 @@
+package dev.nixek.ci.operator.config;
+
+import static dev.nixek.ci.operator.config.Parsers.optionalHttpUrl;
+import static dev.nixek.ci.operator.config.Parsers.quantity;
+import static dev.nixek.ci.operator.config.Parsers.seconds;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * How jobs written in Nix ({@code spec.nix}, {@code spec.flake}) are evaluated: in an evaluation pod per job, never in
+ * the operator (README, "Jobs written in Nix"). The pod runs the builder image's {@code evaluate} command with this
+ * repository's {@code nix/} ({@code NIXEK_IMAGE_NIX_DIR}), the operator's nixpkgs pin ({@code NIXEK_IMAGE_NIXPKGS})
+ * and system ({@code NIXEK_IMAGE_SYSTEM}), so that an evaluated machine and the image built for it agree. Part of
+ * {@link OperatorConfig}.
+ *
+ * @param image the evaluation pod's container image; empty: the builder image
+ * @param command the evaluation pod's command; empty: the builder command
+ * @param timeout the pod's activeDeadlineSeconds: an evaluation running longer fails the job
+ * @param cpuRequest CPU request ("" for none)
+ * @param memoryRequest memory request ("" for none)
+ * @param memoryLimit memory limit ("" for none): an evaluation using more is killed and fails the job
+ * @param serviceAccount the pod's ServiceAccount; empty: the namespace's default (its token is not mounted)
+ * @param reportUrl where the pod posts its result; empty: NIXEK_REPORT_URL
+ */
+public record EvaluationOptions(
+    String image,
+    List<String> command,
+    Duration timeout,
+    String cpuRequest,
+    String memoryRequest,
+    String memoryLimit,
+    String serviceAccount,
+    Optional<URI> reportUrl) {
+
+  public static final ConfigOption<String> IMAGE = new ConfigOption<>("NIXEK_EVAL_IMAGE", "",
+      "container image of evaluation pods (nix, java, nix/ and the builder jar); empty: NIXEK_BUILDER_IMAGE",
+      Parsers.matching("\\S+", "an image reference", true));
+  public static final ConfigOption<List<String>> COMMAND = new ConfigOption<>("NIXEK_EVAL_COMMAND", "",
+      "command of evaluation pods; 'evaluate --nix-dir ... --job ...' is appended; empty: NIXEK_BUILDER_COMMAND",
+      optionalCommand());
+  public static final ConfigOption<Duration> TIMEOUT = new ConfigOption<>("NIXEK_EVAL_TIMEOUT_SECONDS", "600",
+      "activeDeadlineSeconds of evaluation pods: an evaluation running longer ends its job EvaluationFailed",
+      seconds(10, 86400));
+  public static final ConfigOption<String> CPU = new ConfigOption<>("NIXEK_EVAL_CPU_REQUEST", "500m",
+      "CPU request of evaluation pods (none: no request)", quantity());
+  public static final ConfigOption<String> MEMORY = new ConfigOption<>("NIXEK_EVAL_MEMORY_REQUEST", "1Gi",
+      "memory request of evaluation pods (none: no request)", quantity());
+  public static final ConfigOption<String> MEMORY_LIMIT = new ConfigOption<>("NIXEK_EVAL_MEMORY_LIMIT", "4Gi",
+      "memory limit of evaluation pods: an evaluation using more is killed and ends its job EvaluationFailed "
+      + "(none: no limit)", quantity());
+  public static final ConfigOption<String> SERVICE_ACCOUNT = new ConfigOption<>("NIXEK_EVAL_SERVICE_ACCOUNT", "",
+      "ServiceAccount of evaluation pods (its API token is never mounted); empty: the namespace's default",
+      Parsers.matching("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", "a ServiceAccount name", true));
+  public static final ConfigOption<Optional<URI>> REPORT_URL = new ConfigOption<>("NIXEK_EVAL_REPORT_URL", "",
+      "base URL of the report API as evaluation pods reach it (e.g. its in-cluster Service); empty: NIXEK_REPORT_URL",
+      optionalHttpUrl());
+
+  public static final List<ConfigOption<?>> OPTIONS = List.of(IMAGE, COMMAND, TIMEOUT, CPU, MEMORY, MEMORY_LIMIT,
+      SERVICE_ACCOUNT, REPORT_URL);
+
+  public static EvaluationOptions fromEnv(Map<String, String> env) {
+    return new EvaluationOptions(IMAGE.read(env), COMMAND.read(env), TIMEOUT.read(env), CPU.read(env),
+        MEMORY.read(env), MEMORY_LIMIT.read(env), SERVICE_ACCOUNT.read(env), REPORT_URL.read(env));
+  }
+
+  /** The image evaluation pods run: this option's, else the builder's. */
+  public String image(ImageOptions images) {
+    return image.isEmpty() ? images.builderImage() : image;
+  }
+
+  /** The command evaluation pods run: this option's, else the builder's. */
+  public List<String> command(ImageOptions images) {
+    return command.isEmpty() ? images.builderCommand() : command;
+  }
+
+  /** The report API's URL as evaluation pods reach it. */
+  public URI reportUrl(URI operatorReportUrl) {
+    return reportUrl.orElse(operatorReportUrl);
+  }
+
+  private static Function<String, List<String>> optionalCommand() {
+    Function<String, List<String>> command = Parsers.command();
+    return s -> s == null || s.isBlank() ? List.of() : command.apply(s);
+  }
+}

@@ -1,0 +1,156 @@
+package dev.nixek.ci.operator.evaluation;
+
+import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.common.Labels;
+import dev.nixek.ci.common.job.EffectiveSteps;
+import dev.nixek.ci.common.token.JobTokens;
+import dev.nixek.ci.operator.config.OperatorConfig;
+import dev.nixek.ci.operator.events.EventReason;
+import dev.nixek.ci.operator.events.EventRecorder;
+import dev.nixek.ci.operator.job.JobTokenSecrets;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Evaluates jobs written in Nix, one pod per job (README, "Jobs written in Nix"). For the job reconciler: start the
+ * evaluation pod (after the token's record and the Secret and ConfigMap it mounts), follow it through an informer,
+ * and say when the evaluation is recorded — the pod posts it to the report API, which writes
+ * {@code status.evaluation} — or why it failed. Every object is named after the job's UID and owned by the job, so a
+ * restarted operator finds them instead of making others, and Kubernetes deletes them with the job.
+ */
+public final class JobEvaluator {
+  private static final Logger LOG = LoggerFactory.getLogger(JobEvaluator.class);
+
+  /** Where a job's evaluation is. */
+  public sealed interface Progress {
+    /** The evaluation is recorded in {@code job}'s status (a fresh read). */
+    record Evaluated(NixekJob job) implements Progress {}
+
+    /** The pod is pending or running. */
+    record Waiting(String message) implements Progress {}
+
+    /** The evaluation failed: the job ends EvaluationFailed with this message. */
+    record Failed(String message) implements Progress {}
+  }
+
+  private final KubernetesClient client;
+  private final OperatorConfig config;
+  private final JobTokens tokens;
+  private final JobTokenSecrets tokenSecrets;
+  private final EventRecorder events;
+  private final EvaluationPods pods;
+  private volatile InformerEventSource<Pod, NixekJob> podSource;
+
+  public JobEvaluator(KubernetesClient client, OperatorConfig config, JobTokens tokens, JobTokenSecrets tokenSecrets,
+      EventRecorder events) {
+    this.client = client;
+    this.config = config;
+    this.tokens = tokens;
+    this.tokenSecrets = tokenSecrets;
+    this.events = events;
+    this.pods = new EvaluationPods(config);
+  }
+
+  /** The informer on evaluation pods; a pod's change wakes its job. */
+  public InformerEventSource<Pod, NixekJob> eventSource(EventSourceContext<NixekJob> context) {
+    podSource = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, NixekJob.class)
+        .withName("evaluation-pods")
+        .withNamespacesInheritedFromController()
+        .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGED_BY_VALUE + "," + Labels.COMPONENT + "="
+            + EvaluationPods.COMPONENT)
+        .withSecondaryToPrimaryMapper(pod -> {
+          Map<String, String> a = pod.getMetadata().getAnnotations();
+          String job = a == null ? null : a.get(Labels.JOB_NAME_ANNOTATION);
+          return job == null ? Set.of() : Set.of(new ResourceID(job, pod.getMetadata().getNamespace()));
+        })
+        .build(), context);
+    return podSource;
+  }
+
+  /** Where the evaluation of {@code job} (not recorded yet) is; starts its pod when there is none. */
+  public Progress progress(NixekJob job, Context<NixekJob> context) {
+    String name = EvaluationPods.name(job);
+    Optional<Pod> pod = podSource.get(new ResourceID(name, job.getMetadata().getNamespace()));
+    if (pod.isEmpty()) {
+      boolean started = start(job, context);
+      if (started) {
+        events.record(job, EventReason.EvaluationStarted, "evaluating " + EvaluationPods.subject(job) + " in pod "
+            + name);
+      }
+      return new Progress.Waiting("evaluating " + EvaluationPods.subject(job) + " in pod " + name);
+    }
+    EvaluationResults.Outcome outcome = EvaluationResults.of(pod.get(), config.evaluation());
+    if (outcome instanceof EvaluationResults.Outcome.Working w) {
+      return new Progress.Waiting("evaluating " + EvaluationPods.subject(job) + " in pod " + name
+          + (w.started() ? "" : " (pending)"));
+    }
+    // the pod posts before it exits, so the result is in the job by now, if there is one: ask the API server, not
+    // the cache, which may lag behind the pod's informer
+    NixekJob fresh = client.resources(NixekJob.class).inNamespace(job.getMetadata().getNamespace())
+        .withName(job.getMetadata().getName()).get();
+    if (fresh != null && EffectiveSteps.known(fresh)) {
+      return new Progress.Evaluated(fresh);
+    }
+    if (outcome instanceof EvaluationResults.Outcome.Failed f) {
+      return new Progress.Failed(f.message());
+    }
+    return new Progress.Failed("the evaluation pod " + name + " ended, but its result was not recorded");
+  }
+
+  /** Creates what the pod needs, then the pod; true when this call created the pod. */
+  private boolean start(NixekJob job, Context<NixekJob> context) {
+    String ns = job.getMetadata().getNamespace();
+    String token = tokens.evaluationTokenFor(job.getMetadata().getUid());
+    tokenSecrets.ensure(job, token, JobTokens.Purpose.EVALUATION);
+    createIgnoringConflict(() -> client.secrets().inNamespace(ns).resource(pods.tokenSecret(job, token)).create());
+    if (job.getSpec().flake == null) {
+      createIgnoringConflict(() -> client.configMaps().inNamespace(ns).resource(pods.configMap(job)).create());
+    }
+    // through JOSDK, so that the next reconcile finds the pod in the informer's cache
+    boolean created = createIgnoringConflict(() -> context.resourceOperations().create(pods.pod(job), podSource));
+    if (created) {
+      LOG.info("job {}/{}: started evaluation pod {}", ns, job.getMetadata().getName(), EvaluationPods.name(job));
+    }
+    return created;
+  }
+
+  /**
+   * Ends what the evaluation left that matters: the plaintext token's Secret and the token's record (the token then
+   * stops working). The ConfigMap and the pod stay for reading (the pod's log) and go with the job.
+   */
+  public void release(NixekJob job) {
+    client.secrets().inNamespace(job.getMetadata().getNamespace()).withName(EvaluationPods.name(job)).delete();
+    tokenSecrets.delete(job, JobTokens.Purpose.EVALUATION);
+  }
+
+  /** Stops a running evaluation (the job was cancelled or failed otherwise): its pod too. */
+  public void stop(NixekJob job) {
+    release(job);
+    client.pods().inNamespace(job.getMetadata().getNamespace()).withName(EvaluationPods.name(job)).delete();
+  }
+
+  private static boolean createIgnoringConflict(Supplier<? extends HasMetadata> create) {
+    try {
+      create.get();
+      return true;
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      return false;
+    }
+  }
+}

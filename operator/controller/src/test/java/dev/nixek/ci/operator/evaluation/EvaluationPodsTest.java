@@ -1,0 +1,116 @@
+package dev.nixek.ci.operator.evaluation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.api.v1alpha1.NixekJobFlake;
+import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
+import dev.nixek.ci.operator.config.OperatorConfig;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class EvaluationPodsTest {
+  static final String PIN = "github:NixOS/nixpkgs/0123456789abcdef0123456789abcdef01234567";
+  private static final OperatorConfig CONFIG = OperatorConfig.fromEnv(Map.of(
+      "NIXEK_IMAGE_NIXPKGS", PIN,
+      "NIXEK_IMAGE_SYSTEM", "aarch64-linux",
+      "NIXEK_BUILDER_IMAGE", "registry.example/nixek:1",
+      "NIXEK_EVAL_TIMEOUT_SECONDS", "900",
+      "NIXEK_EVAL_MEMORY_LIMIT", "6Gi",
+      "NIXEK_EVAL_CPU_REQUEST", "none",
+      "NIXEK_REPORT_URL", "http://10.0.0.5:8080"));
+
+  static NixekJob job(String name) {
+    NixekJob job = new NixekJob();
+    job.setMetadata(new ObjectMetaBuilder().withNamespace("ci").withName(name).withUid("uid-1").build());
+    job.setSpec(new NixekJobSpec());
+    job.getSpec().nix = "{ steps = [ { name = \"a\"; run = \"true\"; } ]; }";
+    return job;
+  }
+
+  @Test
+  void thePodRunsTheEvaluateCommandOnceWithinItsLimitsAndWithoutAnApiToken() {
+    Pod pod = new EvaluationPods(CONFIG).pod(job("hello"));
+    assertThat(pod.getMetadata().getName()).isEqualTo("nixek-eval-uid-1");
+    assertThat(pod.getMetadata().getLabels()).containsEntry("app.kubernetes.io/component", "job-evaluation")
+        .containsEntry("app.kubernetes.io/managed-by", "nixek-ci").containsEntry("ci.nixek.dev/job-uid", "uid-1");
+    assertThat(pod.getMetadata().getAnnotations()).containsEntry("ci.nixek.dev/job-name", "hello");
+    assertThat(pod.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> {
+      assertThat(o.getKind()).isEqualTo("NixekJob");
+      assertThat(o.getUid()).isEqualTo("uid-1");
+      assertThat(o.getController()).isTrue();
+    });
+    assertThat(pod.getSpec().getRestartPolicy()).isEqualTo("Never");
+    assertThat(pod.getSpec().getActiveDeadlineSeconds()).isEqualTo(900L);
+    assertThat(pod.getSpec().getAutomountServiceAccountToken()).isFalse();
+    assertThat(pod.getSpec().getServiceAccountName()).as("the namespace's default").isNull();
+    Container c = pod.getSpec().getContainers().get(0);
+    assertThat(c.getImage()).as("the builder's image by default").isEqualTo("registry.example/nixek:1");
+    assertThat(c.getCommand()).containsExactly("java", "-jar", "/opt/nixek/nixek-builder.jar", "evaluate",
+        "--nix-dir", "/opt/nixek/nix", "--job-file", "/nixek/eval/job/job.nix", "--nixpkgs", PIN,
+        "--system", "aarch64-linux", "--report-url", "http://10.0.0.5:8080", "--job", "ci/hello",
+        "--token-file", "/nixek/eval/token/token", "--termination-log", "/dev/termination-log");
+    assertThat(c.getEnv()).isEmpty();
+    assertThat(c.getResources().getLimits().get("memory").toString()).isEqualTo("6Gi");
+    assertThat(c.getResources().getRequests()).containsOnlyKeys("memory");
+    assertThat(c.getTerminationMessagePolicy()).isEqualTo("FallbackToLogsOnError");
+    assertThat(pod.getSpec().getVolumes()).hasSize(2).anySatisfy(v -> {
+      assertThat(v.getSecret()).isNotNull();
+      assertThat(v.getSecret().getSecretName()).isEqualTo("nixek-eval-uid-1");
+      assertThat(v.getSecret().getDefaultMode()).isEqualTo(0400);
+    }).anySatisfy(v -> {
+      assertThat(v.getConfigMap()).isNotNull();
+      assertThat(v.getConfigMap().getName()).isEqualTo("nixek-eval-uid-1");
+    });
+    assertThat(c.getVolumeMounts()).allSatisfy(m -> assertThat(m.getReadOnly()).isTrue());
+  }
+
+  @Test
+  void aFlakeJobMountsNoJobAndPinsItsRevision() {
+    NixekJob job = job("hello-world");
+    job.getSpec().nix = null;
+    job.getSpec().flake = new NixekJobFlake();
+    job.getSpec().flake.url = "github:org/repo";
+    job.getSpec().flake.rev = "a".repeat(40);
+    Pod pod = new EvaluationPods(CONFIG).pod(job);
+    assertThat(pod.getSpec().getContainers().get(0).getCommand()).containsSubsequence("--flake",
+        "github:org/repo?rev=" + "a".repeat(40), "--attribute", "ci.jobs.hello-world").doesNotContain("--job-file");
+    assertThat(pod.getSpec().getVolumes()).singleElement().satisfies(v -> assertThat(v.getSecret()).isNotNull());
+    job.getSpec().flake.attribute = "checks.x86_64-linux.ci";
+    assertThat(EvaluationPods.attribute(job)).isEqualTo("checks.x86_64-linux.ci");
+    assertThat(EvaluationPods.subject(job)).isEqualTo("github:org/repo?rev=" + "a".repeat(40)
+        + "#checks.x86_64-linux.ci");
+  }
+
+  @Test
+  void theEvaluationHasItsOwnImageCommandAndReportUrlWhenConfigured() {
+    OperatorConfig own = OperatorConfig.fromEnv(Map.of("NIXEK_EVAL_IMAGE", "registry.example/eval:2",
+        "NIXEK_EVAL_COMMAND", "/bin/nixek builder", "NIXEK_EVAL_REPORT_URL", "http://report.nixek-system:8080",
+        "NIXEK_EVAL_SERVICE_ACCOUNT", "nixek-eval"));
+    Pod pod = new EvaluationPods(own).pod(job("x"));
+    Container c = pod.getSpec().getContainers().get(0);
+    assertThat(c.getImage()).isEqualTo("registry.example/eval:2");
+    assertThat(c.getCommand()).startsWith("/bin/nixek", "builder", "evaluate").doesNotContain("--nixpkgs")
+        .containsSubsequence("--report-url", "http://report.nixek-system:8080");
+    assertThat(pod.getSpec().getServiceAccountName()).isEqualTo("nixek-eval");
+  }
+
+  @Test
+  void theTokenSecretAndTheConfigMapHoldWhatThePodReads() {
+    EvaluationPods pods = new EvaluationPods(CONFIG);
+    Secret s = pods.tokenSecret(job("x"), "nxkev_token");
+    assertThat(new String(Base64.getDecoder().decode(s.getData().get("token")), StandardCharsets.US_ASCII))
+        .isEqualTo("nxkev_token");
+    assertThat(s.getImmutable()).isTrue();
+    assertThat(s.getMetadata().getOwnerReferences()).singleElement()
+        .satisfies(o -> assertThat(o.getUid()).isEqualTo("uid-1"));
+    assertThat(pods.configMap(job("x")).getData()).containsExactly(Map.entry("job.nix",
+        "{ steps = [ { name = \"a\"; run = \"true\"; } ]; }"));
+  }
+}

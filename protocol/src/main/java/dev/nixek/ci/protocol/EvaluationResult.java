@@ -1,0 +1,27 @@
+package dev.nixek.ci.protocol;
+
+import java.util.List;
+
+/**
+ * What an evaluation pod posts to {@code /v1/jobs/{namespace}/{name}/evaluation}: exactly the JSON document
+ * {@code nix/eval.nix} prints (nix/README.md, "Output") — the job's steps, and its machine or null.
+ *
+ * @param steps the steps, as the agent runs them
+ * @param machine the machine's image identity; null when the job names no machine
+ */
+public record EvaluationResult(List<AgentStep> steps, Machine machine) {
+  /** The largest result the report API accepts by default: 1,000 steps must fit, etcd's 1.5 MiB must not be near. */
+  public static final int DEFAULT_MAX_BYTES = 256 * 1024;
+
+  public EvaluationResult {
+    steps = steps == null ? null : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(steps));
+  }
+
+  /**
+   * The evaluated machine.
+   *
+   * @param drvPath the drvPath of the machine's EC2 image (its content-addressed identity)
+   * @param system the Nix system it was evaluated for
+   */
+  public record Machine(String drvPath, String system) {}
+}
