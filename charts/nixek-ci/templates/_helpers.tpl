@@ -108,6 +108,9 @@ live in the code (OperatorConfig, ReportApiConfig); this only names and formats 
 {{- if not $c.reportUrl }}
 {{- $_ := set $c "reportUrl" (include "nixek-ci.reportServiceUrl" .) }}
 {{- end }}
+{{- if not $c.evalReportUrl }}
+{{- $_ := set $c "evalReportUrl" (include "nixek-ci.reportServiceUrl" .) }}
+{{- end }}
 {{- if not $c.builderImage }}
 {{- $_ := set $c "builderImage" (include "nixek-ci.image" .) }}
 {{- end }}

@@ -27,19 +27,23 @@ a probe that fails without it.
 - apiGroups: ["ci.nixek.dev"]
   resources: ["nixekmachineimages/status"]
   verbs: ["patch"]
-# builder pods, owned by their image (without blockOwnerDeletion, so no nixekmachineimages/finalizers): an informer
-# selecting them by label (list, watch), started (create), a failed one removed before a retry (delete)
+# builder pods, owned by their image, and evaluation pods, owned by their job (without blockOwnerDeletion, so no
+# /finalizers): informers selecting them by label (list, watch), started (create), a failed builder pod removed
+# before a retry and a cancelled job's evaluation pod stopped (delete)
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["list", "watch", "create", "delete"]
-# a builder pod's ConfigMap (the machine and the image expression), owned by its image, created before the pod
+# a builder pod's ConfigMap (the machine and the image expression), owned by its image, and an evaluation pod's
+# (the job's spec.nix), owned by its job; created before the pod
 - apiGroups: [""]
   resources: ["configmaps"]
   verbs: ["create"]
-# each job's token Secret (the token's SHA-256), owned by the job: read, create, replaced for a new attempt
+# each job's token Secrets (the SHA-256 of its step token and of its evaluation token), owned by the job: read,
+# create, replaced for a new attempt; an evaluation pod's Secret (the plaintext evaluation token it mounts), created
+# before the pod; both evaluation Secrets deleted once the evaluation is recorded (delete)
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "create", "update"]
+  verbs: ["get", "create", "update", "delete"]
 # Events on jobs and images: read by name, created, their count bumped on a repeat
 - apiGroups: [""]
   resources: ["events"]

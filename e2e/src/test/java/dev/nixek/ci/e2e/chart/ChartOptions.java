@@ -31,22 +31,6 @@ public final class ChartOptions {
    */
   public static final Map<String, String> PENDING = Map.of();
 
-  /**
-   * Options of this build that the chart's values do not offer yet, and who adds them: issue 6 (jobs written in Nix)
-   * added them without touching the chart, which the Helm work owns. Remove an entry once values.yaml has the key;
-   * {@code ChartValuesTest} then checks it like every other.
-   */
-  public static final Map<String, String> NOT_IN_CHART_YET = Map.of(
-      "NIXEK_EVAL_IMAGE", "issue 6 (evaluation pods)",
-      "NIXEK_EVAL_COMMAND", "issue 6 (evaluation pods)",
-      "NIXEK_EVAL_TIMEOUT_SECONDS", "issue 6 (evaluation pods)",
-      "NIXEK_EVAL_CPU_REQUEST", "issue 6 (evaluation pods)",
-      "NIXEK_EVAL_MEMORY_REQUEST", "issue 6 (evaluation pods)",
-      "NIXEK_EVAL_MEMORY_LIMIT", "issue 6 (evaluation pods)",
-      "NIXEK_EVAL_SERVICE_ACCOUNT", "issue 6 (evaluation pods)",
-      "NIXEK_EVAL_REPORT_URL", "issue 6 (evaluation pods)",
-      "NIXEK_REPORT_EVALUATION_LIMIT_BYTES", "issue 6 (the report API's evaluation endpoint)");
-
   /** Operator options the chart sets itself: from the pod, or from values outside the config block. */
   public static final Map<String, String> CHART_MANAGED = Map.of(
       "NIXEK_OPERATOR_NAMESPACE", "the pod's namespace (downward API)",
@@ -57,6 +41,7 @@ public final class ChartOptions {
   /** Keys whose empty value the chart replaces with one only it knows. */
   public static final Map<String, String> CHART_COMPUTED = Map.of(
       "config.operator.reportUrl", "the report API Service's in-cluster URL",
+      "config.operator.evalReportUrl", "the report API Service's in-cluster URL",
       "config.operator.builderImage", "this chart's image");
 
   /** One option as the chart and the code see it. */

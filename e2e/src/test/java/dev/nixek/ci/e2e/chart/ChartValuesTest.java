@@ -34,7 +34,6 @@ class ChartValuesTest {
     ChartOptions.all().stream().filter(o -> !o.component().equals("report API")).forEach(o -> fromValues.add(o.env()));
     Set<String> expected = new TreeSet<>(ChartOptions.operatorOptions().keySet());
     expected.removeAll(ChartOptions.CHART_MANAGED.keySet());
-    expected.removeAll(ChartOptions.NOT_IN_CHART_YET.keySet());
     ChartOptions.PENDING.keySet().forEach(k -> expected.add(ChartOptions.envName(k)));
     assertThat(fromValues).as("config.operator keys + config.watchNamespaces vs OperatorConfig.OPTIONS")
         .containsExactlyElementsOf(expected);
@@ -45,22 +44,8 @@ class ChartValuesTest {
     Set<String> fromValues = new TreeSet<>();
     ChartOptions.all().stream().filter(o -> !o.component().equals("operator")).forEach(o -> fromValues.add(o.env()));
     Set<String> expected = new TreeSet<>(ChartOptions.reportApiOptions().keySet());
-    expected.removeAll(ChartOptions.NOT_IN_CHART_YET.keySet());
     assertThat(fromValues).as("config.reportApi keys + config.watchNamespaces vs ReportApiConfig.Option")
         .containsExactlyElementsOf(expected);
-  }
-
-  /** Once the chart offers one of these options, it leaves NOT_IN_CHART_YET and is checked like every other. */
-  @Test
-  void optionsNotInTheChartYetAreNotInItsValues() {
-    Set<String> fromValues = new TreeSet<>();
-    ChartOptions.all().forEach(o -> fromValues.add(o.env()));
-    for (String env : ChartOptions.NOT_IN_CHART_YET.keySet()) {
-      assertThat(fromValues).as("%s is in values.yaml now: remove it from ChartOptions.NOT_IN_CHART_YET", env)
-          .doesNotContain(env);
-      assertThat(ChartOptions.operatorOptions().containsKey(env) || ChartOptions.reportApiOptions().containsKey(env))
-          .as("%s is an option of this build", env).isTrue();
-    }
   }
 
   /** Once issue 4 or 5 adds one of these options, it leaves PENDING and is checked like every other. */

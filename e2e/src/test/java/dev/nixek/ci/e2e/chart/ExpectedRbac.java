@@ -78,12 +78,15 @@ public final class ExpectedRbac {
         new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekmachineimages/status", List.of(), List.of("patch"),
             "the operator's image status, by server-side apply (ImageStatusWriter)"),
         new Rule(Scope.OPERATOR, "", "pods", List.of(), List.of("list", "watch", "create", "delete"),
-            "builder pods (NixekMachineImageReconciler): informer by label (list, watch), started (create), a "
-            + "failed one deleted before a retry (delete)"),
+            "builder pods (NixekMachineImageReconciler) and evaluation pods (JobEvaluator): informers by label "
+            + "(list, watch), started (create), a failed builder pod deleted before a retry, a cancelled job's "
+            + "evaluation pod stopped (delete)"),
         new Rule(Scope.OPERATOR, "", "configmaps", List.of(), List.of("create"),
-            "a builder pod's ConfigMap: the machine and the image expression (BuilderPods)"),
-        new Rule(Scope.OPERATOR, "", "secrets", List.of(), List.of("get", "create", "update"),
-            "each job's token Secret (JobTokenSecrets: read, create, replace for a new token)"),
+            "a builder pod's ConfigMap: the machine and the image expression (BuilderPods); an evaluation pod's: "
+            + "the job's spec.nix (EvaluationPods)"),
+        new Rule(Scope.OPERATOR, "", "secrets", List.of(), List.of("get", "create", "update", "delete"),
+            "each job's token Secrets (JobTokenSecrets: read, create, replace for a new token); an evaluation pod's "
+            + "token Secret (JobEvaluator: create); both evaluation Secrets once the result is recorded (delete)"),
         new Rule(Scope.OPERATOR, "", "events", List.of(), List.of("get", "create", "patch"),
             "Events on jobs and images (EventRecorder: read by name, create, bump the count of a repeat)"),
         new Rule(Scope.OPERATOR_OWN_NAMESPACE, "", "secrets", List.of(), List.of("create"),

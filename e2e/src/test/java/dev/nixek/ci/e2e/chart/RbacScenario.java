@@ -15,6 +15,7 @@ import dev.nixek.ci.operator.Main;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
+import dev.nixek.ci.operator.evaluation.EvaluationPods;
 import dev.nixek.ci.operator.image.BuilderPods;
 import dev.nixek.ci.operator.image.ContentAddressedImageResolver;
 import dev.nixek.ci.operator.job.JobTokenSecrets;
@@ -61,7 +62,8 @@ import java.util.function.Supplier;
  * machine image succeeds with its Events, a job whose machine disappears ends InstanceLost, a deleted running job
  * goes away with its machine, a repeated Event bumps its count, a job's token Secret is replaced for a new token, a
  * machine image starts its builder pod (and its ConfigMap) and replaces the failed pod on a retry, a job's inline
- * machine gets its image, an unused inline machine's image is collected. Both processes run with the chart's
+ * machine gets its image, an unused inline machine's image is collected, a job written in Nix is evaluated in a pod
+ * and its evaluation Secrets are deleted once the result is recorded. Both processes run with the chart's
  * ServiceAccounts; {@code before} can take a permission away first.
  *
  * <p>The images run against the EC2 fake and s3proxy ({@link ImageBackends}): the jobs' image {@value #IMAGE} is
@@ -197,7 +199,8 @@ final class RbacScenario {
           new Probe("token Secret replaced for a new token", probes::tokenRotation),
           new Probe("machine image builds in a builder pod, replaced on retry", probes::builderPod),
           new Probe("inline machine gets its image", probes::inlineImage),
-          new Probe("unused inline machine's image is collected", probes::unusedInlineImage)));
+          new Probe("unused inline machine's image is collected", probes::unusedInlineImage),
+          new Probe("job written in Nix: evaluation pod, result recorded, its Secrets deleted", probes::evaluation)));
       return results;
     } finally {
       stack.close();
@@ -443,6 +446,51 @@ final class RbacScenario {
       return waitFor(jobTimeout, () -> images.withName("unused-inline").get() == null,
           () -> "the unused inline image is still there after " + jobTimeout.toSeconds() + " s (finalizers "
               + images.withName("unused-inline").get().getMetadata().getFinalizers() + ")");
+    }
+
+    /**
+     * A job written in Nix: the operator creates the evaluation token's record, the pod's Secret and ConfigMap and the
+     * evaluation pod; the pod's result is posted here with the pod's token (no kubelet runs it) to the report API,
+     * which records it; the operator then deletes both evaluation Secrets, and the token stops working.
+     */
+    String evaluation() throws Exception {
+      NixekJob j = job(ns, "nix-probe");
+      j.getSpec().steps = null;
+      j.getSpec().machine = null;
+      j.getSpec().machineImageName = null;
+      j.getSpec().nix = "{ ... }: { steps = [ { name = \"hello\"; run = \"echo hello\"; } ]; }";
+      j = admin.resources(NixekJob.class).inNamespace(ns).resource(j).create();
+      String pod = EvaluationPods.name(j);
+      String recordSecret = JobTokenSecrets.secretName(j, JobTokens.Purpose.EVALUATION);
+      String started = waitFor(jobTimeout, () -> admin.pods().inNamespace(ns).withName(pod).get() != null
+              && admin.configMaps().inNamespace(ns).withName(pod).get() != null
+              && admin.secrets().inNamespace(ns).withName(pod).get() != null
+              && admin.secrets().inNamespace(ns).withName(recordSecret).get() != null,
+          () -> "no evaluation pod with its ConfigMap, Secret and token record within " + jobTimeout.toSeconds()
+              + " s: " + describe(get("nix-probe")));
+      if (started != null) {
+        return started;
+      }
+      String token = new String(Base64.getDecoder().decode(admin.secrets().inNamespace(ns).withName(pod).get()
+          .getData().get("token")), StandardCharsets.US_ASCII);
+      String body = "{\"steps\":[{\"name\":\"hello\",\"run\":\"echo hello\"}]}";
+      var http = java.net.http.HttpClient.newHttpClient();
+      var uri = java.net.URI.create(stack.reportUrl() + "/v1/jobs/" + ns + "/nix-probe/evaluation");
+      var posted = http.send(java.net.http.HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + token)
+          .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+          .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      if (posted.statusCode() != 200) {
+        return "the report API answered the evaluation " + posted.statusCode() + ": " + posted.body();
+      }
+      return waitFor(jobTimeout, () -> {
+        NixekJob now = get("nix-probe");
+        return now.getStatus().evaluation != null && now.getStatus().evaluation.steps.size() == 1
+            && admin.secrets().inNamespace(ns).withName(pod).get() == null
+            && admin.secrets().inNamespace(ns).withName(recordSecret).get() == null;
+      }, () -> "evaluation recorded " + (get("nix-probe").getStatus().evaluation != null) + ", pod Secret "
+          + (admin.secrets().inNamespace(ns).withName(pod).get() == null ? "deleted" : "still there")
+          + ", token record " + (admin.secrets().inNamespace(ns).withName(recordSecret).get() == null ? "deleted"
+              : "still there") + " after " + jobTimeout.toSeconds() + " s: " + describe(get("nix-probe")));
     }
 
     private Pod builderPod(String image) {
