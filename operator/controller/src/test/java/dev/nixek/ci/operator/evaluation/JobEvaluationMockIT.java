@@ -12,15 +12,10 @@ import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.common.token.JobTokens;
-import dev.nixek.ci.operator.config.OperatorConfig;
-import dev.nixek.ci.operator.events.EventRecorder;
-import dev.nixek.ci.operator.image.NamedImageResolver;
 import dev.nixek.ci.operator.job.JobTokenSecrets;
-import dev.nixek.ci.operator.job.NixekJobReconciler;
 import dev.nixek.ci.operator.testing.FakeMachineProvider;
+import dev.nixek.ci.operator.testing.MockJobOperator;
 import dev.nixek.ci.operator.testing.Reports;
-import dev.nixek.ci.operator.testing.TestJobs;
-import dev.nixek.ci.operator.token.TokenKeyStore;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Event;
@@ -31,12 +26,9 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.javaoperatorsdk.operator.Operator;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -57,35 +49,25 @@ class JobEvaluationMockIT {
   private static final String NS = "ci";
   private static final String DRV = "/nix/store/7lk0y9rlzhfdr1459v3aaljbvzkcxhql-nixos-image-amazon-25.05.stub-x86_64-linux.drv";
   private final FakeMachineProvider provider = new FakeMachineProvider();
-  private Operator operator;
+  private MockJobOperator operator;
   private Reports reports;
   private JobTokens tokens;
 
   @BeforeEach
   void start() {
-    TestJobs.createCrds(client);
-    Map<String, String> env = new HashMap<>();
-    env.put("NIXEK_USE_SSA", "false");
-    env.put("NIXEK_POLL_SECONDS", "1");
-    env.put("NIXEK_OPERATOR_NAMESPACE", NS);
-    env.put("NIXEK_REPORT_URL", "http://report.example:8080");
-    env.put("NIXEK_EVAL_REPORT_URL", "http://nixek-report-api.nixek-system.svc:8080");
-    env.put("NIXEK_EVAL_TIMEOUT_SECONDS", "300");
-    env.put("NIXEK_EVAL_MEMORY_LIMIT", "3Gi");
-    env.put("NIXEK_IMAGE_NIXPKGS", "github:NixOS/nixpkgs/0123456789abcdef0123456789abcdef01234567");
-    OperatorConfig config = OperatorConfig.fromEnv(env);
-    tokens = TokenKeyStore.load(client, config.operatorNamespace(), config.tokenKeySecret());
-    operator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false)
-        .withUseSSAToPatchPrimaryResource(false).withSSABasedCreateUpdateMatchForDependentResources(false));
-    operator.register(new NixekJobReconciler(client, config, provider, new NamedImageResolver(client), tokens,
-        new EventRecorder(client, Clock.systemUTC()), Clock.systemUTC()));
-    operator.start();
+    operator = MockJobOperator.start(client, provider, NS, Map.of(
+        "NIXEK_REPORT_URL", "http://report.example:8080",
+        "NIXEK_EVAL_REPORT_URL", "http://nixek-report-api.nixek-system.svc:8080",
+        "NIXEK_EVAL_TIMEOUT_SECONDS", "300",
+        "NIXEK_EVAL_MEMORY_LIMIT", "3Gi",
+        "NIXEK_IMAGE_NIXPKGS", "github:NixOS/nixpkgs/0123456789abcdef0123456789abcdef01234567"));
+    tokens = operator.tokens();
     reports = new Reports(client);
   }
 
   @AfterEach
   void stop() {
-    operator.stop();
+    operator.close();
     client.resources(NixekJob.class).inAnyNamespace().delete();
     client.pods().inAnyNamespace().delete();
     client.secrets().inAnyNamespace().delete();

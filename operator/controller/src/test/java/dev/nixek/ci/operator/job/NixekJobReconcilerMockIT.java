@@ -12,27 +12,19 @@ import dev.nixek.ci.api.v1alpha1.NixekStepStatus.State;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.common.token.JobTokens;
-import dev.nixek.ci.operator.config.OperatorConfig;
-import dev.nixek.ci.operator.events.EventRecorder;
-import dev.nixek.ci.operator.image.NamedImageResolver;
 import dev.nixek.ci.operator.machine.LaunchException;
 import dev.nixek.ci.operator.testing.FakeMachineProvider;
+import dev.nixek.ci.operator.testing.MockJobOperator;
 import dev.nixek.ci.operator.testing.Reports;
-import dev.nixek.ci.operator.testing.TestJobs;
-import dev.nixek.ci.operator.token.TokenKeyStore;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.javaoperatorsdk.operator.Operator;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -54,29 +46,18 @@ class NixekJobReconcilerMockIT {
 
   private static final String NS = "ci";
   private final FakeMachineProvider provider = new FakeMachineProvider();
-  private Operator operator;
+  private MockJobOperator operator;
   private Reports reports;
 
   @BeforeEach
   void start() {
-    TestJobs.createCrds(client);
-    Map<String, String> env = new HashMap<>();
-    env.put("NIXEK_USE_SSA", "false");
-    env.put("NIXEK_POLL_SECONDS", "1");
-    env.put("NIXEK_OPERATOR_NAMESPACE", NS);
-    OperatorConfig config = OperatorConfig.fromEnv(env);
-    JobTokens tokens = TokenKeyStore.load(client, config.operatorNamespace(), config.tokenKeySecret());
-    operator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false)
-        .withUseSSAToPatchPrimaryResource(false).withSSABasedCreateUpdateMatchForDependentResources(false));
-    operator.register(new NixekJobReconciler(client, config, provider, new NamedImageResolver(client), tokens,
-        new EventRecorder(client, Clock.systemUTC()), Clock.systemUTC()));
-    operator.start();
+    operator = MockJobOperator.start(client, provider, NS, Map.of());
     reports = new Reports(client);
   }
 
   @AfterEach
   void stop() {
-    operator.stop();
+    operator.close();
     client.resources(NixekJob.class).inAnyNamespace().delete();
   }
 
