@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Lays out the nixek-ci image's files under <root> from a Maven build of the repository: one runnable jar per command
-# in /opt/nixek and the entrypoint that dispatches to them in /opt/nixek/bin. The Dockerfile runs exactly this, and
+# in /opt/nixek, the entrypoint that dispatches to them in /opt/nixek/bin, and the Nix library (nix/, without its tests)
+# in /opt/nixek/nix. The Dockerfile runs exactly this, and
 # ImageLayoutTest runs it and starts every command from the result, so the image and the test cannot differ.
 #
 #   mvn -B -DskipTests -pl "$(image/assemble.sh --modules)" -am package && image/assemble.sh <root>
@@ -35,3 +36,7 @@ for line in "${commands[@]}"; do
   install -m 0644 "$repo/$module/target/$jar" "$root/opt/nixek/nixek-$command.jar"
 done
 install -m 0755 "$repo/image/nixek" "$root/opt/nixek/bin/nixek"
+# the Nix library builder and evaluation pods build and evaluate with (NIXEK_IMAGE_NIX_DIR's default); not its tests
+(cd "$repo/nix" && find . -path ./tests -prune -o -type f -print) | while read -r f; do
+  install -D -m 0644 "$repo/nix/$f" "$root/opt/nixek/nix/$f"
+done

@@ -2,6 +2,7 @@ package dev.nixek.ci.e2e.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.nixek.ci.operator.config.ImageOptions;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.report.ReportApiConfig;
 import java.io.IOException;
@@ -39,10 +40,31 @@ class ImageLayoutTest {
     entrypoint = root.resolve("opt/nixek/bin/nixek");
   }
 
+  /** Builder and evaluation pods find the Nix library where NIXEK_IMAGE_NIX_DIR says by default: all of it. */
+  @Test
+  void theImageHoldsTheNixLibraryWithoutItsTestsWhereTheOperatorLooksByDefault() throws IOException {
+    Path nix = root.resolve(ImageOptions.NIX_DIR.defaultValue().substring(1));
+    Path source = HOME.resolve("nix");
+    List<String> expected;
+    try (Stream<Path> files = Files.walk(source)) {
+      expected = files.filter(Files::isRegularFile).map(p -> source.relativize(p).toString())
+          .filter(p -> !p.startsWith("tests/")).sorted().toList();
+    }
+    assertThat(expected).contains("eval.nix", "machine.nix");
+    try (Stream<Path> files = Files.walk(nix)) {
+      assertThat(files.filter(Files::isRegularFile).map(p -> nix.relativize(p).toString()).sorted().toList())
+          .isEqualTo(expected);
+    }
+    for (String f : expected) {
+      assertThat(Files.mismatch(source.resolve(f), nix.resolve(f))).as(f).isEqualTo(-1L);
+    }
+  }
+
   @Test
   void theImageHoldsOneJarPerCommandAndTheEntrypoint() throws IOException {
     try (Stream<Path> files = Files.walk(root)) {
-      assertThat(files.filter(Files::isRegularFile).map(p -> root.relativize(p).toString()).sorted().toList())
+      assertThat(files.filter(Files::isRegularFile).map(p -> root.relativize(p).toString())
+              .filter(p -> !p.startsWith("opt/nixek/nix/")).sorted().toList())
           .containsExactly("opt/nixek/bin/nixek", "opt/nixek/nixek-agent.jar", "opt/nixek/nixek-builder.jar",
               "opt/nixek/nixek-operator.jar", "opt/nixek/nixek-report-api.jar");
     }

@@ -3,6 +3,7 @@ package dev.nixek.ci.operator.evaluation;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.operator.config.OperatorConfig;
+import dev.nixek.ci.operator.image.NixStore;
 import dev.nixek.ci.operator.job.FlakeRules;
 import dev.nixek.ci.operator.job.JobOwned;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -116,6 +117,8 @@ public final class EvaluationPods {
     mounts.add(new VolumeMountBuilder().withName("token").withMountPath(TOKEN_MOUNT).withReadOnly(true).build());
     volumes.add(new VolumeBuilder().withName("token").withNewSecret().withSecretName(name).withDefaultMode(0400)
         .endSecret().build());
+    mounts.add(NixStore.mount());
+    volumes.add(NixStore.volume());
     if (job.getSpec().flake == null) {
       mounts.add(new VolumeMountBuilder().withName("job").withMountPath(JOB_MOUNT).withReadOnly(true).build());
       volumes.add(new VolumeBuilder().withName("job").withNewConfigMap().withName(name).endConfigMap().build());

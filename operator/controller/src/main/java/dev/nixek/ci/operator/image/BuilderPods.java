@@ -144,8 +144,10 @@ public final class BuilderPods {
         // a builder killed before it wrote its message still says something: the end of its log
         .withTerminationMessagePolicy("FallbackToLogsOnError")
         .addNewVolumeMount().withName("build").withMountPath(MOUNT).withReadOnly(true).endVolumeMount()
+        .addToVolumeMounts(NixStore.mount())
         .endContainer()
         .addNewVolume().withName("build").withNewConfigMap().withName(name).endConfigMap().endVolume()
+        .addToVolumes(NixStore.volume())
         .endSpec()
         .build();
   }

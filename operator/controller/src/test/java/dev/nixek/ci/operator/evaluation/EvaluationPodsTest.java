@@ -52,7 +52,7 @@ class EvaluationPodsTest {
     assertThat(pod.getSpec().getServiceAccountName()).as("the namespace's default").isNull();
     Container c = pod.getSpec().getContainers().get(0);
     assertThat(c.getImage()).as("the builder's image by default").isEqualTo("registry.example/nixek:1");
-    assertThat(c.getCommand()).containsExactly("java", "-jar", "/opt/nixek/nixek-builder.jar", "evaluate",
+    assertThat(c.getCommand()).containsExactly("/opt/nixek/bin/nixek", "builder", "evaluate",
         "--nix-dir", "/opt/nixek/nix", "--job-file", "/nixek/eval/job/job.nix", "--nixpkgs", PIN,
         "--system", "aarch64-linux", "--report-url", "http://10.0.0.5:8080", "--job", "ci/hello",
         "--token-file", "/nixek/eval/token/token", "--termination-log", "/dev/termination-log");
@@ -60,15 +60,17 @@ class EvaluationPodsTest {
     assertThat(c.getResources().getLimits().get("memory").toString()).isEqualTo("6Gi");
     assertThat(c.getResources().getRequests()).containsOnlyKeys("memory");
     assertThat(c.getTerminationMessagePolicy()).isEqualTo("FallbackToLogsOnError");
-    assertThat(pod.getSpec().getVolumes()).hasSize(2).anySatisfy(v -> {
+    assertThat(pod.getSpec().getVolumes()).hasSize(3).anySatisfy(v -> {
       assertThat(v.getSecret()).isNotNull();
       assertThat(v.getSecret().getSecretName()).isEqualTo("nixek-eval-uid-1");
       assertThat(v.getSecret().getDefaultMode()).isEqualTo(0400);
     }).anySatisfy(v -> {
       assertThat(v.getConfigMap()).isNotNull();
       assertThat(v.getConfigMap().getName()).isEqualTo("nixek-eval-uid-1");
-    });
-    assertThat(c.getVolumeMounts()).allSatisfy(m -> assertThat(m.getReadOnly()).isTrue());
+    }).anySatisfy(v -> assertThat(v.getEmptyDir()).as("a writable Nix store").isNotNull());
+    // read-only but for the Nix store, where nix fetches and instantiates
+    assertThat(c.getVolumeMounts()).allSatisfy(m -> assertThat(m.getReadOnly() == Boolean.TRUE)
+        .isEqualTo(!m.getMountPath().equals("/nix")));
   }
 
   @Test
@@ -81,7 +83,7 @@ class EvaluationPodsTest {
     Pod pod = new EvaluationPods(CONFIG).pod(job);
     assertThat(pod.getSpec().getContainers().get(0).getCommand()).containsSubsequence("--flake",
         "github:org/repo?rev=" + "a".repeat(40), "--attribute", "ci.jobs.hello-world").doesNotContain("--job-file");
-    assertThat(pod.getSpec().getVolumes()).singleElement().satisfies(v -> assertThat(v.getSecret()).isNotNull());
+    assertThat(pod.getSpec().getVolumes()).noneSatisfy(v -> assertThat(v.getConfigMap()).isNotNull());
     job.getSpec().flake.attribute = "checks.x86_64-linux.ci";
     assertThat(EvaluationPods.attribute(job)).isEqualTo("checks.x86_64-linux.ci");
     assertThat(EvaluationPods.subject(job)).isEqualTo("github:org/repo?rev=" + "a".repeat(40)

@@ -58,8 +58,13 @@ class BuilderPodsTest {
     assertThat(c.getResources().getRequests()).containsKeys("cpu", "memory", "ephemeral-storage");
     assertThat(c.getResources().getLimits().get("memory").toString()).isEqualTo("6Gi");
     assertThat(c.getTerminationMessagePolicy()).isEqualTo("FallbackToLogsOnError");
-    assertThat(pod.getSpec().getVolumes()).singleElement()
-        .satisfies(v -> assertThat(v.getConfigMap().getName()).isEqualTo("nixek-build-x"));
+    assertThat(pod.getSpec().getVolumes()).hasSize(2)
+        .anySatisfy(v -> assertThat(v.getConfigMap().getName()).isEqualTo("nixek-build-x"))
+        .anySatisfy(v -> assertThat(v.getEmptyDir()).as("a writable Nix store").isNotNull());
+    assertThat(c.getVolumeMounts()).anySatisfy(m -> {
+      assertThat(m.getMountPath()).isEqualTo("/nix");
+      assertThat(m.getReadOnly()).isNotEqualTo(Boolean.TRUE);
+    });
   }
 
   @Test

@@ -82,7 +82,8 @@ import org.slf4j.LoggerFactory;
  * deletion (SIGTERM to the process group, SIGKILL after the grace period capped by
  * {@link Builder#maxGracePeriod}, then the final delete with grace 0). Not supported: further containers,
  * init containers, restarts (every pod runs once, whatever its restartPolicy), probes, resource limits,
- * other volume types (the pod fails with reason {@code TestKubeletUnsupported}).
+ * other volume types (the pod fails with reason {@code TestKubeletUnsupported}). A volume mounted at one of
+ * {@link #HOST_PATHS} ({@code /nix}) is not materialized: the host's path stands in for it.
  */
 public final class TestKubelet implements AutoCloseable {
 
@@ -95,6 +96,12 @@ public final class TestKubelet implements AutoCloseable {
     private static final Set<String> HOST_ENV = Set.of("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL",
             "TZ", "TMPDIR", "SHELL");
     private static final AtomicInteger THREADS = new AtomicInteger();
+    /**
+     * Mount paths that stay the host's own, whatever volume a pod mounts there: {@code /nix}, where builder and
+     * evaluation pods mount a writable emptyDir for the Nix store in a real cluster. Here their commands run the
+     * host's nix, whose store is the host's /nix, and store paths in their arguments must keep meaning that.
+     */
+    static final Set<String> HOST_PATHS = Set.of("/nix");
 
     /** Called just before a pod's process starts; see {@link PodLaunch}. */
     @FunctionalInterface
@@ -636,6 +643,9 @@ public final class TestKubelet implements AutoCloseable {
                 Volume v = volumes.get(m.getName());
                 if (v == null) {
                     throw new StartFailure("StartError", "volumeMount " + m.getName() + ": no such volume");
+                }
+                if (HOST_PATHS.contains(m.getMountPath())) {
+                    continue;
                 }
                 Path host = materialized.get(v.getName());
                 if (host == null) {

@@ -84,6 +84,22 @@ class TestKubeletTest {
         assertThat(terminated(pod).getMessage()).isEqualTo("{ x = 1; }");
     }
 
+    /** Builder and evaluation pods mount an emptyDir at /nix; here the host's /nix stands in, unrewritten. */
+    @Test
+    void aVolumeAtNixLeavesTheHostsNixPathsAlone(KubernetesClient client, TestNamespace ns, TestKubelet kubelet) {
+        client.pods().inNamespace(ns.name()).resource(new PodBuilder().withNewMetadata().withName("nix")
+                .endMetadata().withNewSpec().withRestartPolicy("Never")
+                .addNewContainer().withName("tool").withImage("ignored").withCommand("sh")
+                .withArgs("-c", "printf %s /nix/store/x.drv > /dev/termination-log")
+                .addNewVolumeMount().withName("store").withMountPath("/nix").endVolumeMount().endContainer()
+                .addNewVolume().withName("store").withNewEmptyDir().endEmptyDir().endVolume()
+                .endSpec().build()).create();
+
+        Pod pod = awaitPhase(client, ns.name(), "nix", "Succeeded", "Failed");
+        assertThat(pod.getStatus().getPhase()).isEqualTo("Succeeded");
+        assertThat(terminated(pod).getMessage()).isEqualTo("/nix/store/x.drv");
+    }
+
     @Test
     void readsAConfigMapFileAndAnEnvVarFromASecret(KubernetesClient client, TestNamespace ns, TestKubelet kubelet) {
         client.configMaps().inNamespace(ns.name()).resource(new ConfigMapBuilder().withNewMetadata()

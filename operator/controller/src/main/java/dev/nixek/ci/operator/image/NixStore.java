@@ -1,0 +1,27 @@
+package dev.nixek.ci.operator.image;
+
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+
+/**
+ * The writable {@code /nix} of builder and evaluation pods: an emptyDir (counted against the pod's ephemeral
+ * storage), because the image's root filesystem is not the Nix store's and the pods run nix as a non-root user in
+ * single-user mode, which creates {@code /nix/store} and {@code /nix/var} itself. The store starts empty in every
+ * pod; what nix fetches or builds goes with the pod.
+ */
+public final class NixStore {
+  public static final String PATH = "/nix";
+  static final String VOLUME = "nix-store";
+
+  private NixStore() {}
+
+  public static Volume volume() {
+    return new VolumeBuilder().withName(VOLUME).withNewEmptyDir().endEmptyDir().build();
+  }
+
+  public static VolumeMount mount() {
+    return new VolumeMountBuilder().withName(VOLUME).withMountPath(PATH).build();
+  }
+}
