@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lays out the nixek-ci image's files under <root> from a Maven build of the repository: one runnable jar per command
-# in /opt/nixek, the entrypoint that dispatches to them in /opt/nixek/bin, and the Nix library (nix/, without its tests)
-# in /opt/nixek/nix. The Dockerfile runs exactly this, and
+# in /opt/nixek, the entrypoint that dispatches to them in /opt/nixek/bin, and in /opt/nixek/src the Nix library (nix/,
+# without its tests) with the agent's sources. The Dockerfile runs exactly this, and
 # ImageLayoutTest runs it and starts every command from the result, so the image and the test cannot differ.
 #
 #   mvn -B -DskipTests -pl "$(image/assemble.sh --modules)" -am package && image/assemble.sh <root>
@@ -36,7 +36,23 @@ for line in "${commands[@]}"; do
   install -m 0644 "$repo/$module/target/$jar" "$root/opt/nixek/nixek-$command.jar"
 done
 install -m 0755 "$repo/image/nixek" "$root/opt/nixek/bin/nixek"
-# the Nix library builder and evaluation pods build and evaluate with (NIXEK_IMAGE_NIX_DIR's default); not its tests
-(cd "$repo/nix" && find . -path ./tests -prune -o -type f -print) | while read -r f; do
-  install -D -m 0644 "$repo/nix/$f" "$root/opt/nixek/nix/$f"
+# The Nix library builder and evaluation pods build and evaluate with, at /opt/nixek/src/nix (NIXEK_IMAGE_NIX_DIR's
+# default), without its tests; beside it, what nix/packages/agent.nix builds the agent from (every pom.xml of the
+# reactor, .mvn, the sources of its sourceModules): a machine's drvPath includes the agent, so evaluating a machine
+# reads them, and the image must give the drvPath the repository gives.
+src="$root/opt/nixek/src"
+copy() { # copy <relative path>: a file or a tree of the repository, to the same place under $src; empty directories
+  # too, as nix's builtins.path sees them
+  (cd "$repo" && find "$1" -path nix/tests -prune -o -print) | while read -r f; do
+    if [ -d "$repo/$f" ]; then install -d "$src/$f"; else install -D -m 0644 "$repo/$f" "$src/$f"; fi
+  done
+}
+copy nix
+copy pom.xml
+if [ -d "$repo/.mvn" ]; then copy .mvn; fi
+for m in $(sed -n 's|.*<module>\([^<]*\)</module>.*|\1|p' "$repo/pom.xml"); do
+  copy "$m/pom.xml"
+done
+for m in $(sed -n 's|^ *sourceModules = \[\(.*\)\];.*|\1|p' "$repo/nix/packages/agent.nix" | tr -d '"'); do
+  copy "$m/src"
 done

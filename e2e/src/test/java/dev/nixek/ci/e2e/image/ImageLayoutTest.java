@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,11 +61,37 @@ class ImageLayoutTest {
     }
   }
 
+  /**
+   * A machine's drvPath includes the agent, built from the repository's sources: evaluated from the image's Nix
+   * library, the seed job gives the machine identity the repository gives (real nix, the stub nixpkgs).
+   */
+  @Test
+  void evaluatedFromTheImageAJobsMachineHasTheRepositorysDrvPath() throws Exception {
+    boolean haveNix = run(List.of("sh", "-c", "command -v nix-instantiate"), Map.of()).exit() == 0;
+    if (!"true".equals(System.getenv("CI"))) {
+      Assumptions.assumeTrue(haveNix, "nix-instantiate is not installed (apt-get install nix-bin); under CI=true "
+          + "this fails");
+    }
+    Path imageNix = root.resolve(ImageOptions.NIX_DIR.defaultValue().substring(1));
+    Run fromRepo = evaluateSeed(HOME.resolve("nix"));
+    Run fromImage = evaluateSeed(imageNix);
+    assertThat(fromRepo.exit()).as(fromRepo.err()).isZero();
+    assertThat(fromImage.exit()).as(fromImage.err()).isZero();
+    assertThat(fromRepo.out()).contains("\"drvPath\":\"/nix/store/");
+    assertThat(fromImage.out()).isEqualTo(fromRepo.out());
+  }
+
+  private static Run evaluateSeed(Path nixDir) throws Exception {
+    return run(List.of("nix-instantiate", "--eval", "--strict", "--json", nixDir.resolve("eval.nix").toString(),
+        "--argstr", "jobFile", HOME.resolve("nix/tests/jobs/seed.nix").toString(),
+        "--argstr", "nixpkgs", HOME.resolve("nix/tests/stub-nixpkgs").toString()), Map.of());
+  }
+
   @Test
   void theImageHoldsOneJarPerCommandAndTheEntrypoint() throws IOException {
     try (Stream<Path> files = Files.walk(root)) {
       assertThat(files.filter(Files::isRegularFile).map(p -> root.relativize(p).toString())
-              .filter(p -> !p.startsWith("opt/nixek/nix/")).sorted().toList())
+              .filter(p -> !p.startsWith("opt/nixek/src/")).sorted().toList())
           .containsExactly("opt/nixek/bin/nixek", "opt/nixek/nixek-agent.jar", "opt/nixek/nixek-builder.jar",
               "opt/nixek/nixek-operator.jar", "opt/nixek/nixek-report-api.jar");
     }

@@ -10,7 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class EvaluateOptionsTest {
-  private static final List<String> BASE = List.of("evaluate", "--nix-dir", "/opt/nixek/nix", "--report-url",
+  private static final List<String> BASE = List.of("evaluate", "--nix-dir", "/opt/nixek/src/nix", "--report-url",
       "http://report:8080", "--job", "ci/hello", "--token-file", "/nixek/eval/token/token");
 
   private static EvaluateOptions parse(String... more) throws BuilderException {
@@ -31,7 +31,7 @@ class EvaluateOptionsTest {
     assertThat(o.reportTimeout()).isEqualTo(Duration.ofSeconds(120));
     assertThat(o.terminationLog()).isEqualTo(Path.of("/dev/termination-log"));
     assertThat(new JobEvaluation(o, java.util.Map.of(), System.out, new LogTail(), new ReportPoster()).command())
-        .containsExactly("nix-instantiate", "--eval", "--strict", "--json", "/opt/nixek/nix/eval.nix",
+        .containsExactly("nix-instantiate", "--eval", "--strict", "--json", "/opt/nixek/src/nix/eval.nix",
             "--extra-experimental-features", "nix-command flakes", "--log-format", "internal-json",
             "--argstr", "jobFile", "/nixek/eval/job/job.nix", "--argstr", "nixpkgs", "github:NixOS/nixpkgs/abc",
             "--argstr", "system", "aarch64-linux");

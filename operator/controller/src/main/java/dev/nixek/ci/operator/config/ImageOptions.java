@@ -80,7 +80,7 @@ public record ImageOptions(
       OPERATOR_VERSION, "version of the agent the builder bakes into images (part of every image's identity: "
       + "changing it rebuilds every image); keep it the builder image's", matching("[A-Za-z0-9._+-]{1,64}",
           "a version", false));
-  public static final ConfigOption<String> NIX_DIR = new ConfigOption<>("NIXEK_IMAGE_NIX_DIR", "/opt/nixek/nix",
+  public static final ConfigOption<String> NIX_DIR = new ConfigOption<>("NIXEK_IMAGE_NIX_DIR", "/opt/nixek/src/nix",
       "directory of this repository's nix/ inside the builder image",
       matching("/[^\\s\"\\\\$]*", "an absolute path", false));
   public static final ConfigOption<String> BUILDER_IMAGE = new ConfigOption<>("NIXEK_BUILDER_IMAGE",

@@ -53,7 +53,7 @@ class EvaluationPodsTest {
     Container c = pod.getSpec().getContainers().get(0);
     assertThat(c.getImage()).as("the builder's image by default").isEqualTo("registry.example/nixek:1");
     assertThat(c.getCommand()).containsExactly("/opt/nixek/bin/nixek", "builder", "evaluate",
-        "--nix-dir", "/opt/nixek/nix", "--job-file", "/nixek/eval/job/job.nix", "--nixpkgs", PIN,
+        "--nix-dir", "/opt/nixek/src/nix", "--job-file", "/nixek/eval/job/job.nix", "--nixpkgs", PIN,
         "--system", "aarch64-linux", "--report-url", "http://10.0.0.5:8080", "--job", "ci/hello",
         "--token-file", "/nixek/eval/token/token", "--termination-log", "/dev/termination-log");
     assertThat(c.getEnv()).isEmpty();
