@@ -10,14 +10,10 @@ import dev.nixek.ci.api.v1alpha1.NixekStepStatus.State;
 import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.operator.testing.GitRepos;
 import dev.nixek.ci.testing.kube.CommandResult;
-import dev.nixek.ci.testing.kube.KubeApiServer;
-import dev.nixek.ci.testing.kube.KubeApiServerExtension;
 import dev.nixek.ci.testing.kube.TestKubelet;
-import dev.nixek.ci.testing.kube.TestNamespace;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,11 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Jobs written in Nix, end to end on a real kube-apiserver (server-side apply on): the operator starts the job's
@@ -40,46 +33,33 @@ import org.junit.jupiter.api.io.TempDir;
  * with the evaluated steps, and the real agent runs them. Broken jobs end {@code EvaluationFailed} with nix's
  * message, through the same pods.
  */
-@ExtendWith(KubeApiServerExtension.class)
-class NixJobsE2E {
+class NixJobsE2E extends RealApiServerStackTier {
   static final Path NIX = ManifestsIT.HOME.resolve("nix");
   static final Path STUB = NIX.resolve("tests/stub-nixpkgs");
 
-  @TempDir
-  Path work;
-  private KubeApiServer server;
-  private KubernetesClient client;
-  private String ns;
-  private Stack stack;
   private TestKubelet kubelet;
 
-  @BeforeAll
-  static void crds(KubeApiServer server) throws Exception {
-    ManifestsIT.installCrds(server);
-  }
-
-  @BeforeEach
-  void start(KubeApiServer server, TestNamespace namespace) throws Exception {
-    this.server = server;
-    this.client = server.client();
-    this.ns = namespace.name();
+  @Override
+  Map<String, String> stackEnv() {
     Map<String, String> env = new LinkedHashMap<>();
-    env.put("NIXEK_WATCH_NAMESPACES", ns);
     env.put("NIXEK_IMAGE_NIX_DIR", NIX.toString());
     env.put("NIXEK_IMAGE_NIXPKGS", STUB.toString());
     env.put("NIXEK_EVAL_COMMAND", String.join(" ", Stack.javaJar("operator/builder/target/nixek-builder.jar")));
-    stack = Stack.start(client, server.kubeconfig(), work, true, env);
+    return env;
+  }
+
+  @BeforeEach
+  void startKubelet() {
     // the pods get no binary cache to ask (offline); nix and git come from PATH
     kubelet = TestKubelet.builder(client).namespace(ns)
         .onStart(launch -> launch.environment().put("NIX_CONFIG", "substituters =")).start();
   }
 
   @AfterEach
-  void stop() throws Exception {
+  void stopKubelet() {
     if (kubelet != null) {
       kubelet.close();
     }
-    stack.close();
   }
 
   @Test

@@ -9,11 +9,7 @@ import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus.State;
 import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.testing.kube.CommandResult;
-import dev.nixek.ci.testing.kube.KubeApiServer;
-import dev.nixek.ci.testing.kube.KubeApiServerExtension;
-import dev.nixek.ci.testing.kube.TestNamespace;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
@@ -21,47 +17,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The operator with its production settings (server-side apply on) on a real kube-apiserver + etcd, the report API
  * as its own process, the local provider running the real agent.
  */
-@ExtendWith(KubeApiServerExtension.class)
-class RealApiServerE2E {
-  @TempDir
-  Path work;
-  private KubeApiServer server;
-  private KubernetesClient client;
-  private String ns;
-  private Stack stack;
-
-  @BeforeAll
-  static void crds(KubeApiServer server) throws Exception {
-    ManifestsIT.installCrds(server);
-  }
-
-  @BeforeEach
-  void start(KubeApiServer server, TestNamespace namespace) throws Exception {
-    this.server = server;
-    this.client = server.client();
-    this.ns = namespace.name();
-    stack = Stack.start(client, server.kubeconfig(), work, true, Map.of("NIXEK_WATCH_NAMESPACES", ns));
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    stack.close();
-  }
-
+class RealApiServerE2E extends RealApiServerStackTier {
   @Test
   void theHelloExampleRunsToCompletionAndKubectlShowsIt() throws Exception {
     CommandResult applied = server.kubectl("apply", "--server-side", "-n", ns, "-f",
