@@ -159,6 +159,14 @@ class NixJobsE2E extends RealApiServerStackTier {
     flake.getSpec().flake.rev = rev;
     client.resource(flake).create();
     expected.put("missing", "nixek: flake has no attribute 'ci.jobs.missing'");
+    // and fixtures of nix/tests/broken with the message their first line expects: a missing package, a machine that
+    // is not a module, a step with both run and command, steps that are not a list
+    for (String broken : List.of("missing-attribute", "machine-not-a-module", "both-run-and-command",
+        "steps-not-a-list")) {
+      String nix = Files.readString(NIX.resolve("tests/broken/" + broken + ".nix"));
+      create(broken, nix);
+      expected.put(broken, nix.lines().findFirst().orElseThrow().replaceFirst("^# expect: ", ""));
+    }
 
     for (Map.Entry<String, String> e : expected.entrySet()) {
       NixekJob done = awaitTerminal(e.getKey());
