@@ -36,7 +36,7 @@ seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 mibps() { awk -v bytes="$1" -v s="$2" 'BEGIN { printf "%.0f", bytes / 1048576 / s }'; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# --- the jar and s3proxy's class path (the builder module's test scope holds s3proxy) ---------------------
+# --- the jar and s3proxy's class path (the builder's test scope holds it, through nixek-fake-aws) ----------
 if [ ! -f "$jar" ]; then
   log "building $jar"
   (cd "$root" && mvn -B -q -pl operator/builder package -DskipTests)

@@ -1,8 +1,8 @@
 package dev.nixek.ci.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.nixek.ci.testing.kube.RequiredTools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -16,11 +16,7 @@ import org.junit.jupiter.api.Test;
 class NixLibraryIT {
   @Test
   void theNixSuitePasses() throws IOException, InterruptedException {
-    boolean haveNix = new ProcessBuilder("sh", "-c", "command -v nix-instantiate").start().waitFor() == 0;
-    if (!"true".equals(System.getenv("CI"))) {
-      assumeTrue(haveNix, "nix-instantiate is not installed (apt-get install nix-bin); under CI=true this fails");
-    }
-    assertThat(haveNix).as("nix-instantiate on PATH (./test.sh installs nix-bin)").isTrue();
+    RequiredTools.nix();
     Path home = ManifestsIT.HOME;
     Process p = new ProcessBuilder("bash", home.resolve("nix/tests/run.sh").toString())
         .directory(home.toFile()).redirectErrorStream(true).start();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.nixek.ci.operator.config.ImageOptions;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.report.ReportApiConfig;
+import dev.nixek.ci.testing.kube.RequiredTools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,11 +67,7 @@ class ImageLayoutTest {
    */
   @Test
   void evaluatedFromTheImageAJobsMachineHasTheRepositorysDrvPath() throws Exception {
-    boolean haveNix = run(List.of("sh", "-c", "command -v nix-instantiate"), Map.of()).exit() == 0;
-    if (!"true".equals(System.getenv("CI"))) {
-      Assumptions.assumeTrue(haveNix, "nix-instantiate is not installed (apt-get install nix-bin); under CI=true "
-          + "this fails");
-    }
+    RequiredTools.nix();
     Path imageNix = root.resolve(ImageOptions.NIX_DIR.defaultValue().substring(1));
     Run fromRepo = evaluateSeed(HOME.resolve("nix"));
     Run fromImage = evaluateSeed(imageNix);

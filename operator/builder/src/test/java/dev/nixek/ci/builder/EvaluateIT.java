@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.nixek.ci.testing.kube.RequiredTools;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -43,7 +44,7 @@ class EvaluateIT {
 
   @BeforeEach
   void token() throws IOException {
-    NixRequirement.require();
+    RequiredTools.nix();
     tokenFile = dir.resolve("token");
     Files.writeString(tokenFile, TOKEN + "\n");
   }

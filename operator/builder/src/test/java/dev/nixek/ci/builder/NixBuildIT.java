@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.nixek.ci.testing.kube.RequiredTools;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -63,7 +64,7 @@ class NixBuildIT {
   @BeforeEach
   void newBucket() {
     // per test, so that a skip is reported for each test, with its reason
-    NixRequirement.require();
+    RequiredTools.nix();
     bucket = "nix-" + UUID.randomUUID();
     s3proxy.createBucket(bucket);
   }

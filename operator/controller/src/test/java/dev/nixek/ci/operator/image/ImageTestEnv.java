@@ -1,12 +1,12 @@
 package dev.nixek.ci.operator.image;
 
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImageSpec;
 import dev.nixek.ci.testing.aws.ec2.FakeEc2;
 import dev.nixek.ci.testing.aws.s3.S3ProxyServer;
+import dev.nixek.ci.testing.kube.RequiredTools;
 import dev.nixek.ci.testing.kube.TestKubelet;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -86,7 +86,7 @@ final class ImageTestEnv implements AutoCloseable {
   }
 
   static ImageTestEnv start(Path work, Consumer<FakeEc2.Builder> ec2Settings) throws IOException {
-    NixRequirement.require();
+    RequiredTools.nix(); // the builder pods run nix
     if (!Files.isRegularFile(BUILDER_JAR)) {
       fail("the builder jar " + BUILDER_JAR + " is missing: build operator/builder first (mvn -pl operator/controller "
           + "-am verify does)");
@@ -160,7 +160,7 @@ final class ImageTestEnv implements AutoCloseable {
   String sha256Of(String bucket, String key) throws Exception {
     MessageDigest digest = MessageDigest.getInstance("SHA-256");
     try (InputStream in = new DigestInputStream(s3.s3Client().getObject(r -> r.bucket(bucket).key(key)), digest)) {
-      in.transferTo(OutputStreamNull.INSTANCE);
+      in.transferTo(java.io.OutputStream.nullOutputStream());
     }
     return HexFormat.of().formatHex(digest.digest());
   }
@@ -191,55 +191,6 @@ final class ImageTestEnv implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-    }
-  }
-
-  /** Discards what is written to it. */
-  private static final class OutputStreamNull extends java.io.OutputStream {
-    static final OutputStreamNull INSTANCE = new OutputStreamNull();
-
-    @Override
-    public void write(int b) {}
-
-    @Override
-    public void write(byte[] b, int off, int len) {}
-  }
-
-  /** Nix is needed by the builder pods: skipped without it, failed under CI=true. */
-  static final class NixRequirement {
-    private static String problem;
-
-    private NixRequirement() {}
-
-    static synchronized void require() {
-      if (problem == null) {
-        problem = probe();
-      }
-      if (problem.isEmpty()) {
-        return;
-      }
-      if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-        fail("nix is required under CI=true but " + problem + " (install Debian's nix-bin)");
-      }
-      assumeTrue(false, "skipped: " + problem + " (install Debian's nix-bin to run this test)");
-    }
-
-    private static String probe() {
-      for (String tool : new String[] {"nix-build", "nix-store"}) {
-        try {
-          Process p = new ProcessBuilder(tool, "--version").redirectErrorStream(true).start();
-          p.getInputStream().readAllBytes();
-          if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            return tool + " --version failed";
-          }
-        } catch (IOException e) {
-          return tool + " is not on PATH";
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return "interrupted";
-        }
-      }
-      return "";
     }
   }
 }
