@@ -17,9 +17,7 @@ public class NixekJobStatus {
   public Long observedGeneration;
 
   /** The job's conditions; {@code Succeeded} is the one that matters. */
-  @JsonPropertyDescription("Conditions. Succeeded: Unknown while pending or running, True when every step "
-      + "succeeded, False with a reason (InvalidSpec, StepFailed, TimedOut, AgentNeverReported, Cancelled, "
-      + "LaunchFailed, InstanceLost, ImageFailed, EvaluationFailed, NoMachine).")
+  @JsonPropertyDescription(ConditionReason.JOB_SUCCEEDED)
   public List<Condition> conditions;
 
   /** How far the job got, as "n/total". */

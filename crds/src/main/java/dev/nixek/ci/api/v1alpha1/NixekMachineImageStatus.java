@@ -13,8 +13,7 @@ public class NixekMachineImageStatus {
   public Long observedGeneration;
 
   /** The image's conditions; {@code Ready} is the one that matters. */
-  @JsonPropertyDescription("Conditions. Ready: Unknown while Building, Uploading, Importing or Registering; True "
-      + "(Ready) once the image is registered; False with BuildFailed, ImportFailed or InvalidSpec.")
+  @JsonPropertyDescription(ConditionReason.IMAGE_READY)
   public List<Condition> conditions;
 
   /** The content-addressed identity of the image. */

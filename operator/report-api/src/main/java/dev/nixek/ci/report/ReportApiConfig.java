@@ -1,5 +1,6 @@
 package dev.nixek.ci.report;
 
+import dev.nixek.ci.common.status.FieldManagers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,7 +51,7 @@ public record ReportApiConfig(
         + "1..65536 (less when the job has many steps, see NIXEK_OUTPUT_TAIL_BUDGET_BYTES)."),
     OUTPUT_TAIL_BUDGET_BYTES("NIXEK_OUTPUT_TAIL_BUDGET_BYTES", "131072", "Bytes of output tail for all steps of one job "
         + "together, 1..1048576, so that the status of a job with many steps stays small."),
-    FIELD_MANAGER("NIXEK_REPORT_FIELD_MANAGER", "nixek-report-api", "Field manager of the report API's writes of "
+    FIELD_MANAGER("NIXEK_REPORT_FIELD_MANAGER", FieldManagers.REPORT_API, "Field manager of the report API's writes of "
         + "status.steps (distinct from the operator's). Sent as the Kubernetes client's User-Agent: the API server names "
         + "the manager of a write without a fieldManager parameter after it."),
     WATCH_NAMESPACES("NIXEK_WATCH_NAMESPACES", "", "Comma-separated namespaces whose jobs may report here; empty for "

@@ -1,5 +1,6 @@
 package dev.nixek.ci.common.status;
 
+import dev.nixek.ci.api.v1alpha1.ConditionReason;
 import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
@@ -59,6 +60,17 @@ public final class Conditions {
         .build());
     out.sort((a, b) -> a.getType().compareTo(b.getType()));
     return out;
+  }
+
+  /** {@code conditions} with {@code type} set to {@code reason} and the condition status that reason comes with. */
+  public static List<Condition> with(List<Condition> conditions, String type, ConditionReason reason, String message,
+      Long observedGeneration, Instant now) {
+    return with(conditions, type, reason.status().value(), reason.name(), message, observedGeneration, now);
+  }
+
+  /** Whether {@code condition} carries {@code reason}. */
+  public static boolean hasReason(Condition condition, ConditionReason reason) {
+    return condition != null && reason.name().equals(condition.getReason());
   }
 
   /** Whether the job has ended: its Succeeded condition is True or False. */

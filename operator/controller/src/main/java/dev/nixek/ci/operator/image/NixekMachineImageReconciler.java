@@ -9,6 +9,9 @@ import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImageStatus;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.status.Conditions;
+import dev.nixek.ci.common.status.FieldManagers;
+import dev.nixek.ci.operator.status.ImageStatuses;
+import dev.nixek.ci.operator.status.StatusWriter;
 import dev.nixek.ci.operator.aws.AwsClients;
 import dev.nixek.ci.operator.aws.AwsErrors;
 import dev.nixek.ci.operator.aws.AwsUnavailableException;
@@ -72,10 +75,8 @@ import software.amazon.awssdk.core.exception.SdkException;
  * Status is written only when it changed. Deleting an image ({@link Cleaner}) deregisters the AMI and deletes the
  * snapshot and the S3 object unless another live image shares them.
  */
-@ControllerConfiguration(name = "nixekmachineimage", fieldManager = NixekMachineImageReconciler.FIELD_MANAGER)
+@ControllerConfiguration(name = "nixekmachineimage", fieldManager = FieldManagers.OPERATOR)
 public class NixekMachineImageReconciler implements Reconciler<NixekMachineImage>, Cleaner<NixekMachineImage> {
-  /** The operator's field manager, as for jobs. */
-  public static final String FIELD_MANAGER = "nixek-operator";
   static final String BUILDING = "Building";
   static final String UPLOADING = "Uploading";
   static final String IMPORTING = "Importing";
@@ -100,7 +101,7 @@ public class NixekMachineImageReconciler implements Reconciler<NixekMachineImage
   private final EventRecorder events;
   private final Clock clock;
   private final ImageCrashPoints crashPoints;
-  private final ImageStatusWriter statusWriter;
+  private final StatusWriter<NixekMachineImage, NixekMachineImageStatus> statusWriter;
   private final Supplier<String> defaultRegion;
   /** Consecutive failed AWS calls per image (uid), for the retry delay; lost on restart, which is fine. */
   private final Map<String, Integer> awsFailures = new ConcurrentHashMap<>();
@@ -115,7 +116,7 @@ public class NixekMachineImageReconciler implements Reconciler<NixekMachineImage
     this.events = events;
     this.clock = clock;
     this.crashPoints = crashPoints;
-    this.statusWriter = new ImageStatusWriter(config.useSsa());
+    this.statusWriter = StatusWriter.images(config.useSsa());
     this.defaultRegion = new DefaultRegion(aws);
   }
 

@@ -14,7 +14,10 @@ import dev.nixek.ci.common.job.EffectiveSteps;
 import dev.nixek.ci.common.job.JobForm;
 import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.common.status.JobProgress;
+import dev.nixek.ci.common.status.FieldManagers;
 import dev.nixek.ci.common.token.JobTokens;
+import dev.nixek.ci.operator.status.OperatorStatus;
+import dev.nixek.ci.operator.status.StatusWriter;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.evaluation.EvaluationPods;
 import dev.nixek.ci.operator.evaluation.JobEvaluator;
@@ -70,10 +73,8 @@ import org.slf4j.LoggerFactory;
  * {@link MachineProvider#notFoundGrace()}.
  */
 @ControllerConfiguration(name = "nixekjob", generationAwareEventProcessing = false,
-    fieldManager = NixekJobReconciler.FIELD_MANAGER)
+    fieldManager = FieldManagers.OPERATOR)
 public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJob> {
-  /** The operator's field manager: it owns every status field but {@code steps}. */
-  public static final String FIELD_MANAGER = "nixek-operator";
   /** The Succeeded condition's reason while a job written in Nix is evaluated. */
   static final String EVALUATING = "Evaluating";
   private static final Logger LOG = LoggerFactory.getLogger(NixekJobReconciler.class);
@@ -86,7 +87,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   private final JobTokens tokens;
   private final JobTokenSecrets tokenSecrets;
   private final EventRecorder events;
-  private final JobStatusWriter statusWriter;
+  private final StatusWriter<NixekJob, NixekJobStatus> statusWriter;
   private final Clock clock;
   private final CrashPoints crashPoints;
   private final JobEvaluator evaluator;
@@ -105,7 +106,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     this.tokens = tokens;
     this.tokenSecrets = new JobTokenSecrets(client);
     this.events = events;
-    this.statusWriter = new JobStatusWriter(config.useSsa());
+    this.statusWriter = StatusWriter.jobs(config.useSsa());
     this.clock = clock;
     this.crashPoints = crashPoints;
     this.evaluator = new JobEvaluator(client, config, tokens, tokenSecrets, events);

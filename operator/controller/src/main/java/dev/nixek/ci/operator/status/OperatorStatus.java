@@ -1,4 +1,4 @@
-package dev.nixek.ci.operator.job;
+package dev.nixek.ci.operator.status;
 
 import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -8,11 +8,11 @@ import java.util.ArrayList;
  * The operator's share of a job's status: everything but {@code steps} and {@code evaluation}, which belong to the
  * report API.
  */
-final class OperatorStatus {
+public final class OperatorStatus {
   private OperatorStatus() {}
 
   /** A copy of {@code status} without {@code steps} and {@code evaluation}. */
-  static NixekJobStatus of(NixekJobStatus status) {
+  public static NixekJobStatus of(NixekJobStatus status) {
     NixekJobStatus c = new NixekJobStatus();
     if (status == null) {
       return c;
@@ -31,7 +31,7 @@ final class OperatorStatus {
   }
 
   /** Whether two operator statuses would serialise the same (so writing {@code next} changes nothing). */
-  static boolean same(NixekJobStatus a, NixekJobStatus b) {
+  public static boolean same(NixekJobStatus a, NixekJobStatus b) {
     return Serialization.jsonMapper().valueToTree(of(a)).equals(Serialization.jsonMapper().valueToTree(of(b)));
   }
 }

@@ -1,0 +1,130 @@
+package dev.nixek.ci.api.v1alpha1;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Every reason the operator writes into a condition of a nixek-ci object: the one vocabulary of the operator, the CRD
+ * descriptions ({@link #JOB_SUCCEEDED} and {@link #IMAGE_READY}, checked against this enum by a test) and the docs
+ * (docs/architecture.md lists them, checked too). A reason says which condition it belongs to and the condition
+ * status it comes with.
+ */
+public enum ConditionReason {
+  // NixekJob, condition Succeeded
+  /** The job's Nix expression or flake job is being evaluated in its evaluation pod. */
+  Evaluating(Kind.JOB, Status.UNKNOWN),
+  /** The job waits for its machine image to become Ready. */
+  WaitingForImage(Kind.JOB, Status.UNKNOWN),
+  /** The launch token is recorded and the machine is being launched (or the launch is retried). */
+  Launching(Kind.JOB, Status.UNKNOWN),
+  /** The machine is launched; the agent runs the steps. */
+  Running(Kind.JOB, Status.UNKNOWN),
+  /** Every step succeeded. */
+  Succeeded(Kind.JOB, Status.TRUE),
+  /** A step exited non-zero or timed out; later steps are Skipped. */
+  StepFailed(Kind.JOB, Status.FALSE),
+  /** The job ran longer than spec.timeoutSeconds (or the operator's default). */
+  TimedOut(Kind.JOB, Status.FALSE),
+  /** The agent sent no report within the boot timeout of the launch. */
+  AgentNeverReported(Kind.JOB, Status.FALSE),
+  /** spec.cancel was set. */
+  Cancelled(Kind.JOB, Status.FALSE),
+  /** The provider refused the launch for good, or no launch attempts were left. */
+  LaunchFailed(Kind.JOB, Status.FALSE),
+  /** The machine went away before the job finished. */
+  InstanceLost(Kind.JOB, Status.FALSE),
+  /** The job's machine image failed or cannot be made by this operator. */
+  ImageFailed(Kind.JOB, Status.FALSE),
+  /** Evaluating the job's Nix failed; the message carries nix's error. */
+  EvaluationFailed(Kind.JOB, Status.FALSE),
+  /** The evaluated job names no machine and the provider needs an image. */
+  NoMachine(Kind.JOB, Status.FALSE),
+  // both kinds
+  /** The spec is invalid; nothing was launched or built. The message names the field. */
+  InvalidSpec(Kind.BOTH, Status.FALSE),
+  // NixekMachineImage, condition Ready
+  /** The builder pod runs nix build. */
+  Building(Kind.IMAGE, Status.UNKNOWN),
+  /** The builder uploads the disk image to S3. */
+  Uploading(Kind.IMAGE, Status.UNKNOWN),
+  /** EC2 imports the uploaded disk image as a snapshot. */
+  Importing(Kind.IMAGE, Status.UNKNOWN),
+  /** The snapshot is registered as an AMI. */
+  Registering(Kind.IMAGE, Status.UNKNOWN),
+  /** The AMI is registered and recorded in status.imageId. */
+  Ready(Kind.IMAGE, Status.TRUE),
+  /** The build failed (final for this generation of the spec). */
+  BuildFailed(Kind.IMAGE, Status.FALSE),
+  /** The snapshot import failed (final for this generation of the spec). */
+  ImportFailed(Kind.IMAGE, Status.FALSE);
+
+  /** The CRD description of a job's conditions; {@code ConditionReasonTest} keeps it equal to the enum. */
+  public static final String JOB_SUCCEEDED = "Conditions. Succeeded: Unknown while Evaluating, WaitingForImage, "
+      + "Launching or Running; True (Succeeded) when every step succeeded; False with StepFailed, TimedOut, "
+      + "AgentNeverReported, Cancelled, LaunchFailed, InstanceLost, ImageFailed, EvaluationFailed, NoMachine or "
+      + "InvalidSpec.";
+  /** The CRD description of an image's conditions; {@code ConditionReasonTest} keeps it equal to the enum. */
+  public static final String IMAGE_READY = "Conditions. Ready: Unknown while Building, Uploading, Importing or "
+      + "Registering; True (Ready) once the image is registered; False with InvalidSpec, BuildFailed or ImportFailed.";
+
+  /** Which kind's condition a reason belongs to. */
+  public enum Kind { JOB, IMAGE, BOTH }
+
+  /** A condition status, as Kubernetes spells it. */
+  public enum Status {
+    TRUE("True"), FALSE("False"), UNKNOWN("Unknown");
+
+    private final String value;
+
+    Status(String value) {
+      this.value = value;
+    }
+
+    /** The condition status as written ({@code True}, {@code False}, {@code Unknown}). */
+    public String value() {
+      return value;
+    }
+  }
+
+  private final Kind kind;
+  private final Status status;
+
+  ConditionReason(Kind kind, Status status) {
+    this.kind = kind;
+    this.status = status;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  /** The condition status this reason comes with. */
+  public Status status() {
+    return status;
+  }
+
+  /** Whether this reason may appear on a job (true) or an image (false) condition. */
+  public boolean appliesTo(Kind k) {
+    return kind == k || kind == Kind.BOTH;
+  }
+
+  /** The reasons of {@code k} with {@code s}, in declaration order. */
+  public static List<ConditionReason> of(Kind k, Status s) {
+    return Arrays.stream(values()).filter(r -> r.appliesTo(k) && r.status == s).collect(Collectors.toList());
+  }
+
+  /** The reason named {@code name}, if there is one. */
+  public static java.util.Optional<ConditionReason> parse(String name) {
+    return Arrays.stream(values()).filter(r -> r.name().equals(name)).findFirst();
+  }
+
+  /** Joins names as the descriptions do: "a, b or c". */
+  static String spoken(List<ConditionReason> reasons) {
+    List<String> names = reasons.stream().map(Enum::name).collect(Collectors.toList());
+    if (names.size() == 1) {
+      return names.get(0);
+    }
+    return String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
+  }
+}
