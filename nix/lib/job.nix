@@ -136,7 +136,7 @@ let
     else if s ? timeoutSeconds && !(isInt s.timeoutSeconds && s.timeoutSeconds > 0) then
       fail "${named} 'timeoutSeconds' must be a positive integer, got ${show s.timeoutSeconds}"
     else
-      # The agent's step JSON: only the keys that are present (DESIGN: no nulls).
+      # The agent's step JSON: only the keys that are present (the protocol has no nulls: protocol/AgentStep).
       { inherit (s) name; }
       // (if s ? run then { inherit (s) run; } else { inherit (s) command; })
       // (if s ? env then { inherit (s) env; } else { })

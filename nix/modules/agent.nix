@@ -1,4 +1,4 @@
-# NixOS module: the nixek-ci agent on a job's machine (DESIGN.md §1 step 4, §7).
+# NixOS module: the nixek-ci agent on a job's machine (docs/architecture.md#parts, docs/security.md).
 #
 # At boot the agent (root) reads its job config — EC2 user-data through IMDSv2, or a file in local/QEMU runs —,
 # runs each step as the unprivileged `nixek-step` user (`--run-as`, through setpriv), reports to the report API

@@ -1,4 +1,4 @@
-# The job DESIGN.md shows, exactly as a user writes it.
+# The seed job (docs/evaluation.md#the-seed-job), exactly as a user writes it.
 { nixpkgs, ... }: {
   machine = { pkgs, ... }: {
     environment.systemPackages = [ pkgs.rustup pkgs.git ];

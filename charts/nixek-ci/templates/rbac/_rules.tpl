@@ -73,7 +73,7 @@ a probe that fails without it.
 {{- end }}
 {{- end }}
 
-{{/* Report API, in every namespace whose jobs report to it (DESIGN §7: read jobs, patch their status, find tokens). */}}
+{{/* Report API, in every namespace whose jobs report to it (docs/security.md#the-report-api: read jobs, patch their status, find tokens). */}}
 {{- define "nixek-ci.rules.reportApi" -}}
 # a report re-reads its job (get); /readyz lists one job to prove the API, the CRD and RBAC work (list)
 - apiGroups: ["ci.nixek.dev"]
