@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs steps as an unprivileged user (DESIGN §7) while the agent keeps its own privileges (it must kill steps and
+ * Runs steps as an unprivileged user (docs/security.md#what-a-job-can-and-cannot-reach) while the agent keeps its own privileges (it must kill steps and
  * read the config). The wrapper is util-linux {@code setpriv}, on NixOS and Debian alike: it only changes
  * credentials and execs, so the step's process is the command itself (no PAM session, no extra parent like
  * {@code runuser} or {@code sudo} would add).

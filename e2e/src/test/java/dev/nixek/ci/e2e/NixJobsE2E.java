@@ -118,7 +118,7 @@ class NixJobsE2E extends RealApiServerStackTier {
   @Test
   void theSeedJobAsWrittenEvaluatesToItsTwoStepsAndRunsThem() throws Exception {
     NixekJob job = job("seed");
-    // the job of DESIGN.md, exactly as written there (nix/tests/jobs/seed.nix holds it)
+    // the job of docs/evaluation.md#the-seed-job, exactly as written there (nix/tests/jobs/seed.nix holds it)
     job.getSpec().nix = Files.readString(NIX.resolve("tests/jobs/seed.nix"));
     client.resource(job).create();
 

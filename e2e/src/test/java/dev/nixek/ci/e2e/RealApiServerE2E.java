@@ -47,7 +47,7 @@ class RealApiServerE2E extends RealApiServerStackTier {
         .contains("Conditions:").contains("Reason:", "Succeeded").contains("all 3 steps succeeded")
         .contains("Events:").contains("Launched").contains("MachineTerminated");
 
-    // the two writers' field managers (DESIGN §3): the operator owns conditions, the report API the steps
+    // the two writers' field managers (docs/architecture.md#who-writes-what): the operator owns conditions, the report API the steps
     String managed = server.kubectl("get", "nixekjob", "hello", "-n", ns, "--show-managed-fields", "-o", "yaml").stdout();
     assertThat(managed).contains("manager: nixek-operator").contains("manager: nixek-report-api");
   }

@@ -47,7 +47,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * DESIGN §3 on a real API server: the operator (server-side apply of its fields) and the report API (JSON patch of
+ * docs/architecture.md#who-writes-what on a real API server: the operator (server-side apply of its fields) and the report API (JSON patch of
  * status.steps with a resourceVersion precondition) write the same status at the same time. Every acknowledged
  * report must be in the final status and no operator field may be lost.
  */

@@ -8,7 +8,7 @@ import java.util.List;
  * Everything the agent needs to run one job. On EC2 this is the instance's user-data; with the {@code local}
  * provider it is a file. Both hold exactly this JSON document.
  *
- * <p>The token is a short-lived, single-job credential (DESIGN §7): it is the only secret here, and
+ * <p>The token is a short-lived, single-job credential (docs/security.md#what-is-exposed): it is the only secret here, and
  * {@link #toString()} never shows it.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)

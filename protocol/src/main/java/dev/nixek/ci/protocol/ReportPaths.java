@@ -2,7 +2,7 @@ package dev.nixek.ci.protocol;
 
 /**
  * The report API's paths. The job in the path is only checked against the job the token belongs to; the token,
- * not the path, decides which job a report is for (DESIGN §5).
+ * not the path, decides which job a report is for (docs/architecture.md#token-protocol).
  */
 public final class ReportPaths {
   /** Step {@code index} (0-based) started. Body: {@link StepStarted}. */

@@ -6,7 +6,7 @@ import io.fabric8.kubernetes.api.model.Condition;
 import java.util.List;
 
 /**
- * Observed state of a {@link NixekJob}. Two writers share it (DESIGN §3): the operator owns every field but
+ * Observed state of a {@link NixekJob}. Two writers share it (docs/architecture.md#who-writes-what): the operator owns every field but
  * {@code steps} and {@code evaluation}; the report API owns those two. A field a writer does not own stays
  * {@code null} in what that writer sends, so that neither claims nor wipes the other's fields.
  */

@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@code nixek-builder evaluate} with real nix (Debian's nix-bin) and the stub nixpkgs of nix/tests: the seed job
- * of DESIGN.md and the prototype's flake shape evaluate and are posted as they are; every broken job of
+ * of docs/evaluation.md#the-seed-job and the prototype's flake shape evaluate and are posted as they are; every broken job of
  * nix/tests/broken fails with its expected message (position included) and posts nothing; the report API's answers
  * are handled (retry on 503, refusal on 4xx); the token appears nowhere but in the Authorization header.
  */

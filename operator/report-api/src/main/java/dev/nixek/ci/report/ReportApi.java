@@ -21,7 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The report API: one {@link Router} and its HTTP server (DESIGN §5).
+ * The report API: one {@link Router} and its HTTP server (docs/architecture.md#report-protocol).
  *
  * <pre>
  * POST /v1/jobs/:namespace/:name/steps/:index/started    StepStarted   application/json

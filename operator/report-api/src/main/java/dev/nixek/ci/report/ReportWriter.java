@@ -14,7 +14,7 @@ import java.util.List;
 
 /**
  * Applies one authenticated report to its job's {@code status.steps} (blocking: it reads and patches the job). A
- * token is dead once its job is gone, was replaced by another job of the same name, or has ended (DESIGN §5); a
+ * token is dead once its job is gone, was replaced by another job of the same name, or has ended (docs/architecture.md#token-protocol); a
  * report that would change nothing on a finished job (a replay) is still acknowledged.
  */
 final class ReportWriter {

@@ -20,7 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds the job a token belongs to (DESIGN §5: the token, not the path, names the job). The token Secret is found by
+ * Finds the job a token belongs to (docs/architecture.md#token-protocol: the token, not the path, names the job). The token Secret is found by
  * its {@code ci.nixek.dev/token-id} label, derived from the token's SHA-256, and the full hash is then compared in
  * constant time.
  *

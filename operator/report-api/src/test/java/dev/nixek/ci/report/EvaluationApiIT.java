@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * oversize, malformed, invalid steps, dead token — changes nothing.
  */
 class EvaluationApiIT {
-  /** What nix/eval.nix prints for the seed job of DESIGN.md. */
+  /** What nix/eval.nix prints for the seed job of docs/evaluation.md#the-seed-job. */
   static final String SEED = """
       {"machine":{"drvPath":"/nix/store/7lk0y9rlzhfdr1459v3aaljbvzkcxhql-nixos-image-amazon-25.05.stub-x86_64-linux.drv",\
       "system":"x86_64-linux"},"steps":[{"name":"build","run":"cargo build --release"},{"name":"test","run":"cargo test"}]}""";

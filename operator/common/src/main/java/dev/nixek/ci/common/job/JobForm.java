@@ -3,7 +3,7 @@ package dev.nixek.ci.common.job;
 import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
 import java.util.Optional;
 
-/** The three ways a job can be written (README, "Job forms"). */
+/** The three ways a job can be written (docs/evaluation.md#forms). */
 public enum JobForm {
   /** {@code spec.nix}: the whole job as a Nix expression, evaluated in an evaluation pod. */
   NIX,

@@ -6,7 +6,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The bounded tail of a step's output kept in status (DESIGN §4): the last {@code limit} bytes, as text.
+ * The bounded tail of a step's output kept in status (docs/architecture.md#status-budget): the last {@code limit} bytes, as text.
  *
  * <p>Output is arbitrary bytes; the tail is UTF-8 text with malformed sequences replaced. A cut never leaves half
  * a character at the start.

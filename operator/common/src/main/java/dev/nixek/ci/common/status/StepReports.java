@@ -20,7 +20,7 @@ import java.util.Objects;
  * Applies one agent report to a job's {@code status.steps}: pure, so that the report API can retry it against a
  * fresh read after a 409 and get the same answer.
  *
- * <p>Rules (DESIGN §5): steps run in order and never move backwards; a replay of an applied report is a
+ * <p>Rules (docs/architecture.md#report-protocol): steps run in order and never move backwards; a replay of an applied report is a
  * {@link Duplicate}; anything that contradicts what was applied is a 409; a report for a step that does not exist
  * is a 404; a report that cannot be right whatever the state is a 422.
  */

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes the report API's status fields of one job — {@code status.steps}, and once {@code status.evaluation} — by
  * read-modify-write: read the job, compute the new value, JSON-patch {@code /status} with the read's
- * resourceVersion as a precondition, and start over on 409 (DESIGN §3).
+ * resourceVersion as a precondition, and start over on 409 (docs/architecture.md#who-writes-what).
  *
  * <p>A JSON patch rather than a merge patch: the fabric8 mock server (demo, mock tier) concatenates lists on merge
  * patches, and a JSON patch means the same everywhere. Setting {@code /metadata/resourceVersion} to the value read

@@ -12,7 +12,7 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Per-job report tokens (DESIGN §5, §7), of two purposes that can never stand in for each other.
+ * Per-job report tokens (docs/architecture.md#token-protocol, docs/security.md#tokens), of two purposes that can never stand in for each other.
  *
  * <p>A step token is {@code nxkjt_} followed by 256 bits, base64url. It is derived as HMAC-SHA256(operator key, job
  * UID, attempt) rather than drawn fresh, so that a launch replayed after an operator crash carries byte-identical

@@ -44,7 +44,7 @@ import software.amazon.awssdk.services.ec2.model.Tag;
 import software.amazon.awssdk.services.ec2.model.TagSpecification;
 
 /**
- * One EC2 instance per job (DESIGN §6, docs/ec2.md).
+ * One EC2 instance per job (docs/ec2.md).
  *
  * <p>Every launch is a RunInstances with ClientToken = the job's launch token, which the job reconciler recorded in
  * status before calling: replaying it (after a crash, a lost answer, a 409 on the status write) returns the same

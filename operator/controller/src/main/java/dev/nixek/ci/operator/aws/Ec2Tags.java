@@ -1,7 +1,7 @@
 package dev.nixek.ci.operator.aws;
 
 /**
- * The tags nixek-ci puts on what it makes in EC2: the ec2 provider on every instance and its volumes (DESIGN §6),
+ * The tags nixek-ci puts on what it makes in EC2: the ec2 provider on every instance and its volumes (docs/ec2.md#launch),
  * the images on their import task, snapshot and AMI (docs/images.md). Both collectors find this cluster's resources
  * by {@link #CLUSTER_ID} and {@link #MANAGED_BY}.
  */

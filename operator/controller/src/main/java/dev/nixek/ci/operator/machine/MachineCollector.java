@@ -18,7 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The orphan collector (DESIGN §6): terminates this installation's machines that no live job owns, and any machine
+ * The orphan collector (docs/ec2.md#orphan-collection): terminates this installation's machines that no live job owns, and any machine
  * older than its job's time limit plus slack.
  *
  * <p>It lists machines first and jobs second, straight from the API server (never from a cache): a job launches only

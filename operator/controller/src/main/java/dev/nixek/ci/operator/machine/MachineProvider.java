@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Where jobs' machines come from (DESIGN §6): {@code ec2} launches one instance per job, {@code local} runs the agent
+ * Where jobs' machines come from (docs/architecture.md#machine-providers): {@code ec2} launches one instance per job, {@code local} runs the agent
  * as a local process. The job reconciler only talks to this interface.
  */
 public interface MachineProvider {

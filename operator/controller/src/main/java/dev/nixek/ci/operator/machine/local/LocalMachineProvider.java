@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * The machine id is derived from the launch token, so a replayed launch finds the machine it already started.
  *
  * <p>After an operator restart the processes are still there (nothing kills children when the JVM dies): they are
- * found again by their command line, which names the machine's config file, and re-adopted (see README).
+ * found again by their command line, which names the machine's config file, and re-adopted (docs/architecture.md#machine-providers).
  */
 public final class LocalMachineProvider implements MachineProvider {
   private static final Logger LOG = LoggerFactory.getLogger(LocalMachineProvider.class);
