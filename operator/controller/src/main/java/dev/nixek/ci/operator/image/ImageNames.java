@@ -1,5 +1,10 @@
 package dev.nixek.ci.operator.image;
 
+import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
+import dev.nixek.ci.operator.aws.Ec2Tags;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * Every name derived from an image's identity: deterministic, so that a retried or restarted reconcile, or a
  * second image of the same identity, finds what the first made instead of making another.
@@ -43,5 +48,16 @@ public final class ImageNames {
   public static String importToken(String clusterId, ImageIdentity id, String region, String s3Uri, int attempt) {
     return "nixek-" + ImageIdentity.sha256(String.join("\n", clusterId, id.hash(), region, s3Uri,
         Integer.toString(attempt))).substring(0, 48);
+  }
+
+  /** The tags of what AWS makes for an image (import task, snapshot, AMI): the collector finds them by these. */
+  static Map<String, String> tags(String clusterId, NixekMachineImage image, ImageTarget t) {
+    Map<String, String> tags = new LinkedHashMap<>();
+    tags.put(Ec2Tags.NAME, t.amiName());
+    tags.put(Ec2Tags.IMAGE_HASH, t.id().hash());
+    tags.put(Ec2Tags.CLUSTER_ID, clusterId);
+    tags.put(Ec2Tags.MANAGED_BY, Ec2Tags.MANAGED_BY_VALUE);
+    tags.put(Ec2Tags.IMAGE, image.getMetadata().getNamespace() + "/" + image.getMetadata().getName());
+    return tags;
   }
 }

@@ -1,0 +1,177 @@
+package dev.nixek.ci.operator.image;
+
+import dev.nixek.ci.api.v1alpha1.ConditionReason;
+import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
+import dev.nixek.ci.common.Labels;
+import dev.nixek.ci.operator.aws.AwsClients;
+import dev.nixek.ci.operator.aws.ImageStore;
+import dev.nixek.ci.operator.config.OperatorConfig;
+import dev.nixek.ci.operator.events.EventReason;
+import dev.nixek.ci.operator.events.EventRecorder;
+import dev.nixek.ci.operator.image.BuilderOutcome.Built;
+import dev.nixek.ci.operator.image.BuilderOutcome.Failed;
+import dev.nixek.ci.operator.image.BuilderOutcome.Working;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.SdkException;
+
+/**
+ * The build: runs the builder pod (with its ConfigMap), follows it, and records its result — the uploaded image in
+ * S3, or a BuildFailed that is final for the generation. Retrying a failed build deletes the failed pod first.
+ */
+final class BuildStage {
+  static final int MAX_MESSAGE = 2048;
+  private static final Logger LOG = LoggerFactory.getLogger(BuildStage.class);
+
+  private final KubernetesClient client;
+  private final OperatorConfig config;
+  private final AwsClients aws;
+  private final BuilderPods pods;
+  private final EventRecorder events;
+  private volatile InformerEventSource<Pod, NixekMachineImage> builderPods;
+
+  BuildStage(KubernetesClient client, OperatorConfig config, AwsClients aws, EventRecorder events) {
+    this.client = client;
+    this.config = config;
+    this.aws = aws;
+    this.pods = new BuilderPods(config.images(), config.aws(), config.clusterId());
+    this.events = events;
+  }
+
+  /** The builder pods' informer; {@code images} is indexed by {@link NixekMachineImageReconciler#BUILDER_INDEX}. */
+  InformerEventSource<Pod, NixekMachineImage> eventSource(EventSourceContext<NixekMachineImage> context,
+      IndexerResourceCache<NixekMachineImage> images) {
+    // a builder pod may serve every image of its identity in its namespace: wake them all
+    builderPods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, NixekMachineImage.class)
+        .withName("builder-pods")
+        .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGED_BY_VALUE + "," + Labels.COMPONENT + "="
+            + BuilderPods.COMPONENT)
+        .withSecondaryToPrimaryMapper(pod -> images.byIndex(NixekMachineImageReconciler.BUILDER_INDEX,
+                pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName()).stream()
+            .map(ResourceID::fromResource).collect(Collectors.toSet()))
+        .build(), context);
+    return builderPods;
+  }
+
+  /**
+   * Prepares another build after a BuildFailed of an earlier generation; a pass that waits for the failed pod to
+   * go, or empty when the build can start again.
+   */
+  Optional<UpdateControl<NixekMachineImage>> retry(ImagePass pass, ImageTarget t) {
+    Optional<Pod> failedPod = builderPod(pass.image, t).filter(p -> !(BuilderResults.of(p) instanceof Working));
+    if (failedPod.isPresent()) {
+      // pods are immutable and run once: the failed one goes first, and until it has gone the failure stands
+      // (a running pod of this identity, started again by a sibling, is followed instead)
+      client.pods().resource(failedPod.get()).withGracePeriod(0).delete();
+      return Optional.of(pass.finish(config.images().pollMin()));
+    }
+    pass.next.builderPod = null;
+    return Optional.empty();
+  }
+
+  /** Runs the builder pod; empty once its result is recorded. */
+  Optional<UpdateControl<NixekMachineImage>> build(ImagePass pass, ImageTarget t) {
+    NixekMachineImage image = pass.image;
+    Optional<Pod> existing = builderPod(image, t);
+    if (existing.isEmpty()) {
+      startBuilder(pass.context, image, t);
+      boolean restarted = pass.next.builderPod != null;
+      pass.next.builderPod = t.builderName();
+      pass.ready(ConditionReason.Building, "builder pod " + t.builderName() + (restarted
+          ? " was gone; started again" : " started"), null);
+      events.record(image, EventReason.BuildStarted, "started builder pod " + t.builderName() + " for image "
+          + t.id().shortHash());
+      return Optional.of(pass.finish(config.images().pollMax()));
+    }
+    pass.next.builderPod = t.builderName();
+    BuilderOutcome outcome = BuilderResults.of(existing.get());
+    if (outcome instanceof Working w) {
+      if (!w.started()) {
+        pass.ready(ConditionReason.Building, "builder pod " + t.builderName() + " is pending", null);
+      } else if (uploading(t)) {
+        pass.ready(ConditionReason.Uploading, "builder pod " + t.builderName() + " is uploading the image to s3://"
+            + t.bucket() + "/" + ImageNames.objectPrefix(config.images().keyPrefix(), config.clusterId(), t.id()),
+            null);
+      } else {
+        pass.ready(ConditionReason.Building, "builder pod " + t.builderName() + " is building the image", null);
+      }
+      return Optional.of(pass.finish(config.images().pollMin()));
+    }
+    if (outcome instanceof Failed f) {
+      pass.ready(ConditionReason.BuildFailed, failureMessage("builder pod " + t.builderName() + ": " + f.error(),
+          f.logTail()), EventReason.BuildFailed);
+      return Optional.of(pass.finish(null));
+    }
+    Built b = (Built) outcome;
+    pass.next.s3Uri = b.s3Uri();
+    pass.next.sha256 = b.sha256();
+    pass.next.sizeBytes = b.size();
+    pass.next.drvPath = b.drvPath();
+    pass.next.diskFormat = b.format();
+    pass.next.bootMode = b.bootMode();
+    pass.ready(ConditionReason.Importing, "built and uploaded " + b.s3Uri() + " (" + b.size() + " bytes)", null);
+    pass.persist(); // the build result outlives the pod: recorded before anything is asked of EC2
+    return Optional.empty();
+  }
+
+  private void startBuilder(Context<NixekMachineImage> context, NixekMachineImage image, ImageTarget t) {
+    String ns = image.getMetadata().getNamespace();
+    try {
+      client.configMaps().inNamespace(ns).resource(pods.configMap(image, t.id(), t.builderName())).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+    }
+    Pod pod = pods.pod(image, t.id(), t.builderName(), t.region(), t.bucket());
+    try {
+      // through JOSDK, so that the next reconcile finds the pod in the informer's cache
+      context.resourceOperations().create(pod, builderPods);
+      LOG.info("image {}: started builder pod {}", ResourceID.fromResource(image), t.builderName());
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+    }
+  }
+
+  private Optional<Pod> builderPod(NixekMachineImage image, ImageTarget t) {
+    return builderPods.get(new ResourceID(t.builderName(), image.getMetadata().getNamespace()));
+  }
+
+  private boolean uploading(ImageTarget t) {
+    try {
+      return new ImageStore(aws.s3(t.region())).uploading(t.bucket(),
+          ImageNames.objectPrefix(config.images().keyPrefix(), config.clusterId(), t.id()));
+    } catch (SdkException e) {
+      // only a progress hint: not being able to tell is no reason to stop
+      LOG.debug("cannot list uploads in {}: {}", t.bucket(), e.toString());
+      return false;
+    }
+  }
+
+  /** The error and the end of the log, bounded: a condition message is for reading, not for the whole log. */
+  static String failureMessage(String error, String logTail) {
+    String tail = logTail == null ? "" : logTail.strip();
+    int room = MAX_MESSAGE - error.length() - 16;
+    if (tail.isEmpty() || room < 80) {
+      return error.length() > MAX_MESSAGE ? error.substring(0, MAX_MESSAGE - 1) + "…" : error;
+    }
+    if (tail.length() > room) {
+      tail = "…" + tail.substring(tail.length() - room + 1);
+    }
+    return error + "; log tail:\n" + tail;
+  }
+}
