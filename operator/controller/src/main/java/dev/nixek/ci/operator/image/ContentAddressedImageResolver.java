@@ -1,5 +1,6 @@
 package dev.nixek.ci.operator.image;
 
+import dev.nixek.ci.api.v1alpha1.ConditionReason;
 import dev.nixek.ci.api.v1alpha1.NixekEvaluatedMachine;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobEvaluation;
@@ -77,21 +78,21 @@ public final class ContentAddressedImageResolver implements ImageResolver {
     if (JobForm.needsEvaluation(job.getSpec())) {
       NixekJobEvaluation evaluation = job.getStatus() == null ? null : job.getStatus().evaluation;
       if (evaluation == null) {
-        return new Resolution.Waiting("Evaluating", "the job's Nix expression is not evaluated yet");
+        return new Resolution.Waiting(ConditionReason.Evaluating, "the job's Nix expression is not evaluated yet");
       }
       if (evaluation.machine == null) {
-        return new Resolution.Failed("NoMachine", "the job's Nix expression names no machine, and this provider "
-            + "boots every job from a machine image: give the job a 'machine'");
+        return new Resolution.Failed(ConditionReason.NoMachine, "the job's Nix expression names no machine, and this "
+            + "provider boots every job from a machine image: give the job a 'machine'");
       }
       return getOrCreate(job, evaluatedSpec(job, evaluation.machine, options), "the job's evaluated machine");
     }
     String machine = job.getSpec().machine;
     if (machine == null || machine.isBlank()) {
-      return new Resolution.Failed("InvalidSpec", "spec.machine: is empty");
+      return new Resolution.Failed(ConditionReason.InvalidSpec, "spec.machine: is empty");
     }
     if (options.nixpkgs().isEmpty()) {
-      return new Resolution.Failed("ImageFailed", "spec.machine: inline machines are built with the operator's "
-          + "default nixpkgs pin, and it has none (NIXEK_IMAGE_NIXPKGS)");
+      return new Resolution.Failed(ConditionReason.ImageFailed, "spec.machine: inline machines are built with the "
+          + "operator's default nixpkgs pin, and it has none (NIXEK_IMAGE_NIXPKGS)");
     }
     return getOrCreate(job, spec(machine, options), "the inline machine");
   }
@@ -119,15 +120,15 @@ public final class ContentAddressedImageResolver implements ImageResolver {
           throw e;
         }
       }
-      return new Resolution.Waiting("WaitingForImage", "NixekMachineImage '" + name + "' (" + what + "'s image) is "
-          + "being made");
+      return new Resolution.Waiting(ConditionReason.WaitingForImage, "NixekMachineImage '" + name + "' (" + what
+          + "'s image) is being made");
     }
     if (image.getMetadata().getDeletionTimestamp() != null) {
       return deleting(name);
     }
     if (image.getSpec() == null || !id.hash().equals(ImageIdentity.of(image.getSpec(), options).hash())) {
-      return new Resolution.Failed("ImageFailed", "NixekMachineImage '" + name + "' exists but is not " + what
-          + "'s image (its spec differs); delete or rename it");
+      return new Resolution.Failed(ConditionReason.ImageFailed, "NixekMachineImage '" + name + "' exists but is not "
+          + what + "'s image (its spec differs); delete or rename it");
     }
     Resolution r = named.resolve(image, name);
     if (r instanceof Resolution.Ready && image.getMetadata().getAnnotations() != null
@@ -151,8 +152,8 @@ public final class ContentAddressedImageResolver implements ImageResolver {
   }
 
   private static Resolution deleting(String name) {
-    return new Resolution.Waiting("WaitingForImage", "NixekMachineImage '" + name + "' is being deleted; it is made "
-        + "again once it is gone");
+    return new Resolution.Waiting(ConditionReason.WaitingForImage, "NixekMachineImage '" + name + "' is being "
+        + "deleted; it is made again once it is gone");
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.nixek.ci.operator.image;
 
+import dev.nixek.ci.api.v1alpha1.ConditionReason;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 
 /**
@@ -13,10 +14,10 @@ public interface ImageResolver {
     record Ready(String imageId, String imageName) implements Resolution {}
 
     /** Not yet: the job waits (condition reason {@code reason}) and is reconciled again when the image changes. */
-    record Waiting(String reason, String message) implements Resolution {}
+    record Waiting(ConditionReason reason, String message) implements Resolution {}
 
     /** The image cannot become ready (it failed to build or import): the job fails with {@code reason}. */
-    record Failed(String reason, String message) implements Resolution {}
+    record Failed(ConditionReason reason, String message) implements Resolution {}
   }
 
   Resolution resolve(NixekJob job);

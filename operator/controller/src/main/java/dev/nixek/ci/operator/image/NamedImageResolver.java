@@ -1,5 +1,6 @@
 package dev.nixek.ci.operator.image;
 
+import dev.nixek.ci.api.v1alpha1.ConditionReason;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.common.status.Conditions;
@@ -19,7 +20,8 @@ public final class NamedImageResolver implements ImageResolver {
   public Resolution resolve(NixekJob job) {
     String name = job.getSpec().machineImageName;
     if (name == null) {
-      return new Resolution.Failed("ImageFailed", "spec.machine: inline machines are not supported by this resolver");
+      return new Resolution.Failed(ConditionReason.ImageFailed,
+          "spec.machine: inline machines are not supported by this resolver");
     }
     return resolve(client.resources(NixekMachineImage.class).inNamespace(job.getMetadata().getNamespace())
         .withName(name).get(), name);
@@ -28,7 +30,8 @@ public final class NamedImageResolver implements ImageResolver {
   /** What {@code image} (named {@code name}, null when it does not exist) means for a job. */
   Resolution resolve(NixekMachineImage image, String name) {
     if (image == null) {
-      return new Resolution.Waiting("WaitingForImage", "NixekMachineImage '" + name + "' does not exist (yet)");
+      return new Resolution.Waiting(ConditionReason.WaitingForImage,
+          "NixekMachineImage '" + name + "' does not exist (yet)");
     }
     Optional<Condition> ready = Conditions.find(image.getStatus() == null ? null : image.getStatus().conditions,
         Conditions.READY);
@@ -36,10 +39,10 @@ public final class NamedImageResolver implements ImageResolver {
       return new Resolution.Ready(image.getStatus().imageId, name);
     }
     if (ready.isPresent() && Conditions.FALSE.equals(ready.get().getStatus())) {
-      return new Resolution.Failed("ImageFailed", "NixekMachineImage '" + name + "' is not ready: "
+      return new Resolution.Failed(ConditionReason.ImageFailed, "NixekMachineImage '" + name + "' is not ready: "
           + ready.get().getReason() + ": " + ready.get().getMessage());
     }
-    return new Resolution.Waiting("WaitingForImage", "NixekMachineImage '" + name + "' is "
+    return new Resolution.Waiting(ConditionReason.WaitingForImage, "NixekMachineImage '" + name + "' is "
         + ready.map(Condition::getReason).orElse("not built yet"));
   }
 }

@@ -4,6 +4,7 @@ import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.NamedImageResolver;
+import dev.nixek.ci.operator.job.CrashPoints;
 import dev.nixek.ci.operator.job.NixekJobReconciler;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import dev.nixek.ci.operator.token.TokenKeyStore;
@@ -39,7 +40,7 @@ public final class MockJobOperator implements AutoCloseable {
     Operator operator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false)
         .withUseSSAToPatchPrimaryResource(false).withSSABasedCreateUpdateMatchForDependentResources(false));
     operator.register(new NixekJobReconciler(client, config, provider, new NamedImageResolver(client), tokens,
-        new EventRecorder(client, Clock.systemUTC()), Clock.systemUTC()));
+        new EventRecorder(client, Clock.systemUTC()), Clock.systemUTC(), CrashPoints.NONE));
     operator.start();
     return new MockJobOperator(operator, tokens);
   }
