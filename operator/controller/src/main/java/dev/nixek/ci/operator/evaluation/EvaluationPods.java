@@ -3,9 +3,9 @@ package dev.nixek.ci.operator.evaluation;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.operator.config.OperatorConfig;
-import dev.nixek.ci.operator.image.NixStore;
-import dev.nixek.ci.operator.job.FlakeRules;
-import dev.nixek.ci.operator.job.JobOwned;
+import dev.nixek.ci.common.kube.NixStore;
+import dev.nixek.ci.common.job.FlakeRules;
+import dev.nixek.ci.common.kube.JobOwned;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
@@ -41,8 +41,6 @@ public final class EvaluationPods {
   static final String JOB_FILE = "job.nix";
   static final String TOKEN_KEY = "token";
   static final String TERMINATION_LOG = "/dev/termination-log";
-  /** The default attribute of a flake job: {@code ci.jobs.<metadata.name>}, as the earlier prototype had it. */
-  static final String DEFAULT_ATTRIBUTE_PREFIX = "ci.jobs.";
 
   private final OperatorConfig config;
 
@@ -53,17 +51,6 @@ public final class EvaluationPods {
   /** The name of the job's evaluation pod, ConfigMap and token Secret. */
   public static String name(NixekJob job) {
     return "nixek-eval-" + job.getMetadata().getUid();
-  }
-
-  /** The flake attribute of a job: {@code spec.flake.attribute}, else {@code ci.jobs.<metadata.name>}. */
-  public static String attribute(NixekJob job) {
-    String a = job.getSpec().flake.attribute;
-    return a == null || a.isBlank() ? DEFAULT_ATTRIBUTE_PREFIX + job.getMetadata().getName() : a;
-  }
-
-  /** What is evaluated, for messages: {@code spec.nix}, or {@code <flake ref>#<attribute>}. */
-  public static String subject(NixekJob job) {
-    return job.getSpec().flake != null ? FlakeRules.ref(job.getSpec().flake) + "#" + attribute(job) : "spec.nix";
   }
 
   /** The ConfigMap with {@code spec.nix} (inline form only). */
@@ -95,7 +82,7 @@ public final class EvaluationPods {
     List<String> command = new ArrayList<>(eval.command(images));
     command.addAll(List.of("evaluate", "--nix-dir", images.nixDir()));
     if (job.getSpec().flake != null) {
-      command.addAll(List.of("--flake", FlakeRules.ref(job.getSpec().flake), "--attribute", attribute(job)));
+      command.addAll(List.of("--flake", FlakeRules.ref(job.getSpec().flake), "--attribute", FlakeRules.attribute(job)));
     } else {
       command.addAll(List.of("--job-file", JOB_MOUNT + "/" + JOB_FILE));
     }

@@ -3,11 +3,12 @@ package dev.nixek.ci.operator.evaluation;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.job.EffectiveSteps;
+import dev.nixek.ci.common.job.FlakeRules;
 import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
-import dev.nixek.ci.operator.job.JobTokenSecrets;
+import dev.nixek.ci.operator.token.JobTokenSecrets;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -87,14 +88,14 @@ public final class JobEvaluator {
     if (pod.isEmpty()) {
       boolean started = start(job, context);
       if (started) {
-        events.record(job, EventReason.EvaluationStarted, "evaluating " + EvaluationPods.subject(job) + " in pod "
+        events.record(job, EventReason.EvaluationStarted, "evaluating " + FlakeRules.subject(job) + " in pod "
             + name);
       }
-      return new Progress.Waiting("evaluating " + EvaluationPods.subject(job) + " in pod " + name);
+      return new Progress.Waiting("evaluating " + FlakeRules.subject(job) + " in pod " + name);
     }
     EvaluationResults.Outcome outcome = EvaluationResults.of(pod.get(), config.evaluation());
     if (outcome instanceof EvaluationResults.Outcome.Working w) {
-      return new Progress.Waiting("evaluating " + EvaluationPods.subject(job) + " in pod " + name
+      return new Progress.Waiting("evaluating " + FlakeRules.subject(job) + " in pod " + name
           + (w.started() ? "" : " (pending)"));
     }
     // the pod posts before it exits, so the result is in the job by now, if there is one: ask the API server, not

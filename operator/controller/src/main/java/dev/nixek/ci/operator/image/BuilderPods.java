@@ -2,6 +2,7 @@ package dev.nixek.ci.operator.image;
 
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.common.Labels;
+import dev.nixek.ci.common.kube.NixStore;
 import dev.nixek.ci.operator.config.AwsOptions;
 import dev.nixek.ci.operator.config.ImageOptions;
 import io.fabric8.kubernetes.api.model.ConfigMap;

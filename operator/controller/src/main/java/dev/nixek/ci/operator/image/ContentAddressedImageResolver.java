@@ -9,7 +9,7 @@ import dev.nixek.ci.api.v1alpha1.NixekMachineImageSpec;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.job.JobForm;
 import dev.nixek.ci.operator.config.ImageOptions;
-import dev.nixek.ci.operator.evaluation.EvaluationPods;
+import dev.nixek.ci.common.job.FlakeRules;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -166,7 +166,7 @@ public final class ContentAddressedImageResolver implements ImageResolver {
       NixekJobFlake flake = new NixekJobFlake();
       flake.url = job.getSpec().flake.url;
       flake.rev = job.getSpec().flake.rev;
-      flake.attribute = EvaluationPods.attribute(job);
+      flake.attribute = FlakeRules.attribute(job);
       spec.flake = flake;
     } else {
       spec.nix = job.getSpec().nix;

@@ -19,7 +19,7 @@ import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.status.OperatorStatus;
 import dev.nixek.ci.operator.status.StatusWriter;
 import dev.nixek.ci.operator.config.OperatorConfig;
-import dev.nixek.ci.operator.evaluation.EvaluationPods;
+import dev.nixek.ci.common.job.FlakeRules;
 import dev.nixek.ci.operator.evaluation.JobEvaluator;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
@@ -31,6 +31,7 @@ import dev.nixek.ci.operator.machine.LaunchException;
 import dev.nixek.ci.operator.machine.LaunchRequest;
 import dev.nixek.ci.operator.machine.Machine;
 import dev.nixek.ci.operator.machine.MachineProvider;
+import dev.nixek.ci.operator.token.JobTokenSecrets;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -177,7 +178,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
       if (progress instanceof JobEvaluator.Progress.Failed f) {
         evaluator.release(job);
         next.currentStep = null;
-        end(job, next, FALSE, "EvaluationFailed", "evaluation of " + EvaluationPods.subject(job) + " failed: "
+        end(job, next, FALSE, "EvaluationFailed", "evaluation of " + FlakeRules.subject(job) + " failed: "
             + f.message(), now, EventReason.EvaluationFailed);
         return finish(context, job, next, false);
       }
@@ -416,7 +417,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   private static String evaluatedMessage(NixekJob job) {
     List<NixekJobStep> steps = EffectiveSteps.orEmpty(job);
     var machine = job.getStatus().evaluation.machine;
-    return EvaluationPods.subject(job) + " evaluated to " + steps.size() + (steps.size() == 1 ? " step" : " steps")
+    return FlakeRules.subject(job) + " evaluated to " + steps.size() + (steps.size() == 1 ? " step" : " steps")
         + (machine == null ? " and no machine" : " and machine " + machine.drvPath);
   }
 

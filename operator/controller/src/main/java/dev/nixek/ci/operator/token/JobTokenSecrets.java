@@ -1,7 +1,8 @@
-package dev.nixek.ci.operator.job;
+package dev.nixek.ci.operator.token;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.common.Labels;
+import dev.nixek.ci.common.kube.JobOwned;
 import dev.nixek.ci.common.token.JobTokens;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
