@@ -8,6 +8,7 @@ import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImageSpec;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.job.JobForm;
+import dev.nixek.ci.common.kube.KubeObjects;
 import dev.nixek.ci.operator.config.ImageOptions;
 import dev.nixek.ci.common.job.FlakeRules;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -111,13 +112,8 @@ public final class ContentAddressedImageResolver implements ImageResolver {
           .addToAnnotations(CREATED_FOR, ns + "/" + job.getMetadata().getName())
           .build());
       fresh.setSpec(spec);
-      try {
-        images.resource(fresh).create();
+      if (KubeObjects.createIfAbsent(() -> images.resource(fresh).create()).isPresent()) {
         LOG.info("job {}/{}: created NixekMachineImage {} for {}", ns, job.getMetadata().getName(), name, what);
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 409) {
-          throw e;
-        }
       }
       return new Resolution.Waiting("WaitingForImage", "NixekMachineImage '" + name + "' (" + what + "'s image) is "
           + "being made");

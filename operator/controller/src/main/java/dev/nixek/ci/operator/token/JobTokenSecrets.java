@@ -3,11 +3,11 @@ package dev.nixek.ci.operator.token;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.kube.JobOwned;
+import dev.nixek.ci.common.kube.KubeObjects;
 import dev.nixek.ci.common.token.JobTokens;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
@@ -64,15 +64,10 @@ public final class JobTokenSecrets {
     var secrets = client.secrets().inNamespace(job.getMetadata().getNamespace());
     Secret existing = secrets.withName(name).get();
     if (existing == null) {
-      try {
-        secrets.resource(desired).create();
+      if (KubeObjects.createIfAbsent(() -> secrets.resource(desired).create()).isPresent()) {
         return;
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 409) {
-          throw e;
-        }
-        existing = secrets.withName(name).get();
       }
+      existing = secrets.withName(name).get();
     }
     if (existing != null && !desired.getData().equals(existing.getData())
         || existing != null && !desired.getMetadata().getLabels().equals(existing.getMetadata().getLabels())) {
