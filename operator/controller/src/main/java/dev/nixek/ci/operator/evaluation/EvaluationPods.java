@@ -2,27 +2,21 @@ package dev.nixek.ci.operator.evaluation;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.common.Labels;
-import dev.nixek.ci.operator.config.OperatorConfig;
-import dev.nixek.ci.common.kube.NixStore;
 import dev.nixek.ci.common.job.FlakeRules;
 import dev.nixek.ci.common.kube.JobOwned;
+import dev.nixek.ci.operator.config.OperatorConfig;
+import dev.nixek.ci.operator.pod.OneShotNixPod;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
-import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The evaluation pod of a job written in Nix and what it mounts: a ConfigMap holding {@code spec.nix} (inline form)
@@ -40,7 +34,6 @@ public final class EvaluationPods {
   static final String TOKEN_MOUNT = "/nixek/eval/token";
   static final String JOB_FILE = "job.nix";
   static final String TOKEN_KEY = "token";
-  static final String TERMINATION_LOG = "/dev/termination-log";
 
   private final OperatorConfig config;
 
@@ -93,61 +86,27 @@ public final class EvaluationPods {
         "--report-url", eval.reportUrl(config.reportUrl()).toString(),
         "--job", job.getMetadata().getNamespace() + "/" + job.getMetadata().getName(),
         "--token-file", TOKEN_MOUNT + "/" + TOKEN_KEY,
-        "--termination-log", TERMINATION_LOG));
-    Map<String, Quantity> requests = new LinkedHashMap<>();
-    put(requests, "cpu", eval.cpuRequest());
-    put(requests, "memory", eval.memoryRequest());
-    Map<String, Quantity> limits = new LinkedHashMap<>();
-    put(limits, "memory", eval.memoryLimit());
-    List<io.fabric8.kubernetes.api.model.VolumeMount> mounts = new ArrayList<>();
-    List<io.fabric8.kubernetes.api.model.Volume> volumes = new ArrayList<>();
-    mounts.add(new VolumeMountBuilder().withName("token").withMountPath(TOKEN_MOUNT).withReadOnly(true).build());
-    volumes.add(new VolumeBuilder().withName("token").withNewSecret().withSecretName(name).withDefaultMode(0400)
-        .endSecret().build());
-    mounts.add(NixStore.mount());
-    volumes.add(NixStore.volume());
+        "--termination-log", OneShotNixPod.TERMINATION_LOG));
+    OneShotNixPod pod = OneShotNixPod.of(metadata(job))
+        .container(CONTAINER, eval.image(images), command)
+        .serviceAccount(eval.serviceAccount().isEmpty() ? null : eval.serviceAccount())
+        .deadline(eval.timeout())
+        .request("cpu", eval.cpuRequest())
+        .request("memory", eval.memoryRequest())
+        .limit("memory", eval.memoryLimit())
+        .input(TOKEN_MOUNT, new VolumeBuilder().withName("token").withNewSecret().withSecretName(name)
+            .withDefaultMode(0400).endSecret().build());
     if (job.getSpec().flake == null) {
-      mounts.add(new VolumeMountBuilder().withName("job").withMountPath(JOB_MOUNT).withReadOnly(true).build());
-      volumes.add(new VolumeBuilder().withName("job").withNewConfigMap().withName(name).endConfigMap().build());
+      pod.input(JOB_MOUNT, new VolumeBuilder().withName("job").withNewConfigMap().withName(name).endConfigMap()
+          .build());
     }
-    return new PodBuilder()
-        .withMetadata(metadata(job))
-        .withNewSpec()
-        .withRestartPolicy("Never")
-        .withServiceAccountName(eval.serviceAccount().isEmpty() ? null : eval.serviceAccount())
-        .withAutomountServiceAccountToken(false)
-        .withEnableServiceLinks(false)
-        .withActiveDeadlineSeconds(eval.timeout().toSeconds())
-        .addNewContainer()
-        .withName(CONTAINER)
-        .withImage(eval.image(images))
-        .withCommand(command)
-        .withNewResources().withRequests(requests).withLimits(limits).endResources()
-        .withTerminationMessagePath(TERMINATION_LOG)
-        // an evaluation killed before it wrote its message still says something: the end of its log
-        .withTerminationMessagePolicy("FallbackToLogsOnError")
-        .withVolumeMounts(mounts)
-        .endContainer()
-        .withVolumes(volumes)
-        .endSpec()
-        .build();
+    return pod.build();
   }
 
   private static ObjectMeta metadata(NixekJob job) {
-    return new ObjectMetaBuilder()
-        .withName(name(job))
-        .withNamespace(job.getMetadata().getNamespace())
-        .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_VALUE)
-        .addToLabels(Labels.COMPONENT, COMPONENT)
+    return OneShotNixPod.metadata(name(job), job.getMetadata().getNamespace(), COMPONENT, JobOwned.by(job))
         .addToLabels(Labels.JOB_UID, job.getMetadata().getUid())
         .addToAnnotations(Labels.JOB_NAME_ANNOTATION, job.getMetadata().getName())
-        .withOwnerReferences(JobOwned.by(job))
         .build();
-  }
-
-  private static void put(Map<String, Quantity> into, String resource, String value) {
-    if (value != null && !value.isEmpty()) {
-      into.put(resource, new Quantity(value));
-    }
   }
 }

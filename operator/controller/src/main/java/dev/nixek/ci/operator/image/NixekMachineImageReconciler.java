@@ -8,6 +8,7 @@ import static dev.nixek.ci.common.status.Conditions.UNKNOWN;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImageStatus;
 import dev.nixek.ci.common.Labels;
+import dev.nixek.ci.common.kube.KubeObjects;
 import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.common.status.FieldManagers;
 import dev.nixek.ci.operator.status.ImageStatuses;
@@ -27,11 +28,11 @@ import dev.nixek.ci.operator.image.BuilderOutcome.Built;
 import dev.nixek.ci.operator.image.BuilderOutcome.Failed;
 import dev.nixek.ci.operator.image.BuilderOutcome.Working;
 import dev.nixek.ci.operator.image.ImageValidator.InvalidField;
+import dev.nixek.ci.operator.pod.OneShotNixPod;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -299,22 +300,11 @@ public class NixekMachineImageReconciler implements Reconciler<NixekMachineImage
 
   private void startBuilder(Context<NixekMachineImage> context, NixekMachineImage image, ImageTarget t) {
     String ns = image.getMetadata().getNamespace();
-    try {
-      client.configMaps().inNamespace(ns).resource(pods.configMap(image, t.id(), t.builderName())).create();
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-    }
+    KubeObjects.createIfAbsent(() -> client.configMaps().inNamespace(ns)
+        .resource(pods.configMap(image, t.id(), t.builderName())).create());
     Pod pod = pods.pod(image, t.id(), t.builderName(), t.region(), t.bucket());
-    try {
-      // through JOSDK, so that the next reconcile finds the pod in the informer's cache
-      context.resourceOperations().create(pod, builderPods);
+    if (OneShotNixPod.create(context, pod, builderPods)) {
       LOG.info("image {}: started builder pod {}", ResourceID.fromResource(image), t.builderName());
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
     }
   }
 
