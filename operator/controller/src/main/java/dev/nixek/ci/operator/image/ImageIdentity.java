@@ -9,7 +9,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The content-addressed identity of a machine image (DESIGN §1.2). Two recipes:
+ * The content-addressed identity of a machine image (docs/architecture.md). Two recipes:
  *
  * <ul>
  *   <li>{@link #RECIPE_V2}, images of an evaluated machine ({@code spec.nix} or {@code spec.flake} with

@@ -13,7 +13,7 @@ import java.util.Base64;
 
 /**
  * The token records of a job: Secrets owned by the job holding only the SHA-256 of a token, labelled with the token's
- * lookup id (so the report API can resolve the job from the token, DESIGN §5) and its purpose — one for the agent's
+ * lookup id (so the report API can resolve the job from the token, docs/architecture.md) and its purpose — one for the agent's
  * step reports, one for the evaluation pod's result (jobs written in Nix). Kubernetes deletes them with the job (owner
  * reference); the report API also refuses a token once the job is terminal, and the operator deletes the evaluation
  * token's record once the evaluation is recorded.
