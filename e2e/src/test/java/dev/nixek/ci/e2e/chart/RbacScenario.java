@@ -18,7 +18,7 @@ import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.evaluation.EvaluationPods;
 import dev.nixek.ci.operator.image.BuilderPods;
 import dev.nixek.ci.operator.image.ContentAddressedImageResolver;
-import dev.nixek.ci.operator.job.JobTokenSecrets;
+import dev.nixek.ci.operator.token.JobTokenSecrets;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import dev.nixek.ci.operator.testing.ImageBootingProvider;
 import dev.nixek.ci.operator.testing.TestImages;

@@ -1,6 +1,7 @@
 package dev.nixek.ci.operator;
 
 import dev.nixek.ci.common.token.JobTokens;
+import dev.nixek.ci.operator.collect.CollectorLoop;
 import dev.nixek.ci.operator.config.ConfigOption;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;

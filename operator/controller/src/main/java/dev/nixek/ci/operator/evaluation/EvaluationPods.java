@@ -2,27 +2,21 @@ package dev.nixek.ci.operator.evaluation;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.common.Labels;
+import dev.nixek.ci.common.job.FlakeRules;
+import dev.nixek.ci.common.kube.JobOwned;
 import dev.nixek.ci.operator.config.OperatorConfig;
-import dev.nixek.ci.operator.image.NixStore;
-import dev.nixek.ci.operator.job.FlakeRules;
-import dev.nixek.ci.operator.job.JobOwned;
+import dev.nixek.ci.operator.pod.OneShotNixPod;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
-import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The evaluation pod of a job written in Nix and what it mounts: a ConfigMap holding {@code spec.nix} (inline form)
@@ -40,9 +34,6 @@ public final class EvaluationPods {
   static final String TOKEN_MOUNT = "/nixek/eval/token";
   static final String JOB_FILE = "job.nix";
   static final String TOKEN_KEY = "token";
-  static final String TERMINATION_LOG = "/dev/termination-log";
-  /** The default attribute of a flake job: {@code ci.jobs.<metadata.name>}, as the earlier prototype had it. */
-  static final String DEFAULT_ATTRIBUTE_PREFIX = "ci.jobs.";
 
   private final OperatorConfig config;
 
@@ -53,17 +44,6 @@ public final class EvaluationPods {
   /** The name of the job's evaluation pod, ConfigMap and token Secret. */
   public static String name(NixekJob job) {
     return "nixek-eval-" + job.getMetadata().getUid();
-  }
-
-  /** The flake attribute of a job: {@code spec.flake.attribute}, else {@code ci.jobs.<metadata.name>}. */
-  public static String attribute(NixekJob job) {
-    String a = job.getSpec().flake.attribute;
-    return a == null || a.isBlank() ? DEFAULT_ATTRIBUTE_PREFIX + job.getMetadata().getName() : a;
-  }
-
-  /** What is evaluated, for messages: {@code spec.nix}, or {@code <flake ref>#<attribute>}. */
-  public static String subject(NixekJob job) {
-    return job.getSpec().flake != null ? FlakeRules.ref(job.getSpec().flake) + "#" + attribute(job) : "spec.nix";
   }
 
   /** The ConfigMap with {@code spec.nix} (inline form only). */
@@ -95,7 +75,7 @@ public final class EvaluationPods {
     List<String> command = new ArrayList<>(eval.command(images));
     command.addAll(List.of("evaluate", "--nix-dir", images.nixDir()));
     if (job.getSpec().flake != null) {
-      command.addAll(List.of("--flake", FlakeRules.ref(job.getSpec().flake), "--attribute", attribute(job)));
+      command.addAll(List.of("--flake", FlakeRules.ref(job.getSpec().flake), "--attribute", FlakeRules.attribute(job)));
     } else {
       command.addAll(List.of("--job-file", JOB_MOUNT + "/" + JOB_FILE));
     }
@@ -106,61 +86,27 @@ public final class EvaluationPods {
         "--report-url", eval.reportUrl(config.reportUrl()).toString(),
         "--job", job.getMetadata().getNamespace() + "/" + job.getMetadata().getName(),
         "--token-file", TOKEN_MOUNT + "/" + TOKEN_KEY,
-        "--termination-log", TERMINATION_LOG));
-    Map<String, Quantity> requests = new LinkedHashMap<>();
-    put(requests, "cpu", eval.cpuRequest());
-    put(requests, "memory", eval.memoryRequest());
-    Map<String, Quantity> limits = new LinkedHashMap<>();
-    put(limits, "memory", eval.memoryLimit());
-    List<io.fabric8.kubernetes.api.model.VolumeMount> mounts = new ArrayList<>();
-    List<io.fabric8.kubernetes.api.model.Volume> volumes = new ArrayList<>();
-    mounts.add(new VolumeMountBuilder().withName("token").withMountPath(TOKEN_MOUNT).withReadOnly(true).build());
-    volumes.add(new VolumeBuilder().withName("token").withNewSecret().withSecretName(name).withDefaultMode(0400)
-        .endSecret().build());
-    mounts.add(NixStore.mount());
-    volumes.add(NixStore.volume());
+        "--termination-log", OneShotNixPod.TERMINATION_LOG));
+    OneShotNixPod pod = OneShotNixPod.of(metadata(job))
+        .container(CONTAINER, eval.image(images), command)
+        .serviceAccount(eval.serviceAccount().isEmpty() ? null : eval.serviceAccount())
+        .deadline(eval.timeout())
+        .request("cpu", eval.cpuRequest())
+        .request("memory", eval.memoryRequest())
+        .limit("memory", eval.memoryLimit())
+        .input(TOKEN_MOUNT, new VolumeBuilder().withName("token").withNewSecret().withSecretName(name)
+            .withDefaultMode(0400).endSecret().build());
     if (job.getSpec().flake == null) {
-      mounts.add(new VolumeMountBuilder().withName("job").withMountPath(JOB_MOUNT).withReadOnly(true).build());
-      volumes.add(new VolumeBuilder().withName("job").withNewConfigMap().withName(name).endConfigMap().build());
+      pod.input(JOB_MOUNT, new VolumeBuilder().withName("job").withNewConfigMap().withName(name).endConfigMap()
+          .build());
     }
-    return new PodBuilder()
-        .withMetadata(metadata(job))
-        .withNewSpec()
-        .withRestartPolicy("Never")
-        .withServiceAccountName(eval.serviceAccount().isEmpty() ? null : eval.serviceAccount())
-        .withAutomountServiceAccountToken(false)
-        .withEnableServiceLinks(false)
-        .withActiveDeadlineSeconds(eval.timeout().toSeconds())
-        .addNewContainer()
-        .withName(CONTAINER)
-        .withImage(eval.image(images))
-        .withCommand(command)
-        .withNewResources().withRequests(requests).withLimits(limits).endResources()
-        .withTerminationMessagePath(TERMINATION_LOG)
-        // an evaluation killed before it wrote its message still says something: the end of its log
-        .withTerminationMessagePolicy("FallbackToLogsOnError")
-        .withVolumeMounts(mounts)
-        .endContainer()
-        .withVolumes(volumes)
-        .endSpec()
-        .build();
+    return pod.build();
   }
 
   private static ObjectMeta metadata(NixekJob job) {
-    return new ObjectMetaBuilder()
-        .withName(name(job))
-        .withNamespace(job.getMetadata().getNamespace())
-        .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_VALUE)
-        .addToLabels(Labels.COMPONENT, COMPONENT)
+    return OneShotNixPod.metadata(name(job), job.getMetadata().getNamespace(), COMPONENT, JobOwned.by(job))
         .addToLabels(Labels.JOB_UID, job.getMetadata().getUid())
         .addToAnnotations(Labels.JOB_NAME_ANNOTATION, job.getMetadata().getName())
-        .withOwnerReferences(JobOwned.by(job))
         .build();
-  }
-
-  private static void put(Map<String, Quantity> into, String resource, String value) {
-    if (value != null && !value.isEmpty()) {
-      into.put(resource, new Quantity(value));
-    }
   }
 }

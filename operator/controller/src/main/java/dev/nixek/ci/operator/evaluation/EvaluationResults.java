@@ -1,12 +1,10 @@
 package dev.nixek.ci.operator.evaluation;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.nixek.ci.operator.config.EvaluationOptions;
+import dev.nixek.ci.operator.pod.PodOutcome;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
-import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
-import java.io.IOException;
 import java.util.Optional;
 
 /**
@@ -17,7 +15,6 @@ import java.util.Optional;
  */
 public final class EvaluationResults {
   static final int MAX_MESSAGE = 2048;
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** An evaluation pod's state. */
   public sealed interface Outcome {
@@ -34,59 +31,41 @@ public final class EvaluationResults {
   private EvaluationResults() {}
 
   public static Outcome of(Pod pod, EvaluationOptions options) {
-    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-    if ("Succeeded".equals(phase)) {
+    PodOutcome outcome = PodOutcome.of(pod, EvaluationPods.CONTAINER);
+    if (outcome instanceof PodOutcome.Succeeded) {
       return new Outcome.Ended();
     }
-    if (!"Failed".equals(phase)) {
-      return new Outcome.Working("Running".equals(phase));
+    if (outcome instanceof PodOutcome.Working w) {
+      return new Outcome.Working(w.started());
     }
-    String podReason = pod.getStatus().getReason();
-    if ("DeadlineExceeded".equals(podReason)) {
-      return new Outcome.Failed("the evaluation ran longer than " + pod.getSpec().getActiveDeadlineSeconds()
+    if (outcome instanceof PodOutcome.DeadlineExceeded d) {
+      return new Outcome.Failed("the evaluation ran longer than " + d.deadlineSeconds()
           + "s and was stopped (" + EvaluationOptions.TIMEOUT.key() + ")");
     }
-    Optional<ContainerStateTerminated> terminated = terminated(pod);
-    if (terminated.isPresent() && "OOMKilled".equals(terminated.get().getReason())) {
+    if (outcome instanceof PodOutcome.OomKilled) {
       String limit = options.memoryLimit().isEmpty() ? "the node's memory" : "its limit of " + options.memoryLimit();
       return new Outcome.Failed("the evaluation ran out of memory (" + limit + ", "
           + EvaluationOptions.MEMORY_LIMIT.key() + ") and was killed");
     }
-    if (terminated.isEmpty()) {
-      String message = pod.getStatus().getMessage();
-      return new Outcome.Failed("the evaluation pod failed" + (podReason == null ? "" : " (" + podReason + ")")
-          + (message == null || message.isBlank() ? "" : ": " + bound(message)));
+    if (outcome instanceof PodOutcome.Vanished v) {
+      return new Outcome.Failed("the evaluation pod failed" + (v.reason() == null ? "" : " (" + v.reason() + ")")
+          + (v.message() == null || v.message().isBlank() ? "" : ": " + bound(v.message())));
     }
-    return new Outcome.Failed(failure(terminated.get()));
+    return new Outcome.Failed(failure(((PodOutcome.Exited) outcome).container()));
   }
 
   /** The error the evaluate command wrote, or what stands in for it. */
   static String failure(ContainerStateTerminated t) {
-    String message = t.getMessage();
-    try {
-      JsonNode m = message == null || message.isBlank() ? null : JSON.readTree(message);
-      if (m != null && m.isObject() && m.hasNonNull("error")) {
-        return bound(m.get("error").asText());
-      }
-    } catch (IOException e) {
-      // not the command's JSON: the kubelet's fallback, the end of the pod's log
+    Optional<JsonNode> report = PodOutcome.errorReport(t);
+    if (report.isPresent()) {
+      return bound(report.get().get("error").asText());
     }
+    // not the command's JSON: the kubelet's fallback, the end of the pod's log
+    String message = t.getMessage();
     String tail = message == null ? "" : message.strip();
     return bound("the evaluation pod exited with code " + t.getExitCode()
         + (t.getReason() == null ? "" : " (" + t.getReason() + ")")
         + (tail.isEmpty() ? " without a message" : ": " + lastLines(tail)));
-  }
-
-  private static Optional<ContainerStateTerminated> terminated(Pod pod) {
-    if (pod.getStatus().getContainerStatuses() == null) {
-      return Optional.empty();
-    }
-    return pod.getStatus().getContainerStatuses().stream()
-        .filter(s -> EvaluationPods.CONTAINER.equals(s.getName()) || pod.getStatus().getContainerStatuses().size() == 1)
-        .map(ContainerStatus::getState)
-        .filter(s -> s != null && s.getTerminated() != null)
-        .map(s -> s.getTerminated())
-        .findFirst();
   }
 
   private static String lastLines(String text) {

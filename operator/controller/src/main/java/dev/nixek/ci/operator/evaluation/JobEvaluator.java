@@ -3,15 +3,16 @@ package dev.nixek.ci.operator.evaluation;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.job.EffectiveSteps;
+import dev.nixek.ci.common.job.FlakeRules;
+import dev.nixek.ci.common.kube.KubeObjects;
 import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
-import dev.nixek.ci.operator.job.JobTokenSecrets;
-import io.fabric8.kubernetes.api.model.HasMetadata;
+import dev.nixek.ci.operator.pod.OneShotNixPod;
+import dev.nixek.ci.operator.token.JobTokenSecrets;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -20,7 +21,6 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,14 +87,14 @@ public final class JobEvaluator {
     if (pod.isEmpty()) {
       boolean started = start(job, context);
       if (started) {
-        events.record(job, EventReason.EvaluationStarted, "evaluating " + EvaluationPods.subject(job) + " in pod "
+        events.record(job, EventReason.EvaluationStarted, "evaluating " + FlakeRules.subject(job) + " in pod "
             + name);
       }
-      return new Progress.Waiting("evaluating " + EvaluationPods.subject(job) + " in pod " + name);
+      return new Progress.Waiting("evaluating " + FlakeRules.subject(job) + " in pod " + name);
     }
     EvaluationResults.Outcome outcome = EvaluationResults.of(pod.get(), config.evaluation());
     if (outcome instanceof EvaluationResults.Outcome.Working w) {
-      return new Progress.Waiting("evaluating " + EvaluationPods.subject(job) + " in pod " + name
+      return new Progress.Waiting("evaluating " + FlakeRules.subject(job) + " in pod " + name
           + (w.started() ? "" : " (pending)"));
     }
     // the pod posts before it exits, so the result is in the job by now, if there is one: ask the API server, not
@@ -115,12 +115,11 @@ public final class JobEvaluator {
     String ns = job.getMetadata().getNamespace();
     String token = tokens.evaluationTokenFor(job.getMetadata().getUid());
     tokenSecrets.ensure(job, token, JobTokens.Purpose.EVALUATION);
-    createIgnoringConflict(() -> client.secrets().inNamespace(ns).resource(pods.tokenSecret(job, token)).create());
+    KubeObjects.createIfAbsent(() -> client.secrets().inNamespace(ns).resource(pods.tokenSecret(job, token)).create());
     if (job.getSpec().flake == null) {
-      createIgnoringConflict(() -> client.configMaps().inNamespace(ns).resource(pods.configMap(job)).create());
+      KubeObjects.createIfAbsent(() -> client.configMaps().inNamespace(ns).resource(pods.configMap(job)).create());
     }
-    // through JOSDK, so that the next reconcile finds the pod in the informer's cache
-    boolean created = createIgnoringConflict(() -> context.resourceOperations().create(pods.pod(job), podSource));
+    boolean created = OneShotNixPod.create(context, pods.pod(job), podSource);
     if (created) {
       LOG.info("job {}/{}: started evaluation pod {}", ns, job.getMetadata().getName(), EvaluationPods.name(job));
     }
@@ -140,17 +139,5 @@ public final class JobEvaluator {
   public void stop(NixekJob job) {
     release(job);
     client.pods().inNamespace(job.getMetadata().getNamespace()).withName(EvaluationPods.name(job)).delete();
-  }
-
-  private static boolean createIgnoringConflict(Supplier<? extends HasMetadata> create) {
-    try {
-      create.get();
-      return true;
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-      return false;
-    }
   }
 }

@@ -5,7 +5,9 @@ import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.operator.aws.AwsClients;
 import dev.nixek.ci.operator.aws.ImageStore;
+import dev.nixek.ci.common.kube.KubeObjects;
 import dev.nixek.ci.operator.config.OperatorConfig;
+import dev.nixek.ci.operator.pod.OneShotNixPod;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.BuilderOutcome.Built;
@@ -128,22 +130,11 @@ final class BuildStage {
 
   private void startBuilder(Context<NixekMachineImage> context, NixekMachineImage image, ImageTarget t) {
     String ns = image.getMetadata().getNamespace();
-    try {
-      client.configMaps().inNamespace(ns).resource(pods.configMap(image, t.id(), t.builderName())).create();
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-    }
+    KubeObjects.createIfAbsent(() -> client.configMaps().inNamespace(ns)
+        .resource(pods.configMap(image, t.id(), t.builderName())).create());
     Pod pod = pods.pod(image, t.id(), t.builderName(), t.region(), t.bucket());
-    try {
-      // through JOSDK, so that the next reconcile finds the pod in the informer's cache
-      context.resourceOperations().create(pod, builderPods);
+    if (OneShotNixPod.create(context, pod, builderPods)) {
       LOG.info("image {}: started builder pod {}", ResourceID.fromResource(image), t.builderName());
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
     }
   }
 

@@ -1,22 +1,18 @@
 package dev.nixek.ci.operator.image;
 
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
-import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.operator.config.AwsOptions;
 import dev.nixek.ci.operator.config.ImageOptions;
+import dev.nixek.ci.operator.pod.OneShotNixPod;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The builder pod of an image and the ConfigMap that carries its machine. The pod runs the builder
@@ -38,7 +34,6 @@ public final class BuilderPods {
   static final String MACHINE_FILE = "machine.nix";
   static final String JOB_FILE = "job.nix";
   static final String EXPRESSION_FILE = "image.nix";
-  static final String TERMINATION_LOG = "/dev/termination-log";
 
   private final ImageOptions options;
   private final AwsOptions aws;
@@ -109,7 +104,7 @@ public final class BuilderPods {
         "--key-prefix", ImageNames.keyPrefix(options.keyPrefix(), clusterId),
         "--identity", id.hash(),
         "--region", region,
-        "--termination-log", TERMINATION_LOG));
+        "--termination-log", OneShotNixPod.TERMINATION_LOG));
     aws.s3Endpoint().ifPresent(e -> command.addAll(List.of("--endpoint", e.toString())));
     if (aws.s3PathStyle()) {
       command.add("--path-style");
@@ -121,46 +116,22 @@ public final class BuilderPods {
       // evaluation and builder pods carrying another nix/ or agent would not)
       command.addAll(List.of("--expect-drv-path", id.drvPath()));
     }
-    Map<String, Quantity> requests = new LinkedHashMap<>();
-    put(requests, "cpu", options.builderCpuRequest());
-    put(requests, "memory", options.builderMemoryRequest());
-    put(requests, "ephemeral-storage", options.builderStorageRequest());
-    Map<String, Quantity> limits = new LinkedHashMap<>();
-    put(limits, "memory", options.builderMemoryLimit());
-    return new PodBuilder()
-        .withMetadata(metadata(image, id, name))
-        .withNewSpec()
-        .withRestartPolicy("Never")
-        .withServiceAccountName(options.builderServiceAccount())
-        .withAutomountServiceAccountToken(false)
-        .withEnableServiceLinks(false)
-        .withActiveDeadlineSeconds(options.builderTimeout().toSeconds())
-        .addNewContainer()
-        .withName(CONTAINER)
-        .withImage(options.builderImage())
-        .withCommand(command)
-        .withNewResources().withRequests(requests).withLimits(limits).endResources()
-        .withTerminationMessagePath(TERMINATION_LOG)
-        // a builder killed before it wrote its message still says something: the end of its log
-        .withTerminationMessagePolicy("FallbackToLogsOnError")
-        .addNewVolumeMount().withName("build").withMountPath(MOUNT).withReadOnly(true).endVolumeMount()
-        .addToVolumeMounts(NixStore.mount())
-        .endContainer()
-        .addNewVolume().withName("build").withNewConfigMap().withName(name).endConfigMap().endVolume()
-        .addToVolumes(NixStore.volume())
-        .endSpec()
+    return OneShotNixPod.of(metadata(image, id, name))
+        .container(CONTAINER, options.builderImage(), command)
+        .serviceAccount(options.builderServiceAccount())
+        .deadline(options.builderTimeout())
+        .request("cpu", options.builderCpuRequest())
+        .request("memory", options.builderMemoryRequest())
+        .request("ephemeral-storage", options.builderStorageRequest())
+        .limit("memory", options.builderMemoryLimit())
+        .input(MOUNT, new VolumeBuilder().withName("build").withNewConfigMap().withName(name).endConfigMap().build())
         .build();
   }
 
   private ObjectMeta metadata(NixekMachineImage image, ImageIdentity id, String name) {
-    return new ObjectMetaBuilder()
-        .withName(name)
-        .withNamespace(image.getMetadata().getNamespace())
-        .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_VALUE)
-        .addToLabels(Labels.COMPONENT, COMPONENT)
+    return OneShotNixPod.metadata(name, image.getMetadata().getNamespace(), COMPONENT, ownerReference(image))
         .addToLabels(IMAGE_HASH_LABEL, id.shortHash())
         .addToAnnotations(IMAGE_ANNOTATION, image.getMetadata().getNamespace() + "/" + image.getMetadata().getName())
-        .withOwnerReferences(ownerReference(image))
         .build();
   }
 
@@ -173,12 +144,6 @@ public final class BuilderPods {
         .withUid(image.getMetadata().getUid())
         .withController(true)
         .build();
-  }
-
-  private static void put(Map<String, Quantity> into, String resource, String value) {
-    if (value != null && !value.isEmpty()) {
-      into.put(resource, new Quantity(value));
-    }
   }
 
   /** A Nix string literal: '\', '"' and "${" escaped. */

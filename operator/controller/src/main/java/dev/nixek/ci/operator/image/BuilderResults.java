@@ -1,12 +1,12 @@
 package dev.nixek.ci.operator.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.nixek.ci.operator.image.BuilderOutcome.Built;
 import dev.nixek.ci.operator.image.BuilderOutcome.Failed;
 import dev.nixek.ci.operator.image.BuilderOutcome.Working;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.nixek.ci.operator.pod.PodOutcome;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
-import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.io.IOException;
 import java.util.Optional;
@@ -27,38 +27,29 @@ final class BuilderResults {
   private BuilderResults() {}
 
   static BuilderOutcome of(Pod pod) {
-    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-    Optional<ContainerStateTerminated> terminated = terminated(pod);
-    if ("Succeeded".equals(phase)) {
-      return terminated.map(t -> parseSuccess(t.getMessage()))
+    PodOutcome outcome = PodOutcome.of(pod, BuilderPods.CONTAINER);
+    if (outcome instanceof PodOutcome.Working w) {
+      return new Working(w.started());
+    }
+    if (outcome instanceof PodOutcome.Succeeded s) {
+      return s.container().map(t -> parseSuccess(t.getMessage()))
           .orElseGet(() -> new Failed("the builder pod succeeded but its container status is missing", ""));
     }
-    if ("Failed".equals(phase)) {
-      if (terminated.isEmpty()) {
-        String reason = pod.getStatus().getReason();
-        String message = pod.getStatus().getMessage();
-        if ("DeadlineExceeded".equals(reason)) {
-          return new Failed("the builder pod ran longer than its activeDeadlineSeconds ("
-              + pod.getSpec().getActiveDeadlineSeconds() + "s)", nullToEmpty(message));
-        }
-        return new Failed("the builder pod failed" + (reason == null ? "" : " (" + reason + ")"),
-            nullToEmpty(message));
-      }
-      return parseFailure(terminated.get());
+    if (outcome instanceof PodOutcome.DeadlineExceeded d) {
+      // the builder's own message, if it got to write one, says more than the deadline
+      return d.container().map(BuilderResults::parseFailure)
+          .orElseGet(() -> new Failed("the builder pod ran longer than its activeDeadlineSeconds ("
+              + d.deadlineSeconds() + "s)", nullToEmpty(d.podMessage())));
     }
-    return new Working("Running".equals(phase));
-  }
-
-  private static Optional<ContainerStateTerminated> terminated(Pod pod) {
-    if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
-      return Optional.empty();
+    if (outcome instanceof PodOutcome.OomKilled o) {
+      return parseFailure(o.container());
     }
-    return pod.getStatus().getContainerStatuses().stream()
-        .filter(s -> BuilderPods.CONTAINER.equals(s.getName()) || pod.getStatus().getContainerStatuses().size() == 1)
-        .map(ContainerStatus::getState)
-        .filter(s -> s != null && s.getTerminated() != null)
-        .map(s -> s.getTerminated())
-        .findFirst();
+    if (outcome instanceof PodOutcome.Exited e) {
+      return parseFailure(e.container());
+    }
+    PodOutcome.Vanished v = (PodOutcome.Vanished) outcome;
+    return new Failed("the builder pod failed" + (v.reason() == null ? "" : " (" + v.reason() + ")"),
+        nullToEmpty(v.message()));
   }
 
   static BuilderOutcome parseSuccess(String message) {
@@ -91,15 +82,12 @@ final class BuilderResults {
   }
 
   static Failed parseFailure(ContainerStateTerminated t) {
-    String message = t.getMessage();
-    try {
-      JsonNode m = message == null || message.isBlank() ? null : JSON.readTree(message);
-      if (m != null && m.isObject() && m.hasNonNull("error")) {
-        return new Failed(m.get("error").asText(), m.path("logTail").asText(""));
-      }
-    } catch (IOException e) {
-      // not the builder's JSON: the kubelet's fallback (the end of the log), shown as the tail
+    Optional<JsonNode> report = PodOutcome.errorReport(t);
+    if (report.isPresent()) {
+      return new Failed(report.get().get("error").asText(), report.get().path("logTail").asText(""));
     }
+    // not the builder's JSON: the kubelet's fallback (the end of the log), shown as the tail
+    String message = t.getMessage();
     return new Failed("the builder exited with code " + t.getExitCode()
         + (t.getReason() == null ? "" : " (" + t.getReason() + ")"), nullToEmpty(message));
   }

@@ -9,8 +9,9 @@ import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImageSpec;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.job.JobForm;
+import dev.nixek.ci.common.kube.KubeObjects;
 import dev.nixek.ci.operator.config.ImageOptions;
-import dev.nixek.ci.operator.evaluation.EvaluationPods;
+import dev.nixek.ci.common.job.FlakeRules;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -112,13 +113,8 @@ public final class ContentAddressedImageResolver implements ImageResolver {
           .addToAnnotations(CREATED_FOR, ns + "/" + job.getMetadata().getName())
           .build());
       fresh.setSpec(spec);
-      try {
-        images.resource(fresh).create();
+      if (KubeObjects.createIfAbsent(() -> images.resource(fresh).create()).isPresent()) {
         LOG.info("job {}/{}: created NixekMachineImage {} for {}", ns, job.getMetadata().getName(), name, what);
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 409) {
-          throw e;
-        }
       }
       return new Resolution.Waiting(ConditionReason.WaitingForImage, "NixekMachineImage '" + name + "' (" + what
           + "'s image) is being made");
@@ -167,7 +163,7 @@ public final class ContentAddressedImageResolver implements ImageResolver {
       NixekJobFlake flake = new NixekJobFlake();
       flake.url = job.getSpec().flake.url;
       flake.rev = job.getSpec().flake.rev;
-      flake.attribute = EvaluationPods.attribute(job);
+      flake.attribute = FlakeRules.attribute(job);
       spec.flake = flake;
     } else {
       spec.nix = job.getSpec().nix;

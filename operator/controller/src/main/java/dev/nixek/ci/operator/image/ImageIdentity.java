@@ -2,14 +2,14 @@ package dev.nixek.ci.operator.image;
 
 import dev.nixek.ci.api.v1alpha1.NixekMachineImageSpec;
 import dev.nixek.ci.operator.config.ImageOptions;
-import dev.nixek.ci.operator.job.FlakeRules;
+import dev.nixek.ci.common.job.FlakeRules;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The content-addressed identity of a machine image (DESIGN §1.2). Two recipes:
+ * The content-addressed identity of a machine image (docs/architecture.md). Two recipes:
  *
  * <ul>
  *   <li>{@link #RECIPE_V2}, images of an evaluated machine ({@code spec.nix} or {@code spec.flake} with

@@ -1,6 +1,6 @@
 package dev.nixek.ci.operator.image;
 
-import dev.nixek.ci.operator.CollectorLoop;
+import dev.nixek.ci.operator.collect.CollectorLoop;
 import dev.nixek.ci.operator.aws.AwsClients;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;

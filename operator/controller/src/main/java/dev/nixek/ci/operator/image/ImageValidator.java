@@ -2,7 +2,7 @@ package dev.nixek.ci.operator.image;
 
 import dev.nixek.ci.api.v1alpha1.NixekMachineImageSpec;
 import dev.nixek.ci.operator.config.ImageOptions;
-import dev.nixek.ci.operator.job.FlakeRules;
+import dev.nixek.ci.common.job.FlakeRules;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;

@@ -2,6 +2,7 @@ package dev.nixek.ci.operator.job;
 
 import dev.nixek.ci.api.v1alpha1.NixekJobFlake;
 import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
+import dev.nixek.ci.common.job.FlakeRules;
 import dev.nixek.ci.common.job.StepRules;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.nixek.ci.operator.job;
 
+import dev.nixek.ci.operator.token.JobTokenSecrets;
 import static dev.nixek.ci.operator.job.JobPass.LOG;
 
 import dev.nixek.ci.api.v1alpha1.ConditionReason;

@@ -14,7 +14,7 @@ import dev.nixek.ci.common.status.FieldManagers;
 import dev.nixek.ci.common.status.JobProgress;
 import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.OperatorConfig;
-import dev.nixek.ci.operator.evaluation.EvaluationPods;
+import dev.nixek.ci.common.job.FlakeRules;
 import dev.nixek.ci.operator.evaluation.JobEvaluator;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
@@ -22,6 +22,7 @@ import dev.nixek.ci.operator.image.ImageResolver;
 import dev.nixek.ci.operator.job.JobValidator.SpecError;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import dev.nixek.ci.operator.status.StatusWriter;
+import dev.nixek.ci.operator.token.JobTokenSecrets;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -142,7 +143,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     if (progress instanceof JobEvaluator.Progress.Failed f) {
       evaluator.release(job);
       pass.next().currentStep = null;
-      pass.end(ConditionReason.EvaluationFailed, "evaluation of " + EvaluationPods.subject(job) + " failed: "
+      pass.end(ConditionReason.EvaluationFailed, "evaluation of " + FlakeRules.subject(job) + " failed: "
           + f.message(), EventReason.EvaluationFailed);
       return pass.finish(false);
     }
@@ -182,7 +183,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   private static String evaluatedMessage(NixekJob job) {
     List<NixekJobStep> steps = EffectiveSteps.orEmpty(job);
     var machine = job.getStatus().evaluation.machine;
-    return EvaluationPods.subject(job) + " evaluated to " + steps.size() + (steps.size() == 1 ? " step" : " steps")
+    return FlakeRules.subject(job) + " evaluated to " + steps.size() + (steps.size() == 1 ? " step" : " steps")
         + (machine == null ? " and no machine" : " and machine " + machine.drvPath);
   }
 

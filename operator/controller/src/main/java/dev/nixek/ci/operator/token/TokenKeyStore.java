@@ -1,11 +1,11 @@
 package dev.nixek.ci.operator.token;
 
 import dev.nixek.ci.common.Labels;
+import dev.nixek.ci.common.kube.KubeObjects;
 import dev.nixek.ci.common.token.JobTokens;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.Base64;
 
 /**
@@ -32,14 +32,8 @@ public final class TokenKeyStore {
           .withType("Opaque")
           .addToData(KEY, Base64.getEncoder().encodeToString(JobTokens.newKey()))
           .build();
-      try {
-        s = secrets.resource(fresh).create();
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 409) {
-          throw e;
-        }
-        s = secrets.withName(name).get();
-      }
+      s = KubeObjects.createIfAbsent(() -> secrets.resource(fresh).create())
+          .orElseGet(() -> secrets.withName(name).get());
     }
     String encoded = s.getData() == null ? null : s.getData().get(KEY);
     if (encoded == null) {

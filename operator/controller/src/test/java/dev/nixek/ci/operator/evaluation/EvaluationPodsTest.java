@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobFlake;
 import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
+import dev.nixek.ci.common.job.FlakeRules;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -85,8 +86,8 @@ class EvaluationPodsTest {
         "github:org/repo?rev=" + "a".repeat(40), "--attribute", "ci.jobs.hello-world").doesNotContain("--job-file");
     assertThat(pod.getSpec().getVolumes()).noneSatisfy(v -> assertThat(v.getConfigMap()).isNotNull());
     job.getSpec().flake.attribute = "checks.x86_64-linux.ci";
-    assertThat(EvaluationPods.attribute(job)).isEqualTo("checks.x86_64-linux.ci");
-    assertThat(EvaluationPods.subject(job)).isEqualTo("github:org/repo?rev=" + "a".repeat(40)
+    assertThat(FlakeRules.attribute(job)).isEqualTo("checks.x86_64-linux.ci");
+    assertThat(FlakeRules.subject(job)).isEqualTo("github:org/repo?rev=" + "a".repeat(40)
         + "#checks.x86_64-linux.ci");
   }
 

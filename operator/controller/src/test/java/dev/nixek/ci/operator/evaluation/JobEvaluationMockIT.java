@@ -12,7 +12,7 @@ import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.common.token.JobTokens;
-import dev.nixek.ci.operator.job.JobTokenSecrets;
+import dev.nixek.ci.operator.token.JobTokenSecrets;
 import dev.nixek.ci.operator.testing.FakeMachineProvider;
 import dev.nixek.ci.operator.testing.MockJobOperator;
 import dev.nixek.ci.operator.testing.Reports;

@@ -1,4 +1,4 @@
-package dev.nixek.ci.operator.job;
+package dev.nixek.ci.common.kube;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import io.fabric8.kubernetes.api.model.OwnerReference;

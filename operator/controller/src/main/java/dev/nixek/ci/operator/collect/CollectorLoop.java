@@ -1,4 +1,4 @@
-package dev.nixek.ci.operator;
+package dev.nixek.ci.operator.collect;
 
 import java.time.Duration;
 import java.util.concurrent.Executors;

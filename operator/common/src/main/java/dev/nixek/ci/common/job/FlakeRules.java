@@ -1,5 +1,6 @@
-package dev.nixek.ci.operator.job;
+package dev.nixek.ci.common.job;
 
+import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobFlake;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -15,6 +16,8 @@ public final class FlakeRules {
   static final Pattern PINNED = Pattern.compile(".*[?&]rev=.*");
   static final Pattern REV = Pattern.compile("[0-9a-f]{40}|[0-9a-f]{64}");
   static final Pattern ATTRIBUTE = Pattern.compile("[A-Za-z_][A-Za-z0-9_'-]*(\\.[A-Za-z_][A-Za-z0-9_'-]*)*");
+  /** The default attribute of a flake job: {@code ci.jobs.<metadata.name>}, as the earlier prototype had it. */
+  static final String DEFAULT_ATTRIBUTE_PREFIX = "ci.jobs.";
 
   /** What is wrong, and with which field. */
   public record Problem(String field, String problem) {}
@@ -55,5 +58,16 @@ public final class FlakeRules {
 
   public static String ref(String url, String rev) {
     return url + (url.contains("?") ? "&" : "?") + "rev=" + rev;
+  }
+
+  /** The flake attribute of a job: {@code spec.flake.attribute}, else {@code ci.jobs.<metadata.name>}. */
+  public static String attribute(NixekJob job) {
+    String a = job.getSpec().flake.attribute;
+    return a == null || a.isBlank() ? DEFAULT_ATTRIBUTE_PREFIX + job.getMetadata().getName() : a;
+  }
+
+  /** What a job written in Nix evaluates, for messages: {@code spec.nix}, or {@code <flake ref>#<attribute>}. */
+  public static String subject(NixekJob job) {
+    return job.getSpec().flake != null ? ref(job.getSpec().flake) + "#" + attribute(job) : "spec.nix";
   }
 }

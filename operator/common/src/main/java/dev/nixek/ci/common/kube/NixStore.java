@@ -1,4 +1,4 @@
-package dev.nixek.ci.operator.image;
+package dev.nixek.ci.common.kube;
 
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;

@@ -1,4 +1,4 @@
-package dev.nixek.ci.operator;
+package dev.nixek.ci.operator.collect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

@@ -1,18 +1,19 @@
-package dev.nixek.ci.operator.job;
+package dev.nixek.ci.operator.token;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.common.Labels;
+import dev.nixek.ci.common.kube.JobOwned;
+import dev.nixek.ci.common.kube.KubeObjects;
 import dev.nixek.ci.common.token.JobTokens;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /**
  * The token records of a job: Secrets owned by the job holding only the SHA-256 of a token, labelled with the token's
- * lookup id (so the report API can resolve the job from the token, DESIGN §5) and its purpose — one for the agent's
+ * lookup id (so the report API can resolve the job from the token, docs/architecture.md) and its purpose — one for the agent's
  * step reports, one for the evaluation pod's result (jobs written in Nix). Kubernetes deletes them with the job (owner
  * reference); the report API also refuses a token once the job is terminal, and the operator deletes the evaluation
  * token's record once the evaluation is recorded.
@@ -63,15 +64,10 @@ public final class JobTokenSecrets {
     var secrets = client.secrets().inNamespace(job.getMetadata().getNamespace());
     Secret existing = secrets.withName(name).get();
     if (existing == null) {
-      try {
-        secrets.resource(desired).create();
+      if (KubeObjects.createIfAbsent(() -> secrets.resource(desired).create()).isPresent()) {
         return;
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 409) {
-          throw e;
-        }
-        existing = secrets.withName(name).get();
       }
+      existing = secrets.withName(name).get();
     }
     if (existing != null && !desired.getData().equals(existing.getData())
         || existing != null && !desired.getMetadata().getLabels().equals(existing.getMetadata().getLabels())) {
