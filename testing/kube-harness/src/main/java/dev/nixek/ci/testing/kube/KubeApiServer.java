@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #start()} picks free ports, starts etcd (temporary data directory), generates a ServiceAccount
  * signing key pair and a static admin token (group {@code system:masters}), starts kube-apiserver with RBAC
  * authorization and self-signed serving certificates ({@code --cert-dir}), waits until {@code /readyz}
- * answers 200 and writes a kubeconfig. The flags mirror {@code hack/start-test-apiserver.sh}.
+ * answers 200 and writes a kubeconfig. The flags are those in {@code hack/k8s-bins/README.md}.
  *
  * <p>{@link #close()} stops both by process id, kube-apiserver first and then etcd (SIGTERM, SIGKILL after a
  * grace): if etcd went first, kube-apiserver would hang in its graceful shutdown. The same happens in a JVM
