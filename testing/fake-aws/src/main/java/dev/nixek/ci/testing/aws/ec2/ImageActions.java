@@ -4,7 +4,6 @@ import dev.nixek.ci.testing.aws.ec2.Ec2Filters.Filter;
 import dev.nixek.ci.testing.aws.ec2.Ec2Model.BlockDevice;
 import dev.nixek.ci.testing.aws.ec2.Ec2Model.Image;
 import dev.nixek.ci.testing.aws.ec2.Ec2Model.Snap;
-import dev.nixek.ci.testing.aws.ec2.Ec2Model.Volume;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
