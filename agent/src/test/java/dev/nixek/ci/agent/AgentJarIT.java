@@ -9,6 +9,7 @@ import static org.awaitility.Awaitility.await;
 import dev.nixek.ci.protocol.AgentConfig;
 import dev.nixek.ci.protocol.AgentStep;
 import dev.nixek.ci.protocol.Json;
+import dev.nixek.ci.testing.aws.imds.FakeImds;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -117,16 +118,16 @@ class AgentJarIT {
 
   @Test
   void theConfigComesFromImdsV2WhenTheMetadataServiceIsSlowToStart() throws Exception {
-    byte[] userData = Json.mapper().writeValueAsBytes(config(api.url(), token, run("hello", "echo from imds")));
-    try (FakeImds imds = new FakeImds(userData, 3, true)) {
-      Process p = agent(List.of(), "--config-from-imds", imds.url(), "--work-dir", dir.resolve("work").toString());
+    String userData = Json.mapper().writeValueAsString(config(api.url(), token, run("hello", "echo from imds")));
+    try (FakeImds imds = FakeImds.builder().userData(userData).unavailableForFirst(3).forgetTokensOnce().start()) {
+      Process p = agent(List.of(), "--config-from-imds", imds.endpoint().toString(), "--work-dir", dir.resolve("work").toString());
 
       assertThat(exitCode(p)).as(logText()).isZero();
       assertThat(api.output(0)).isEqualTo("from imds\n");
-      assertThat(imds.requests()).containsSubsequence("PUT /latest/api/token -> 503",
+      assertThat(ImdsConfigSourceTest.requests(imds)).containsSubsequence("PUT /latest/api/token -> 503",
           "PUT /latest/api/token -> 200", "GET /latest/user-data -> 401", "PUT /latest/api/token -> 200",
           "GET /latest/user-data -> 200");
-      assertThat(logText()).doesNotContain(token).doesNotContain("imds-");
+      assertThat(logText()).doesNotContain(token).doesNotContain(FakeImds.TOKEN_PREFIX);
     }
   }
 

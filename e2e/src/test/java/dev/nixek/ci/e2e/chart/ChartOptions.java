@@ -25,12 +25,6 @@ import java.util.function.Consumer;
  * conversion ({@code nixek-ci.configEnv}).
  */
 public final class ChartOptions {
-  /**
-   * Keys of config.operator added to the chart ahead of the code that reads them, and who adds the option (none
-   * now: issues 4 and 5 have landed).
-   */
-  public static final Map<String, String> PENDING = Map.of();
-
   /** Operator options the chart sets itself: from the pod, or from values outside the config block. */
   public static final Map<String, String> CHART_MANAGED = Map.of(
       "NIXEK_OPERATOR_NAMESPACE", "the pod's namespace (downward API)",
@@ -121,7 +115,7 @@ public final class ChartOptions {
       ConfigOption<?> o = operatorOptions().get(env);
       out.add(o == null
           ? new Option("operator", "config.operator." + key, env, config.get("operator").get(key), Optional.empty(),
-              "(not read by this build; the option comes with " + PENDING.getOrDefault(key, "?") + ")", Optional.empty())
+              "(not read by this build)", Optional.empty())
           : new Option("operator", "config.operator." + key, env, config.get("operator").get(key),
               Optional.ofNullable(o.defaultValue()), o.description(), Optional.of(check(o))));
     }

@@ -1,49 +1,18 @@
 package dev.nixek.ci.testing.kube;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
-
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509ExtendedTrustManager;
-
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequest;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
-import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #start()} picks free ports, starts etcd (temporary data directory), generates a ServiceAccount
  * signing key pair and a static admin token (group {@code system:masters}), starts kube-apiserver with RBAC
  * authorization and self-signed serving certificates ({@code --cert-dir}), waits until {@code /readyz}
- * answers 200 and writes a kubeconfig. The flags mirror {@code hack/start-test-apiserver.sh}.
+ * answers 200 and writes a kubeconfig. The flags are those in {@code hack/k8s-bins/README.md}.
  *
  * <p>{@link #close()} stops both by process id, kube-apiserver first and then etcd (SIGTERM, SIGKILL after a
  * grace): if etcd went first, kube-apiserver would hang in its graceful shutdown. The same happens in a JVM
@@ -63,13 +32,15 @@ import org.slf4j.LoggerFactory;
  * <p>There is no controller-manager, scheduler or kubelet: no {@code default} ServiceAccount is created
  * (the ServiceAccount admission plugin is therefore disabled), pods stay Pending (see {@link TestKubelet}),
  * deleted namespaces stay Terminating and ownerReference garbage collection never happens.
+ *
+ * <p>This class is the lifecycle (start with retries on a port clash, close, the shutdown hook) and the API; the
+ * work is in {@link ServerProcesses} (the two processes), {@link Credentials}, {@link Watchdog},
+ * {@link ClusterClients} (clients, ServiceAccount tokens, namespaces) and {@link InsecureTls}. It stays longer
+ * than those because it is the whole public face: the builder's options and some thirty documented methods.
  */
 public final class KubeApiServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(KubeApiServer.class);
-    private static final AtomicInteger NAMESPACE_SEQ = new AtomicInteger();
-    private static final String NAMESPACE_SALT =
-            HexFormat.of().formatHex(new SecureRandom().generateSeed(2));
 
     private final TestBinaries binaries;
     private final Path requestedWorkDir;
@@ -81,23 +52,15 @@ public final class KubeApiServer implements AutoCloseable {
     /** Guards start and stop; the shutdown hook waits for it only briefly (start() may be blocked). */
     private final ReentrantLock lock = new ReentrantLock();
     private volatile Path workDir;
-    private Path etcdBinary;
-    private Path apiServerBinary;
-    private volatile ProcessHandle etcd;
-    private volatile ProcessHandle apiServer;
+    private volatile ServerProcesses processes;
     private volatile Process watchdog;
     private volatile Thread shutdownHook;
     private String token;
-    private String url;
-    private String etcdUrl;
     private Path kubeconfig;
     private long startupMillis;
-    private long apiServerStartupMillis;
     private volatile boolean started;
     private volatile boolean closed;
-    private volatile KubernetesClient adminClient;
-    private final List<KubernetesClient> clients = new CopyOnWriteArrayList<>();
-    private final Map<String, String> serviceAccountTokens = new ConcurrentHashMap<>();
+    private volatile ClusterClients clusterClients;
 
     /** A server with the defaults (binaries located by {@link TestBinaries#locate()}, temporary work dir). */
     public KubeApiServer() {
@@ -212,26 +175,30 @@ public final class KubeApiServer implements AutoCloseable {
         if (started || closed) {
             throw new IllegalStateException("start() may be called once");
         }
-        etcdBinary = binaries.require("etcd");
-        apiServerBinary = binaries.require("kube-apiserver");
+        Path etcdBinary = binaries.require("etcd");
+        Path apiServerBinary = binaries.require("kube-apiserver");
         try {
             workDir = requestedWorkDir != null ? Files.createDirectories(requestedWorkDir)
                     : Files.createTempDirectory("kube-apiserver-");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the work directory", e);
         }
+        processes = new ServerProcesses(workDir, etcdBinary, apiServerBinary, extraApiServerArgs, startTimeout,
+                stopGrace);
         shutdownHook = new Thread(this::closeFromHook, "kube-apiserver-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         long t0 = System.nanoTime();
         IllegalStateException last = null;
         for (int attempt = 1; attempt <= 3; attempt++) {
             try {
-                startOnce();
+                processes.start(() -> token = Credentials.write(workDir));
+                kubeconfig = workDir.resolve("kubeconfig");
+                Credentials.writeKubeconfig(kubeconfig, processes.url, "admin", token, "default");
                 last = null;
                 break;
             } catch (IllegalStateException e) {
                 last = e;
-                stopProcesses();
+                processes.stop();
                 // a free port is only free until someone takes it: retry on a port clash
                 if (!String.valueOf(e.getMessage()).contains("address already in use")) {
                     break;
@@ -245,242 +212,14 @@ public final class KubeApiServer implements AutoCloseable {
             throw last;
         }
         startupMillis = (System.nanoTime() - t0) / 1_000_000;
+        clusterClients = new ClusterClients(processes.url, token, workDir);
         started = true;
-        startWatchdog();
-        String line = "kube-apiserver ready in " + apiServerStartupMillis + " ms (etcd + kube-apiserver: "
-                + startupMillis + " ms) at " + url + ", work dir " + workDir;
+        watchdog = Watchdog.start(workDir, processes.apiServer.pid(), processes.etcd.pid(), stopGrace, keepWorkDir);
+        String line = "kube-apiserver ready in " + processes.apiServerStartupMillis + " ms (etcd + kube-apiserver: "
+                + startupMillis + " ms) at " + processes.url + ", work dir " + workDir;
         System.out.println(line);
         LOG.info(line);
         return this;
-    }
-
-    private void startOnce() {
-        int etcdPort = freePort();
-        int peerPort = freePort(etcdPort);
-        int apiPort = freePort(etcdPort, peerPort);
-        etcdUrl = "http://127.0.0.1:" + etcdPort;
-        url = "https://127.0.0.1:" + apiPort;
-        Path etcdData = workDir.resolve("etcd-data");
-        Processes.deleteTree(etcdData);
-        String peerUrl = "http://127.0.0.1:" + peerPort;
-        try {
-            Files.deleteIfExists(etcdLog());
-            Files.deleteIfExists(apiServerLog());
-            etcd = Processes.startDetached(List.of(etcdBinary.toString(),
-                    "--name=test",
-                    "--data-dir=" + etcdData,
-                    "--listen-client-urls=" + etcdUrl,
-                    "--advertise-client-urls=" + etcdUrl,
-                    "--listen-peer-urls=" + peerUrl,
-                    "--initial-advertise-peer-urls=" + peerUrl,
-                    "--initial-cluster=test=" + peerUrl,
-                    "--unsafe-no-fsync=true",
-                    "--log-level=warn"), workDir, null, etcdLog()).toHandle();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot start " + etcdBinary + ": " + e.getMessage(), e);
-        }
-        writeCredentials();  // while etcd boots
-        long deadline = System.nanoTime() + startTimeout.toNanos();
-        HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        waitUntil("etcd", etcd, deadline, () -> {
-            HttpResponse<String> r = plain.send(HttpRequest.newBuilder(URI.create(etcdUrl + "/health"))
-                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-            return r.statusCode() == 200 && r.body().contains("\"health\":\"true\"");
-        });
-
-        List<String> args = new ArrayList<>(List.of(apiServerBinary.toString(),
-                "--etcd-servers=" + etcdUrl,
-                "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
-                "--secure-port=" + apiPort,
-                "--cert-dir=" + workDir.resolve("certs"),
-                "--service-account-issuer=https://kubernetes.default.svc",
-                "--service-account-key-file=" + workDir.resolve("sa.pub"),
-                "--service-account-signing-key-file=" + workDir.resolve("sa.key"),
-                "--token-auth-file=" + workDir.resolve("tokens.csv"),
-                "--authorization-mode=RBAC",
-                "--service-cluster-ip-range=10.0.0.0/24",
-                "--disable-admission-plugins=ServiceAccount",
-                "--enable-priority-and-fairness=false",
-                "--endpoint-reconciler-type=none",
-                "--profiling=false"));
-        args.addAll(extraApiServerArgs);
-        long a0 = System.nanoTime();
-        try {
-            apiServer = Processes.startDetached(args, workDir, null, apiServerLog()).toHandle();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot start " + apiServerBinary + ": " + e.getMessage(), e);
-        }
-        HttpClient tls = insecureHttpClient();
-        waitUntil("kube-apiserver", apiServer, deadline, () -> {
-            HttpResponse<String> r = tls.send(HttpRequest.newBuilder(URI.create(url + "/readyz"))
-                    .header("Authorization", "Bearer " + token)
-                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-            return r.statusCode() == 200 && r.body().strip().equals("ok");
-        });
-        apiServerStartupMillis = (System.nanoTime() - a0) / 1_000_000;
-        kubeconfig = workDir.resolve("kubeconfig");
-        writeKubeconfig(kubeconfig, "admin", token, "default");
-    }
-
-    private interface Probe {
-        boolean ready() throws Exception;
-    }
-
-    private void waitUntil(String what, ProcessHandle process, long deadlineNanos, Probe probe) {
-        Exception lastError = null;
-        while (true) {
-            try {
-                if (probe.ready()) {
-                    return;
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw startFailure(what + ": interrupted while waiting for it", e);
-            } catch (Exception e) {
-                lastError = e;
-            }
-            if (!process.isAlive()) {
-                throw startFailure(what + " (pid " + process.pid() + ") exited during start-up", null);
-            }
-            if (System.nanoTime() > deadlineNanos) {
-                throw startFailure(what + " not ready after " + startTimeout.toSeconds() + " s"
-                        + (lastError == null ? "" : " (last probe error: " + lastError + ")"), null);
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw startFailure(what + ": interrupted while waiting for it", e);
-            }
-        }
-    }
-
-    private IllegalStateException startFailure(String what, Throwable cause) {
-        StringBuilder sb = new StringBuilder(what).append("; work dir ").append(workDir).append(" kept");
-        for (Path log : List.of(etcdLog(), apiServerLog())) {
-            if (Files.exists(log)) {
-                sb.append("\n---- last lines of ").append(log).append('\n')
-                        .append(Processes.tail(log, 40, 16 * 1024));
-            }
-        }
-        return new IllegalStateException(sb.toString(), cause);
-    }
-
-    private void writeCredentials() {
-        try {
-            SecureRandom random = new SecureRandom();
-            byte[] t = new byte[16];
-            random.nextBytes(t);
-            token = HexFormat.of().formatHex(t);
-            // token,user,uid,"group1,group2"
-            Files.writeString(workDir.resolve("tokens.csv"), token + ",admin,admin,\"system:masters\"\n");
-            Files.writeString(workDir.resolve("token"), token);
-            KeyPairGenerator gen = KeyPairGenerator.getInstance("RSA");
-            gen.initialize(2048, random);
-            KeyPair kp = gen.generateKeyPair();
-            Files.writeString(workDir.resolve("sa.key"), pem("PRIVATE KEY", kp.getPrivate().getEncoded()));
-            Files.writeString(workDir.resolve("sa.pub"), pem("PUBLIC KEY", kp.getPublic().getEncoded()));
-            Files.createDirectories(workDir.resolve("certs"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("cannot generate the service account key pair", e);
-        }
-    }
-
-    /** PEM text: PKCS#8 for "PRIVATE KEY", X.509 SubjectPublicKeyInfo for "PUBLIC KEY". */
-    static String pem(String type, byte[] der) {
-        String body = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der);
-        return "-----BEGIN " + type + "-----\n" + body + "\n-----END " + type + "-----\n";
-    }
-
-    private void writeKubeconfig(Path file, String user, String bearer, String namespace) {
-        String yaml = "apiVersion: v1\n"
-                + "kind: Config\n"
-                + "clusters:\n"
-                + "- name: test\n"
-                + "  cluster:\n"
-                + "    server: " + url + "\n"
-                + "    insecure-skip-tls-verify: true\n"
-                + "users:\n"
-                + "- name: " + user + "\n"
-                + "  user:\n"
-                + "    token: " + bearer + "\n"
-                + "contexts:\n"
-                + "- name: test\n"
-                + "  context:\n"
-                + "    cluster: test\n"
-                + "    user: " + user + "\n"
-                + "    namespace: " + namespace + "\n"
-                + "current-context: test\n";
-        try {
-            Files.writeString(file, yaml);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static int freePort(int... not) {
-        for (int i = 0; i < 20; i++) {
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                int port = s.getLocalPort();
-                boolean clash = false;
-                for (int n : not) {
-                    clash |= n == port;
-                }
-                if (!clash) {
-                    return port;
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("no free port on 127.0.0.1", e);
-            }
-        }
-        throw new IllegalStateException("no free port on 127.0.0.1");
-    }
-
-    /**
-     * The watchdog: a shell reading one line from a pipe whose other end only this JVM holds. "exit" ends it;
-     * end of input (this JVM died without closing us) makes it stop kube-apiserver, then etcd, and delete the
-     * work directory unless it is to be kept.
-     */
-    private void startWatchdog() {
-        try {
-            Path script = workDir.resolve("watchdog.sh");
-            Files.writeString(script, String.join("\n",
-                    "#!/bin/sh",
-                    "# Started by KubeApiServer (nixek-kube-harness). Args: pids in stop order.",
-                    "IFS= read -r line",
-                    "[ \"$line\" = exit ] && exit 0",
-                    "alive() { [ -e /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null; }",
-                    "for pid in \"$@\"; do",
-                    "  alive \"$pid\" || continue",
-                    "  echo \"JVM gone; stopping pid $pid\"",
-                    "  kill -TERM \"$pid\" 2>/dev/null",
-                    "  i=0",
-                    "  while alive \"$pid\"; do",
-                    "    i=$((i+1))",
-                    "    if [ \"$i\" -gt " + Math.max(stopGrace.toMillis() / 100, 1) + " ]; then kill -KILL \"$pid\" 2>/dev/null; break; fi",
-                    "    sleep 0.1",
-                    "  done",
-                    "done",
-                    "[ -n \"$DELETE_DIR\" ] && rm -rf \"$DELETE_DIR\"",
-                    "exit 0",
-                    ""));
-            List<String> cmd = new ArrayList<>();
-            if (Processes.SETSID != null) {
-                cmd.add(Processes.SETSID.toString());
-            }
-            cmd.addAll(List.of("/bin/sh", script.toString(),
-                    Long.toString(apiServer.pid()), Long.toString(etcd.pid())));
-            ProcessBuilder pb = new ProcessBuilder(cmd)
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(workDir.resolve("watchdog.log").toFile()));
-            pb.environment().put("DELETE_DIR", keepWorkDir ? "" : workDir.toString());
-            watchdog = pb.start();
-        } catch (IOException e) {
-            LOG.warn("cannot start the watchdog; a JVM killed with SIGKILL will leave etcd/kube-apiserver running", e);
-        }
     }
 
     // ------------------------------------------------------------------------------------------ stop
@@ -530,31 +269,19 @@ public final class KubeApiServer implements AutoCloseable {
     }
 
     private void doClose() {
-        if (closed && etcd == null && apiServer == null) {
+        if (closed && (processes == null || processes.etcd == null && processes.apiServer == null)) {
             return;
         }
         closed = true;
         long t0 = System.nanoTime();
-        for (KubernetesClient c : clients) {
-            try {
-                c.close();
-            } catch (RuntimeException e) {
-                LOG.debug("closing a client", e);
-            }
+        if (clusterClients != null) {
+            clusterClients.closeAll();
         }
-        clients.clear();
-        adminClient = null;
-        stopProcesses();
+        if (processes != null) {
+            processes.stop();
+        }
         if (watchdog != null) {
-            try (OutputStream os = watchdog.getOutputStream()) {
-                os.write("exit\n".getBytes(StandardCharsets.US_ASCII));
-            } catch (IOException e) {
-                watchdog.destroy();
-            }
-            Processes.waitFor(watchdog.toHandle(), Duration.ofSeconds(2));
-            if (watchdog.isAlive()) {
-                watchdog.destroyForcibly();
-            }
+            Watchdog.stop(watchdog);
             watchdog = null;
         }
         removeShutdownHook();
@@ -563,22 +290,6 @@ public final class KubeApiServer implements AutoCloseable {
         }
         if (started) {
             LOG.info("kube-apiserver and etcd stopped in {} ms", (System.nanoTime() - t0) / 1_000_000);
-        }
-    }
-
-    private void stopProcesses() {
-        // order matters: kube-apiserver before etcd, or kube-apiserver hangs retrying etcd
-        if (apiServer != null) {
-            if (!Processes.stop(apiServer, stopGrace)) {
-                LOG.error("kube-apiserver (pid {}) is still alive", apiServer.pid());
-            }
-            apiServer = null;
-        }
-        if (etcd != null) {
-            if (!Processes.stop(etcd, stopGrace)) {
-                LOG.error("etcd (pid {}) is still alive", etcd.pid());
-            }
-            etcd = null;
         }
     }
 
@@ -596,13 +307,13 @@ public final class KubeApiServer implements AutoCloseable {
     /** The API server URL, {@code https://127.0.0.1:<port>}. */
     public String url() {
         requireStarted();
-        return url;
+        return processes.url;
     }
 
     /** The etcd client URL, {@code http://127.0.0.1:<port>}. */
     public String etcdUrl() {
         requireStarted();
-        return etcdUrl;
+        return processes.etcdUrl;
     }
 
     /** A kubeconfig for the admin user (token, {@code insecure-skip-tls-verify}, namespace default). */
@@ -623,28 +334,28 @@ public final class KubeApiServer implements AutoCloseable {
     }
 
     public Path apiServerLog() {
-        return workDir.resolve("apiserver.log");
+        return ServerProcesses.apiServerLog(workDir);
     }
 
     public Path etcdLog() {
-        return workDir.resolve("etcd.log");
+        return ServerProcesses.etcdLog(workDir);
     }
 
     /** The kube-apiserver process id (while running). */
     public long apiServerPid() {
         requireStarted();
-        return apiServer.pid();
+        return processes.apiServer.pid();
     }
 
     /** The etcd process id (while running). */
     public long etcdPid() {
         requireStarted();
-        return etcd.pid();
+        return processes.etcd.pid();
     }
 
     /** Milliseconds from starting kube-apiserver until {@code /readyz} answered 200. */
     public long apiServerStartupMillis() {
-        return apiServerStartupMillis;
+        return processes == null ? 0 : processes.apiServerStartupMillis;
     }
 
     /** Milliseconds from starting etcd until kube-apiserver was ready. */
@@ -666,22 +377,12 @@ public final class KubeApiServer implements AutoCloseable {
         return binaries;
     }
 
-    // ------------------------------------------------------------------------------------------ clients
+    // ------------------------------------------------------------------------------------------ clients (ClusterClients)
 
     /** The admin client (shared, namespace {@code default}); closed by {@link #close()}. */
     public KubernetesClient client() {
         requireStarted();
-        KubernetesClient c = adminClient;
-        if (c == null) {
-            synchronized (this) {
-                c = adminClient;
-                if (c == null) {
-                    c = newClient(token, "default");
-                    adminClient = c;
-                }
-            }
-        }
-        return c;
+        return clusterClients.client();
     }
 
     /**
@@ -690,7 +391,8 @@ public final class KubeApiServer implements AutoCloseable {
      * What the client may do is up to RBAC. Closed by {@link #close()} at the latest.
      */
     public KubernetesClient clientFor(String namespace, String serviceAccount) {
-        return newClient(serviceAccountToken(namespace, serviceAccount), namespace);
+        requireStarted();
+        return clusterClients.clientFor(namespace, serviceAccount);
     }
 
     /**
@@ -698,10 +400,8 @@ public final class KubeApiServer implements AutoCloseable {
      * run a process as the ServiceAccount of a Helm chart.
      */
     public Path kubeconfigFor(String namespace, String serviceAccount) {
-        String t = serviceAccountToken(namespace, serviceAccount);
-        Path file = workDir.resolve("kubeconfig-" + namespace + "-" + serviceAccount);
-        writeKubeconfig(file, "system:serviceaccount:" + namespace + ":" + serviceAccount, t, namespace);
-        return file;
+        requireStarted();
+        return clusterClients.kubeconfigFor(namespace, serviceAccount);
     }
 
     /**
@@ -710,39 +410,13 @@ public final class KubeApiServer implements AutoCloseable {
      */
     public String serviceAccountToken(String namespace, String serviceAccount) {
         requireStarted();
-        return serviceAccountTokens.computeIfAbsent(namespace + "/" + serviceAccount, k -> {
-            ensureNamespace(namespace);
-            KubernetesClient admin = client();
-            var sa = admin.serviceAccounts().inNamespace(namespace).withName(serviceAccount);
-            if (sa.get() == null) {
-                try {
-                    admin.serviceAccounts().inNamespace(namespace).resource(new ServiceAccountBuilder()
-                            .withNewMetadata().withName(serviceAccount).endMetadata().build()).create();
-                } catch (KubernetesClientException e) {
-                    if (e.getCode() != 409) {
-                        throw e;
-                    }
-                }
-            }
-            TokenRequest tr = sa.tokenRequest(new TokenRequestBuilder()
-                    .withNewSpec().withExpirationSeconds(24L * 3600).endSpec().build());
-            return tr.getStatus().getToken();
-        });
+        return clusterClients.serviceAccountToken(namespace, serviceAccount);
     }
 
     /** A new client with a bearer token; closed by {@link #close()} at the latest. */
     public KubernetesClient newClient(String bearerToken, String namespace) {
         requireStarted();
-        Config config = new ConfigBuilder(Config.empty())
-                .withMasterUrl(url)
-                .withOauthToken(bearerToken)
-                .withTrustCerts(true)
-                .withDisableHostnameVerification(true)
-                .withNamespace(namespace)
-                .build();
-        KubernetesClient c = new KubernetesClientBuilder().withConfig(config).build();
-        clients.add(c);
-        return c;
+        return clusterClients.newClient(bearerToken, namespace);
     }
 
     // ------------------------------------------------------------------------------------------ namespaces
@@ -750,15 +424,7 @@ public final class KubeApiServer implements AutoCloseable {
     /** Creates a namespace (no error when it exists already) and returns its name. */
     public String createNamespace(String name) {
         requireStarted();
-        try {
-            client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name)
-                    .addToLabels("nixek.dev/test-harness", "true").endMetadata().build()).create();
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != 409) {
-                throw e;
-            }
-        }
-        return name;
+        return clusterClients.createNamespace(name);
     }
 
     /**
@@ -766,21 +432,8 @@ public final class KubeApiServer implements AutoCloseable {
      * is lower-cased, stripped of other characters and shortened) and returns its name.
      */
     public String createUniqueNamespace(String prefix) {
-        String p = prefix == null ? "" : prefix.toLowerCase(java.util.Locale.ROOT)
-                .replaceAll("[^a-z0-9-]+", "-").replaceAll("-+", "-").replaceAll("^-|-$", "");
-        if (p.length() > 40) {
-            p = p.substring(0, 40).replaceAll("-$", "");
-        }
-        if (p.isEmpty() || !Character.isLetter(p.charAt(0))) {
-            p = "t" + (p.isEmpty() ? "" : "-" + p);
-        }
-        return createNamespace(p + "-" + NAMESPACE_SALT + NAMESPACE_SEQ.incrementAndGet());
-    }
-
-    private void ensureNamespace(String name) {
-        if (client().namespaces().withName(name).get() == null) {
-            createNamespace(name);
-        }
+        requireStarted();
+        return clusterClients.createUniqueNamespace(prefix);
     }
 
     // ------------------------------------------------------------------------------------------ CLIs
@@ -847,52 +500,11 @@ public final class KubeApiServer implements AutoCloseable {
 
     /** A JDK HTTP client that trusts any server certificate (the apiserver's is self-signed). */
     public static HttpClient insecureHttpClient() {
-        try {
-            SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(null, new TrustManager[] {TRUST_ALL}, new SecureRandom());
-            return HttpClient.newBuilder().sslContext(ctx).connectTimeout(Duration.ofSeconds(2)).build();
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        return InsecureTls.httpClient();
     }
-
-    /**
-     * Trusts everything, also without a host name check: an {@link X509ExtendedTrustManager} is trusted by the
-     * JDK to do the endpoint identification itself, and this one does none.
-     */
-    private static final X509ExtendedTrustManager TRUST_ALL = new X509ExtendedTrustManager() {
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket) {
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
-        }
-    };
 
     @Override
     public String toString() {
-        return "KubeApiServer[" + (started ? url : "not started") + (closed ? ", closed" : "") + "]";
+        return "KubeApiServer[" + (started ? processes.url : "not started") + (closed ? ", closed" : "") + "]";
     }
 }

@@ -27,6 +27,11 @@ final class Xml {
         return x;
     }
 
+    /** {@code "true"}/{@code "false"}, or null (the element left out) for null. */
+    static String bool(Boolean v) {
+        return v == null ? null : v.toString();
+    }
+
     Xml open(String name) {
         sb.append('<').append(name).append('>');
         open.push(name);

@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -39,7 +40,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       one → 401. No user data → 404. {@code GET /latest/api/token} → 405.</li>
  *   <li>Unavailability for an agent's retry tests: the first N requests answered 503
  *       ({@link Builder#unavailableForFirst(int)}), 503 for a while after start ({@link Builder#unavailableFor}),
- *       or the port refusing connections for a while after start ({@link Builder#refuseConnectionsFor}).</li>
+ *       or the port refusing connections for a while after start ({@link Builder#refuseConnectionsFor}) or
+ *       between {@link #stopListening()} and {@link #startListening()}.</li>
+ *   <li>A restarted service: with {@link Builder#forgetTokensOnce()} the first read carrying a valid token finds
+ *       every token forgotten (401), so the client has to get a new one.</li>
  * </ul>
  * Every request is recorded ({@link #requests()}).
  */
@@ -48,9 +52,15 @@ public final class FakeImds implements AutoCloseable {
     public static final String TOKEN_HEADER = "X-aws-ec2-metadata-token";
     public static final String TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds";
     public static final int MAX_TTL_SECONDS = 21600;
+    /** Every token starts with this (as the real service's do), so a test can look for leaked tokens. */
+    public static final String TOKEN_PREFIX = "AQAEA";
 
     /** One request received (or refused) by the fake. */
     public record Request(String method, String path, boolean hadToken, int status, Instant at) {
+        /** {@code "PUT /latest/api/token -> 200"}: what a test asserts a sequence of. */
+        public String line() {
+            return method + " " + path + " -> " + status;
+        }
     }
 
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -61,6 +71,7 @@ public final class FakeImds implements AutoCloseable {
     private final boolean allowImdsV1;
     private final int unavailableFirstN;
     private final Instant unavailableUntil;
+    private final AtomicBoolean forgetTokensOnce;
     private final AtomicInteger seen = new AtomicInteger();
     private final Map<String, Long> tokens = new ConcurrentHashMap<>(); // token -> expiry (System.nanoTime)
     private final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
@@ -76,6 +87,7 @@ public final class FakeImds implements AutoCloseable {
         this.metaData = Map.copyOf(b.metaData);
         this.allowImdsV1 = b.allowImdsV1;
         this.unavailableFirstN = b.unavailableFirstN;
+        this.forgetTokensOnce = new AtomicBoolean(b.forgetTokensOnce);
         this.unavailableUntil = b.unavailableFor == null ? null : Instant.now().plus(b.unavailableFor);
         this.threads = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "fake-imds");
@@ -136,13 +148,34 @@ public final class FakeImds implements AutoCloseable {
         }
     }
 
+    /** Stops listening: connections are refused (a metadata service not up yet) until {@link #startListening()}. */
+    public synchronized void stopListening() {
+        HttpServer s = server;
+        server = null;
+        if (s != null) {
+            s.stop(0);
+        }
+    }
+
+    /** Listens again on the same port after {@link #stopListening()}. */
+    public synchronized void startListening() {
+        if (server != null || closed) {
+            return;
+        }
+        try {
+            server = bind(port);
+        } catch (IOException e) {
+            throw new IllegalStateException("fake IMDS could not bind port " + port + " again", e);
+        }
+    }
+
     /** Makes every issued token expired (the next GET with it gets 401). */
     public void expireAllTokens() {
         tokens.replaceAll((t, exp) -> System.nanoTime() - 1);
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
         delayedStart.shutdownNow();
         HttpServer s = server;
@@ -181,7 +214,7 @@ public final class FakeImds implements AutoCloseable {
                 } else {
                     byte[] raw = new byte[32];
                     RANDOM.nextBytes(raw);
-                    String t = "AQAEA" + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+                    String t = TOKEN_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
                     tokens.put(t, System.nanoTime() + TimeUnit.SECONDS.toNanos(ttl));
                     status = 200;
                     body = t;
@@ -191,6 +224,10 @@ public final class FakeImds implements AutoCloseable {
         } else if (!method.equals("GET") && !method.equals("HEAD")) {
             status = 405;
             body = "Method Not Allowed";
+        } else if (token != null && validToken(token) && forgetTokensOnce.compareAndSet(true, false)) {
+            tokens.clear();
+            status = 401;
+            body = "Unauthorized";
         } else if (token == null ? !allowImdsV1 : !validToken(token)) {
             status = 401;
             body = "Unauthorized";
@@ -274,6 +311,7 @@ public final class FakeImds implements AutoCloseable {
         private int unavailableFirstN;
         private Duration unavailableFor;
         private Duration refuseFor;
+        private boolean forgetTokensOnce;
 
         private Builder() {
         }
@@ -316,6 +354,12 @@ public final class FakeImds implements AutoCloseable {
         /** The port refuses connections during {@code d} after start (nothing listens yet). */
         public Builder refuseConnectionsFor(Duration d) {
             this.refuseFor = d;
+            return this;
+        }
+
+        /** The first read with a valid token finds every token forgotten (401), as after a service restart. */
+        public Builder forgetTokensOnce() {
+            this.forgetTokensOnce = true;
             return this;
         }
 

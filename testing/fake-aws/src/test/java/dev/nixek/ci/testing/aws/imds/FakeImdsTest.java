@@ -146,4 +146,33 @@ class FakeImdsTest {
             assertThat(get(imds, "/latest/user-data", ok.body()).body()).isEqualTo("u");
         }
     }
+
+    @Test
+    void aRestartedServiceForgetsItsTokensOnce() throws Exception {
+        try (FakeImds imds = FakeImds.builder().userData("u").forgetTokensOnce().start()) {
+            String first = put(imds, "/latest/api/token", "60").body();
+            assertThat(first).startsWith(FakeImds.TOKEN_PREFIX);
+            assertThat(get(imds, "/latest/user-data", first).statusCode()).isEqualTo(401);
+            assertThat(get(imds, "/latest/user-data", first).statusCode()).as("still forgotten").isEqualTo(401);
+            String second = put(imds, "/latest/api/token", "60").body();
+            assertThat(get(imds, "/latest/user-data", second).body()).isEqualTo("u");
+            assertThat(imds.requests()).extracting(FakeImds.Request::line).containsExactly(
+                    "PUT /latest/api/token -> 200", "GET /latest/user-data -> 401", "GET /latest/user-data -> 401",
+                    "PUT /latest/api/token -> 200", "GET /latest/user-data -> 200");
+        }
+    }
+
+    @Test
+    void stopsAndStartsListeningOnTheSamePort() throws Exception {
+        try (FakeImds imds = FakeImds.builder().userData("u").start()) {
+            URI before = imds.endpoint();
+            imds.stopListening();
+            assertThat(imds.listening()).isFalse();
+            assertThatThrownBy(() -> put(imds, "/latest/api/token", "60")).isInstanceOf(ConnectException.class);
+            imds.startListening();
+            assertThat(imds.listening()).isTrue();
+            assertThat(imds.endpoint()).isEqualTo(before);
+            assertThat(put(imds, "/latest/api/token", "60").statusCode()).isEqualTo(200);
+        }
+    }
 }
