@@ -1,7 +1,8 @@
 package dev.nixek.ci.operator;
 
+import dev.nixek.ci.common.config.ConfigException;
 import dev.nixek.ci.common.token.JobTokens;
-import dev.nixek.ci.operator.config.ConfigOption;
+import dev.nixek.ci.common.config.ConfigOption;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.ImageModule;
@@ -38,7 +39,7 @@ public final class Main {
     OperatorConfig config;
     try {
       config = OperatorConfig.fromEnv(System.getenv());
-    } catch (ConfigOption.ConfigException e) {
+    } catch (ConfigException e) {
       System.err.println("nixek-operator: invalid configuration: " + e.getMessage());
       System.exit(64);
       return;

@@ -1,15 +1,17 @@
 package dev.nixek.ci.operator.config;
 
-import static dev.nixek.ci.operator.config.Parsers.bool;
-import static dev.nixek.ci.operator.config.Parsers.command;
-import static dev.nixek.ci.operator.config.Parsers.dnsLabel;
-import static dev.nixek.ci.operator.config.Parsers.httpUrl;
-import static dev.nixek.ci.operator.config.Parsers.intRange;
-import static dev.nixek.ci.operator.config.Parsers.list;
-import static dev.nixek.ci.operator.config.Parsers.oneOf;
-import static dev.nixek.ci.operator.config.Parsers.path;
-import static dev.nixek.ci.operator.config.Parsers.seconds;
+import static dev.nixek.ci.common.config.Parsers.bool;
+import static dev.nixek.ci.common.config.Parsers.command;
+import static dev.nixek.ci.common.config.Parsers.dnsLabel;
+import static dev.nixek.ci.common.config.Parsers.httpUrl;
+import static dev.nixek.ci.common.config.Parsers.intRange;
+import static dev.nixek.ci.common.config.Parsers.list;
+import static dev.nixek.ci.common.config.Parsers.oneOf;
+import static dev.nixek.ci.common.config.Parsers.path;
+import static dev.nixek.ci.common.config.Parsers.seconds;
 
+import dev.nixek.ci.common.config.ConfigException;
+import dev.nixek.ci.common.config.ConfigOption;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -91,7 +93,7 @@ public record OperatorConfig(
       EvaluationOptions.OPTIONS,
       LeaderElectionOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
 
-  /** Reads every option from {@code env}; throws {@link ConfigOption.ConfigException} naming the first bad one. */
+  /** Reads every option from {@code env}; throws {@link ConfigException} naming the first bad one. */
   public static OperatorConfig fromEnv(Map<String, String> env) {
     return new OperatorConfig(
         PROVIDER.read(env),
