@@ -1,7 +1,7 @@
 package dev.nixek.ci.e2e;
 
 import dev.nixek.ci.operator.Main;
-import dev.nixek.ci.operator.job.CrashPoints;
+import dev.nixek.ci.operator.Seams;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -10,7 +10,6 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -137,8 +136,7 @@ public final class Stack implements AutoCloseable {
 
   public void startOperator() throws Exception {
     OperatorConfig config = OperatorConfig.fromEnv(operatorEnv);
-    operator = Main.start(config, client, Clock.systemUTC(),
-        provider != null ? provider : Main.provider(config, Clock.systemUTC()), CrashPoints.NONE, onFatal);
+    operator = Main.start(config, client, Seams.production().withProvider(provider).withOnFatal(onFatal));
   }
 
   /** The running operator (null while stopped). */

@@ -3,7 +3,7 @@ package dev.nixek.ci.e2e.chart;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.nixek.ci.operator.config.ConfigOption;
+import dev.nixek.ci.common.config.ConfigOption;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.report.ReportApiConfig;
 import java.io.IOException;
@@ -19,7 +19,7 @@ import java.util.function.Consumer;
 
 /**
  * The link between the chart's {@code config} block and the programs' options, which are defined once, in the code
- * ({@link OperatorConfig#OPTIONS}, {@link ReportApiConfig.Option}): a key {@code fooBar} of {@code config.operator}
+ * ({@link OperatorConfig#OPTIONS}, {@link ReportApiConfig#OPTIONS}): a key {@code fooBar} of {@code config.operator}
  * is the operator's {@code NIXEK_FOO_BAR}, one of {@code config.reportApi} the report API's, and
  * {@code config.watchNamespaces} is {@code NIXEK_WATCH_NAMESPACES} of both. The chart's template does the same
  * conversion ({@code nixek-ci.configEnv}).
@@ -89,11 +89,9 @@ public final class ChartOptions {
   }
 
   /** The report API's options by environment variable. */
-  public static Map<String, ReportApiConfig.Option> reportApiOptions() {
-    Map<String, ReportApiConfig.Option> m = new LinkedHashMap<>();
-    for (ReportApiConfig.Option o : ReportApiConfig.Option.values()) {
-      m.put(o.env(), o);
-    }
+  public static Map<String, ConfigOption<?>> reportApiOptions() {
+    Map<String, ConfigOption<?>> m = new LinkedHashMap<>();
+    ReportApiConfig.OPTIONS.forEach(o -> m.put(o.key(), o));
     return m;
   }
 
@@ -122,7 +120,7 @@ public final class ChartOptions {
     for (Iterator<String> it = config.get("reportApi").fieldNames(); it.hasNext(); ) {
       String key = it.next();
       String env = envName(key);
-      ReportApiConfig.Option o = reportApiOptions().get(env);
+      ConfigOption<?> o = reportApiOptions().get(env);
       out.add(new Option("report API", "config.reportApi." + key, env, config.get("reportApi").get(key),
           o == null ? Optional.empty() : Optional.of(o.defaultValue()),
           o == null ? "(no such option)" : o.description(),

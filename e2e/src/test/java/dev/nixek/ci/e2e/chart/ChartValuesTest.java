@@ -43,7 +43,7 @@ class ChartValuesTest {
     Set<String> fromValues = new TreeSet<>();
     ChartOptions.all().stream().filter(o -> !o.component().equals("operator")).forEach(o -> fromValues.add(o.env()));
     Set<String> expected = new TreeSet<>(ChartOptions.reportApiOptions().keySet());
-    assertThat(fromValues).as("config.reportApi keys + config.watchNamespaces vs ReportApiConfig.Option")
+    assertThat(fromValues).as("config.reportApi keys + config.watchNamespaces vs ReportApiConfig.OPTIONS")
         .containsExactlyElementsOf(expected);
   }
 

@@ -9,7 +9,7 @@ import dev.nixek.ci.api.v1alpha1.NixekStepStatus.State;
 import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.e2e.Stack;
 import dev.nixek.ci.operator.Main;
-import dev.nixek.ci.operator.job.CrashPoints;
+import dev.nixek.ci.operator.Seams;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.testing.kube.CommandResult;
 import dev.nixek.ci.testing.kube.KubeApiServer;
@@ -24,7 +24,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -170,8 +169,7 @@ class HelmChartE2E {
       envB.put("NIXEK_LEADER_IDENTITY", "replica-b");
       envB.put("NIXEK_HEALTH_PORT", "0");
       OperatorConfig configB = OperatorConfig.fromEnv(envB);
-      Main.Running b = Main.start(configB, chart.operatorClient(), Clock.systemUTC(),
-          Main.provider(configB, Clock.systemUTC()), CrashPoints.NONE, () -> { });
+      Main.Running b = Main.start(configB, chart.operatorClient(), Seams.production().withOnFatal(() -> { }));
       replicas.add(b);
       Main.Running a = stack.operator();
       await().atMost(Duration.ofSeconds(20)).until(() -> a.isLeader() || b.isLeader());

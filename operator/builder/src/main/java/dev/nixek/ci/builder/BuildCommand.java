@@ -40,15 +40,7 @@ public final class BuildCommand {
   }
 
   public Path run() throws BuilderException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", command);
-    // The build runs code from the user's expression, and Nix builders are not sandboxed here: it must not
-    // see the S3 credentials this process holds (static keys, session tokens, IRSA role/token settings).
-    pb.environment().clear();
-    environment.forEach((name, value) -> {
-      if (!name.startsWith("AWS_")) {
-        pb.environment().put(name, value);
-      }
-    });
+    ProcessBuilder pb = ChildEnvironment.apply(new ProcessBuilder("/bin/sh", "-c", command), environment);
     pb.redirectInput(new File("/dev/null"));
     LOG.info("build: {}", command);
     Process process;

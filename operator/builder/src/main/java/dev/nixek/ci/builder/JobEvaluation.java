@@ -96,13 +96,7 @@ final class JobEvaluation {
   }
 
   private byte[] evaluate() throws BuilderException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(command());
-    pb.environment().clear();
-    environment.forEach((name, value) -> {
-      if (!name.startsWith("AWS_")) {
-        pb.environment().put(name, value);
-      }
-    });
+    ProcessBuilder pb = ChildEnvironment.apply(new ProcessBuilder(command()), environment);
     pb.redirectInput(new File("/dev/null"));
     Map<String, String> rewrites = new LinkedHashMap<>();
     if (options.jobFile() != null) {

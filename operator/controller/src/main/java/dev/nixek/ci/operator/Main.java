@@ -1,8 +1,9 @@
 package dev.nixek.ci.operator;
 
+import dev.nixek.ci.common.config.ConfigException;
 import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.collect.CollectorLoop;
-import dev.nixek.ci.operator.config.ConfigOption;
+import dev.nixek.ci.common.config.ConfigOption;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.ImageModule;
@@ -22,6 +23,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 
 /** The operator's entry point: builds the whole graph by hand (no DI container) and starts it. */
 public final class Main {
@@ -39,7 +41,7 @@ public final class Main {
     OperatorConfig config;
     try {
       config = OperatorConfig.fromEnv(System.getenv());
-    } catch (ConfigOption.ConfigException e) {
+    } catch (ConfigException e) {
       System.err.println("nixek-operator: invalid configuration: " + e.getMessage());
       System.exit(64);
       return;
@@ -47,7 +49,7 @@ public final class Main {
     KubernetesClient client = new KubernetesClientBuilder().build();
     Running running;
     try {
-      running = start(config, client, Clock.systemUTC());
+      running = start(config, client, Seams.production());
     } catch (Exception e) {
       LOG.error("nixek-operator cannot start", e);
       System.exit(1);
@@ -89,43 +91,17 @@ public final class Main {
     }
   }
 
-  /** Builds and starts the operator: also what tests run, with their own client and clock. */
-  public static Running start(OperatorConfig config, KubernetesClient client, Clock clock) throws Exception {
-    return start(config, client, clock, provider(config, clock), CrashPoints.NONE, Main::exit);
-  }
-
-  /** As {@link #start(OperatorConfig, KubernetesClient, Clock)}, with a given machine provider (tests). */
-  public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider)
-      throws Exception {
-    return start(config, client, clock, provider, CrashPoints.NONE, ImageModule.Seams.production(), Main::exit);
-  }
-
-  /** {@link #start(OperatorConfig, KubernetesClient, Clock)} with crash points (crash tests). */
-  public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, CrashPoints crashPoints)
-      throws Exception {
-    return start(config, client, clock, provider(config, clock), crashPoints, ImageModule.Seams.production(),
-        Main::exit);
-  }
-
-  /** As above, with the images' test seams (AWS credentials, crash points). */
-  public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider,
-      ImageModule.Seams imageSeams) throws Exception {
-    return start(config, client, clock, provider, CrashPoints.NONE, imageSeams, Main::exit);
-  }
-
-  /** With a given provider and fatal-error hook (tests that run several replicas or restart the operator). */
-  public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider,
-      CrashPoints crashPoints, Runnable onFatal) throws Exception {
-    return start(config, client, clock, provider, crashPoints, ImageModule.Seams.production(), onFatal);
-  }
-
   /**
-   * Builds and starts the operator. {@code onFatal} runs when the running operator can no longer do its work: it
-   * lost its Lease, or an informer stopped for good (e.g. its watch was forbidden). Production exits so that the pod
-   * restarts; tests record it.
+   * Builds and starts the operator: production with {@link Seams#production()}, tests with their own client and
+   * seams. {@code seams.onFatal()} runs when the running operator can no longer do its work: it lost its Lease, or an
+   * informer stopped for good (e.g. its watch was forbidden).
    */
-  public static Running start(OperatorConfig config, KubernetesClient client, Clock clock, MachineProvider provider,
-      CrashPoints crashPoints, ImageModule.Seams imageSeams, Runnable onFatal) throws Exception {
+  public static Running start(OperatorConfig config, KubernetesClient client, Seams seams) throws Exception {
+    Clock clock = seams.clock();
+    Runnable onFatal = seams.onFatal();
+    CrashPoints crashPoints = seams.crashPoints();
+    MachineProvider provider = seams.provider() != null ? seams.provider()
+        : provider(config, clock, seams.awsCredentials());
     JobTokens tokens = TokenKeyStore.load(client, config.operatorNamespace(), config.tokenKeySecret());
     // one collector per cluster: with leader election only the leader runs it (and it is safe to run twice anyway)
     MachineCollector machines = new MachineCollector(client, provider, config.watchNamespaces(),
@@ -134,7 +110,8 @@ public final class Main {
     CollectorLoop collector = new CollectorLoop("machine collector", machines::collect, Duration.ZERO,
         config.lifecycle().collectorInterval());
     EventRecorder events = new EventRecorder(client, clock);
-    ImageModule images = ImageModule.create(config, client, clock, events, imageSeams);
+    ImageModule images = ImageModule.create(config, client, clock, events, seams.awsCredentials(),
+        seams.imageCrashPoints());
     LeaderElection election = new LeaderElection();
     Operator operator = new Operator(o -> {
       o.withKubernetesClient(client)
@@ -194,17 +171,18 @@ public final class Main {
         config.leaderElection().enabled() ? election : null);
   }
 
-  private static void exit() {
-    // reconciles already running could overlap a new leader's: end them with the process (the pod restarts)
-    System.exit(1);
+  /** The machine provider the configuration names, with the SDK's default AWS credentials. */
+  public static MachineProvider provider(OperatorConfig config, Clock clock) {
+    return provider(config, clock, null);
   }
 
-  /** The machine provider the configuration names. */
-  public static MachineProvider provider(OperatorConfig config, Clock clock) {
+  /** The machine provider the configuration names; {@code credentials} null for the SDK's default chain. */
+  static MachineProvider provider(OperatorConfig config, Clock clock, AwsCredentialsProvider credentials) {
     return switch (config.provider()) {
       case LOCAL -> new LocalMachineProvider(config.localStateDir(), config.localAgentCommand(), config.clusterId(),
           clock);
-      case EC2 -> new Ec2MachineProvider(new AwsClients(config.aws()), config.ec2(), config.clusterId());
+      case EC2 -> new Ec2MachineProvider(credentials == null ? new AwsClients(config.aws())
+          : new AwsClients(config.aws(), credentials), config.ec2(), config.clusterId());
     };
   }
 }

@@ -1,5 +1,6 @@
 package dev.nixek.ci.report;
 
+import dev.nixek.ci.common.config.ConfigException;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;

@@ -3,6 +3,8 @@ package dev.nixek.ci.report;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.nixek.ci.common.config.ConfigException;
+import dev.nixek.ci.common.config.ConfigOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -29,8 +31,8 @@ class ReportApiConfigTest {
   @Test
   void everyOptionIsDescribed() {
     String help = ReportApiConfig.describe();
-    for (ReportApiConfig.Option o : ReportApiConfig.Option.values()) {
-      assertThat(help).contains(o.env());
+    for (ConfigOption<?> o : ReportApiConfig.OPTIONS) {
+      assertThat(help).contains(o.key());
       assertThat(o.description()).isNotBlank();
     }
   }

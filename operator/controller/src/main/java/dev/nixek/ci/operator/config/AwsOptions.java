@@ -1,9 +1,10 @@
 package dev.nixek.ci.operator.config;
 
-import static dev.nixek.ci.operator.config.Parsers.bool;
-import static dev.nixek.ci.operator.config.Parsers.optionalHttpUrl;
-import static dev.nixek.ci.operator.config.Parsers.matching;
+import static dev.nixek.ci.common.config.Parsers.bool;
+import static dev.nixek.ci.common.config.Parsers.optionalHttpUrl;
+import static dev.nixek.ci.common.config.Parsers.matching;
 
+import dev.nixek.ci.common.config.ConfigOption;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;

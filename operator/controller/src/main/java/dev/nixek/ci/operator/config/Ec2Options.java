@@ -1,10 +1,11 @@
 package dev.nixek.ci.operator.config;
 
-import static dev.nixek.ci.operator.config.Parsers.awsIds;
-import static dev.nixek.ci.operator.config.Parsers.bool;
-import static dev.nixek.ci.operator.config.Parsers.matching;
-import static dev.nixek.ci.operator.config.Parsers.seconds;
+import static dev.nixek.ci.common.config.Parsers.awsIds;
+import static dev.nixek.ci.common.config.Parsers.bool;
+import static dev.nixek.ci.common.config.Parsers.matching;
+import static dev.nixek.ci.common.config.Parsers.seconds;
 
+import dev.nixek.ci.common.config.ConfigOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

@@ -1,9 +1,11 @@
 package dev.nixek.ci.operator.config;
 
-import static dev.nixek.ci.operator.config.Parsers.optionalHttpUrl;
-import static dev.nixek.ci.operator.config.Parsers.quantity;
-import static dev.nixek.ci.operator.config.Parsers.seconds;
+import static dev.nixek.ci.common.config.Parsers.optionalHttpUrl;
+import static dev.nixek.ci.common.config.Parsers.quantity;
+import static dev.nixek.ci.common.config.Parsers.seconds;
 
+import dev.nixek.ci.common.config.ConfigOption;
+import dev.nixek.ci.common.config.Parsers;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;

@@ -1,12 +1,14 @@
 package dev.nixek.ci.operator.config;
 
-import static dev.nixek.ci.operator.config.Parsers.command;
-import static dev.nixek.ci.operator.config.Parsers.dnsLabel;
-import static dev.nixek.ci.operator.config.Parsers.matching;
-import static dev.nixek.ci.operator.config.Parsers.quantity;
-import static dev.nixek.ci.operator.config.Parsers.seconds;
-import static dev.nixek.ci.operator.config.Parsers.string;
+import static dev.nixek.ci.common.config.Parsers.command;
+import static dev.nixek.ci.common.config.Parsers.dnsLabel;
+import static dev.nixek.ci.common.config.Parsers.matching;
+import static dev.nixek.ci.common.config.Parsers.quantity;
+import static dev.nixek.ci.common.config.Parsers.seconds;
+import static dev.nixek.ci.common.config.Parsers.string;
 
+import dev.nixek.ci.common.config.ConfigException;
+import dev.nixek.ci.common.config.ConfigOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -132,7 +134,7 @@ public record ImageOptions(
 
   public ImageOptions {
     if (pollMax.compareTo(pollMin) < 0) {
-      throw new ConfigOption.ConfigException(POLL_MAX.key() + " must not be less than " + POLL_MIN.key(), null);
+      throw new ConfigException(POLL_MAX.key() + " must not be less than " + POLL_MIN.key());
     }
   }
 

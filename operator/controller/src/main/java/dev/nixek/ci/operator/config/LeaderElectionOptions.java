@@ -1,9 +1,10 @@
 package dev.nixek.ci.operator.config;
 
-import static dev.nixek.ci.operator.config.Parsers.bool;
-import static dev.nixek.ci.operator.config.Parsers.dnsLabel;
-import static dev.nixek.ci.operator.config.Parsers.string;
+import static dev.nixek.ci.common.config.Parsers.bool;
+import static dev.nixek.ci.common.config.Parsers.dnsLabel;
+import static dev.nixek.ci.common.config.Parsers.string;
 
+import dev.nixek.ci.common.config.ConfigOption;
 import java.util.List;
 import java.util.Map;
 

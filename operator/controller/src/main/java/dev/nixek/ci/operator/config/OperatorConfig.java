@@ -1,15 +1,18 @@
 package dev.nixek.ci.operator.config;
 
-import static dev.nixek.ci.operator.config.Parsers.bool;
-import static dev.nixek.ci.operator.config.Parsers.command;
-import static dev.nixek.ci.operator.config.Parsers.dnsLabel;
-import static dev.nixek.ci.operator.config.Parsers.httpUrl;
-import static dev.nixek.ci.operator.config.Parsers.intRange;
-import static dev.nixek.ci.operator.config.Parsers.list;
-import static dev.nixek.ci.operator.config.Parsers.oneOf;
-import static dev.nixek.ci.operator.config.Parsers.path;
-import static dev.nixek.ci.operator.config.Parsers.seconds;
+import static dev.nixek.ci.common.config.Parsers.bool;
+import static dev.nixek.ci.common.config.Parsers.command;
+import static dev.nixek.ci.common.config.Parsers.dnsLabel;
+import static dev.nixek.ci.common.config.Parsers.httpUrl;
+import static dev.nixek.ci.common.config.Parsers.intRange;
+import static dev.nixek.ci.common.config.Parsers.list;
+import static dev.nixek.ci.common.config.Parsers.oneOf;
+import static dev.nixek.ci.common.config.Parsers.path;
+import static dev.nixek.ci.common.config.Parsers.seconds;
 
+import dev.nixek.ci.common.config.ConfigException;
+import dev.nixek.ci.common.config.ConfigOption;
+import dev.nixek.ci.operator.machine.local.LocalAgentCommand;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,7 +49,8 @@ public record OperatorConfig(
   public enum Provider { LOCAL, EC2 }
 
   public static final ConfigOption<Provider> PROVIDER = new ConfigOption<>("NIXEK_PROVIDER", "local",
-      "machine provider: 'ec2' launches one EC2 instance per job; 'local' runs the agent as a local process",
+      "machine provider: 'ec2' launches one EC2 instance per job; 'local' runs the agent as a local process "
+      + "(development only: job steps run as processes of the operator; not for clusters)",
       oneOf(Provider.class));
   public static final ConfigOption<URI> REPORT_URL = new ConfigOption<>("NIXEK_REPORT_URL", "http://127.0.0.1:8080",
       "base URL of the report API as the job machines reach it", httpUrl());
@@ -73,12 +77,14 @@ public record OperatorConfig(
   public static final ConfigOption<Duration> JOB_TIMEOUT = new ConfigOption<>("NIXEK_JOB_TIMEOUT_SECONDS", "3600",
       "time limit of a job that sets no spec.timeoutSeconds", seconds(1, 604800));
   public static final ConfigOption<List<String>> LOCAL_AGENT_COMMAND = new ConfigOption<>(
-      "NIXEK_LOCAL_AGENT_COMMAND", "java -jar /opt/nixek/nixek-agent.jar",
-      "local provider: the command that starts the agent ('--config <file> --work-dir <dir>' are appended)",
-      command());
+      "NIXEK_LOCAL_AGENT_COMMAND", "java -jar " + LocalAgentCommand.IMAGE_JAR,
+      "local provider: the command that starts the agent ('--config <file> --work-dir <dir>' are appended); where "
+      + LocalAgentCommand.IMAGE_JAR + " does not exist (an operator run from a clone) the clone's "
+      + "agent/target/nixek-agent.jar takes its place", command());
   public static final ConfigOption<Path> LOCAL_STATE_DIR = new ConfigOption<>("NIXEK_LOCAL_STATE_DIR",
       Path.of(System.getProperty("java.io.tmpdir"), "nixek-local-machines").toString(),
-      "local provider: directory holding each local machine's config, work dir and log", path());
+      "local provider: directory holding each local machine's files: its agent config (with the job's token; "
+      + "owner-only, deleted when the machine is terminated), work dir and log", path());
 
   /** Every option, for documentation and the chart. */
   public static final List<ConfigOption<?>> OPTIONS = Stream.of(List.of(PROVIDER, REPORT_URL, USE_SSA,
@@ -91,7 +97,7 @@ public record OperatorConfig(
       EvaluationOptions.OPTIONS,
       LeaderElectionOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
 
-  /** Reads every option from {@code env}; throws {@link ConfigOption.ConfigException} naming the first bad one. */
+  /** Reads every option from {@code env}; throws {@link ConfigException} naming the first bad one. */
   public static OperatorConfig fromEnv(Map<String, String> env) {
     return new OperatorConfig(
         PROVIDER.read(env),

@@ -13,17 +13,11 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 
 /**
  * Machine images, wired by hand: the AWS clients, the image reconciler, the job-facing resolver and the collectors.
- * {@code Main} builds it from the configuration; tests build the same with their credentials and crash points.
+ * {@code Main} builds it from the configuration and its {@code Seams}; tests build the same with their credentials
+ * and crash points.
  */
 public final class ImageModule implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ImageModule.class);
-
-  /** What tests replace: AWS credentials (production: the SDK's default chain) and crash points. */
-  public record Seams(AwsCredentialsProvider credentials, ImageCrashPoints crashPoints) {
-    public static Seams production() {
-      return new Seams(null, ImageCrashPoints.NONE);
-    }
-  }
 
   private final AwsClients aws;
   private final NixekMachineImageReconciler reconciler;
@@ -34,10 +28,10 @@ public final class ImageModule implements AutoCloseable {
   private final boolean configured;
 
   private ImageModule(OperatorConfig config, KubernetesClient client, Clock clock, EventRecorder events,
-      Seams seams) {
-    this.aws = new AwsClients(config.aws(), seams.credentials() != null ? seams.credentials()
+      AwsCredentialsProvider credentials, ImageCrashPoints crashPoints) {
+    this.aws = new AwsClients(config.aws(), credentials != null ? credentials
         : DefaultCredentialsProvider.builder().build());
-    this.reconciler = new NixekMachineImageReconciler(client, config, aws, events, clock, seams.crashPoints());
+    this.reconciler = new NixekMachineImageReconciler(client, config, aws, events, clock, crashPoints);
     this.resolver = new ContentAddressedImageResolver(client, config.images());
     this.inlineCollector = new InlineImageCollector(client, config, clock);
     this.awsCollector = new ImageCollector(client, config, aws, clock);
@@ -48,9 +42,13 @@ public final class ImageModule implements AutoCloseable {
     this.configured = !config.images().bucket().isEmpty();
   }
 
+  /**
+   * The module of this configuration. {@code credentials}: null for the SDK's default chain (production);
+   * {@code crashPoints}: {@link ImageCrashPoints#NONE} in production.
+   */
   public static ImageModule create(OperatorConfig config, KubernetesClient client, Clock clock,
-      EventRecorder events, Seams seams) {
-    return new ImageModule(config, client, clock, events, seams);
+      EventRecorder events, AwsCredentialsProvider credentials, ImageCrashPoints crashPoints) {
+    return new ImageModule(config, client, clock, events, credentials, crashPoints);
   }
 
   public NixekMachineImageReconciler reconciler() {

@@ -3,6 +3,8 @@ package dev.nixek.ci.operator.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.nixek.ci.common.config.ConfigException;
+import dev.nixek.ci.common.config.ConfigOption;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -30,7 +32,7 @@ class ConfigOptionsTest {
       for (String bad : GARBAGE) {
         try {
           o.read(Map.of(o.key(), bad));
-        } catch (ConfigOption.ConfigException e) {
+        } catch (ConfigException e) {
           rejecting++;
           assertThat(e.getMessage()).startsWith(o.key() + "='" + bad + "': ").contains(o.description());
         }

@@ -3,6 +3,7 @@ package dev.nixek.ci.operator.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.nixek.ci.common.config.ConfigOption;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,7 @@
 package dev.nixek.ci.operator.image;
 
 import dev.nixek.ci.operator.Main;
+import dev.nixek.ci.operator.Seams;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import dev.nixek.ci.operator.machine.local.LocalMachineProvider;
@@ -38,8 +39,8 @@ final class ImageOperator implements AutoCloseable {
     if (running != null) {
       throw new IllegalStateException("already running");
     }
-    running = Main.start(config, client, Clock.systemUTC(), provider,
-        new ImageModule.Seams(env.credentials(), crashPoints));
+    running = Main.start(config, client, Seams.production().withProvider(provider)
+        .withAwsCredentials(env.credentials()).withImageCrashPoints(crashPoints));
     starts++;
     return this;
   }

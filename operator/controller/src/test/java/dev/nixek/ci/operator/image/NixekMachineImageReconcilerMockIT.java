@@ -62,8 +62,8 @@ class NixekMachineImageReconcilerMockIT {
     env.put("NIXEK_IMAGE_POLL_MAX_SECONDS", "1");
     OperatorConfig config = OperatorConfig.fromEnv(env);
     module = ImageModule.create(config, client, Clock.systemUTC(), new EventRecorder(client, Clock.systemUTC()),
-        new ImageModule.Seams(StaticCredentialsProvider.create(AwsBasicCredentials.create(s3.accessKey(),
-            s3.secretKey())), ImageCrashPoints.NONE));
+        StaticCredentialsProvider.create(AwsBasicCredentials.create(s3.accessKey(), s3.secretKey())),
+        ImageCrashPoints.NONE);
     operator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false)
         .withUseSSAToPatchPrimaryResource(false).withSSABasedCreateUpdateMatchForDependentResources(false));
     operator.register(module.reconciler());

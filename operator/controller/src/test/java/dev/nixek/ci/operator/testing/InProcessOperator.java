@@ -1,10 +1,10 @@
 package dev.nixek.ci.operator.testing;
 
 import dev.nixek.ci.operator.Main;
+import dev.nixek.ci.operator.Seams;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.job.CrashPoints;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -38,7 +38,7 @@ public final class InProcessOperator implements AutoCloseable {
     if (running != null) {
       throw new IllegalStateException("already running");
     }
-    running = Main.start(config(), client, Clock.systemUTC(), crashPoints);
+    running = Main.start(config(), client, Seams.production().withCrashPoints(crashPoints));
     starts++;
     return this;
   }

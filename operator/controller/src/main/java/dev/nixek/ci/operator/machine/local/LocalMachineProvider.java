@@ -34,6 +34,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs each job's agent as a local child process, with a config file holding exactly what EC2 user-data would.
  *
+ * <p>A development provider (the demo, tests, an operator run from a clone): every job step runs as a process of
+ * the operator, on its host or in its container, with its user and next to its files and the other jobs' tokens.
+ * It is not for clusters that run anyone's jobs; it says so in a warning at start-up.
+ *
  * <p>Each machine is a directory under the state dir: {@code machine.json} (which job, which launch token),
  * {@code config.json} (the agent config, owner-only, deleted on terminate), {@code work/}, {@code agent.log}.
  * The machine id is derived from the launch token, so a replayed launch finds the machine it already started.
@@ -55,11 +59,20 @@ public final class LocalMachineProvider implements MachineProvider {
   private final Clock clock;
   private final Map<String, Process> children = new ConcurrentHashMap<>();
 
+  /**
+   * A provider whose machines live under {@code stateDir}, tagged with {@code clusterId}.
+   *
+   * @param agentCommand the agent command; the image's agent jar is replaced by the clone's where the image's is
+   *     missing ({@link LocalAgentCommand})
+   */
   public LocalMachineProvider(Path stateDir, List<String> agentCommand, String clusterId, Clock clock) {
     this.stateDir = stateDir;
-    this.agentCommand = List.copyOf(agentCommand);
+    this.agentCommand = LocalAgentCommand.resolve(List.copyOf(agentCommand));
     this.clusterId = clusterId;
     this.clock = clock;
+    LOG.warn("machine provider 'local' (development only): job steps run as processes of this operator, with its "
+        + "user and files; not for clusters. Agent: '{}'; machines' files (agent configs with job tokens, work "
+        + "dirs, logs) under {}", String.join(" ", this.agentCommand), stateDir.toAbsolutePath());
   }
 
   /** What is recorded about a local machine. */

@@ -1,4 +1,4 @@
-package dev.nixek.ci.report;
+package dev.nixek.ci.common.config;
 
 /** A configuration value that cannot be used; the message names the option. Start-up fails with it. */
 public final class ConfigException extends RuntimeException {
@@ -6,5 +6,9 @@ public final class ConfigException extends RuntimeException {
 
   public ConfigException(String message) {
     super(message);
+  }
+
+  public ConfigException(String message, Throwable cause) {
+    super(message, cause);
   }
 }

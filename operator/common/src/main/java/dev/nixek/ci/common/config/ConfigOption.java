@@ -1,4 +1,4 @@
-package dev.nixek.ci.operator.config;
+package dev.nixek.ci.common.config;
 
 import java.util.Map;
 import java.util.Objects;
@@ -28,15 +28,6 @@ public record ConfigOption<T>(String key, String defaultValue, String descriptio
     } catch (RuntimeException e) {
       throw new ConfigException(key + "=" + (raw == null ? "<unset>" : "'" + raw + "'") + ": " + e.getMessage()
           + " (" + description + ")", e);
-    }
-  }
-
-  /** Thrown when an option has an invalid value. */
-  public static final class ConfigException extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    public ConfigException(String message, Throwable cause) {
-      super(message, cause);
     }
   }
 }

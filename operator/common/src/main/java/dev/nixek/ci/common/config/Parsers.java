@@ -1,4 +1,4 @@
-package dev.nixek.ci.operator.config;
+package dev.nixek.ci.common.config;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -128,6 +128,32 @@ public final class Parsers {
         throw new IllegalArgumentException("expected a lower-case DNS label (a-z, 0-9, '-', at most 63)");
       }
       return s;
+    };
+  }
+
+  /**
+   * Comma-separated DNS-1123 labels (e.g. namespaces), each trimmed and kept once, in order; empty for none. An empty
+   * item between commas is an error rather than skipped: it is more likely a typo than meant.
+   */
+  public static Function<String, List<String>> dnsLabels() {
+    Function<String, String> label = dnsLabel();
+    return s -> {
+      if (s == null || s.isBlank()) {
+        return List.of();
+      }
+      List<String> out = new java.util.ArrayList<>();
+      for (String item : s.split(",")) {
+        String l = item.trim();
+        try {
+          label.apply(l);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("'" + l + "': " + e.getMessage());
+        }
+        if (!out.contains(l)) {
+          out.add(l);
+        }
+      }
+      return List.copyOf(out);
     };
   }
 
