@@ -15,7 +15,7 @@ import java.util.function.Function;
 
 /**
  * How jobs written in Nix ({@code spec.nix}, {@code spec.flake}) are evaluated: in an evaluation pod per job, never in
- * the operator (README, "Jobs written in Nix"). The pod runs the builder image's {@code evaluate} command with this
+ * the operator (docs/evaluation.md). The pod runs the builder image's {@code evaluate} command with this
  * repository's {@code nix/} ({@code NIXEK_IMAGE_NIX_DIR}), the operator's nixpkgs pin ({@code NIXEK_IMAGE_NIXPKGS})
  * and system ({@code NIXEK_IMAGE_SYSTEM}), so that an evaluated machine and the image built for it agree. Part of
  * {@link OperatorConfig}.

@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * How the operator watches over jobs' machines whatever the provider: the boot timeout, launch attempts, and the
- * orphan collector (DESIGN §6). Part of {@link OperatorConfig}.
+ * orphan collector (docs/ec2.md#orphan-collection). Part of {@link OperatorConfig}.
  *
  * @param bootTimeout a job whose agent sends no report this long after launch ends {@code AgentNeverReported}
  * @param maxLaunchAttempts how many launch attempts (each with its own launch token) a job may use

@@ -25,7 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Evaluates jobs written in Nix, one pod per job (README, "Jobs written in Nix"). For the job reconciler: start the
+ * Evaluates jobs written in Nix, one pod per job (docs/evaluation.md). For the job reconciler: start the
  * evaluation pod (after the token's record and the Secret and ConfigMap it mounts), follow it through an informer,
  * and say when the evaluation is recorded — the pod posts it to the report API, which writes
  * {@code status.evaluation} — or why it failed. Every object is named after the job's UID and owned by the job, so a
