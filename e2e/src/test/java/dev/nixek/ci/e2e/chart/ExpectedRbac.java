@@ -69,14 +69,14 @@ public final class ExpectedRbac {
             "JOSDK's informer (list, watch); a fresh read before a job is called InstanceLost (get); the finalizer "
             + "(patch)"),
         new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekjobs/status", List.of(), List.of("patch"),
-            "the operator's status fields, by server-side apply (JobStatusWriter)"),
+            "the operator's status fields, by server-side apply (StatusWriter.jobs)"),
         new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekmachineimages", List.of(),
             List.of("get", "list", "watch", "create", "patch", "delete"),
             "the image and job reconcilers' informers (list, watch); a job's image by name or inline machine "
             + "(NamedImageResolver, ContentAddressedImageResolver: get); an inline machine's image (create); the "
             + "Cleaner's finalizer and InlineImageCollector's mark (patch); an unused inline image (delete)"),
         new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekmachineimages/status", List.of(), List.of("patch"),
-            "the operator's image status, by server-side apply (ImageStatusWriter)"),
+            "the operator's image status, by server-side apply (StatusWriter.images)"),
         new Rule(Scope.OPERATOR, "", "pods", List.of(), List.of("list", "watch", "create", "delete"),
             "builder pods (NixekMachineImageReconciler) and evaluation pods (JobEvaluator): informers by label "
             + "(list, watch), started (create), a failed builder pod deleted before a retry, a cancelled job's "
