@@ -3,7 +3,7 @@ package dev.nixek.ci.operator.evaluation;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.job.FlakeRules;
-import dev.nixek.ci.common.kube.JobOwned;
+import dev.nixek.ci.common.kube.Owners;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.pod.OneShotNixPod;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -104,7 +104,7 @@ public final class EvaluationPods {
   }
 
   private static ObjectMeta metadata(NixekJob job) {
-    return OneShotNixPod.metadata(name(job), job.getMetadata().getNamespace(), COMPONENT, JobOwned.by(job))
+    return OneShotNixPod.metadata(name(job), job.getMetadata().getNamespace(), COMPONENT, Owners.controller(job))
         .addToLabels(Labels.JOB_UID, job.getMetadata().getUid())
         .addToAnnotations(Labels.JOB_NAME_ANNOTATION, job.getMetadata().getName())
         .build();

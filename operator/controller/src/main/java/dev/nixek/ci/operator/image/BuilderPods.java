@@ -1,5 +1,6 @@
 package dev.nixek.ci.operator.image;
 
+import dev.nixek.ci.common.kube.Owners;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.operator.config.AwsOptions;
 import dev.nixek.ci.operator.config.ImageOptions;
@@ -8,7 +9,6 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.OwnerReference;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import java.util.ArrayList;
@@ -129,20 +129,9 @@ public final class BuilderPods {
   }
 
   private ObjectMeta metadata(NixekMachineImage image, ImageIdentity id, String name) {
-    return OneShotNixPod.metadata(name, image.getMetadata().getNamespace(), COMPONENT, ownerReference(image))
+    return OneShotNixPod.metadata(name, image.getMetadata().getNamespace(), COMPONENT, Owners.controller(image))
         .addToLabels(IMAGE_HASH_LABEL, id.shortHash())
         .addToAnnotations(IMAGE_ANNOTATION, image.getMetadata().getNamespace() + "/" + image.getMetadata().getName())
-        .build();
-  }
-
-  /** Owned by the image that started it: Kubernetes deletes the pod and ConfigMap with it. */
-  static OwnerReference ownerReference(NixekMachineImage image) {
-    return new OwnerReferenceBuilder()
-        .withApiVersion(image.getApiVersion())
-        .withKind(image.getKind())
-        .withName(image.getMetadata().getName())
-        .withUid(image.getMetadata().getUid())
-        .withController(true)
         .build();
   }
 

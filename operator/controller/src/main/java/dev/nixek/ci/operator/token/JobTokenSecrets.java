@@ -2,7 +2,7 @@ package dev.nixek.ci.operator.token;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.common.Labels;
-import dev.nixek.ci.common.kube.JobOwned;
+import dev.nixek.ci.common.kube.Owners;
 import dev.nixek.ci.common.kube.KubeObjects;
 import dev.nixek.ci.common.token.JobTokens;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -56,7 +56,7 @@ public final class JobTokenSecrets {
         .addToLabels(Labels.TOKEN_ID, JobTokens.tokenId(hash))
         .addToLabels(Labels.TOKEN_PURPOSE, purpose.label())
         .addToAnnotations(Labels.JOB_NAME_ANNOTATION, job.getMetadata().getName())
-        .withOwnerReferences(JobOwned.by(job))
+        .withOwnerReferences(Owners.controller(job))
         .endMetadata()
         .withType("Opaque")
         .addToData(SHA256_KEY, Base64.getEncoder().encodeToString(hash.getBytes(StandardCharsets.US_ASCII)))
