@@ -172,10 +172,7 @@ abstract class Ec2EndToEndBase {
   void cancellingARunningJobTerminatesItsInstance() {
     NixekJob created = create(job("cancel-me", run("sleep", "sleep 600")));
     awaitStepRunning("cancel-me");
-    client().resources(NixekJob.class).inNamespace(namespace()).withName("cancel-me").edit(j -> {
-      j.getSpec().cancel = true;
-      return j;
-    });
+    TestJobs.cancel(client(), namespace(), "cancel-me");
     NixekJob done = awaitTerminal("cancel-me");
     assertThat(condition(done).getReason()).isEqualTo("Cancelled");
     Ec2Side.Instance i = awaitOnlyInstanceTerminated(created);

@@ -1,5 +1,6 @@
 package dev.nixek.ci.operator.evaluation;
 
+import dev.nixek.ci.operator.testing.TestJobs;
 import static dev.nixek.ci.operator.testing.TestJobs.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -202,10 +203,7 @@ class JobEvaluationMockIT {
   void cancellingWhileEvaluatingStopsThePodAndKillsTheToken() {
     NixekJob job = create(nixJob("cancelled", "{ }"));
     Pod pod = awaitPod(job);
-    client.resources(NixekJob.class).inNamespace(NS).withName("cancelled").edit(j -> {
-      j.getSpec().cancel = true;
-      return j;
-    });
+    TestJobs.cancel(client, NS, "cancelled");
     NixekJob done = awaitReason("cancelled", "Cancelled");
     assertThat(succeeded(done).getMessage()).contains("while its Nix expression was evaluated");
     await().untilAsserted(() -> {

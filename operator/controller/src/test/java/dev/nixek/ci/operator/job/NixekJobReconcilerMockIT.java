@@ -1,5 +1,6 @@
 package dev.nixek.ci.operator.job;
 
+import dev.nixek.ci.operator.testing.TestJobs;
 import static dev.nixek.ci.operator.testing.TestJobs.command;
 import static dev.nixek.ci.operator.testing.TestJobs.job;
 import static dev.nixek.ci.operator.testing.TestJobs.run;
@@ -170,10 +171,7 @@ class NixekJobReconcilerMockIT {
   void cancellingTerminatesTheMachine() {
     create(job(NS, "cancel-me", run("sleep", "sleep 600")));
     awaitReason("cancel-me", "Running");
-    client.resources(NixekJob.class).inNamespace(NS).withName("cancel-me").edit(j -> {
-      j.getSpec().cancel = true;
-      return j;
-    });
+    TestJobs.cancel(client, NS, "cancel-me");
     NixekJob done = awaitReason("cancel-me", "Cancelled");
     assertThat(succeeded(done).getStatus()).isEqualTo("False");
     assertThat(provider.terminated()).containsExactly(provider.launched().get(0));

@@ -1,5 +1,7 @@
 package dev.nixek.ci.operator.testing;
 
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
 import dev.nixek.ci.api.v1alpha1.NixekJobStep;
@@ -37,6 +39,16 @@ public final class TestJobs {
     spec.steps = new ArrayList<>(List.of(steps));
     job.setSpec(spec);
     return job;
+  }
+
+  /**
+   * Sets {@code spec.cancel} as {@code kubectl patch --type merge} does: without a resourceVersion, so that it cannot
+   * lose a race with the operator's or the report API's status writes (a read-modify-write edit can, and then fails
+   * with 409).
+   */
+  public static void cancel(KubernetesClient client, String namespace, String name) {
+    client.resources(NixekJob.class).inNamespace(namespace).withName(name)
+        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"cancel\":true}}");
   }
 
   /** Deletes every job, finalizers and all (between tests, with no operator running). */
