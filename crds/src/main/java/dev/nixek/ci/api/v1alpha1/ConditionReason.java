@@ -2,6 +2,7 @@ package dev.nixek.ci.api.v1alpha1;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -115,7 +116,7 @@ public enum ConditionReason {
   }
 
   /** The reason named {@code name}, if there is one. */
-  public static java.util.Optional<ConditionReason> parse(String name) {
+  public static Optional<ConditionReason> parse(String name) {
     return Arrays.stream(values()).filter(r -> r.name().equals(name)).findFirst();
   }
 

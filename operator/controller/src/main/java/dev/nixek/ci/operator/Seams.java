@@ -33,10 +33,6 @@ public record Seams(Clock clock, MachineProvider provider, CrashPoints crashPoin
     return new Seams(Clock.systemUTC(), null, CrashPoints.NONE, ImageCrashPoints.NONE, null, Seams::exit);
   }
 
-  public Seams withClock(Clock clock) {
-    return new Seams(clock, provider, crashPoints, imageCrashPoints, awsCredentials, onFatal);
-  }
-
   public Seams withProvider(MachineProvider provider) {
     return new Seams(clock, provider, crashPoints, imageCrashPoints, awsCredentials, onFatal);
   }

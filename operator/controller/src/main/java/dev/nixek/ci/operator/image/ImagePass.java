@@ -86,7 +86,7 @@ final class ImagePass {
 
   /** Writes the status now (if it changed): what AWS did must be on record before the next step. */
   void persist() {
-    if (!ImageStatuses.same(image.getStatus(), next)) {
+    if (!statusWriter.same(image.getStatus(), next)) {
       image = statusWriter.write(context, image, next);
     }
   }

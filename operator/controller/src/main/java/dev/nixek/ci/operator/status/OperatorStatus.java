@@ -1,7 +1,6 @@
 package dev.nixek.ci.operator.status;
 
 import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import java.util.ArrayList;
 
 /**
@@ -28,10 +27,5 @@ public final class OperatorStatus {
     c.startTime = status.startTime;
     c.completionTime = status.completionTime;
     return c;
-  }
-
-  /** Whether two operator statuses would serialise the same (so writing {@code next} changes nothing). */
-  public static boolean same(NixekJobStatus a, NixekJobStatus b) {
-    return Serialization.jsonMapper().valueToTree(of(a)).equals(Serialization.jsonMapper().valueToTree(of(b)));
   }
 }
