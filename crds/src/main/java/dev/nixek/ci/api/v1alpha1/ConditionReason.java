@@ -15,6 +15,11 @@ public enum ConditionReason {
   // NixekJob, condition Succeeded
   /** The job's Nix expression or flake job is being evaluated in its evaluation pod. */
   Evaluating(Kind.JOB, Status.UNKNOWN),
+  /**
+   * The evaluation cannot start: its pod (or what it mounts) could not be created, or Kubernetes keeps it pending
+   * (unschedulable, its image cannot be pulled). The message says why; the job keeps trying as long as it lives.
+   */
+  EvaluationPending(Kind.JOB, Status.UNKNOWN),
   /** The job waits for its machine image to become Ready. */
   WaitingForImage(Kind.JOB, Status.UNKNOWN),
   /** The launch token is recorded and the machine is being launched (or the launch is retried). */
@@ -61,9 +66,9 @@ public enum ConditionReason {
   ImportFailed(Kind.IMAGE, Status.FALSE);
 
   /** The CRD description of a job's conditions; {@code ConditionReasonTest} keeps it equal to the enum. */
-  public static final String JOB_SUCCEEDED = "Conditions. Succeeded: Unknown while Evaluating, WaitingForImage, "
-      + "Launching or Running; True (Succeeded) when every step succeeded; False with StepFailed, TimedOut, "
-      + "AgentNeverReported, Cancelled, LaunchFailed, InstanceLost, ImageFailed, EvaluationFailed, NoMachine or "
+  public static final String JOB_SUCCEEDED = "Conditions. Succeeded: Unknown while Evaluating, EvaluationPending, "
+      + "WaitingForImage, Launching or Running; True (Succeeded) when every step succeeded; False with StepFailed, "
+      + "TimedOut, AgentNeverReported, Cancelled, LaunchFailed, InstanceLost, ImageFailed, EvaluationFailed, NoMachine or "
       + "InvalidSpec.";
   /** The CRD description of an image's conditions; {@code ConditionReasonTest} keeps it equal to the enum. */
   public static final String IMAGE_READY = "Conditions. Ready: Unknown while Building, Uploading, Importing or "

@@ -3,6 +3,7 @@ package dev.nixek.ci.operator.evaluation;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.nixek.ci.operator.config.EvaluationOptions;
 import dev.nixek.ci.operator.pod.PodOutcome;
+import dev.nixek.ci.operator.pod.PodStalls;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.util.Optional;
@@ -11,7 +12,7 @@ import java.util.Optional;
  * What an evaluation pod says. The result itself never comes this way (a termination message holds 4 KiB; the pod
  * posts the result to the report API); the pod tells whether it is still working, has ended, or failed — with the
  * error the {@code evaluate} command wrote (nix's own message and position), or, when it was killed before it could
- * write one, why Kubernetes killed it.
+ * write one, why Kubernetes killed it — and, while it is pending, why it does not start when Kubernetes says so.
  */
 public final class EvaluationResults {
   static final int MAX_MESSAGE = 2048;
@@ -20,6 +21,9 @@ public final class EvaluationResults {
   public sealed interface Outcome {
     /** Pending or running. */
     record Working(boolean started) implements Outcome {}
+
+    /** Pending, and Kubernetes says why it does not start ({@link PodStalls}): "cannot be scheduled: …". */
+    record Stalled(String why) implements Outcome {}
 
     /** Exited 0: its result was posted (the job's status has it). */
     record Ended() implements Outcome {}
@@ -36,7 +40,16 @@ public final class EvaluationResults {
       return new Outcome.Ended();
     }
     if (outcome instanceof PodOutcome.Working w) {
-      return new Outcome.Working(w.started());
+      Optional<String> stall = w.started() ? Optional.empty() : PodStalls.of(pod, EvaluationPods.CONTAINER);
+      return stall.<Outcome>map(Outcome.Stalled::new).orElseGet(() -> new Outcome.Working(w.started()));
+    }
+    if (outcome instanceof PodOutcome.DeadlineExceeded d && d.container().isEmpty()) {
+      // the deadline runs from the kubelet's taking the pod, so a pod that never started can reach it too
+      Optional<String> stall = PodStalls.of(pod, EvaluationPods.CONTAINER);
+      if (stall.isPresent()) {
+        return new Outcome.Failed("the evaluation pod did not start within " + d.deadlineSeconds() + "s ("
+            + EvaluationOptions.TIMEOUT.key() + "): it " + stall.get());
+      }
     }
     if (outcome instanceof PodOutcome.DeadlineExceeded d) {
       return new Outcome.Failed("the evaluation ran longer than " + d.deadlineSeconds()

@@ -9,10 +9,12 @@ import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
+import dev.nixek.ci.operator.pod.ApiRefusals;
 import dev.nixek.ci.operator.pod.OneShotNixPod;
 import dev.nixek.ci.operator.token.JobTokenSecrets;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -21,6 +23,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +47,13 @@ public final class JobEvaluator {
 
     /** The evaluation failed: the job ends EvaluationFailed with this message. */
     record Failed(String message) implements Progress {}
+
+    /**
+     * The evaluation cannot start, and {@code message} says why: the API server refused to create the pod or what it
+     * mounts ({@code created} false: try again later), or Kubernetes keeps the pod pending ({@code created} true:
+     * its changes wake the job).
+     */
+    record Blocked(String message, boolean created) implements Progress {}
   }
 
   private final KubernetesClient client;
@@ -85,7 +95,13 @@ public final class JobEvaluator {
     String name = EvaluationPods.name(job);
     Optional<Pod> pod = podSource.get(new ResourceID(name, job.getMetadata().getNamespace()));
     if (pod.isEmpty()) {
-      boolean started = start(job, context);
+      boolean started;
+      try {
+        started = start(job, context);
+      } catch (Refused r) {
+        LOG.warn("job {}/{}: {}", job.getMetadata().getNamespace(), job.getMetadata().getName(), r.getMessage());
+        return new Progress.Blocked(r.getMessage(), false);
+      }
       if (started) {
         events.record(job, EventReason.EvaluationStarted, "evaluating " + FlakeRules.subject(job) + " in pod "
             + name);
@@ -93,6 +109,9 @@ public final class JobEvaluator {
       return new Progress.Waiting("evaluating " + FlakeRules.subject(job) + " in pod " + name);
     }
     EvaluationResults.Outcome outcome = EvaluationResults.of(pod.get(), config.evaluation());
+    if (outcome instanceof EvaluationResults.Outcome.Stalled st) {
+      return new Progress.Blocked("the evaluation pod " + name + " " + st.why(), true);
+    }
     if (outcome instanceof EvaluationResults.Outcome.Working w) {
       return new Progress.Waiting("evaluating " + FlakeRules.subject(job) + " in pod " + name
           + (w.started() ? "" : " (pending)"));
@@ -110,20 +129,47 @@ public final class JobEvaluator {
     return new Progress.Failed("the evaluation pod " + name + " ended, but its result was not recorded");
   }
 
-  /** Creates what the pod needs, then the pod; true when this call created the pod. */
+  /**
+   * Creates what the pod needs, then the pod; true when this call created the pod. Throws {@link Refused} when the
+   * API server refuses one of them (a missing ServiceAccount, a quota, an admission webhook, RBAC): the job waits
+   * and says why, instead of the reconcile failing into JOSDK's bounded retry.
+   */
   private boolean start(NixekJob job, Context<NixekJob> context) {
     String ns = job.getMetadata().getNamespace();
+    String name = EvaluationPods.name(job);
     String token = tokens.evaluationTokenFor(job.getMetadata().getUid());
-    tokenSecrets.ensure(job, token, JobTokens.Purpose.EVALUATION);
-    KubeObjects.createIfAbsent(() -> client.secrets().inNamespace(ns).resource(pods.tokenSecret(job, token)).create());
+    creating("the evaluation token's record " + JobTokenSecrets.secretName(job, JobTokens.Purpose.EVALUATION), token,
+        () -> {
+          tokenSecrets.ensure(job, token, JobTokens.Purpose.EVALUATION);
+          return true;
+        });
+    creating("the evaluation pod's Secret " + name, token, () -> KubeObjects.createIfAbsent(
+        () -> client.secrets().inNamespace(ns).resource(pods.tokenSecret(job, token)).create()));
     if (job.getSpec().flake == null) {
-      KubeObjects.createIfAbsent(() -> client.configMaps().inNamespace(ns).resource(pods.configMap(job)).create());
+      creating("the evaluation pod's ConfigMap " + name, token, () -> KubeObjects.createIfAbsent(
+          () -> client.configMaps().inNamespace(ns).resource(pods.configMap(job)).create()));
     }
-    boolean created = OneShotNixPod.create(context, pods.pod(job), podSource);
+    boolean created = creating("the evaluation pod " + name, token,
+        () -> OneShotNixPod.create(context, pods.pod(job), podSource));
     if (created) {
       LOG.info("job {}/{}: started evaluation pod {}", ns, job.getMetadata().getName(), EvaluationPods.name(job));
     }
     return created;
+  }
+
+  private static <T> T creating(String what, String token, Supplier<T> create) {
+    try {
+      return create.get();
+    } catch (KubernetesClientException e) {
+      throw new Refused(what + " cannot be created: " + ApiRefusals.message(e, token), e);
+    }
+  }
+
+  /** The API server refused to create something the evaluation pod needs; the message says what and why. */
+  private static final class Refused extends RuntimeException {
+    Refused(String message, Throwable cause) {
+      super(message, cause);
+    }
   }
 
   /**

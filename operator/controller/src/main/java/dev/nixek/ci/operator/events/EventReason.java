@@ -4,9 +4,13 @@ package dev.nixek.ci.operator.events;
 public enum EventReason {
   InvalidSpec(Type.Warning),
   EvaluationStarted(Type.Normal),
+  /** The evaluation pod cannot be created or stays pending; once per distinct cause. */
+  EvaluationPending(Type.Warning),
   Evaluated(Type.Normal),
   EvaluationFailed(Type.Warning),
   BuildStarted(Type.Normal),
+  /** The builder pod cannot be created or stays pending; once per distinct cause. */
+  BuildPending(Type.Warning),
   BuildFailed(Type.Warning),
   ImportStarted(Type.Normal),
   ImportFailed(Type.Warning),

@@ -7,7 +7,10 @@ import dev.nixek.ci.operator.aws.AwsClients;
 import dev.nixek.ci.operator.aws.ImageStore;
 import dev.nixek.ci.common.kube.KubeObjects;
 import dev.nixek.ci.operator.config.OperatorConfig;
+import dev.nixek.ci.operator.pod.ApiRefusals;
 import dev.nixek.ci.operator.pod.OneShotNixPod;
+import dev.nixek.ci.operator.pod.PodStalls;
+import dev.nixek.ci.operator.pod.RetryBackoff;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.BuilderOutcome.Built;
@@ -31,7 +34,9 @@ import software.amazon.awssdk.core.exception.SdkException;
 
 /**
  * The build: runs the builder pod (with its ConfigMap), follows it, and records its result — the uploaded image in
- * S3, or a BuildFailed that is final for the generation. Retrying a failed build deletes the failed pod first.
+ * S3, or a BuildFailed that is final for the generation. Retrying a failed build deletes the failed pod first. A
+ * builder pod the API server refuses, or one Kubernetes keeps pending for a cause it names, leaves the image Building
+ * with that cause and a Warning Event (refusals are tried again on {@link RetryBackoff}).
  */
 final class BuildStage {
   static final int MAX_MESSAGE = 2048;
@@ -88,7 +93,17 @@ final class BuildStage {
     NixekMachineImage image = pass.image;
     Optional<Pod> existing = builderPod(image, t);
     if (existing.isEmpty()) {
-      startBuilder(pass.context, image, t);
+      try {
+        startBuilder(pass.context, image, t);
+      } catch (KubernetesClientException e) {
+        // a refusal (quota, admission, a missing ServiceAccount) is not the build's failure: wait, say why, try again
+        String since = pass.readyCondition().map(c -> c.getLastTransitionTime()).orElse(null);
+        pass.ready(ConditionReason.Building, "builder pod " + t.builderName() + " cannot be created: "
+            + ApiRefusals.message(e, null), EventReason.BuildPending);
+        LOG.warn("image {}: builder pod {} cannot be created: {}", ResourceID.fromResource(image), t.builderName(),
+            ApiRefusals.message(e, null));
+        return Optional.of(pass.finish(RetryBackoff.after(since, pass.now())));
+      }
       boolean restarted = pass.next.builderPod != null;
       pass.next.builderPod = t.builderName();
       pass.ready(ConditionReason.Building, "builder pod " + t.builderName() + (restarted
@@ -100,7 +115,11 @@ final class BuildStage {
     pass.next.builderPod = t.builderName();
     BuilderOutcome outcome = BuilderResults.of(existing.get());
     if (outcome instanceof Working w) {
-      if (!w.started()) {
+      Optional<String> stall = w.started() ? Optional.empty() : PodStalls.of(existing.get(), BuilderPods.CONTAINER);
+      if (stall.isPresent()) {
+        pass.ready(ConditionReason.Building, "builder pod " + t.builderName() + " " + stall.get(),
+            EventReason.BuildPending);
+      } else if (!w.started()) {
         pass.ready(ConditionReason.Building, "builder pod " + t.builderName() + " is pending", null);
       } else if (uploading(t)) {
         pass.ready(ConditionReason.Uploading, "builder pod " + t.builderName() + " is uploading the image to s3://"

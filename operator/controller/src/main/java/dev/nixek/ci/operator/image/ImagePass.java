@@ -56,6 +56,11 @@ final class ImagePass {
     next.amiName = t.amiName();
   }
 
+  /** The pass's clock reading. */
+  java.time.Instant now() {
+    return clock.instant();
+  }
+
   /** The Ready condition being computed. */
   Optional<Condition> readyCondition() {
     return Conditions.find(next.conditions, READY);

@@ -113,6 +113,19 @@ final class JobPass {
     setSucceeded(reason, message);
   }
 
+  /**
+   * {@link #waiting(ConditionReason, String)}, with a Warning {@code event} when the condition's reason or message
+   * changes: once per distinct cause, however often the pass finds it again.
+   */
+  void waiting(ConditionReason reason, String message, EventReason event) {
+    boolean changed = Conditions.find(next.conditions, SUCCEEDED)
+        .map(c -> !Conditions.hasReason(c, reason) || !message.equals(c.getMessage())).orElse(true);
+    waiting(reason, message);
+    if (changed) {
+      record(event, message);
+    }
+  }
+
   /** {@link #end(NixekJob, ConditionReason, String, EventReason)} with the Event about the job. */
   void end(ConditionReason reason, String message, EventReason event) {
     end(job(), reason, message, event);
@@ -162,6 +175,14 @@ final class JobPass {
       write();
     }
     return poll ? pollLater() : UpdateControl.noUpdate();
+  }
+
+  /** Ends the reconcile: writes the status if it changed, and looks again after {@code delay}. */
+  UpdateControl<NixekJob> finish(Duration delay) {
+    if (!services.statusWriter().same(job().getStatus(), next)) {
+      write();
+    }
+    return UpdateControl.<NixekJob>noUpdate().rescheduleAfter(delay);
   }
 
   /** Ends the reconcile without a write, looking again after the poll interval. */

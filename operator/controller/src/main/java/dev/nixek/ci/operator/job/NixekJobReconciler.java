@@ -21,6 +21,7 @@ import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.ImageResolver;
 import dev.nixek.ci.operator.job.JobValidator.SpecError;
 import dev.nixek.ci.operator.machine.MachineProvider;
+import dev.nixek.ci.operator.pod.RetryBackoff;
 import dev.nixek.ci.operator.status.StatusWriter;
 import dev.nixek.ci.operator.token.JobTokenSecrets;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -140,6 +141,14 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
       pass.waiting(ConditionReason.Evaluating, w.message());
       return pass.finish(true);
     }
+    if (progress instanceof JobEvaluator.Progress.Blocked b) {
+      pass.next().currentStep = null;
+      // the wait began when the job started evaluating: the backoff is read from the condition before this pass
+      String since = Conditions.find(job.getStatus() == null ? null : job.getStatus().conditions, SUCCEEDED)
+          .map(c -> c.getLastTransitionTime()).orElse(null);
+      pass.waiting(ConditionReason.EvaluationPending, b.message(), EventReason.EvaluationPending);
+      return b.created() ? pass.finish(true) : pass.finish(RetryBackoff.after(since, pass.now()));
+    }
     if (progress instanceof JobEvaluator.Progress.Failed f) {
       evaluator.release(job);
       pass.next().currentStep = null;
@@ -174,10 +183,14 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     return follower.follow(pass);
   }
 
-  /** Whether the job's condition still says Evaluating (or says nothing yet): its evaluation was just recorded. */
+  /**
+   * Whether the job's condition still says Evaluating or EvaluationPending (or says nothing yet): its evaluation was
+   * just recorded.
+   */
   private static boolean stillEvaluating(NixekJobStatus status) {
     return Conditions.find(status == null ? null : status.conditions, SUCCEEDED)
-        .map(c -> Conditions.hasReason(c, ConditionReason.Evaluating)).orElse(true);
+        .map(c -> Conditions.hasReason(c, ConditionReason.Evaluating)
+            || Conditions.hasReason(c, ConditionReason.EvaluationPending)).orElse(true);
   }
 
   private static String evaluatedMessage(NixekJob job) {

@@ -68,4 +68,26 @@ class EvaluationResultsTest {
         .isEqualTo("the evaluation pod exited with code 139 without a message");
     assertThat(failure(pod("Failed", null, 1, null, "x".repeat(5000)))).hasSize(EvaluationResults.MAX_MESSAGE);
   }
+
+  @Test
+  void aPendingPodThatKubernetesHoldsBackSaysWhy() {
+    Pod unschedulable = new PodBuilder(pod("Pending", null, null, null, null)).editStatus()
+        .addNewCondition().withType("PodScheduled").withStatus("False").withReason("Unschedulable")
+        .withMessage("0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.").endCondition()
+        .endStatus().build();
+    assertThat(EvaluationResults.of(unschedulable, OPTIONS)).isEqualTo(new Outcome.Stalled("cannot be scheduled: "
+        + "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."));
+  }
+
+  @Test
+  void aPodThatReachedItsDeadlineWithoutStartingSaysWhyItDidNotStart() {
+    Pod neverPulled = new PodBuilder(pod("Failed", "DeadlineExceeded", null, null, null)).editSpec()
+        .addNewContainer().withName("evaluate").withImage("nixek/builder:gone").endContainer().endSpec()
+        .editStatus().withContainerStatuses(new ContainerStatusBuilder().withName("evaluate").withNewState()
+            .withNewWaiting().withReason("ImagePullBackOff").withMessage("Back-off pulling image").endWaiting()
+            .endState().build()).endStatus().build();
+    assertThat(failure(neverPulled)).isEqualTo("the evaluation pod did not start within 120s "
+        + "(NIXEK_EVAL_TIMEOUT_SECONDS): it cannot pull its image nixek/builder:gone (ImagePullBackOff: Back-off "
+        + "pulling image)");
+  }
 }

@@ -24,6 +24,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -197,6 +198,88 @@ class JobEvaluationMockIT {
       assertThat(again.getMetadata().getUid()).isNotEqualTo(first.getMetadata().getUid());
     });
     assertThat(Conditions.isTerminal(get("vanished").getStatus())).isFalse();
+  }
+
+  @Test
+  void aPodTheApiServerRefusesIsEvaluationPendingWithTheCauseUntilItCanBeCreated() {
+    // the API server of a namespace without its default ServiceAccount, three times; then the ServiceAccount is there
+    server.expect().post().withPath("/api/v1/namespaces/" + NS + "/pods").andReturn(403, new StatusBuilder()
+        .withStatus("Failure").withCode(403).withReason("Forbidden").withMessage("pods \"nixek-eval-x\" is "
+            + "forbidden: error looking up service account ci/default: serviceaccount \"default\" not found")
+        .build()).times(3);
+    NixekJob job = create(nixJob("no-sa", "{ }"));
+    String name = "nixek-eval-" + job.getMetadata().getUid();
+    NixekJob pending = awaitReason("no-sa", "EvaluationPending");
+    String message = "the evaluation pod " + name + " cannot be created: pods \"nixek-eval-x\" is forbidden: error "
+        + "looking up service account ci/default: serviceaccount \"default\" not found";
+    assertThat(succeeded(pending).getStatus()).isEqualTo("Unknown");
+    assertThat(succeeded(pending).getMessage()).isEqualTo(message);
+    assertThat(events("no-sa")).singleElement().satisfies(e -> {
+      assertThat(e.getType()).isEqualTo("Warning");
+      assertThat(e.getReason()).isEqualTo("EvaluationPending");
+      assertThat(e.getMessage()).isEqualTo(message);
+    });
+
+    // retried by the operator, the job untouched: the pod appears once the API server takes it
+    awaitPod(job);
+    NixekJob evaluating = awaitReason("no-sa", "Evaluating");
+    assertThat(succeeded(evaluating).getMessage()).isEqualTo("evaluating spec.nix in pod " + name);
+    assertThat(eventReasons("no-sa")).containsExactlyInAnyOrder("EvaluationPending", "EvaluationStarted");
+    assertThat(events("no-sa").stream().filter(e -> "EvaluationPending".equals(e.getReason())).findFirst()
+        .orElseThrow().getCount()).as("one Event per cause, not per attempt").isEqualTo(1);
+  }
+
+  @Test
+  void aRefusedSecretIsEvaluationPendingTooAndNamesTheSecret() {
+    server.expect().post().withPath("/api/v1/namespaces/" + NS + "/secrets").andReturn(403, new StatusBuilder()
+        .withStatus("Failure").withCode(403).withReason("Forbidden").withMessage("secrets \"s\" is forbidden: "
+            + "exceeded quota: objects, requested: secrets=1, used: secrets=10, limited: secrets=10").build())
+        .times(2);
+    NixekJob job = create(nixJob("quota", "{ }"));
+    NixekJob pending = awaitReason("quota", "EvaluationPending");
+    assertThat(succeeded(pending).getMessage()).isEqualTo("the evaluation token's record nixek-token-evaluation-"
+        + job.getMetadata().getUid() + " cannot be created: secrets \"s\" is forbidden: exceeded quota: objects, "
+        + "requested: secrets=1, used: secrets=10, limited: secrets=10");
+    assertThat(eventReasons("quota")).containsExactly("EvaluationPending");
+    awaitPod(job);
+    awaitReason("quota", "Evaluating");
+  }
+
+  @Test
+  void aPodKubernetesKeepsPendingSaysWhyOncePerCauseAndGoesOnWhenItStarts() throws Exception {
+    NixekJob job = create(nixJob("stuck", "{ }"));
+    Pod pod = awaitPod(job);
+    String name = pod.getMetadata().getName();
+    setPodStatus(pod, new PodStatusBuilder().withPhase("Pending").addNewCondition().withType("PodScheduled")
+        .withStatus("False").withReason("Unschedulable").withMessage("0/1 nodes are available: 1 node(s) didn't "
+            + "match Pod's node affinity/selector.").endCondition().build());
+    String unschedulable = "the evaluation pod " + name + " cannot be scheduled: 0/1 nodes are available: 1 node(s) "
+        + "didn't match Pod's node affinity/selector.";
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(succeeded(get("stuck")).getMessage())
+        .isEqualTo(unschedulable));
+    assertThat(succeeded(get("stuck")).getReason()).isEqualTo("EvaluationPending");
+    Thread.sleep(3000); // three polls (NIXEK_POLL_SECONDS=1) find the same cause again
+    assertThat(events("stuck")).filteredOn(e -> "EvaluationPending".equals(e.getReason())).singleElement()
+        .satisfies(e -> {
+          assertThat(e.getType()).isEqualTo("Warning");
+          assertThat(e.getMessage()).isEqualTo(unschedulable);
+          assertThat(e.getCount()).isEqualTo(1);
+        });
+
+    setPodStatus(pod, new PodStatusBuilder().withPhase("Pending").withContainerStatuses(new ContainerStatusBuilder()
+        .withName(EvaluationPods.CONTAINER).withNewState().withNewWaiting().withReason("ErrImagePull")
+        .withMessage("failed to pull and unpack image").endWaiting().endState().build()).build());
+    String pull = "the evaluation pod " + name + " cannot pull its image "
+        + pod.getSpec().getContainers().get(0).getImage() + " (ErrImagePull: failed to pull and unpack image)";
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(succeeded(get("stuck")).getMessage())
+        .isEqualTo(pull));
+    await().untilAsserted(() -> assertThat(events("stuck")).filteredOn(e -> "EvaluationPending".equals(e.getReason()))
+        .extracting(Event::getMessage).containsExactlyInAnyOrder(unschedulable, pull));
+
+    setPodStatus(pod, new PodStatusBuilder().withPhase("Running").build());
+    NixekJob running = awaitReason("stuck", "Evaluating");
+    assertThat(succeeded(running).getMessage()).isEqualTo("evaluating spec.nix in pod " + name);
+    assertThat(Conditions.isTerminal(running.getStatus())).isFalse();
   }
 
   @Test
