@@ -15,6 +15,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.javaoperatorsdk.operator.Operator;
 import java.time.Clock;
 import java.time.Duration;
@@ -35,6 +37,7 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 @EnableKubernetesMockClient(crud = true)
 class NixekMachineImageReconcilerMockIT {
   static KubernetesClient client;
+  static KubernetesMockServer server;
 
   private static final String NS = "images";
   private static final String SHA = "b".repeat(64);
@@ -143,6 +146,37 @@ class NixekMachineImageReconcilerMockIT {
         .filter(e -> "evicted".equals(e.getInvolvedObject().getName()) && "BuildStarted".equals(e.getReason()))
         .mapToInt(e -> e.getCount() == null ? 1 : e.getCount()).sum()).isEqualTo(2));
     assertThat(reason("evicted")).isEqualTo("Building");
+  }
+
+  @Test
+  void aBuilderPodThatCannotStartLeavesTheImageBuildingWithTheCauseAndAWarning() {
+    server.expect().post().withPath("/api/v1/namespaces/" + NS + "/pods").andReturn(403, new StatusBuilder()
+        .withStatus("Failure").withCode(403).withReason("Forbidden").withMessage("pods \"b\" is forbidden: exceeded "
+            + "quota: no-pods, requested: pods=1, used: pods=0, limited: pods=0").build()).times(2);
+    create("refused", ImageTestEnv.uniqueMachine("refused"), null);
+    await().untilAsserted(() -> assertThat(message("refused")).endsWith(" cannot be created: pods \"b\" is "
+        + "forbidden: exceeded quota: no-pods, requested: pods=1, used: pods=0, limited: pods=0"));
+    assertThat(reason("refused")).isEqualTo("Building");
+    assertThat(events("refused")).containsExactly("BuildPending");
+
+    // tried again on the backoff, the image untouched
+    Pod pod = awaitPod();
+    await().untilAsserted(() -> assertThat(message("refused")).contains("is pending"));
+    client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).edit(p -> {
+      p.setStatus(new PodStatusBuilder().withPhase("Pending").addNewContainerStatus().withName("builder")
+          .withNewState().withNewWaiting().withReason("ImagePullBackOff").withMessage("Back-off pulling image")
+          .endWaiting().endState().endContainerStatus().build());
+      return p;
+    });
+    String stalled = "builder pod " + pod.getMetadata().getName() + " cannot pull its image "
+        + pod.getSpec().getContainers().get(0).getImage() + " (ImagePullBackOff: Back-off pulling image)";
+    await().untilAsserted(() -> assertThat(message("refused")).isEqualTo(stalled));
+    await().untilAsserted(() -> assertThat(client.v1().events().inNamespace(NS).list().getItems())
+        .anySatisfy(e -> {
+          assertThat(e.getReason()).isEqualTo("BuildPending");
+          assertThat(e.getType()).isEqualTo("Warning");
+          assertThat(e.getMessage()).isEqualTo(stalled);
+        }));
   }
 
   private void create(String name, String machine, String system) {
