@@ -101,7 +101,8 @@ final class BuildStage {
     BuilderOutcome outcome = BuilderResults.of(existing.get());
     if (outcome instanceof Working w) {
       if (!w.started()) {
-        pass.ready(ConditionReason.Building, "builder pod " + t.builderName() + " is pending", null);
+        pass.ready(ConditionReason.Building, "builder pod " + t.builderName() + " is pending"
+            + unschedulable(existing.get()).map(m -> ": " + m).orElse(""), null);
       } else if (uploading(t)) {
         pass.ready(ConditionReason.Uploading, "builder pod " + t.builderName() + " is uploading the image to s3://"
             + t.bucket() + "/" + ImageNames.objectPrefix(config.images().keyPrefix(), config.clusterId(), t.id()),
@@ -136,6 +137,20 @@ final class BuildStage {
     if (OneShotNixPod.create(context, pod, builderPods)) {
       LOG.info("image {}: started builder pod {}", ResourceID.fromResource(image), t.builderName());
     }
+  }
+
+  /**
+   * The scheduler's word on a pod it cannot place — with a KVM resource or node selector configured, "0/3 nodes are
+   * available: 3 Insufficient devices.kubevirt.io/kvm" is what says the device plugin or the KVM nodes are missing.
+   */
+  static Optional<String> unschedulable(Pod pod) {
+    if (pod.getStatus() == null || pod.getStatus().getConditions() == null) {
+      return Optional.empty();
+    }
+    return pod.getStatus().getConditions().stream()
+        .filter(c -> "PodScheduled".equals(c.getType()) && "False".equals(c.getStatus()) && c.getMessage() != null)
+        .map(c -> c.getMessage().length() > 512 ? c.getMessage().substring(0, 511) + "…" : c.getMessage())
+        .findFirst();
   }
 
   private Optional<Pod> builderPod(NixekMachineImage image, ImageTarget t) {
