@@ -128,17 +128,20 @@ public final class BuilderPods {
     if (scheduling.kvmFallback() == KvmFallback.EMULATE) {
       command.addAll(List.of("--kvm-fallback", "emulate"));
     }
-    Pod pod = OneShotNixPod.of(metadata(image, id, name))
+    OneShotNixPod spec = OneShotNixPod.of(metadata(image, id, name))
         .container(CONTAINER, options.builderImage(), command)
         .serviceAccount(options.builderServiceAccount())
         .deadline(options.builderTimeout())
         .request("cpu", options.builderCpuRequest())
         .request("memory", options.builderMemoryRequest())
         .request("ephemeral-storage", options.builderStorageRequest())
-        .limit("memory", options.builderMemoryLimit())
-        // an extended resource is requested through its limit (the request follows); the device plugin's
-        // allocation is what puts /dev/kvm into the container
-        .limit(scheduling.kvmResource(), scheduling.kvmResource().isEmpty() ? null : "1")
+        .limit("memory", options.builderMemoryLimit());
+    if (!scheduling.kvmResource().isEmpty()) {
+      // an extended resource is requested through its limit (the request follows); the device plugin's
+      // allocation is what puts /dev/kvm into the container
+      spec.limit(scheduling.kvmResource(), "1");
+    }
+    Pod pod = spec
         .input(MOUNT, new VolumeBuilder().withName("build").withNewConfigMap().withName(name).endConfigMap().build())
         .build();
     return scheduled(pod, scheduling);
