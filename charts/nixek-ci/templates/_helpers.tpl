@@ -115,6 +115,16 @@ live in the code (OperatorConfig, ReportApiConfig); this only names and formats 
 {{- $_ := set $c "builderImage" (include "nixek-ci.image" .) }}
 {{- end }}
 {{- $_ := set $c "builderServiceAccount" (include "nixek-ci.builderServiceAccountName" .) }}
+{{- $_ := set $c "builderKvmResource" .Values.builder.kvm.resource }}
+{{- $_ := set $c "builderKvmFallback" .Values.builder.kvm.fallback }}
+{{- $selector := list }}
+{{- range $key, $value := .Values.builder.nodeSelector }}
+{{- $selector = append $selector (printf "%s=%s" $key $value) }}
+{{- end }}
+{{- $_ := set $c "builderNodeSelector" $selector }}
+{{- if .Values.builder.tolerations }}
+{{- $_ := set $c "builderTolerations" (toJson .Values.builder.tolerations) }}
+{{- end }}
 {{- toYaml $c }}
 {{- end }}
 

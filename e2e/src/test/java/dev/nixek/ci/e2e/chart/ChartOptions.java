@@ -30,7 +30,11 @@ public final class ChartOptions {
       "NIXEK_OPERATOR_NAMESPACE", "the pod's namespace (downward API)",
       "NIXEK_LEADER_IDENTITY", "the pod's name (downward API)",
       "NIXEK_BUILDER_SERVICE_ACCOUNT", "`builder.serviceAccount.name` (default `<fullname>-builder`), the "
-      + "ServiceAccount the chart creates in the watched namespaces");
+      + "ServiceAccount the chart creates in the watched namespaces",
+      "NIXEK_BUILDER_KVM_RESOURCE", "`builder.kvm.resource`",
+      "NIXEK_BUILDER_KVM_FALLBACK", "`builder.kvm.fallback`",
+      "NIXEK_BUILDER_NODE_SELECTOR", "`builder.nodeSelector` (a map; rendered key=value,...)",
+      "NIXEK_BUILDER_TOLERATIONS", "`builder.tolerations` (a list of tolerations; rendered as JSON)");
 
   /** Keys whose empty value the chart replaces with one only it knows. */
   public static final Map<String, String> CHART_COMPUTED = Map.of(

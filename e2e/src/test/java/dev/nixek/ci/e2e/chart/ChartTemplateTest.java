@@ -209,6 +209,10 @@ class ChartTemplateTest {
     assertThat(c.images().builderImage()).isEqualTo("registry.example.com/nixek/builder:1.2.3");
     assertThat(c.images().builderServiceAccount()).isEqualTo("ci-builder");
     assertThat(c.images().builderMemoryLimit()).isEqualTo("12Gi");
+    assertThat(c.images().builderScheduling().kvmResource()).isEqualTo("devices.kubevirt.io/kvm");
+    assertThat(c.images().builderScheduling().nodeSelector()).containsExactly(Map.entry("nixek.dev/kvm", "true"));
+    assertThat(c.images().builderScheduling().tolerations()).singleElement()
+        .satisfies(t -> assertThat(t.getKey()).isEqualTo("nixek.dev/kvm"));
     assertThat(c.images().inlineRetention()).isEqualTo(Duration.ofDays(2));
     assertThat(opEnv).containsEntry("AWS_STS_REGIONAL_ENDPOINTS", "regional")
         .containsEntry("JAVA_OPTS", "-XX:MaxRAMPercentage=60");
@@ -283,6 +287,41 @@ class ChartTemplateTest {
         .containsOnly("ghcr.io/nixek/nixek-ci@" + digest);
     assertThat(Rendered.env(container(d, "operator"), fields()))
         .containsEntry("NIXEK_BUILDER_IMAGE", "ghcr.io/nixek/nixek-ci@" + digest);
+  }
+
+  /** The builder section's KVM and placement values reach the operator as the options BuilderPods reads. */
+  @Test
+  void builderKvmAndPlacementValuesBecomeTheOperatorsBuilderOptions() {
+    OperatorConfig byDefault = OperatorConfig.fromEnv(Rendered.env(container(
+        helm.template("nixek-ci", NS, List.of()).get(Deployment.class, "nixek-ci-operator"), "operator"), fields()));
+    assertThat(byDefault.images().builderScheduling().kvmResource()).isEmpty();
+    assertThat(byDefault.images().builderScheduling().nodeSelector()).isEmpty();
+    assertThat(byDefault.images().builderScheduling().tolerations()).isEmpty();
+
+    Rendered r = helm.template("nixek-ci", NS, List.of(), "--set", "builder.kvm.resource=devices.kubevirt.io/kvm",
+        "--set", "builder.kvm.fallback=emulate", "--set-string", "builder.nodeSelector.nixek\\.dev/kvm=true",
+        "--set-string", "builder.nodeSelector.kubernetes\\.io/arch=amd64",
+        "--set", "builder.tolerations[0].key=nixek.dev/kvm", "--set", "builder.tolerations[0].operator=Exists",
+        "--set", "builder.tolerations[0].effect=NoSchedule");
+    Map<String, String> env = Rendered.env(container(r.get(Deployment.class, "nixek-ci-operator"), "operator"),
+        fields());
+    assertThat(env).containsEntry("NIXEK_BUILDER_NODE_SELECTOR", "kubernetes.io/arch=amd64,nixek.dev/kvm=true");
+    var scheduling = OperatorConfig.fromEnv(env).images().builderScheduling();
+    assertThat(scheduling.kvmResource()).isEqualTo("devices.kubevirt.io/kvm");
+    assertThat(scheduling.kvmFallback().name()).isEqualTo("EMULATE");
+    assertThat(scheduling.nodeSelector()).containsEntry("nixek.dev/kvm", "true");
+    assertThat(scheduling.tolerations()).singleElement().satisfies(t -> {
+      assertThat(t.getKey()).isEqualTo("nixek.dev/kvm");
+      assertThat(t.getOperator()).isEqualTo("Exists");
+      assertThat(t.getEffect()).isEqualTo("NoSchedule");
+    });
+    // the operator pods' own placement is separate
+    assertThat(r.get(Deployment.class, "nixek-ci-operator").getSpec().getTemplate().getSpec().getNodeSelector())
+        .isNullOrEmpty();
+
+    CommandResult typo = helm.tryTemplate("nixek-ci", NS, List.of(), "--set", "builder.kvm.fallback=tcg");
+    assertThat(typo.exitCode()).isNotZero();
+    assertThat(typo.stderr()).contains("fallback");
   }
 
   @Test

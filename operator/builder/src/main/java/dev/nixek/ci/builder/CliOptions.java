@@ -28,7 +28,8 @@ public record CliOptions(
     URI endpoint,
     boolean pathStyle,
     int partSizeMib,
-    Path terminationLog) {
+    Path terminationLog,
+    boolean emulateKvm) {
 
   public static final String BUILD = "build";
   public static final String UPLOAD = "upload";
@@ -43,8 +44,9 @@ public record CliOptions(
   private static final Set<String> VALUED = Set.of("--expr-file", "--build-command", "--file", "--drv-path",
       "--expect-drv-path",
       "--bucket", "--key", "--key-prefix", "--identity", "--region", "--endpoint", "--part-size-mib",
-      "--termination-log");
-  private static final Set<String> BUILD_ONLY = Set.of("--expr-file", "--build-command", "--expect-drv-path");
+      "--termination-log", "--kvm-fallback");
+  private static final Set<String> BUILD_ONLY = Set.of("--expr-file", "--build-command", "--expect-drv-path",
+      "--kvm-fallback");
   private static final Set<String> UPLOAD_ONLY = Set.of("--file");
 
   public static final String USAGE = String.join("\n",
@@ -60,6 +62,9 @@ public record CliOptions(
       "                          (default: " + BuildCommand.DEFAULT_COMMAND + ")",
       "  --drv-path PATH         drvPath of the output (default: nix-store --query --deriver OUT)",
       "  --expect-drv-path PATH  fail unless the build's drvPath is this one (what the job's evaluation gave)",
+      "  --kvm-fallback MODE     without a usable /dev/kvm, a build that needs 'kvm' (nixpkgs' disk image VM):",
+      "                          fail (default: at once, before building anything) or emulate (QEMU's TCG: slow)",
+      "                          ($" + KvmDevice.DEVICE_ENV + " names another device path, for tests)",
       "Upload:",
       "  --bucket NAME           S3 bucket (required)",
       "  --key KEY               object key; or:",
@@ -144,7 +149,8 @@ public record CliOptions(
         endpoint(values.get("--endpoint")),
         values.containsKey("--path-style"),
         partSizeMib(values.get("--part-size-mib")),
-        Path.of(values.getOrDefault("--termination-log", DEFAULT_TERMINATION_LOG.toString())));
+        Path.of(values.getOrDefault("--termination-log", DEFAULT_TERMINATION_LOG.toString())),
+        emulateKvm(values.get("--kvm-fallback")));
   }
 
   /**
@@ -173,7 +179,7 @@ public record CliOptions(
 
   private static CliOptions helpOptions() {
     return new CliOptions(HELP, null, null, null, null, null, null, null, null, null, null, null, false,
-        DEFAULT_PART_SIZE_MIB, DEFAULT_TERMINATION_LOG);
+        DEFAULT_PART_SIZE_MIB, DEFAULT_TERMINATION_LOG, false);
   }
 
   /** The options after the command: {@code --name value}, {@code --name=value}, or a flag; each at most once. */
@@ -244,6 +250,16 @@ public record CliOptions(
     } catch (URISyntaxException e) {
       throw BuilderException.usage("--endpoint is not a URL: " + value);
     }
+  }
+
+  private static boolean emulateKvm(String value) throws BuilderException {
+    if (value == null || value.equals("fail")) {
+      return false;
+    }
+    if (value.equals("emulate")) {
+      return true;
+    }
+    throw BuilderException.usage("--kvm-fallback must be fail or emulate: " + value);
   }
 
   private static int partSizeMib(String value) throws BuilderException {

@@ -32,6 +32,10 @@ final class ImageBuild {
       }
       env.put(BuildCommand.EXPR_ENV, options.exprFile().toAbsolutePath().toString());
     }
+    boolean defaultCommand = BuildCommand.DEFAULT_COMMAND.equals(options.buildCommand());
+    String expr = env.get(BuildCommand.EXPR_ENV);
+    env = new HashMap<>(new KvmPreflight(KvmDevice.of(environment), options.emulateKvm(), new KvmDerivations())
+        .prepare(env, defaultCommand && expr != null ? Path.of(expr) : null));
     Path outPath = new BuildCommand(options.buildCommand(), env, log, tail).run();
     DiskImage image = new ImageLocator().locate(outPath);
     String drvPath = options.drvPath() != null ? options.drvPath() : new DeriverQuery().deriverOf(outPath);

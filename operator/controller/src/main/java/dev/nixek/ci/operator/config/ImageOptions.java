@@ -37,6 +37,7 @@ import java.util.Map;
  * @param gcInterval how often the image collector runs
  * @param gcGrace how old an unreferenced AMI, snapshot or S3 object must be before the collector removes it
  * @param inlineRetention how long an inline machine's image outlives the last job that uses it
+ * @param builderScheduling where builder pods run and how they get KVM
  */
 public record ImageOptions(
     String bucket,
@@ -59,7 +60,8 @@ public record ImageOptions(
     Duration pollMax,
     Duration gcInterval,
     Duration gcGrace,
-    Duration inlineRetention) {
+    Duration inlineRetention,
+    BuilderSchedulingOptions builderScheduling) {
 
   /** The version of this operator build, the default agent version. */
   public static final String OPERATOR_VERSION = operatorVersion();
@@ -127,10 +129,11 @@ public record ImageOptions(
       "NIXEK_IMAGE_INLINE_RETENTION_SECONDS", "86400", "an inline job machine's image is deleted this long after "
       + "the last job using it is gone", seconds(60, 31536000));
 
-  public static final List<ConfigOption<?>> OPTIONS = List.of(BUCKET, KEY_PREFIX, NIXPKGS, SYSTEM, AGENT_VERSION,
+  public static final List<ConfigOption<?>> OPTIONS = java.util.stream.Stream.concat(List.<ConfigOption<?>>of(
+      BUCKET, KEY_PREFIX, NIXPKGS, SYSTEM, AGENT_VERSION,
       NIX_DIR, BUILDER_IMAGE, BUILDER_COMMAND, BUILDER_BUILD_COMMAND, BUILDER_SERVICE_ACCOUNT, BUILDER_CPU,
       BUILDER_MEMORY, BUILDER_MEMORY_LIMIT, BUILDER_STORAGE, BUILDER_TIMEOUT, IMPORT_ROLE, POLL_MIN, POLL_MAX,
-      GC_INTERVAL, GC_GRACE, INLINE_RETENTION);
+      GC_INTERVAL, GC_GRACE, INLINE_RETENTION).stream(), BuilderSchedulingOptions.OPTIONS.stream()).toList();
 
   public ImageOptions {
     if (pollMax.compareTo(pollMin) < 0) {
@@ -144,7 +147,8 @@ public record ImageOptions(
         BUILDER_BUILD_COMMAND.read(env), BUILDER_SERVICE_ACCOUNT.read(env), BUILDER_CPU.read(env),
         BUILDER_MEMORY.read(env), BUILDER_MEMORY_LIMIT.read(env), BUILDER_STORAGE.read(env),
         BUILDER_TIMEOUT.read(env), IMPORT_ROLE.read(env), POLL_MIN.read(env), POLL_MAX.read(env),
-        GC_INTERVAL.read(env), GC_GRACE.read(env), INLINE_RETENTION.read(env));
+        GC_INTERVAL.read(env), GC_GRACE.read(env), INLINE_RETENTION.read(env),
+        BuilderSchedulingOptions.fromEnv(env));
   }
 
   private static String operatorVersion() {

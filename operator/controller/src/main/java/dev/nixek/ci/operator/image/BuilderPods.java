@@ -3,6 +3,8 @@ package dev.nixek.ci.operator.image;
 import dev.nixek.ci.common.kube.Owners;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.operator.config.AwsOptions;
+import dev.nixek.ci.operator.config.BuilderSchedulingOptions;
+import dev.nixek.ci.operator.config.BuilderSchedulingOptions.KvmFallback;
 import dev.nixek.ci.operator.config.ImageOptions;
 import dev.nixek.ci.operator.pod.OneShotNixPod;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -10,14 +12,20 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 
 /**
  * The builder pod of an image and the ConfigMap that carries its machine. The pod runs the builder
  * ({@code nixek-builder build}: nix-build, multipart upload to S3, result as the termination message) once:
  * {@code restartPolicy: Never}, and the reconciler never starts a second one for the same spec.
+ *
+ * <p>KVM (nixpkgs builds the disk image in a VM): one of the configured device plugin's resource in the limits, the
+ * configured nodeSelector and tolerations, and the fallback handed to the builder, which checks the device itself
+ * before building (docs/images.md#kvm).
  *
  * <p>No AWS credentials are in the spec: the builder's SDK finds them through the pod's ServiceAccount (IRSA /
  * pod identity). The Kubernetes API token is not mounted either: the build runs the user's Nix code.
@@ -116,16 +124,42 @@ public final class BuilderPods {
       // evaluation and builder pods carrying another nix/ or agent would not)
       command.addAll(List.of("--expect-drv-path", id.drvPath()));
     }
-    return OneShotNixPod.of(metadata(image, id, name))
+    BuilderSchedulingOptions scheduling = options.builderScheduling();
+    if (scheduling.kvmFallback() == KvmFallback.EMULATE) {
+      command.addAll(List.of("--kvm-fallback", "emulate"));
+    }
+    OneShotNixPod spec = OneShotNixPod.of(metadata(image, id, name))
         .container(CONTAINER, options.builderImage(), command)
         .serviceAccount(options.builderServiceAccount())
         .deadline(options.builderTimeout())
         .request("cpu", options.builderCpuRequest())
         .request("memory", options.builderMemoryRequest())
         .request("ephemeral-storage", options.builderStorageRequest())
-        .limit("memory", options.builderMemoryLimit())
+        .limit("memory", options.builderMemoryLimit());
+    if (!scheduling.kvmResource().isEmpty()) {
+      // an extended resource is requested through its limit (the request follows); the device plugin's
+      // allocation is what puts /dev/kvm into the container
+      spec.limit(scheduling.kvmResource(), "1");
+    }
+    Pod pod = spec
         .input(MOUNT, new VolumeBuilder().withName("build").withNewConfigMap().withName(name).endConfigMap().build())
         .build();
+    return scheduled(pod, scheduling);
+  }
+
+  /** {@code pod} on the configured nodes; unchanged (no empty fields) when nothing is configured. */
+  private static Pod scheduled(Pod pod, BuilderSchedulingOptions scheduling) {
+    if (scheduling.nodeSelector().isEmpty() && scheduling.tolerations().isEmpty()) {
+      return pod;
+    }
+    PodBuilder b = new PodBuilder(pod);
+    if (!scheduling.nodeSelector().isEmpty()) {
+      b.editSpec().withNodeSelector(new LinkedHashMap<>(scheduling.nodeSelector())).endSpec();
+    }
+    if (!scheduling.tolerations().isEmpty()) {
+      b.editSpec().withTolerations(scheduling.tolerations()).endSpec();
+    }
+    return b.build();
   }
 
   private ObjectMeta metadata(NixekMachineImage image, ImageIdentity id, String name) {

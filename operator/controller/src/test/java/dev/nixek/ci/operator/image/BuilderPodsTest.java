@@ -65,6 +65,42 @@ class BuilderPodsTest {
       assertThat(m.getMountPath()).isEqualTo("/nix");
       assertThat(m.getReadOnly()).isNotEqualTo(Boolean.TRUE);
     });
+    // no KVM configured: nothing requested, no placement, the builder's default fallback (fail)
+    assertThat(c.getResources().getLimits()).containsOnlyKeys("memory");
+    assertThat(pod.getSpec().getNodeSelector()).isNullOrEmpty();
+    assertThat(pod.getSpec().getTolerations()).isNullOrEmpty();
+  }
+
+  @Test
+  void aKvmDevicePluginsResourceIsInTheLimitsAndThePodGoesToTheKvmNodes() {
+    OperatorConfig config = OperatorConfig.fromEnv(Map.of(
+        "NIXEK_BUILDER_KVM_RESOURCE", "devices.kubevirt.io/kvm",
+        "NIXEK_BUILDER_NODE_SELECTOR", "nixek.dev/kvm=true",
+        "NIXEK_BUILDER_TOLERATIONS", "[{\"key\":\"nixek.dev/kvm\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]"));
+    NixekMachineImage image = image();
+    Pod pod = new BuilderPods(config.images(), config.aws(), "c").pod(image,
+        ImageIdentity.of(image.getSpec(), config.images()), "p", "eu-west-1", "b");
+    Container c = pod.getSpec().getContainers().get(0);
+    assertThat(c.getResources().getLimits().get("devices.kubevirt.io/kvm").toString()).isEqualTo("1");
+    assertThat(c.getResources().getRequests()).doesNotContainKey("devices.kubevirt.io/kvm");
+    assertThat(pod.getSpec().getNodeSelector()).containsExactly(Map.entry("nixek.dev/kvm", "true"));
+    assertThat(pod.getSpec().getTolerations()).singleElement().satisfies(t -> {
+      assertThat(t.getKey()).isEqualTo("nixek.dev/kvm");
+      assertThat(t.getOperator()).isEqualTo("Exists");
+      assertThat(t.getEffect()).isEqualTo("NoSchedule");
+    });
+    assertThat(c.getCommand()).doesNotContain("--kvm-fallback");
+  }
+
+  @Test
+  void theEmulationFallbackIsHandedToTheBuilder() {
+    OperatorConfig config = OperatorConfig.fromEnv(Map.of("NIXEK_BUILDER_KVM_FALLBACK", "emulate"));
+    NixekMachineImage image = image();
+    Pod pod = new BuilderPods(config.images(), config.aws(), "c").pod(image,
+        ImageIdentity.of(image.getSpec(), config.images()), "p", "eu-west-1", "b");
+    Container c = pod.getSpec().getContainers().get(0);
+    assertThat(c.getCommand()).containsSubsequence("--kvm-fallback", "emulate");
+    assertThat(c.getResources().getLimits()).containsOnlyKeys("memory");
   }
 
   @Test

@@ -41,6 +41,7 @@ class NixekMachineImageReconcilerMockIT {
 
   private static final String NS = "images";
   private static final String SHA = "b".repeat(64);
+  private static final String KVM = "devices.kubevirt.io/kvm";
   private S3ProxyServer s3;
   private FakeEc2 ec2;
   private Operator operator;
@@ -63,6 +64,10 @@ class NixekMachineImageReconcilerMockIT {
     env.put("NIXEK_IMAGE_NIXPKGS", "github:NixOS/nixpkgs/0123456789abcdef0123456789abcdef01234567");
     env.put("NIXEK_IMAGE_POLL_MIN_SECONDS", "1");
     env.put("NIXEK_IMAGE_POLL_MAX_SECONDS", "1");
+    // KVM nodes as a cluster would offer them: a device plugin's resource behind a label and a taint
+    env.put("NIXEK_BUILDER_KVM_RESOURCE", KVM);
+    env.put("NIXEK_BUILDER_NODE_SELECTOR", "nixek.dev/kvm=true");
+    env.put("NIXEK_BUILDER_TOLERATIONS", "[{\"key\":\"nixek.dev/kvm\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]");
     OperatorConfig config = OperatorConfig.fromEnv(env);
     module = ImageModule.create(config, client, Clock.systemUTC(), new EventRecorder(client, Clock.systemUTC()),
         StaticCredentialsProvider.create(AwsBasicCredentials.create(s3.accessKey(), s3.secretKey())),
@@ -177,6 +182,36 @@ class NixekMachineImageReconcilerMockIT {
           assertThat(e.getType()).isEqualTo("Warning");
           assertThat(e.getMessage()).isEqualTo(stalled);
         }));
+  }
+
+  @Test
+  void aBuilderPodAsksForKvmWaitsForAKvmNodeAndEndsBuildFailedWithTheBuildersMessage() {
+    create("kvm", ImageTestEnv.uniqueMachine("kvm"), null);
+    Pod pod = awaitPod();
+    assertThat(pod.getSpec().getContainers().get(0).getResources().getLimits().get(KVM)).hasToString("1");
+    assertThat(pod.getSpec().getNodeSelector()).containsExactly(Map.entry("nixek.dev/kvm", "true"));
+    assertThat(pod.getSpec().getTolerations()).singleElement()
+        .satisfies(t -> assertThat(t.getKey()).isEqualTo("nixek.dev/kvm"));
+
+    // no node offers the resource: the scheduler's reason is in the condition
+    String unschedulable = "0/3 nodes are available: 3 Insufficient " + KVM + ".";
+    client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).edit(p -> {
+      p.setStatus(new PodStatusBuilder().withPhase("Pending").addNewCondition().withType("PodScheduled")
+          .withStatus("False").withReason("Unschedulable").withMessage(unschedulable).endCondition().build());
+      return p;
+    });
+    await().untilAsserted(() -> assertThat(message("kvm")).endsWith("cannot be scheduled: " + unschedulable));
+
+    // the builder found no /dev/kvm and said so in its termination message (nixek-builder's KvmPreflight)
+    String error = "this build needs KVM, but /dev/kvm does not exist in the builder pod: nixos-disk-image.drv "
+        + "requires the system feature 'kvm' (nixpkgs builds disk images in a VM). Nothing was built; builder pods "
+        + "get KVM from a device plugin: set NIXEK_BUILDER_KVM_RESOURCE (chart: builder.kvm.resource) ... See "
+        + "docs/images.md#kvm";
+    setPodStatus(pod, "Failed", 2, "{\"error\":\"" + error + "\",\"logTail\":\"\"}");
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(reason("kvm")).isEqualTo("BuildFailed"));
+    assertThat(ready("kvm").getStatus()).isEqualTo("False");
+    assertThat(message("kvm")).isEqualTo("builder pod " + pod.getMetadata().getName() + ": " + error);
+    assertThat(events("kvm")).contains("BuildStarted", "BuildFailed");
   }
 
   private void create(String name, String machine, String system) {
