@@ -43,6 +43,8 @@ class NixJobsE2E extends RealApiServerStackTier {
   Map<String, String> stackEnv() {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("NIXEK_IMAGE_NIX_DIR", NIX.toString());
+    // the machine gets the agent jar this build made, as in the image
+    env.put("NIXEK_IMAGE_AGENT_JAR", ManifestsIT.HOME.resolve("agent/target/nixek-agent.jar").toString());
     env.put("NIXEK_IMAGE_NIXPKGS", STUB.toString());
     env.put("NIXEK_EVAL_COMMAND", String.join(" ", Stack.javaJar("operator/builder/target/nixek-builder.jar")));
     return env;
