@@ -24,6 +24,8 @@
         default = self.nixosModules.agent;
       };
 
+      # The agent built from source with Maven (needs packages/agent.nix's mvnHash), for users outside the operator:
+      # the operator's pods give machines the image's agent jar instead (agentJar, nix/README.md).
       packages = forAllSystems (system: rec {
         agent = nixpkgs.legacyPackages.${system}.callPackage ./nix/packages/agent.nix { };
         default = agent;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lays out the nixek-ci image's files under <root> from a Maven build of the repository: one runnable jar per command
 # in /opt/nixek, the entrypoint that dispatches to them in /opt/nixek/bin, and in /opt/nixek/src the Nix library (nix/,
-# without its tests) with the agent's sources. The Dockerfile runs exactly this, and
+# without its tests). The Dockerfile runs exactly this, and
 # ImageLayoutTest runs it and starts every command from the result, so the image and the test cannot differ.
 #
 #   mvn -B -DskipTests -pl "$(image/assemble.sh --modules)" -am package && image/assemble.sh <root>
@@ -37,22 +37,9 @@ for line in "${commands[@]}"; do
 done
 install -m 0755 "$repo/image/nixek" "$root/opt/nixek/bin/nixek"
 # The Nix library builder and evaluation pods build and evaluate with, at /opt/nixek/src/nix (NIXEK_IMAGE_NIX_DIR's
-# default), without its tests; beside it, what nix/packages/agent.nix builds the agent from (every pom.xml of the
-# reactor, .mvn, the sources of its sourceModules): a machine's drvPath includes the agent, so evaluating a machine
-# reads them, and the image must give the drvPath the repository gives.
+# default), without its tests. A job's machine gets the agent jar above (/opt/nixek/nixek-agent.jar,
+# NIXEK_IMAGE_AGENT_JAR's default) by content, so no agent sources are needed here (nix/README.md).
 src="$root/opt/nixek/src"
-copy() { # copy <relative path>: a file or a tree of the repository, to the same place under $src; empty directories
-  # too, as nix's builtins.path sees them
-  (cd "$repo" && find "$1" -path nix/tests -prune -o -print) | while read -r f; do
-    if [ -d "$repo/$f" ]; then install -d "$src/$f"; else install -D -m 0644 "$repo/$f" "$src/$f"; fi
-  done
-}
-copy nix
-copy pom.xml
-if [ -d "$repo/.mvn" ]; then copy .mvn; fi
-for m in $(sed -n 's|.*<module>\([^<]*\)</module>.*|\1|p' "$repo/pom.xml"); do
-  copy "$m/pom.xml"
-done
-for m in $(sed -n 's|^ *sourceModules = \[\(.*\)\];.*|\1|p' "$repo/nix/packages/agent.nix" | tr -d '"'); do
-  copy "$m/src"
+(cd "$repo" && find nix -path nix/tests -prune -o -print) | while read -r f; do
+  if [ -d "$repo/$f" ]; then install -d "$src/$f"; else install -D -m 0644 "$repo/$f" "$src/$f"; fi
 done

@@ -1,6 +1,9 @@
 # Turns the string arguments of the command-line entry points (eval.nix, machine.nix) into job.nix /
 # mkMachine.nix arguments: flake references become builtins.getFlake values, absolute paths stay paths, and
 # "8" becomes 8 where a number is expected.
+#
+# These entry points are the operator's path: a machine evaluated here always gets its agent from `agentJar` (the jar
+# the image ships), never from packages/agent.nix (Maven, with a hash that needs the network).
 { jobFile ? null
 , flake ? null
 , attribute ? null
@@ -11,6 +14,7 @@
 , diskSizeGiB ? null
 , bootMode ? null
 , diskFormat ? null
+, agentJar ? null
 }:
 let
   inherit (import ./util.nix) fail;
@@ -30,6 +34,12 @@ let
     // (if diskFormat != null then { inherit diskFormat; } else { });
 
   machineOnly = machineFile != null;
+
+  # Forced only when a machine is evaluated: a job without one needs no jar.
+  agentJar' =
+    if agentJar == null then
+      fail "evaluating a machine needs the agent jar: pass --argstr agentJar /path/to/nixek-agent.jar (the image's is /opt/nixek/nixek-agent.jar)"
+    else agentJar;
 in
 if machineOnly && (jobFile != null || flake != null) then fail "give either 'machineFile' or a job ('jobFile' or 'flake'), not both"
 else if machineOnly then
@@ -37,6 +47,7 @@ else if machineOnly then
     image = import ./mkMachine.nix ({
       nixpkgs = if nixpkgs' == null then fail "'machineFile' needs 'nixpkgs'" else nixpkgs';
       machine = import machineFile;
+      agentJar = agentJar';
       inherit system format;
     } // machineOptions);
   in
@@ -50,6 +61,7 @@ else
   let
     jobArgs = {
       inherit jobFile attribute system format machineOptions;
+      agentJar = agentJar';
       nixpkgs = nixpkgs';
       flake = if builtins.isString flake then getFlake flake else flake;
     };

@@ -16,7 +16,9 @@
   # nixpkgs flake or source path; needed when the job has a machine (unless the job or flake brings one).
 , nixpkgs ? null
 , system ? "x86_64-linux"
-  # null: this repo's agent; a package or a function pkgs -> package otherwise.
+  # The agent in the machine (mkMachine.nix): an absolute path to nixek-agent.jar; or a package or a function
+  # pkgs -> package; neither: this repo's agent built from source with Maven.
+, agentJar ? null
 , agent ? null
 , format ? "amazon"
 , machineOptions ? { }

@@ -13,6 +13,7 @@
 , attribute ? null
 , nixpkgs ? null
 , system ? "x86_64-linux"
+, agentJar ? null
 , agent ? null
 , format ? "amazon"
   # Passed on to mkMachine (diskSizeGiB, bootMode, diskFormat); they are part of the machine's identity.
@@ -178,7 +179,7 @@ let
     else import ./mkMachine.nix ({
       nixpkgs = machineNixpkgs;
       machine = machineModule;
-      inherit system agent format;
+      inherit system agentJar agent format;
     } // machineOptions);
 in
 {

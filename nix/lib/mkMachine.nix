@@ -1,7 +1,7 @@
 # mkMachine: a job's machine (a NixOS module) -> the derivation of its disk image, with the nixek-ci agent in it.
 #
 #   format = "amazon": the EC2 image (VHD by default) that the builder pod uploads and EC2 imports; its drvPath
-#                      is the machine's identity (same module + nixpkgs + system + agent => same drvPath).
+#                      is the machine's identity (same module + nixpkgs + system + agent jar => same drvPath).
 #   format = "qemu":   `system.build.vm`, a script that boots the machine in QEMU, for local testing; the job
 #                      config is read from QEMU's fw_cfg:
 #                      QEMU_OPTS="-fw_cfg name=opt/nixek/config,file=job.json" ./result/bin/run-*-vm
@@ -14,7 +14,10 @@
 , system ? "x86_64-linux"
 , format ? "amazon"
 , extraModules ? [ ]
-  # null: this repo's agent built with the machine's pkgs; or a package; or a function pkgs -> package.
+  # The agent: `agentJar`, an absolute path to a built nixek-agent.jar (what the operator's pods pass: the image's
+  # jar, run by the machine's JDK, packages/agent-jar.nix); or `agent`, a package or a function pkgs -> package;
+  # neither: this repo's agent built from source with Maven (packages/agent.nix, needs its mvnHash).
+, agentJar ? null
 , agent ? null
   # Root disk size in GiB, or "auto" (sized to the closure); null keeps nixpkgs' default (4 GiB in 25.05).
 , diskSizeGiB ? null
@@ -37,12 +40,31 @@ let
     ++ (if bootMode == "legacy-bios" && system == "aarch64-linux" then [ "aarch64-linux EC2 images boot with UEFI only, not legacy-bios" ] else [ ])
     ++ (if !builtins.elem diskFormat [ "vpc" "raw" ] then [ "diskFormat must be \"vpc\" or \"raw\", got ${show diskFormat}" ] else [ ])
     ++ (if !(diskSizeGiB == null || diskSizeGiB == "auto" || (builtins.isInt diskSizeGiB && diskSizeGiB > 0)) then [ "diskSizeGiB must be a positive integer or \"auto\", got ${show diskSizeGiB}" ] else [ ])
-    ++ (if !builtins.isList extraModules then [ "extraModules must be a list of NixOS modules, got ${describe extraModules}" ] else [ ]);
+    ++ (if !builtins.isList extraModules then [ "extraModules must be a list of NixOS modules, got ${describe extraModules}" ] else [ ])
+    ++ agentJarProblems;
+
+  # A string is taken as a path only when absolute: a relative one would resolve against nix's working directory.
+  agentJarPath =
+    if builtins.isPath agentJar then agentJar
+    else if builtins.isString agentJar && builtins.substring 0 1 agentJar == "/" then /. + agentJar
+    else null;
+
+  agentJarProblems =
+    if agentJar == null then [ ]
+    else if agent != null then [ "give either 'agentJar' or 'agent', not both" ]
+    else if agentJarPath == null then [ "'agentJar' must be an absolute path to nixek-agent.jar, got ${show agentJar}" ]
+    else if !builtins.pathExists agentJarPath then [ "agentJar ${toString agentJarPath} does not exist (build it with mvn -pl agent -am package, or use the image's /opt/nixek/nixek-agent.jar)" ]
+    else [ ];
+
+  agentPackage = pkgs:
+    if agentJar != null then pkgs.callPackage ../packages/agent-jar.nix { jar = agentJarPath; }
+    else if builtins.isFunction agent then agent pkgs
+    else agent;
 
   agentModule = { pkgs, ... }: {
     imports = [ ../modules/agent.nix ];
     config.services.nixek-agent = { enable = true; }
-      // optionalAttrs (agent != null) { package = if builtins.isFunction agent then agent pkgs else agent; };
+      // optionalAttrs (agentJar != null || agent != null) { package = agentPackage pkgs; };
   };
 
   sizeMiB = if diskSizeGiB == "auto" then "auto" else diskSizeGiB * 1024;

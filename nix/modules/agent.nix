@@ -67,9 +67,10 @@ in
       default = pkgs.callPackage ../packages/agent.nix { };
       defaultText = lib.literalExpression "pkgs.callPackage <nixek-ci>/nix/packages/agent.nix { }";
       description = ''
-        The agent package (providing `bin/nixek-agent`). Defaults to this repository's agent built with the
-        machine's own pkgs: the same derivation as the flake's `packages.<system>.agent` when the nixpkgs
-        pins match.
+        The agent package (providing `bin/nixek-agent`). mkMachine sets it from `agentJar` (the jar the
+        operator's image ships, packages/agent-jar.nix). Defaults to this repository's agent built from source
+        with the machine's own pkgs: the same derivation as the flake's `packages.<system>.agent` when the
+        nixpkgs pins match.
       '';
     };
 

@@ -39,6 +39,11 @@ mkdir -p "$ROOT"
 
 T=$ROOT/nix/tests
 STUB=$T/stub-nixpkgs
+# What the operator's pods give every machine: an agent jar, taken by content. A stand-in here (nix only hashes it
+# into the machine; the stub builds a wrapper around it): hack/machine-identity.sh does the same with real jars.
+AGENT_JAR=$TMP/nixek-agent.jar
+printf 'stand-in agent jar\n' >"$AGENT_JAR"
+JAR_ARGS=(--argstr agentJar "$AGENT_JAR")
 LEGACY=$T/stub-nixpkgs-legacy
 NIXOPTS=(--extra-experimental-features 'nix-command flakes' --option substituters '')
 started=$(date +%s)
@@ -50,16 +55,17 @@ skip() { echo "SKIP $1: $2"; skipped=$((skipped + 1)); }
 
 # ev ARGS...: evaluate nix/eval.nix; sets RC, OUT (stdout) and ERR (stderr).
 ev() {
-  nix-instantiate --eval --strict --json "${NIXOPTS[@]}" "$ROOT/nix/eval.nix" "$@" >"$TMP/out" 2>"$TMP/err"
+  nix-instantiate --eval --strict --json "${NIXOPTS[@]}" "$ROOT/nix/eval.nix" "${JAR_ARGS[@]}" "$@" >"$TMP/out" 2>"$TMP/err"
   RC=$?
   OUT=$(cat "$TMP/out")
   ERR=$(cat "$TMP/err")
 }
-# nx EXPR: evaluate a Nix expression to JSON (with ROOT, STUB and LEGACY in scope as paths); same variables.
+# nx EXPR: evaluate a Nix expression to JSON (with ROOT, STUB, LEGACY and AGENT, the stand-in jar, in scope as
+# paths); same variables.
 nx() {
   nix-instantiate --eval --strict --json "${NIXOPTS[@]}" \
-    --arg ROOT "$ROOT" --arg STUB "$STUB" --arg LEGACY "$LEGACY" \
-    -E "{ ROOT, STUB, LEGACY }: $1" >"$TMP/out" 2>"$TMP/err"
+    --arg ROOT "$ROOT" --arg STUB "$STUB" --arg LEGACY "$LEGACY" --arg AGENT "$AGENT_JAR" \
+    -E "{ ROOT, STUB, LEGACY, AGENT }: $1" >"$TMP/out" 2>"$TMP/err"
   RC=$?
   OUT=$(cat "$TMP/out")
   ERR=$(cat "$TMP/err")
@@ -120,7 +126,7 @@ ok "nixpkgs given as a flake reference (builtins.getFlake) works like the path" 
 ev --argstr machineFile "$(job machine-only)" --argstr nixpkgs "$STUB"
 ok "machineFile alone (NixekMachineImage): {machine} with the seed job's image" "keys == [\"machine\"] and .machine.drvPath == \"$SEED\""
 
-nix eval --json --impure "${NIXOPTS[@]}" --expr "import $ROOT/nix/eval.nix { jobFile = \"$(job seed)\"; nixpkgs = \"$STUB\"; }" >"$TMP/out" 2>"$TMP/err"
+nix eval --json --impure "${NIXOPTS[@]}" --expr "import $ROOT/nix/eval.nix { jobFile = \"$(job seed)\"; nixpkgs = \"$STUB\"; agentJar = \"$AGENT_JAR\"; }" >"$TMP/out" 2>"$TMP/err"
 RC=$? OUT=$(cat "$TMP/out") ERR=$(cat "$TMP/err")
 ok "nix eval --json --impure --expr prints the same document as nix-instantiate" ".machine.drvPath == \"$SEED\" and (.steps | length) == 2"
 
@@ -205,13 +211,64 @@ ok "disk size is part of the image => different drvPath" ".machine.drvPath != \"
 nx "(import (ROOT + \"/nix/lib/eval-job.nix\") { jobFile = ROOT + \"/nix/tests/jobs/seed.nix\"; nixpkgs = STUB; agent = pkgs: pkgs.hello; }).machine.drvPath"
 ok "another agent package => different drvPath" ". != \"$SEED\""
 
+# --- the agent jar: what the operator's pods give every machine ------------------------------------------
+
+cp "$AGENT_JAR" "$TMP/renamed-agent.jar"
+JAR_ARGS=(--argstr agentJar "$TMP/renamed-agent.jar")
+ev --argstr jobFile "$(job seed)" --argstr nixpkgs "$STUB"
+ok "the same jar bytes under another path and name => the same drvPath (the jar is taken by content)" ".machine.drvPath == \"$SEED\""
+printf 'another agent jar\n' >"$TMP/other-agent.jar"
+JAR_ARGS=(--argstr agentJar "$TMP/other-agent.jar")
+ev --argstr jobFile "$(job seed)" --argstr nixpkgs "$STUB"
+ok "another agent jar => another drvPath" ".machine.drvPath != \"$SEED\" and (.machine.drvPath | test(\"$DRV_RE\"))"
+JAR_ARGS=()
+ev --argstr jobFile "$(job seed)" --argstr nixpkgs "$STUB"
+rejects "a machine evaluated without agentJar says what to pass" "nixek: evaluating a machine needs the agent jar: pass --argstr agentJar"
+ev --argstr machineFile "$(job machine-only)" --argstr nixpkgs "$STUB"
+rejects "machineFile without agentJar too" "nixek: evaluating a machine needs the agent jar"
+ev --argstr jobFile "$(job prototype-command)"
+ok "a job without a machine needs no agent jar" '.machine == null and (.steps | length) == 3'
+ev --argstr jobFile "$(job seed)" --argstr nixpkgs "$STUB" --argstr agentJar nixek-agent.jar
+rejects "a relative agentJar" "nixek: 'agentJar' must be an absolute path to nixek-agent.jar, got 'nixek-agent.jar'"
+ev --argstr jobFile "$(job seed)" --argstr nixpkgs "$STUB" --argstr agentJar "$TMP/no-such.jar"
+rejects "a missing agentJar names it" "nixek: agentJar $TMP/no-such.jar does not exist"
+JAR_ARGS=(--argstr agentJar "$AGENT_JAR")
+nx "(import (ROOT + \"/nix/lib/mkMachine.nix\") { machine = { }; nixpkgs = STUB; agentJar = AGENT; agent = pkgs: pkgs.hello; }).drvPath"
+rejects "mkMachine: agentJar and agent together" "nixek: give either 'agentJar' or 'agent', not both"
+
+# The operator's path never builds the agent with Maven: the machine's derivation closure has no Maven in it
+# (and, as a check that the query can see it, the closure of a machine with the source-built agent has).
+nix-instantiate "${NIXOPTS[@]}" "$ROOT/nix/machine.nix" --argstr jobFile "$(job seed)" --argstr nixpkgs "$STUB" "${JAR_ARGS[@]}" >"$TMP/drv" 2>"$TMP/err" \
+  && nix-instantiate "${NIXOPTS[@]}" -E "(import $ROOT/nix/lib/mkMachine.nix { machine = import $(job machine-only); nixpkgs = $STUB; })" >"$TMP/drv-source" 2>>"$TMP/err"
+if [ $? -eq 0 ]; then
+  with_jar=$(nix-store -qR "$(cat "$TMP/drv")" | grep -c -- '-maven') with_source=$(nix-store -qR "$(tail -1 "$TMP/drv-source")" | grep -c -- '-maven')
+  if [ "$with_jar" -eq 0 ] && [ "$with_source" -gt 0 ]; then pass "no Maven in the machine's derivation closure with agentJar ($with_source Maven derivations with the source-built agent)"
+  else fail "no Maven in the machine's derivation closure" "with agentJar: $with_jar, source-built: $with_source"; fi
+else
+  fail "no Maven in the machine's derivation closure" "$(tail -c 400 "$TMP/err")"
+fi
+
+# The machine's agent runs exactly that jar (same bytes) with the machine's JDK 17.
+if out=$(nix-build --no-out-link "${NIXOPTS[@]}" -E "(import $ROOT/nix/lib/mkMachine.nix { machine = import $(job machine-only); nixpkgs = $STUB; agentJar = $AGENT_JAR; }).nixosConfig.services.nixek-agent.package" 2>"$TMP/err"); then
+  wrapper=$(cat "$out/bin/nixek-agent" 2>/dev/null)
+  jar_in_store=$(sed -n 's|.* -jar \(/nix/store/[0-9a-z]\{32\}-nixek-agent\.jar\) .*|\1|p' <<<"$wrapper")
+  if [ -x "$out/bin/nixek-agent" ] && grep -qE '^exec /nix/store/[0-9a-z]{32}-jdk17_headless/bin/java -jar ' <<<"$wrapper" \
+    && [ -n "$jar_in_store" ] && cmp -s "$jar_in_store" "$AGENT_JAR" && cmp -s "$out/share/nixek-agent/nixek-agent.jar" "$AGENT_JAR"; then
+    pass "the machine's agent package runs the given jar, byte for byte, with jdk17_headless"
+  else
+    fail "the machine's agent package runs the given jar" "wrapper: $wrapper"
+  fi
+else
+  fail "the machine's agent package builds" "$(tail -c 400 "$TMP/err")"
+fi
+
 
 ev --argstr jobFile "$(job own-nixpkgs)" --argstr nixpkgs "$STUB"
 ok "a job's own 'nixpkgs' builds its machine" ".machine.drvPath == \"$LEGACY_SEED\""
 
 # --- images (mkMachine) ---------------------------------------------------------------------------------
 
-mk() { nx "let m = import (ROOT + \"/nix/lib/mkMachine.nix\") ({ machine = import (ROOT + \"/nix/tests/jobs/machine-only.nix\"); nixpkgs = STUB; } // $1); in $2"; }
+mk() { nx "let m = import (ROOT + \"/nix/lib/mkMachine.nix\") ({ machine = import (ROOT + \"/nix/tests/jobs/machine-only.nix\"); nixpkgs = STUB; agentJar = AGENT; } // $1); in $2"; }
 
 mk '{ }' '{ n = m.name; ai = m.nixosConfig.systemd.services ? amazon-init; f = m.nixosConfig.amazonImage.format; efi = m.nixosConfig.ec2.efi; }'
 ok "amazon image: VHD, nixpkgs' boot default, amazon-init (user-data → configuration.nix) disabled" '.ai == false and .f == "vpc" and .efi == false'
@@ -240,11 +297,11 @@ ok "qemu format: system.build.vm, job config from fw_cfg" '.n == "nixos-vm" and 
 mk '{ machine = "rustup"; }' 'm.drvPath'
 rejects "mkMachine rejects a machine that is not a module" "nixek: 'machine' must be a NixOS module (a function or an attribute set), got a string"
 
-nix-instantiate "${NIXOPTS[@]}" "$ROOT/nix/machine.nix" --argstr jobFile "$(job seed)" --argstr nixpkgs "$STUB" >"$TMP/out" 2>"$TMP/err"
+nix-instantiate "${NIXOPTS[@]}" "$ROOT/nix/machine.nix" --argstr jobFile "$(job seed)" --argstr nixpkgs "$STUB" "${JAR_ARGS[@]}" >"$TMP/out" 2>"$TMP/err"
 RC=$? OUT=$(jq -Rn --arg d "$(cat "$TMP/out")" '$d') ERR=$(cat "$TMP/err")
 ok "nix/machine.nix instantiates the very derivation the evaluation reported" ". == \"$SEED\""
 
-if out=$(nix-build --no-out-link "${NIXOPTS[@]}" "$ROOT/nix/machine.nix" --argstr jobFile "$(job seed)" --argstr nixpkgs "$STUB" 2>"$TMP/err"); then
+if out=$(nix-build --no-out-link "${NIXOPTS[@]}" "$ROOT/nix/machine.nix" --argstr jobFile "$(job seed)" --argstr nixpkgs "$STUB" "${JAR_ARGS[@]}" 2>"$TMP/err"); then
   RC=0 OUT=$(cat "$out/nix-support/image-info.json" 2>/dev/null || echo '{}') ERR=""
   ok "stand-in image builds offline: \$out/*.vhd and nix-support/image-info.json as nixpkgs lays them out" "
     .system == \"x86_64-linux\" and .boot_mode == \"legacy-bios\" and .logical_bytes == \"4294967296\"
@@ -281,7 +338,7 @@ ok "IMDS guard: oneshot before the agent, after (and part of) the firewall units
 cfg '' 's.nixek-agent.serviceConfig.ExecStart'
 EXEC=$(jq -r . <<<"$OUT")
 ok "agent command line: config from IMDSv2, run as nixek-step, power off" '
-  test("^/nix/store/[0-9a-z]{32}-nixek-agent-[^/]*/bin/nixek-agent ")
+  test("^/nix/store/[0-9a-z]{32}-nixek-agent-jar/bin/nixek-agent ")
   and contains("\"--config-from-imds=http://169.254.169.254\"") and contains("\"--run-as=nixek-step\"")
   and contains("\"--work-dir=/var/lib/nixek-step/work\"") and contains("\"--spool-dir=/var/lib/nixek-agent/spool\"")
   and contains("\"--poweroff\"") and contains("--poweroff-command=/nix/store/")'
@@ -293,7 +350,7 @@ ok "settings become flags (unknown ones passed on); poweroff = false leaves the 
   and .u == {}'
 
 # Building the (stand-in) system realises the guard script its unit names.
-machine="import $ROOT/nix/lib/mkMachine.nix { machine = import $(job machine-only); nixpkgs = $STUB; }"
+machine="import $ROOT/nix/lib/mkMachine.nix { machine = import $(job machine-only); nixpkgs = $STUB; agentJar = $AGENT_JAR; }"
 nix-build --no-out-link "${NIXOPTS[@]}" -E "($machine).nixosConfig.system.build.toplevel" >/dev/null 2>"$TMP/err" \
   && nix-instantiate --eval --json "${NIXOPTS[@]}" -E "($machine).nixosConfig.systemd.services.nixek-imds-guard.serviceConfig.ExecStart" >"$TMP/out" 2>>"$TMP/err"
 if [ $? -eq 0 ] && guard=$(cat "$(jq -r . "$TMP/out")"); then
@@ -395,8 +452,9 @@ nx "let
       packages = builtins.mapAttrs (_: builtins.attrNames) self.packages;
       checks = builtins.mapAttrs (_: builtins.attrNames) self.checks;
       agents = builtins.mapAttrs (_: p: p.agent.drvPath) self.packages;
-      evalJob = self.lib.evalJob { jobFile = ROOT + \"/nix/tests/jobs/seed.nix\"; };
-      mkMachine = (self.lib.mkMachine { machine = import (ROOT + \"/nix/tests/jobs/machine-only.nix\"); }).drvPath;
+      evalJob = self.lib.evalJob { jobFile = ROOT + \"/nix/tests/jobs/seed.nix\"; agentJar = AGENT; };
+      mkMachine = (self.lib.mkMachine { machine = import (ROOT + \"/nix/tests/jobs/machine-only.nix\"); agentJar = AGENT; }).drvPath;
+      sourceAgent = (self.lib.mkMachine { machine = import (ROOT + \"/nix/tests/jobs/machine-only.nix\"); }).nixosConfig.services.nixek-agent.package.drvPath;
       inputs = builtins.attrNames (flake.inputs or { });
       inputUrl = flake.inputs.nixpkgs.url;
     }"
@@ -407,6 +465,7 @@ ok "flake.nix outputs: lib.{mkMachine,evalJob}, nixosModules.{agent,default}, pa
   and .checks == {\"aarch64-linux\": [\"agent\"], \"x86_64-linux\": [\"agent\"]}
   and .agents[\"x86_64-linux\"] != .agents[\"aarch64-linux\"]
   and .evalJob.machine.drvPath == \"$SEED\" and .mkMachine == \"$SEED\"
+  and .sourceAgent == .agents[\"x86_64-linux\"]
   and .inputs == [\"nixpkgs\"] and .inputUrl == \"github:NixOS/nixpkgs/nixos-25.05\""
 
 # --- broken jobs: each fails with its message, and prints no partial JSON -------------------------------

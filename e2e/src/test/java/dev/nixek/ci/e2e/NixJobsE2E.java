@@ -36,6 +36,7 @@ import org.junit.jupiter.api.Test;
 class NixJobsE2E extends RealApiServerStackTier {
   static final Path NIX = ManifestsIT.HOME.resolve("nix");
   static final Path STUB = NIX.resolve("tests/stub-nixpkgs");
+  static final Path AGENT_JAR = ManifestsIT.HOME.resolve("agent/target/nixek-agent.jar");
 
   private TestKubelet kubelet;
 
@@ -43,6 +44,8 @@ class NixJobsE2E extends RealApiServerStackTier {
   Map<String, String> stackEnv() {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("NIXEK_IMAGE_NIX_DIR", NIX.toString());
+    // the machine gets the agent jar this build made, as in the image
+    env.put("NIXEK_IMAGE_AGENT_JAR", AGENT_JAR.toString());
     env.put("NIXEK_IMAGE_NIXPKGS", STUB.toString());
     env.put("NIXEK_EVAL_COMMAND", String.join(" ", Stack.javaJar("operator/builder/target/nixek-builder.jar")));
     return env;
@@ -208,7 +211,8 @@ class NixJobsE2E extends RealApiServerStackTier {
   private static String seedDrvPath() throws Exception {
     Path seed = NIX.resolve("tests/jobs/seed.nix");
     Process p = new ProcessBuilder("nix-instantiate", NIX.resolve("machine.nix").toString(), "--argstr", "jobFile",
-        seed.toString(), "--argstr", "nixpkgs", STUB.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        seed.toString(), "--argstr", "nixpkgs", STUB.toString(), "--argstr", "agentJar", AGENT_JAR.toString())
+        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     return out.lines().reduce((a, b) -> b).orElseThrow();

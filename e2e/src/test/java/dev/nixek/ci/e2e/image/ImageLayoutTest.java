@@ -62,25 +62,30 @@ class ImageLayoutTest {
   }
 
   /**
-   * A machine's drvPath includes the agent, built from the repository's sources: evaluated from the image's Nix
-   * library, the seed job gives the machine identity the repository gives (real nix, the stub nixpkgs).
+   * A machine's drvPath includes the agent jar, by content: evaluated from the image's Nix library with the image's jar
+   * (where the operator tells the pods it is by default), the seed job gives the machine identity the repository gives
+   * with the jar its build made (real nix, the stub nixpkgs). The image carries no agent sources.
    */
   @Test
   void evaluatedFromTheImageAJobsMachineHasTheRepositorysDrvPath() throws Exception {
     RequiredTools.nix();
     Path imageNix = root.resolve(ImageOptions.NIX_DIR.defaultValue().substring(1));
-    Run fromRepo = evaluateSeed(HOME.resolve("nix"));
-    Run fromImage = evaluateSeed(imageNix);
+    Path imageJar = root.resolve(ImageOptions.AGENT_JAR.defaultValue().substring(1));
+    Run fromRepo = evaluateSeed(HOME.resolve("nix"), HOME.resolve("agent/target/nixek-agent.jar"));
+    Run fromImage = evaluateSeed(imageNix, imageJar);
     assertThat(fromRepo.exit()).as(fromRepo.err()).isZero();
     assertThat(fromImage.exit()).as(fromImage.err()).isZero();
     assertThat(fromRepo.out()).contains("\"drvPath\":\"/nix/store/");
     assertThat(fromImage.out()).isEqualTo(fromRepo.out());
+    assertThat(root.resolve("opt/nixek/src/agent")).doesNotExist();
+    assertThat(root.resolve("opt/nixek/src/pom.xml")).doesNotExist();
   }
 
-  private static Run evaluateSeed(Path nixDir) throws Exception {
+  private static Run evaluateSeed(Path nixDir, Path agentJar) throws Exception {
     return run(List.of("nix-instantiate", "--eval", "--strict", "--json", nixDir.resolve("eval.nix").toString(),
         "--argstr", "jobFile", HOME.resolve("nix/tests/jobs/seed.nix").toString(),
-        "--argstr", "nixpkgs", HOME.resolve("nix/tests/stub-nixpkgs").toString()), Map.of());
+        "--argstr", "nixpkgs", HOME.resolve("nix/tests/stub-nixpkgs").toString(),
+        "--argstr", "agentJar", agentJar.toString()), Map.of());
   }
 
   @Test

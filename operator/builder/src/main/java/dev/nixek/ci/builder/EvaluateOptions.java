@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
  * {@code nix/eval.nix} and post the result to the report API.
  *
  * @param nixDir this repository's {@code nix/} directory (in the image)
+ * @param agentJar the agent jar a job's machine gets (its content is part of the machine's drvPath)
  * @param jobFile the job expression (a NixekJob's {@code spec.nix}), or null with {@code flake}
  * @param flake the flake reference with its pinned revision, or null with {@code jobFile}
  * @param attribute the job's attribute path in the flake
@@ -28,6 +29,7 @@ import java.util.regex.Pattern;
  */
 public record EvaluateOptions(
     Path nixDir,
+    Path agentJar,
     Path jobFile,
     String flake,
     String attribute,
@@ -42,9 +44,11 @@ public record EvaluateOptions(
     Path terminationLog) {
 
   public static final String EVALUATE = "evaluate";
+  /** Where the nixek-ci image has the agent jar (image/assemble.sh). */
+  public static final Path DEFAULT_AGENT_JAR = Path.of("/opt/nixek/nixek-agent.jar");
   static final Duration DEFAULT_REPORT_TIMEOUT = Duration.ofSeconds(120);
   private static final Pattern K8S_NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
-  private static final Set<String> VALUED = Set.of("--nix-dir", "--job-file", "--flake", "--attribute", "--nixpkgs",
+  private static final Set<String> VALUED = Set.of("--nix-dir", "--agent-jar", "--job-file", "--flake", "--attribute", "--nixpkgs",
       "--system", "--report-url", "--job", "--token-file", "--nix-instantiate", "--report-timeout-seconds",
       "--termination-log");
 
@@ -56,6 +60,7 @@ public record EvaluateOptions(
       "termination-message file as {\"error\": <nix's message and position>, \"logTail\": ...}.",
       "",
       "  --nix-dir DIR                  this repository's nix/ (required)",
+      "  --agent-jar PATH               the agent jar a job's machine gets (default " + DEFAULT_AGENT_JAR + ")",
       "  --job-file PATH                the job expression; or:",
       "  --flake REF --attribute PATH   a flake job (REF pinned with its rev)",
       "  --nixpkgs REF                  nixpkgs flake reference or absolute path",
@@ -75,6 +80,10 @@ public record EvaluateOptions(
   public static EvaluateOptions parse(String[] args) throws BuilderException {
     Map<String, String> values = CliOptions.options(args, Set.of(), VALUED);
     Path nixDir = Path.of(required(values, "--nix-dir"));
+    Path agentJar = Path.of(values.getOrDefault("--agent-jar", DEFAULT_AGENT_JAR.toString()));
+    if (!agentJar.isAbsolute()) {
+      throw BuilderException.usage("--agent-jar must be an absolute path: " + agentJar);
+    }
     String jobFile = values.get("--job-file");
     String flake = values.get("--flake");
     String attribute = values.get("--attribute");
@@ -113,7 +122,7 @@ public record EvaluateOptions(
     if (timeout < 1 || timeout > 86400) {
       throw BuilderException.usage("--report-timeout-seconds must be 1..86400");
     }
-    return new EvaluateOptions(nixDir, jobFile == null ? null : Path.of(jobFile), flake, attribute,
+    return new EvaluateOptions(nixDir, agentJar, jobFile == null ? null : Path.of(jobFile), flake, attribute,
         values.get("--nixpkgs"), values.get("--system"), reportUrl, job.substring(0, slash), job.substring(slash + 1),
         Path.of(required(values, "--token-file")), values.getOrDefault("--nix-instantiate", "nix-instantiate"),
         Duration.ofSeconds(timeout),

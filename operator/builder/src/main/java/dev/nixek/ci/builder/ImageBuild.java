@@ -40,9 +40,9 @@ final class ImageBuild {
     DiskImage image = new ImageLocator().locate(outPath);
     String drvPath = options.drvPath() != null ? options.drvPath() : new DeriverQuery().deriverOf(outPath);
     if (options.expectDrvPath() != null && !options.expectDrvPath().equals(drvPath)) {
-      // the evaluation pod and this pod must carry the same nix/ and agent sources, and the same nixpkgs
+      // the evaluation pod and this pod must carry the same nix/ and agent jar, and the same nixpkgs
       throw BuilderException.build("built " + drvPath + ", but the job's evaluation gave " + options.expectDrvPath()
-          + ": the evaluation and the builder do not agree (same nix/, agent and nixpkgs?)");
+          + ": the evaluation and the builder do not agree (same nix/, agent jar and nixpkgs?)");
     }
     String key = ObjectKey.of(options, drvPath, image.file());
 

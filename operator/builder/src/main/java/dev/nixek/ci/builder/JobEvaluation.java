@@ -63,6 +63,8 @@ final class JobEvaluation {
     if (options.system() != null && !options.system().isBlank()) {
       argv.addAll(List.of("--argstr", "system", options.system()));
     }
+    // read by nix only when the job has a machine; a missing jar is then nix's "nixek: agentJar ... does not exist"
+    argv.addAll(List.of("--argstr", "agentJar", options.agentJar().toString()));
     return argv;
   }
 

@@ -35,6 +35,8 @@ class EvaluateIT {
   static final Path NIX = REPO.resolve("nix");
   static final Path STUB = NIX.resolve("tests/stub-nixpkgs");
   static final String TOKEN = "nxkev_" + "t0k3nT0k3nt0k3nT0k3nt0k3nT0k3nt0k3nT0k3nAB";
+  /** A stand-in for the image's agent jar: nix only hashes it into the machine, it never runs here. */
+  static final Path AGENT_JAR = standInAgentJar();
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir
@@ -54,6 +56,9 @@ class EvaluateIT {
         "--job", "ci/hello", "--token-file", tokenFile.toString(), "--termination-log",
         dir.resolve("termination-log").toString(), "--report-timeout-seconds", "3"));
     all.addAll(List.of(args));
+    if (!all.contains("--agent-jar")) {
+      all.addAll(List.of("--agent-jar", AGENT_JAR.toString()));
+    }
     Map<String, String> env = new HashMap<>(System.getenv());
     env.put("NIX_CONFIG", "substituters =");
     return new Main(env, new PrintStream(out, true, StandardCharsets.UTF_8)).run(all.toArray(String[]::new));
@@ -225,6 +230,19 @@ class EvaluateIT {
     }
   }
 
+  /** The machine is evaluated with the agent jar given, so a missing jar fails the evaluation and says which. */
+  @Test
+  void aMachineWithAMissingAgentJarFailsNamingTheJarAndPostsNothing() throws Exception {
+    try (FakeReportApi api = new FakeReportApi()) {
+      Path missing = dir.resolve("no-such-agent.jar");
+      int exit = evaluate(api, "--job-file", NIX.resolve("tests/jobs/seed.nix").toString(), "--nixpkgs",
+          STUB.toString(), "--agent-jar", missing.toString());
+      assertThat(exit).as(log()).isEqualTo(ExitCode.BUILD_FAILED);
+      assertThat(terminationMessage().get("error").asText()).contains("nixek: agentJar " + missing + " does not exist");
+      assertThat(api.received()).isEmpty();
+    }
+  }
+
   @Test
   void aReportApiThatIsDownForAWhileIsRetried() throws Exception {
     try (FakeReportApi api = new FakeReportApi()) {
@@ -261,13 +279,23 @@ class EvaluateIT {
   /** The drvPath nix-instantiate gives nix/machine.nix for these arguments (what the builder pod would build). */
   private static String instantiate(String... args) throws Exception {
     List<String> argv = new ArrayList<>(List.of("nix-instantiate", NIX.resolve("machine.nix").toString(),
-        "--argstr", "nixpkgs", STUB.toString()));
+        "--argstr", "nixpkgs", STUB.toString(), "--argstr", "agentJar", AGENT_JAR.toString()));
     argv.addAll(List.of(args));
     Process p = new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     String outText = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).isZero();
     return outText.lines().reduce((a, b) -> b).orElseThrow();
+  }
+
+  private static Path standInAgentJar() {
+    try {
+      Path jar = Files.createTempFile("nixek-agent", ".jar");
+      jar.toFile().deleteOnExit();
+      return Files.writeString(jar, "stand-in agent jar\n");
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private static String commit(Path repo) throws Exception {

@@ -34,7 +34,20 @@ class EvaluateOptionsTest {
         .containsExactly("nix-instantiate", "--eval", "--strict", "--json", "/opt/nixek/src/nix/eval.nix",
             "--extra-experimental-features", "nix-command flakes", "--log-format", "internal-json",
             "--argstr", "jobFile", "/nixek/eval/job/job.nix", "--argstr", "nixpkgs", "github:NixOS/nixpkgs/abc",
-            "--argstr", "system", "aarch64-linux");
+            "--argstr", "system", "aarch64-linux", "--argstr", "agentJar", "/opt/nixek/nixek-agent.jar");
+  }
+
+  /** The machine gets the image's agent jar unless told otherwise; nix reads a path, so it must be absolute. */
+  @Test
+  void theAgentJarIsTheImagesByDefaultAndConfigurable() throws Exception {
+    assertThat(parse("--job-file", "/j").agentJar()).isEqualTo(Path.of("/opt/nixek/nixek-agent.jar"));
+    EvaluateOptions o = parse("--job-file", "/j", "--agent-jar", "/srv/agent/nixek-agent.jar");
+    assertThat(new JobEvaluation(o, java.util.Map.of(), System.out, new LogTail(), new ReportPoster()).command())
+        .containsSubsequence("--argstr", "agentJar", "/srv/agent/nixek-agent.jar")
+        .doesNotContain("/opt/nixek/nixek-agent.jar");
+    assertThatThrownBy(() -> parse("--job-file", "/j", "--agent-jar", "agent.jar"))
+        .hasMessage("--agent-jar must be an absolute path: agent.jar");
+    assertThat(EvaluateOptions.USAGE).contains("--agent-jar PATH");
   }
 
   @Test

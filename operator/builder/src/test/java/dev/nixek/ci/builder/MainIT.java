@@ -132,7 +132,7 @@ class MainIT {
         evaluated, "--bucket", bucket, "--key-prefix", "mismatch");
     assertThat(exit).isEqualTo(ExitCode.BUILD_FAILED);
     assertThat(terminationMessage().get("error").asText()).isEqualTo("built " + built + ", but the job's evaluation "
-        + "gave " + evaluated + ": the evaluation and the builder do not agree (same nix/, agent and nixpkgs?)");
+        + "gave " + evaluated + ": the evaluation and the builder do not agree (same nix/, agent jar and nixpkgs?)");
     assertThat(s3.listObjectsV2(r -> r.bucket(bucket).prefix("mismatch/")).contents()).as("nothing uploaded").isEmpty();
     assertThat(run("build", "--build-command", standInBuild(output), "--drv-path", built, "--expect-drv-path", built,
         "--bucket", bucket, "--key-prefix", "mismatch")).as("the same drvPath is fine").isZero();

@@ -22,6 +22,7 @@ import java.util.Map;
  * @param system the Nix system of images that name none
  * @param agentVersion the agent version baked into images: part of every image's identity
  * @param nixDir where the builder pod finds this repository's {@code nix/} directory
+ * @param agentJar where the builder image holds the agent jar that machines get (part of every evaluated drvPath)
  * @param builderImage the builder pod's container image
  * @param builderCommand the builder pod's command (the builder's arguments are appended)
  * @param builderBuildCommand the builder's {@code --build-command}; empty: its default ({@code nix-build})
@@ -46,6 +47,7 @@ public record ImageOptions(
     String system,
     String agentVersion,
     String nixDir,
+    String agentJar,
     String builderImage,
     List<String> builderCommand,
     String builderBuildCommand,
@@ -87,6 +89,10 @@ public record ImageOptions(
   public static final ConfigOption<String> NIX_DIR = new ConfigOption<>("NIXEK_IMAGE_NIX_DIR", "/opt/nixek/src/nix",
       "directory of this repository's nix/ inside the builder image",
       matching("/[^\\s\"\\\\$]*", "an absolute path", false));
+  public static final ConfigOption<String> AGENT_JAR = new ConfigOption<>("NIXEK_IMAGE_AGENT_JAR",
+      "/opt/nixek/nixek-agent.jar", "the agent jar inside the builder and evaluation image that every job machine "
+      + "gets (its content is part of the machine's drvPath)", matching("/[^\\s\"\\\\$]*", "an absolute path",
+          false));
   public static final ConfigOption<String> BUILDER_IMAGE = new ConfigOption<>("NIXEK_BUILDER_IMAGE",
       "ghcr.io/nixek/nixek-ci:" + OPERATOR_VERSION, "container image of builder pods: nixek-ci's one image (its "
       + "entrypoint runs the builder; the Helm chart passes its own image) or one with nix, java, nix/ and the "
@@ -131,7 +137,7 @@ public record ImageOptions(
 
   public static final List<ConfigOption<?>> OPTIONS = java.util.stream.Stream.concat(List.<ConfigOption<?>>of(
       BUCKET, KEY_PREFIX, NIXPKGS, SYSTEM, AGENT_VERSION,
-      NIX_DIR, BUILDER_IMAGE, BUILDER_COMMAND, BUILDER_BUILD_COMMAND, BUILDER_SERVICE_ACCOUNT, BUILDER_CPU,
+      NIX_DIR, AGENT_JAR, BUILDER_IMAGE, BUILDER_COMMAND, BUILDER_BUILD_COMMAND, BUILDER_SERVICE_ACCOUNT, BUILDER_CPU,
       BUILDER_MEMORY, BUILDER_MEMORY_LIMIT, BUILDER_STORAGE, BUILDER_TIMEOUT, IMPORT_ROLE, POLL_MIN, POLL_MAX,
       GC_INTERVAL, GC_GRACE, INLINE_RETENTION).stream(), BuilderSchedulingOptions.OPTIONS.stream()).toList();
 
@@ -143,8 +149,9 @@ public record ImageOptions(
 
   public static ImageOptions fromEnv(Map<String, String> env) {
     return new ImageOptions(BUCKET.read(env), KEY_PREFIX.read(env), NIXPKGS.read(env), SYSTEM.read(env),
-        AGENT_VERSION.read(env), NIX_DIR.read(env), BUILDER_IMAGE.read(env), BUILDER_COMMAND.read(env),
-        BUILDER_BUILD_COMMAND.read(env), BUILDER_SERVICE_ACCOUNT.read(env), BUILDER_CPU.read(env),
+        AGENT_VERSION.read(env), NIX_DIR.read(env), AGENT_JAR.read(env), BUILDER_IMAGE.read(env),
+        BUILDER_COMMAND.read(env), BUILDER_BUILD_COMMAND.read(env), BUILDER_SERVICE_ACCOUNT.read(env),
+        BUILDER_CPU.read(env),
         BUILDER_MEMORY.read(env), BUILDER_MEMORY_LIMIT.read(env), BUILDER_STORAGE.read(env),
         BUILDER_TIMEOUT.read(env), IMPORT_ROLE.read(env), POLL_MIN.read(env), POLL_MAX.read(env),
         GC_INTERVAL.read(env), GC_GRACE.read(env), INLINE_RETENTION.read(env),

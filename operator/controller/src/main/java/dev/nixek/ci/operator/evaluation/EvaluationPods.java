@@ -73,7 +73,8 @@ public final class EvaluationPods {
     var images = config.images();
     var eval = config.evaluation();
     List<String> command = new ArrayList<>(eval.command(images));
-    command.addAll(List.of("evaluate", "--nix-dir", images.nixDir()));
+    // the image's agent jar goes into the job's machine, so the drvPath evaluated here is the one its builder builds
+    command.addAll(List.of("evaluate", "--nix-dir", images.nixDir(), "--agent-jar", images.agentJar()));
     if (job.getSpec().flake != null) {
       command.addAll(List.of("--flake", FlakeRules.ref(job.getSpec().flake), "--attribute", FlakeRules.attribute(job)));
     } else {

@@ -57,8 +57,9 @@ public final class BuilderPods {
    * The image expression the builder builds: this repository's {@code nix/machine.nix} (in the builder image) for
    * the machine file next to it (recipe v1), or for the job whose machine was evaluated — the job file next to it, or
    * the flake job — with the arguments the evaluation had (recipe v2: machine.nix takes eval.nix's arguments, so it
-   * builds the drvPath the evaluation reported). It holds nothing but the identity's inputs, so images of one identity
-   * share it.
+   * builds the drvPath the evaluation reported). Both take the agent jar the image ships ({@code NIXEK_IMAGE_AGENT_JAR},
+   * as the evaluation pod was given it). It holds nothing but the identity's inputs, so images of one identity share
+   * it.
    */
   public String expression(ImageIdentity id) {
     StringBuilder nix = new StringBuilder()
@@ -77,13 +78,15 @@ public final class BuilderPods {
       if (id.nixpkgs() != null && !id.nixpkgs().isEmpty()) {
         nix.append("  nixpkgs = ").append(nixString(id.nixpkgs())).append(";\n");
       }
-      return nix.append("  system = ").append(nixString(id.system())).append(";\n}\n").toString();
+      return nix.append("  system = ").append(nixString(id.system())).append(";\n")
+          .append("  agentJar = ").append(nixString(options.agentJar())).append(";\n}\n").toString();
     }
     nix.append("# the EC2 image of the NixOS module in ").append(MACHINE_FILE).append(".\n")
         .append("import ").append(nixString(options.nixDir() + "/machine.nix")).append(" {\n")
         .append("  machineFile = toString ./").append(MACHINE_FILE).append(";\n")
         .append("  nixpkgs = ").append(nixString(id.nixpkgs())).append(";\n")
-        .append("  system = ").append(nixString(id.system())).append(";\n");
+        .append("  system = ").append(nixString(id.system())).append(";\n")
+        .append("  agentJar = ").append(nixString(options.agentJar())).append(";\n");
     if (id.diskSizeGiB() != null) {
       nix.append("  diskSizeGiB = ").append(nixString(id.diskSizeGiB().toString())).append(";\n");
     }

@@ -24,6 +24,7 @@ class ImageOptionsTest {
     assertThat(c.images().importRole()).isEqualTo("vmimport");
     assertThat(c.images().pollMin()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.images().agentVersion()).isNotBlank();
+    assertThat(c.images().agentJar()).as("where image/assemble.sh puts it").isEqualTo("/opt/nixek/nixek-agent.jar");
     List<String> keys = OperatorConfig.OPTIONS.stream().map(ConfigOption::key).toList();
     assertThat(new HashSet<>(keys)).as("no key twice").hasSameSizeAs(keys);
   }
@@ -51,6 +52,8 @@ class ImageOptionsTest {
         .hasMessageStartingWith("NIXEK_IMAGE_NIXPKGS=");
     assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of("NIXEK_BUILDER_CPU_REQUEST", "lots")))
         .hasMessageContaining("a quantity like 500m");
+    assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of("NIXEK_IMAGE_AGENT_JAR", "nixek-agent.jar")))
+        .hasMessageStartingWith("NIXEK_IMAGE_AGENT_JAR='nixek-agent.jar': expected an absolute path");
     assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of("NIXEK_IMAGE_SYSTEM", "riscv64-linux")))
         .hasMessageContaining("NIXEK_IMAGE_SYSTEM");
     assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of("NIXEK_IMAGE_POLL_MIN_SECONDS", "30",

@@ -54,7 +54,7 @@ class EvaluationPodsTest {
     Container c = pod.getSpec().getContainers().get(0);
     assertThat(c.getImage()).as("the builder's image by default").isEqualTo("registry.example/nixek:1");
     assertThat(c.getCommand()).containsExactly("/opt/nixek/bin/nixek", "builder", "evaluate",
-        "--nix-dir", "/opt/nixek/src/nix", "--job-file", "/nixek/eval/job/job.nix", "--nixpkgs", PIN,
+        "--nix-dir", "/opt/nixek/src/nix", "--agent-jar", "/opt/nixek/nixek-agent.jar", "--job-file", "/nixek/eval/job/job.nix", "--nixpkgs", PIN,
         "--system", "aarch64-linux", "--report-url", "http://10.0.0.5:8080", "--job", "ci/hello",
         "--token-file", "/nixek/eval/token/token", "--termination-log", "/dev/termination-log");
     assertThat(c.getEnv()).isEmpty();
@@ -101,6 +101,10 @@ class EvaluationPodsTest {
     assertThat(c.getImage()).isEqualTo("registry.example/eval:2");
     assertThat(c.getCommand()).startsWith("/bin/nixek", "builder", "evaluate").doesNotContain("--nixpkgs")
         .containsSubsequence("--report-url", "http://report.nixek-system:8080");
+    OperatorConfig ownJar = OperatorConfig.fromEnv(Map.of("NIXEK_IMAGE_AGENT_JAR", "/srv/nixek-agent.jar"));
+    assertThat(new EvaluationPods(ownJar).pod(job("x")).getSpec().getContainers().get(0).getCommand())
+        .as("the machine gets the jar the builder pod will build it with").containsSubsequence("--agent-jar",
+            "/srv/nixek-agent.jar");
     assertThat(pod.getSpec().getServiceAccountName()).isEqualTo("nixek-eval");
   }
 

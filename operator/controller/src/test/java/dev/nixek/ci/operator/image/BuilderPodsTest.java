@@ -131,6 +131,7 @@ class BuilderPodsTest {
           machineFile = toString ./machine.nix;
           nixpkgs = "%s";
           system = "x86_64-linux";
+          agentJar = "/opt/nixek/nixek-agent.jar";
           diskSizeGiB = "16";
         }
         """.formatted(id.hash(), ImageIdentityTest.PIN));

@@ -111,6 +111,7 @@ class EvaluatedImageTest {
           jobFile = toString ./job.nix;
           nixpkgs = "%s";
           system = "x86_64-linux";
+          agentJar = "/opt/nixek/nixek-agent.jar";
         }
         """.formatted(id.hash(), DRV, ImageIdentityTest.PIN));
     assertThat(pods.pod(image, id, "nixek-build-x", "us-east-1", "images").getSpec().getContainers().get(0)
@@ -128,8 +129,13 @@ class EvaluatedImageTest {
           flake = "git+https://example.com/org/repo?rev=%s";
           attribute = "ci.jobs.hello";
           system = "x86_64-linux";
+          agentJar = "/opt/nixek/nixek-agent.jar";
         }
         """.formatted(fid.hash(), DRV, REV));
+    // the agent jar is where the operator is told the builder image has it, as the evaluation pod was
+    OperatorConfig otherJar = OperatorConfig.fromEnv(Map.of("NIXEK_IMAGE_AGENT_JAR", "/srv/nixek-agent.jar"));
+    assertThat(new BuilderPods(otherJar.images(), otherJar.aws(), "prod").expression(id))
+        .contains("  agentJar = \"/srv/nixek-agent.jar\";\n").doesNotContain("/opt/nixek/nixek-agent.jar");
     // a site's own build command builds something else by definition: no drvPath check then
     OperatorConfig custom = OperatorConfig.fromEnv(Map.of("NIXEK_BUILDER_BUILD_COMMAND", "my-build"));
     assertThat(new BuilderPods(custom.images(), custom.aws(), "prod").pod(image, id, "p", "us-east-1", "b")

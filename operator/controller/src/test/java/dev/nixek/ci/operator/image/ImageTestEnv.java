@@ -79,6 +79,7 @@ final class ImageTestEnv implements AutoCloseable {
           '' ];
         }
         """.formatted(FAIL_MARKER));
+    Files.writeString(agentJar(), "stand-in agent jar\n");
   }
 
   static ImageTestEnv start(Path work) throws IOException {
@@ -98,6 +99,11 @@ final class ImageTestEnv implements AutoCloseable {
     return work.resolve("stand-in-image.nix");
   }
 
+  /** A stand-in for the image's agent jar: evaluations hash it into machines, nothing runs it. */
+  Path agentJar() {
+    return work.resolve("nixek-agent.jar");
+  }
+
   /** The operator's environment for images in {@code namespace}; {@code extra} wins. */
   Map<String, String> operatorEnv(String namespace, Map<String, String> extra) {
     Map<String, String> env = new HashMap<>();
@@ -114,6 +120,7 @@ final class ImageTestEnv implements AutoCloseable {
     env.put("NIXEK_IMAGE_BUCKET", BUCKET);
     env.put("NIXEK_IMAGE_NIXPKGS", HOME.resolve("nix/tests/stub-nixpkgs").toString());
     env.put("NIXEK_IMAGE_NIX_DIR", HOME.resolve("nix").toString());
+    env.put("NIXEK_IMAGE_AGENT_JAR", agentJar().toString());
     env.put("NIXEK_BUILDER_COMMAND", "java -Xmx256m -jar " + BUILDER_JAR);
     env.put("NIXEK_BUILDER_BUILD_COMMAND", "nix-build --no-out-link --option substituters '' "
         + standInExpression() + " --argstr expr \"$NIXEK_IMAGE_EXPR\"");
