@@ -23,11 +23,11 @@ public class NixekJobStep {
   public static final int NAME_MAX = 100;
 
   /**
-   * A step name is one line of display text: no control character (C0, DEL, C1: Unicode category Cc) anywhere, and
-   * no space separator (category Z) first or last. RE2 and java.util.regex read it alike; nix/lib/job.nix checks the
-   * same rule.
+   * A step name is one line of display text: no control character (C0, DEL, C1: Unicode category Cc) and no line or
+   * paragraph separator (Zl, Zp) anywhere, and no space (category Z) first or last. RE2 and java.util.regex read it
+   * alike; nix/lib/step-name.nix checks the same rule.
    */
-  public static final String NAME_PATTERN = "^[^\\p{Cc}\\p{Z}]([^\\p{Cc}]*[^\\p{Cc}\\p{Z}])?$";
+  public static final String NAME_PATTERN = "^[^\\p{Cc}\\p{Z}]([^\\p{Cc}\\p{Zl}\\p{Zp}]*[^\\p{Cc}\\p{Z}])?$";
 
   /** The step's name, unique within the job. */
   @JsonPropertyDescription("Name of the step, unique within the job: display text such as 'Check hello', at most 100 "

@@ -4,8 +4,8 @@ import dev.nixek.ci.api.v1alpha1.NixekJobStep;
 import java.util.Optional;
 
 /**
- * What a step name is: display text ("Check hello", "Build / test"), one line, at most
- * {@link NixekJobStep#NAME_MAX} characters, no space at either end. The CRD's pattern ({@link
+ * What a step name is: display text ("Check hello", "Build / test"), one line (no control character, no line or
+ * paragraph separator), at most {@link NixekJobStep#NAME_MAX} characters, no space at either end. The CRD's pattern ({@link
  * NixekJobStep#NAME_PATTERN}) and nix/lib/job.nix say the same; this class also says why a name is refused, in the
  * words the Nix library uses. Nothing uses a name as an identifier: reports, spool files and threads address a step
  * by its index (docs/architecture.md, "Step names and identifiers").
@@ -32,6 +32,9 @@ public final class StepNames {
       }
       if (Character.getType(cp) == Character.CONTROL) {
         return Optional.of("control character " + codePoint(cp) + " at character " + position);
+      }
+      if (Character.getType(cp) == Character.LINE_SEPARATOR || Character.getType(cp) == Character.PARAGRAPH_SEPARATOR) {
+        return Optional.of("line break " + codePoint(cp) + " at character " + position);
       }
       i += Character.charCount(cp);
     }
@@ -78,8 +81,7 @@ public final class StepNames {
 
   private static boolean isSpace(int cp) {
     int type = Character.getType(cp);
-    return type == Character.SPACE_SEPARATOR || type == Character.LINE_SEPARATOR
-        || type == Character.PARAGRAPH_SEPARATOR;
+    return type == Character.SPACE_SEPARATOR;
   }
 
   private static String codePoint(int cp) {

@@ -34,7 +34,8 @@ class StepNamesTest {
     assertThat(StepNames.problem(" lead")).contains("starts with a space (U+0020)");
     assertThat(StepNames.problem("trail\u3000")).contains("ends with a space (U+3000)");
     assertThat(StepNames.problem("\u00a0")).contains("starts with a space (U+00A0)");
-    assertThat(StepNames.problem("para\u2029")).contains("ends with a space (U+2029)");
+    assertThat(StepNames.problem("para\u2029")).contains("line break U+2029 at character 5");
+    assertThat(StepNames.problem("line\u2028sep")).contains("line break U+2028 at character 5");
     assertThat(StepNames.problem(" ")).contains("starts with a space (U+0020)");
     assertThat(StepNames.problem("a".repeat(101))).contains("more than 100 characters (101)");
     assertThat(StepNames.problem("🚀".repeat(101))).as("characters, not UTF-16 units")
@@ -42,7 +43,7 @@ class StepNamesTest {
     assertThat(StepNames.problem("bad\ud800")).contains("not valid Unicode (an unpaired surrogate at character 4)");
     // every refused name (but the surrogate, which the API server's JSON decoder replaces) is refused by the CRD too
     for (String bad : List.of("a\tb", "line\nbreak", "del\u007f", "🚀c1\u0085", "\u009f", " lead", "trail\u3000",
-        "\u00a0", "para\u2029", " ", "\u0000")) {
+        "\u00a0", "para\u2029", "line\u2028sep", " ", "\u0000")) {
       assertThat(CRD.matcher(bad).matches()).as("the CRD's pattern refuses %s", bad).isFalse();
     }
   }
