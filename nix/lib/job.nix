@@ -3,7 +3,9 @@
 # evaluation output; machine.nix builds the image.
 #
 # A job is an attribute set, or a function returning one, called with the arguments its formals name out of
-# { nixpkgs, system, pkgs, lib } (like callPackage; `{ }:` and `_:` get { }, as the prototype's ci.jobs did):
+# { nixpkgs, system, pkgs, lib } (like callPackage; `{ }:` and `_:` get { }, as the prototype's ci.jobs did). A job
+# function may return a function of optional arguments only (the prototype's `{ info ? "" }: { ... }`), called with
+# { }. Step names are display text (step-name.nix):
 #   machine  optional  a NixOS module (function, attribute set or path)
 #   steps    required  non-empty list of { name; run | command; env ? { }; timeoutSeconds ? n; }
 #   nixpkgs  optional  the nixpkgs to build the machine with, overriding the one given to the evaluation
@@ -21,6 +23,7 @@
 }:
 let
   inherit (import ./util.nix) describe fail isModule show;
+  stepName = import ./step-name.nix;
   inherit (builtins)
     attrNames concatStringsSep elem filter foldl' functionArgs genList head intersectAttrs isAttrs
     isFunction isInt isList isPath isString length match;
@@ -80,7 +83,16 @@ let
     lib = if givenNixpkgs != null then (import ./nixpkgs.nix givenNixpkgs).lib else noNixpkgs "the job asks for 'lib'";
   };
 
-  value = if isFunction raw then raw (intersectAttrs (functionArgs raw) jobArgs) else raw;
+  called = if isFunction raw then raw (intersectAttrs (functionArgs raw) jobArgs) else raw;
+
+  # The prototype's shape, `{ nixpkgs, ... }: { info ? "" }: { ... }`: a job function returning a function of optional
+  # arguments only; that one is called with { }, as a flake's `ci.jobs.<name> = { info ? "" }: { ... }` is above.
+  required = f: filter (n: !(functionArgs f).${n}) (attrNames (functionArgs f));
+  value =
+    if !(isFunction raw && isFunction called) then called
+    else if required called != [ ] then
+      fail "${shapeError}, got a function returning a function that needs '${head (required called)}' (a job function may return a function of optional arguments only, such as { info ? \"\" }: { ... }, which is called with { })"
+    else called { };
 
   shapeError = "job must be an attribute set or a function returning one";
 
@@ -114,6 +126,7 @@ let
     let
       at = "steps[${toString i}]";
       named = "${at} ('${s.name}')";
+      badName = stepName.problem s.name;
       unknown = filter (n: !elem n allowedStepAttrs) (attrNames s);
       badArg = if s ? command && isList s.command then firstBad isString s.command else null;
       envNames = if s ? env && isAttrs s.env then attrNames s.env else [ ];
@@ -123,6 +136,7 @@ let
     if !isAttrs s then fail "${at} must be an attribute set, got ${describe s}"
     else if !(s ? name) then fail "${at} has no 'name'"
     else if !isString s.name || s.name == "" then fail "${at} 'name' must be a non-empty string, got ${show s.name}"
+    else if badName != null then fail "${at} 'name' is not a step name: ${badName}"
     else if unknown != [ ] then fail "${named} has unknown attribute '${head unknown}' (a step has: ${concatStringsSep ", " allowedStepAttrs})"
     else if s ? run && s ? command then fail "${named} has both 'run' and 'command'"
     else if !(s ? run) && !(s ? command) then fail "${named} has neither 'run' nor 'command'"

@@ -109,6 +109,38 @@ ok "prototype job (attribute set, argv steps, env, timeouts, no machine; absent 
     {name: "script", run: "echo done", timeoutSeconds: 5}]
   and ([.steps[] | .. | select(. == null)] | length) == 0'
 
+ev --argstr jobFile "$(job prototype-hello-world)" --argstr nixpkgs "$STUB"
+ok "the prototype's inline hello-world ({ nixpkgs, ... }: { info ? \"\" }: ..., called with { }): a display name" '
+  .machine == null and .steps == [{name: "Check hello", run: "echo hello"}]'
+
+ev --argstr jobFile "$(job prototype-should-fail)"
+ok "the prototype's inline should-fail, without nixpkgs (asked for, never used)" '
+  .steps == [{name: "This step fails", run: "exit 1"}]'
+
+ev --argstr jobFile "$(job display-names)"
+ok "display names: spaces, '/', '%', quotes, any script, as written" '
+  [.steps[].name] == ["Build / test", "100% done", "ünïcödé — テスト ✓ 🚀", "it'"'"'s \"quoted\""]'
+
+# The rule of nix/lib/step-name.nix for every character below U+00A0 and the separators: C0, DEL, C1 and line and
+# paragraph separators are refused anywhere, spaces at either end only (StepNamesTest checks the same of the CRD's pattern and Java).
+nx "let
+      p = (import (ROOT + \"/nix/lib/step-name.nix\")).problem;
+      hex = n: builtins.concatStringsSep \"\" (map (k: builtins.substring (builtins.bitAnd (n / k) 15) 1 \"0123456789ABCDEF\") [ 4096 256 16 1 ]);
+      c = n: builtins.fromJSON \"\\\"\\\\u\${hex n}\\\"\";
+    in {
+      inside = builtins.genList (i: p \"a\${c (i + 1)}b\") 159;
+      ends = map (n: [ (p \"\${c n}x\") (p \"x\${c n}\") (p \"x\${c n}x\") ]) [ 32 160 5760 8192 8202 8239 8287 12288 ];
+      breaks = map (n: p \"x\${c n}x\") [ 8232 8233 ];
+      lengths = map (n: p (builtins.concatStringsSep \"\" (builtins.genList (_: \"🚀\") n))) [ 99 100 101 ];
+    }"
+ok "step names: C0, DEL, C1 and line breaks refused at their character; other characters below U+00A0 accepted; spaces only at the ends; 100 characters (not bytes)" '
+  ([.inside | to_entries[] | select((.key + 1 < 32 or .key + 1 >= 127) != (.value != null))] | length) == 0
+  and .inside[6] == "control character U+0007 at character 2" and .inside[132] == "control character U+0085 at character 2"
+  and (.ends | all(.[2] == null and (.[0] | startswith("starts with a space (U+")) and (.[1] | startswith("ends with a space (U+"))))
+  and .ends[1][0] == "starts with a space (U+00A0)" and .ends[7][1] == "ends with a space (U+3000)"
+  and .breaks == ["line break U+2028 at character 2", "line break U+2029 at character 2"]
+  and .lengths == [null, null, "more than 100 characters (101)"]'
+
 ev --argstr jobFile "$(job plain-attrset-machine)" --argstr nixpkgs "$STUB"
 ok "plain attribute-set job with an attribute-set machine" '.machine.drvPath != null and .steps[0].command == ["uname", "-a"]'
 
@@ -144,6 +176,15 @@ ok "flake ci.jobs.hello-world (a function called with {}): the seed's steps and 
 
 ev --argstr flake "$FLAKE" --argstr attribute ci.jobs.plain
 ok "flake ci.jobs.plain (an attribute set, no machine)" '.machine == null and .steps == [{name: "greet", command: ["echo", "hello from a flake"]}]'
+
+ev --argstr flake "$FLAKE" --argstr attribute ci.jobs.prototype-hello-world
+ok "flake ci.jobs.prototype-hello-world ({ info ? \"\" }: ...): a display name" '.steps == [{name: "Check hello", run: "echo hello"}]'
+
+ev --argstr flake "$FLAKE" --argstr attribute ci.jobs.prototype-should-fail
+ok "flake ci.jobs.prototype-should-fail" '.steps == [{name: "This step fails", run: "exit 1"}]'
+
+ev --argstr flake "$FLAKE" --argstr attribute ci.jobs.prototype-nested
+ok "flake job function returning a function of { info ? \"\" }" '.steps == [{name: "Where / what", command: ["echo", "x86_64-linux", ""]}]'
 
 ev --argstr flake "$FLAKE" --argstr attribute ci.jobs.per-system --argstr system aarch64-linux
 ok "flake job naming 'system' gets the evaluation's" '.steps[0].command == ["echo", "aarch64-linux"]'

@@ -97,6 +97,24 @@ class AgentTest {
   }
 
   @Test
+  void displayNamesAreReportedAsWrittenAndNothingIsNamedAfterThem() throws Exception {
+    var agent = start(run("Check hello", "echo hello"), run("../Build / 100% ünïcödé ✓", "echo ok"));
+
+    assertThat(exitCode(agent)).isZero();
+    assertThat(api.violations()).isEmpty();
+    assertThat(List.of(api.started(0).name(), api.started(1).name()))
+        .containsExactly("Check hello", "../Build / 100% ünïcödé ✓");
+    assertThat(api.output(0)).isEqualTo("hello\n");
+    assertThat(api.output(1)).isEqualTo("ok\n");
+    // reports, spool files and threads are named by the step's index (docs/architecture.md#step-names-and-identifiers)
+    try (var files = java.nio.file.Files.walk(dir)) {
+      assertThat(files.map(f -> dir.relativize(f).toString()))
+          .noneMatch(f -> f.contains("Build") || f.contains("Check") || f.contains("%"));
+    }
+    assertThat(api.arrivals()).extracting(a -> a.step()).containsOnly(0, 1);
+  }
+
+  @Test
   void aFailingStepEndsTheJobAndLaterStepsDoNotRun() throws Exception {
     var agent = start(run("fails", "echo before; exit 7"), run("never", "touch ran-second"));
 

@@ -1,11 +1,16 @@
 package dev.nixek.ci.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.common.job.StepNames;
+import dev.nixek.ci.operator.testing.TestJobs;
 import dev.nixek.ci.testing.kube.CommandResult;
 import dev.nixek.ci.testing.kube.KubeApiServer;
 import dev.nixek.ci.testing.kube.KubeApiServerExtension;
 import dev.nixek.ci.testing.kube.TestNamespace;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,7 +97,14 @@ public class ManifestsIT {
         new Object[] {"negative timeout",
             job.formatted("  machine: x\n  timeoutSeconds: -1\n  steps:\n  - name: a\n    run: x"),
             "spec.timeoutSeconds"},
-        new Object[] {"step name with a space", job.formatted("  machine: x\n  steps:\n  - name: a b\n    run: x"),
+        new Object[] {"step name with a control character",
+            job.formatted("  machine: x\n  steps:\n  - name: \"Check\\thello\"\n    run: x"), "spec.steps[0].name"},
+        new Object[] {"step name with a line separator",
+            job.formatted("  machine: x\n  steps:\n  - name: \"Check\\u2028hello\"\n    run: x"), "spec.steps[0].name"},
+        new Object[] {"step name with a leading space",
+            job.formatted("  machine: x\n  steps:\n  - name: ' Check hello'\n    run: x"), "spec.steps[0].name"},
+        new Object[] {"step name over 100 characters",
+            job.formatted("  machine: x\n  steps:\n  - name: '" + "a".repeat(101) + "'\n    run: x"),
             "spec.steps[0].name"},
         new Object[] {"unknown field", job.formatted("  machine: x\n  stepz: []\n  steps:\n  - name: a\n    run: x"),
             "stepz"},
@@ -126,6 +138,27 @@ public class ManifestsIT {
         new Object[] {"image: flake without attribute", image.formatted("  drvPath: /nix/store/"
             + "7lk0y9rlzhfdr1459v3aaljbvzkcxhql-x.drv\n  flake:\n    url: github:o/r\n    rev: "
             + "0123456789abcdef0123456789abcdef01234567"), "spec.flake.attribute is required"});
+  }
+
+  /**
+   * A C1 control character, posted as JSON (a client's create). Through server-side apply the API server reads the
+   * body as YAML, where U+0085 (NEL) is a line break: it stores a space instead, and the name is valid.
+   */
+  @Test
+  void aStepNameWithAC1ControlCharacterIsRefused(KubeApiServer server, TestNamespace ns) {
+    for (String name : List.of("Check\u0085hello", "Check\u009bhello", "Check\u007fhello")) {
+      NixekJob job = TestJobs.job(ns.name(), "c1", TestJobs.run(name, "true"));
+      assertThatThrownBy(() -> server.client().resource(job).create()).as(StepNames.quote(name))
+          .isInstanceOfSatisfying(KubernetesClientException.class, e -> {
+            assertThat(e.getCode()).isEqualTo(422);
+            assertThat(e.getMessage()).contains("spec.steps[0].name");
+          });
+    }
+    NixekJob display = TestJobs.job(ns.name(), "display", TestJobs.run("Check hello", "true"),
+        TestJobs.run("Build / 100% ünïcödé ✓ 🚀", "true"));
+    server.client().resource(display).create();
+    assertThat(server.client().resources(NixekJob.class).inNamespace(ns.name()).withName("display").get().getSpec()
+        .steps).extracting(s -> s.name).containsExactly("Check hello", "Build / 100% ünïcödé ✓ 🚀");
   }
 
   @Test

@@ -119,6 +119,42 @@ class NixJobsE2E extends RealApiServerStackTier {
   }
 
   @Test
+  void thePrototypesHelloWorldAndShouldFailJobsRunAsWrittenInlineAndFromAFlake() throws Exception {
+    // as the earlier prototype wrote them: functions of { info ? "" }, steps named in plain words
+    create("hello-world-inline", Files.readString(NIX.resolve("tests/jobs/prototype-hello-world.nix")));
+    create("should-fail-inline", Files.readString(NIX.resolve("tests/jobs/prototype-should-fail.nix")));
+    Path repo = work.resolve("prototype-repo");
+    Files.createDirectories(repo);
+    Files.copy(NIX.resolve("tests/fixtures/flake/flake.nix"), repo.resolve("flake.nix"));
+    String rev = GitRepos.commitAll(repo);
+    for (String name : List.of("prototype-hello-world", "prototype-should-fail")) {
+      NixekJob job = job(name);
+      job.getSpec().flake = new NixekJobFlake();
+      job.getSpec().flake.url = "git+file://" + repo;
+      job.getSpec().flake.rev = rev;
+      client.resource(job).create();
+    }
+
+    for (String hello : List.of("hello-world-inline", "prototype-hello-world")) {
+      NixekJob done = awaitTerminal(hello);
+      assertThat(succeeded(done).getStatus()).as(hello + ": " + succeeded(done).getMessage()).isEqualTo("True");
+      assertThat(done.getStatus().evaluation.steps).extracting(s -> s.name, s -> s.run)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple("Check hello", "echo hello"));
+      assertThat(done.getStatus().steps).extracting(s -> s.name, s -> s.state, s -> s.outputTail)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple("Check hello", State.Succeeded, "hello\n"));
+    }
+    for (String fails : List.of("should-fail-inline", "prototype-should-fail")) {
+      NixekJob done = awaitTerminal(fails);
+      Condition c = succeeded(done);
+      assertThat(c.getStatus()).isEqualTo("False");
+      assertThat(c.getReason()).as(fails + ": " + c.getMessage()).isEqualTo("StepFailed");
+      assertThat(c.getMessage()).isEqualTo("step 'This step fails' (1/1) failed with exit code 1");
+      assertThat(done.getStatus().steps).extracting(s -> s.name, s -> s.state, s -> s.exitCode)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple("This step fails", State.Failed, 1));
+    }
+  }
+
+  @Test
   void theSeedJobAsWrittenEvaluatesToItsTwoStepsAndRunsThem() throws Exception {
     NixekJob job = job("seed");
     // the job of docs/evaluation.md#the-seed-job, exactly as written there (nix/tests/jobs/seed.nix holds it)
@@ -154,8 +190,8 @@ class NixJobsE2E extends RealApiServerStackTier {
     expected.put("nameless", "nixek: steps[1] has no 'name'");
     create("undefined", "{ steps = [ { name = \"build\"; run = \"make ${makeFlags}\"; } ]; }");
     expected.put("undefined", "undefined variable 'makeFlags' (at spec.nix:1:");
-    create("spaced", "{ steps = [ { name = \"run tests\"; run = \"make check\"; } ]; }");
-    expected.put("spaced", "the report API refused the evaluation (422): steps[0].name: 'run tests' is not a step name");
+    create("control", "{ steps = [ { name = \"run\\ttests\"; run = \"make check\"; } ]; }");
+    expected.put("control", "nixek: steps[0] 'name' is not a step name: control character U+0009 at character 4");
     NixekJob flake = job("missing");
     flake.getSpec().flake = new NixekJobFlake();
     flake.getSpec().flake.url = "git+file://" + repo;

@@ -54,13 +54,17 @@ class RealApiServerE2E extends RealApiServerStackTier {
 
   @Test
   void aFailingStepFailsTheJob() {
-    client.resources(NixekJob.class).inNamespace(ns).resource(job(ns, "fails", run("ok", "true"),
-        run("bad", "exit 5"), run("never", "true"))).create();
+    // steps named as display text (the CRD's pattern on a real API server): spaces, '/', '%', any script
+    client.resources(NixekJob.class).inNamespace(ns).resource(job(ns, "fails", run("Check hello", "echo hello"),
+        run("This step fails", "exit 5"), run("Never / 100% reached ✓", "true"))).create();
     NixekJob done = awaitTerminal("fails");
     assertThat(succeeded(done).getReason()).isEqualTo("StepFailed");
-    assertThat(succeeded(done).getMessage()).isEqualTo("step 'bad' (2/3) failed with exit code 5");
-    assertThat(done.getStatus().steps).extracting(s -> s.state)
-        .containsExactly(State.Succeeded, State.Failed, State.Skipped);
+    assertThat(succeeded(done).getMessage()).isEqualTo("step 'This step fails' (2/3) failed with exit code 5");
+    assertThat(done.getStatus().steps).extracting(s -> s.name, s -> s.state).containsExactly(
+        org.assertj.core.groups.Tuple.tuple("Check hello", State.Succeeded),
+        org.assertj.core.groups.Tuple.tuple("This step fails", State.Failed),
+        org.assertj.core.groups.Tuple.tuple("Never / 100% reached ✓", State.Skipped));
+    assertThat(done.getStatus().steps.get(0).outputTail).isEqualTo("hello\n");
   }
 
   @Test

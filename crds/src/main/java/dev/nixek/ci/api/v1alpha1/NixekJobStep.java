@@ -15,11 +15,27 @@ import java.util.Map;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "has(self.run) != has(self.command)", message = "exactly one of run and command must be set")
 public class NixekJobStep {
+  /**
+   * Most characters (Unicode code points, as the API server counts a string's maxLength) in a step name: a short
+   * sentence such as "Check hello" fits, and so does the name in a condition message, an Event (1 KiB) and the
+   * terminal width of {@code kubectl describe}.
+   */
+  public static final int NAME_MAX = 100;
+
+  /**
+   * A step name is one line of display text: no control character (C0, DEL, C1: Unicode category Cc) and no line or
+   * paragraph separator (Zl, Zp) anywhere, and no space (category Z) first or last. RE2 and java.util.regex read it
+   * alike; nix/lib/step-name.nix checks the same rule.
+   */
+  public static final String NAME_PATTERN = "^[^\\p{Cc}\\p{Z}]([^\\p{Cc}\\p{Zl}\\p{Zp}]*[^\\p{Cc}\\p{Z}])?$";
+
   /** The step's name, unique within the job. */
-  @JsonPropertyDescription("Name of the step, unique within the job.")
+  @JsonPropertyDescription("Name of the step, unique within the job: display text such as 'Check hello', at most 100 "
+      + "characters, without control characters or leading/trailing spaces. Reports and files address a step by its "
+      + "index, not its name.")
   @Required
-  @Size(min = 1, max = 63)
-  @Pattern("^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+  @Size(min = 1, max = NAME_MAX)
+  @Pattern(NAME_PATTERN)
   public String name;
 
   /** A shell script, run with /bin/sh -c. */

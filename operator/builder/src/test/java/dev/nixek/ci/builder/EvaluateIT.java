@@ -210,12 +210,12 @@ class EvaluateIT {
   @Test
   void aRefusalOfTheReportApiFailsTheEvaluationWithItsMessage() throws Exception {
     try (FakeReportApi api = new FakeReportApi()) {
-      api.answer(422, "{\"error\":\"invalid_evaluation\",\"message\":\"steps[0].name: 'run tests' is not a step name\"}");
+      api.answer(422, "{\"error\":\"invalid_evaluation\",\"message\":\"steps[0].run: is longer than 65536 characters\"}");
       int exit = evaluate(api, "--job-file", NIX.resolve("tests/jobs/seed.nix").toString(), "--nixpkgs",
           STUB.toString());
       assertThat(exit).isEqualTo(ExitCode.BUILD_FAILED);
       assertThat(terminationMessage().get("error").asText()).isEqualTo(
-          "the report API refused the evaluation (422): steps[0].name: 'run tests' is not a step name");
+          "the report API refused the evaluation (422): steps[0].run: is longer than 65536 characters");
       assertThat(api.received()).hasSize(1);
     }
   }

@@ -183,8 +183,8 @@ class EvaluationApiIT {
             "{\"steps\":[{\"name\":\"a\",\"run\":\"x\",\"timeout\":3}]}", 400, "bad_request"),
         new Case("no steps", Kind.EVALUATION_TOKEN, "{\"machine\":null}", 422, "invalid_evaluation"),
         new Case("empty steps", Kind.EVALUATION_TOKEN, "{\"steps\":[],\"machine\":null}", 422, "invalid_evaluation"),
-        new Case("a step name with a space", Kind.EVALUATION_TOKEN,
-            "{\"steps\":[{\"name\":\"run tests\",\"run\":\"x\"}]}", 422, "invalid_evaluation"),
+        new Case("a step name with a control character", Kind.EVALUATION_TOKEN,
+            "{\"steps\":[{\"name\":\"run\\ttests\",\"run\":\"x\"}]}", 422, "invalid_evaluation"),
         new Case("duplicate step names", Kind.EVALUATION_TOKEN,
             "{\"steps\":[{\"name\":\"a\",\"run\":\"x\"},{\"name\":\"a\",\"run\":\"y\"}]}", 422, "invalid_evaluation"),
         new Case("run and command", Kind.EVALUATION_TOKEN,
@@ -218,13 +218,68 @@ class EvaluationApiIT {
     assertThat(h.snapshot(j)).as("nothing changed").isEqualTo(before);
   }
 
-  @Test
-  void invalidStepsAreRefusedNamingTheField() {
+  static List<String[]> badNames() {
+    String longName = "é".repeat(101);
+    return List.of(
+        new String[] {"a control character", "Check\u0007hello",
+            "steps[1].name: 'Check\\u0007hello' is not a step name: control character U+0007 at character 6"},
+        new String[] {"a newline", "two\nlines",
+            "steps[1].name: 'two\\u000Alines' is not a step name: control character U+000A at character 4"},
+        new String[] {"a C1 control character", "next\u0085line",
+            "steps[1].name: 'next\\u0085line' is not a step name: control character U+0085 at character 5"},
+        new String[] {"a trailing space", "Check hello ",
+            "steps[1].name: 'Check hello ' is not a step name: ends with a space (U+0020)"},
+        new String[] {"over 100 characters", longName, "steps[1].name: '" + "é".repeat(64)
+            + "'… (101 characters) is not a step name: more than 100 characters (101)"},
+        new String[] {"a duplicate", "ok", "steps[1].name: duplicate step name 'ok' (also steps[0])"});
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badNames")
+  void aBadStepNameIsRefusedNamingTheFieldQuotedBoundedAndChangesNothing(String what, String name, String message) {
     Job j = nixJob();
-    HttpResponse<String> r = post(j, "{\"steps\":[{\"name\":\"ok\",\"run\":\"x\"},{\"name\":\"run tests\","
-        + "\"run\":\"x\"}]}");
-    assertThat(r.statusCode()).isEqualTo(422);
-    assertThat(error(r).message()).startsWith("steps[1].name: 'run tests' is not a step name");
+    String before = h.snapshot(j);
+    HttpResponse<String> r = post(j, Harness.json(Map.of("steps", List.of(Map.of("name", "ok", "run", "x"),
+        Map.of("name", name, "run", "x")))));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+    assertThat(error(r).error()).isEqualTo("invalid_evaluation");
+    assertThat(error(r).message()).isEqualTo(message);
+    assertThat(h.snapshot(j)).as("nothing changed").isEqualTo(before);
+  }
+
+  @Test
+  void displayNamesAreRecordedAsWrittenAndTheAgentReportsThemByIndex() {
+    Job j = nixJob();
+    List<String> names = List.of("Check hello", "This step fails", "Build / test", "100% ünïcödé ✓ 🚀", "a%2Fb");
+    String body = Harness.json(Map.of("steps", names.stream().map(n -> Map.of("name", n, "run", "true")).toList()));
+    HttpResponse<String> r = post(j, body);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(h.job(j).getStatus().evaluation.steps).extracting(s -> s.name).containsExactlyElementsOf(names);
+    assertThat(h.job(j).getStatus().steps).extracting(s -> s.name).containsExactlyElementsOf(names);
+
+    // the URL names the step by its index; the name travels in the JSON body and must match exactly
+    Job agent = h.withStepToken(j);
+    for (int i = 0; i < names.size(); i++) {
+      h.runStep(agent, i, names.get(i), List.of(("out " + i + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+    }
+    assertThat(h.job(j).getStatus().steps).extracting(s -> s.name, s -> s.state, s -> s.outputTail)
+        .containsExactly(IntStream.range(0, names.size())
+            .mapToObj(i -> org.assertj.core.groups.Tuple.tuple(names.get(i), State.Succeeded, "out " + i + "\n"))
+            .toArray(org.assertj.core.groups.Tuple[]::new));
+  }
+
+  @Test
+  void aStartedReportWithAnotherNameIsRefusedQuotingItBounded() {
+    Job j = nixJob();
+    assertThat(post(j, "{\"steps\":[{\"name\":\"Check hello\",\"run\":\"x\"}]}").statusCode()).isEqualTo(200);
+    Job agent = h.withStepToken(j);
+    String before = h.snapshot(j);
+    HttpResponse<String> r = h.post(agent.token(), agent.path(0, "started"),
+        Harness.startedJson("Check\rhello" + "x".repeat(10_000), "2026-11-25T10:01:00Z"));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+    assertThat(error(r).message()).isEqualTo("step 0 is named 'Check hello', not 'Check\\u000Dhello"
+        + "x".repeat(53) + "'… (10011 characters)");
+    assertThat(h.snapshot(j)).isEqualTo(before);
   }
 
   @Test

@@ -5,11 +5,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * What makes a list of steps runnable: the CRD schema's rules for {@code NixekJobStep} (which the API server also
- * applies to {@code status.evaluation.steps}), unique names, and what the agent refuses. One definition for the
+ * applies to {@code status.evaluation.steps}; names: {@link StepNames}), unique names, and what the agent refuses. One definition for the
  * operator's validation of {@code spec.steps} and the report API's validation of an evaluation's steps, so that a
  * job's steps mean the same whether they were written in YAML or in Nix.
  */
@@ -22,12 +21,9 @@ public final class StepRules {
   }
 
   public static final int MAX_STEPS = 1000;
-  public static final int MAX_NAME = 63;
   public static final int MAX_RUN_CHARS = 65536;
   public static final int MAX_ARGS = 1024;
   public static final long MAX_TIMEOUT_SECONDS = 604800;
-  /** The CRD's pattern of a step name. */
-  public static final Pattern NAME = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?");
 
   private StepRules() {}
 
@@ -46,24 +42,25 @@ public final class StepRules {
       if (s == null) {
         return err(here, "is empty");
       }
-      if (s.name == null || s.name.isBlank()) {
+      if (s.name == null || s.name.isEmpty()) {
         return err(here + ".name", "is required");
       }
-      if (s.name.length() > MAX_NAME || !NAME.matcher(s.name).matches()) {
-        return err(here + ".name", "'" + abbreviate(s.name) + "' is not a step name: 1.." + MAX_NAME + " letters, "
-            + "digits, '-', '_' or '.', starting and ending with a letter or digit");
+      Optional<String> badName = StepNames.problem(s.name);
+      if (badName.isPresent()) {
+        return err(here + ".name", StepNames.quote(s.name) + " is not a step name: " + badName.get());
       }
       Integer first = seen.putIfAbsent(s.name, i);
       if (first != null) {
-        return err(here + ".name", "duplicate step name '" + s.name + "' (also " + at + "[" + first + "])");
+        return err(here + ".name", "duplicate step name " + StepNames.quote(s.name) + " (also " + at + "[" + first
+            + "])");
       }
       boolean hasRun = s.run != null;
       boolean hasCommand = s.command != null;
       if (hasRun && hasCommand) {
-        return err(here, "step '" + s.name + "' has both run and command; set exactly one");
+        return err(here, "step " + StepNames.quote(s.name) + " has both run and command; set exactly one");
       }
       if (!hasRun && !hasCommand) {
-        return err(here, "step '" + s.name + "' has neither run nor command; set exactly one");
+        return err(here, "step " + StepNames.quote(s.name) + " has neither run nor command; set exactly one");
       }
       if (hasRun && s.run.isBlank()) {
         return err(here + ".run", "is empty");
@@ -88,7 +85,7 @@ public final class StepRules {
         for (Map.Entry<String, String> e : s.env.entrySet()) {
           if (e.getKey() == null || e.getKey().isEmpty() || e.getKey().indexOf('=') >= 0
               || e.getKey().indexOf('\0') >= 0) {
-            return err(here + ".env", "has an invalid variable name '" + abbreviate(String.valueOf(e.getKey())) + "'");
+            return err(here + ".env", "has an invalid variable name " + StepNames.quote(String.valueOf(e.getKey())));
           }
           if (e.getValue() == null || e.getValue().indexOf('\0') >= 0) {
             return err(here + ".env." + e.getKey(), "must be a string without NUL characters");
@@ -103,10 +100,6 @@ public final class StepRules {
       }
     }
     return Optional.empty();
-  }
-
-  private static String abbreviate(String s) {
-    return s.length() > 80 ? s.substring(0, 80) + "…" : s;
   }
 
   private static Optional<Problem> err(String field, String problem) {

@@ -3,6 +3,7 @@ package dev.nixek.ci.common.status;
 import dev.nixek.ci.api.v1alpha1.NixekJobStep;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus.State;
+import dev.nixek.ci.common.job.StepNames;
 import dev.nixek.ci.common.status.ReportOutcome.Applied;
 import dev.nixek.ci.common.status.ReportOutcome.Duplicate;
 import dev.nixek.ci.common.status.ReportOutcome.Rejected;
@@ -49,7 +50,8 @@ public final class StepReports {
       return bad;
     }
     if (report.name() == null || !report.name().equals(spec.get(index).name)) {
-      return Rejected.invalid("step " + index + " is named '" + spec.get(index).name + "', not '" + report.name() + "'");
+      return Rejected.invalid("step " + index + " is named " + StepNames.quote(spec.get(index).name) + ", not "
+          + StepNames.quote(report.name()));
     }
     if (!isTimestamp(report.startTime())) {
       return Rejected.invalid("startTime must be an RFC 3339 timestamp");

@@ -34,9 +34,15 @@ class StepRulesTest {
     List<NixekJobStep> withNull = new ArrayList<>(List.of(run("a", "x")));
     withNull.add(null);
     assertThat(problem(withNull)).isEqualTo("steps[1]: is empty");
-    assertThat(problem(List.of(run("-a", "x")))).startsWith("steps[0].name: '-a' is not a step name");
-    assertThat(problem(List.of(run("a", "x"), run("a", "y"))))
-        .isEqualTo("steps[1].name: duplicate step name 'a' (also steps[0])");
+    assertThat(problem(List.of(run("Check hello", "echo hello"), run("This step fails", "exit 1")))).isNull();
+    assertThat(problem(List.of(run("", "x")))).isEqualTo("steps[0].name: is required");
+    assertThat(problem(List.of(run("Check\u0007hello", "x"))))
+        .isEqualTo("steps[0].name: 'Check\\u0007hello' is not a step name: control character U+0007 at character 6");
+    assertThat(problem(List.of(run("a".repeat(101), "x"))))
+        .isEqualTo("steps[0].name: '" + "a".repeat(64) + "'… (101 characters) is not a step name: more than 100 "
+            + "characters (101)");
+    assertThat(problem(List.of(run("Check hello", "x"), run("Check hello", "y"))))
+        .isEqualTo("steps[1].name: duplicate step name 'Check hello' (also steps[0])");
     assertThat(problem(List.of(run("a", "x".repeat(65537))))).isEqualTo("steps[0].run: is longer than 65536 characters");
     NixekJobStep argv = new NixekJobStep();
     argv.name = "a";

@@ -104,8 +104,14 @@ class JobValidatorTest {
 
   @Test
   void explicitStepsFollowTheSchemasRulesToo() {
-    assertError(s -> s.steps = List.of(run("run tests", "x")), "spec.steps[0].name", "'run tests' is not a step name");
-    assertError(s -> s.steps = List.of(run("a".repeat(64), "x")), "spec.steps[0].name", "is not a step name");
+    assertThat(JobValidator.validate(job("ns", "ok", run("Check hello", "echo hello"),
+        run("This step fails", "exit 1")).getSpec())).as("display names").isEmpty();
+    assertError(s -> s.steps = List.of(run("Check\thello", "x")), "spec.steps[0].name",
+        "'Check\\u0009hello' is not a step name: control character U+0009 at character 6");
+    assertError(s -> s.steps = List.of(run("a".repeat(101), "x")), "spec.steps[0].name",
+        "is not a step name: more than 100 characters (101)");
+    assertError(s -> s.steps = List.of(run("Check hello", "x"), run("Check hello", "y")), "spec.steps[1].name",
+        "duplicate step name 'Check hello' (also spec.steps[0])");
     assertError(s -> {
       NixekJobStep t = run("a", "x");
       t.env = java.util.Map.of("A=B", "x");
