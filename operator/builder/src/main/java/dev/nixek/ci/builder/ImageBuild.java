@@ -33,6 +33,8 @@ final class ImageBuild {
       env.put(BuildCommand.EXPR_ENV, options.exprFile().toAbsolutePath().toString());
     }
     Path outPath = new BuildCommand(options.buildCommand(), env, log, tail).run();
+    // the build command is the operator's choice (a shell command line): the Nix it used is the one on its PATH
+    String nixVersion = NixVersion.of("nix", env).orElse(null);
     DiskImage image = new ImageLocator().locate(outPath);
     String drvPath = options.drvPath() != null ? options.drvPath() : new DeriverQuery().deriverOf(outPath);
     if (options.expectDrvPath() != null && !options.expectDrvPath().equals(drvPath)) {
@@ -45,6 +47,6 @@ final class ImageBuild {
     Map<String, String> metadata = Map.of(DRV_PATH_METADATA, drvPath, OUT_PATH_METADATA, outPath.toString());
     UploadResult upload = S3Upload.run(options, image.file(), key, metadata);
     return new ImageResult(options.bucket(), key, upload.size(), upload.sha256(), drvPath, outPath.toString(),
-        image.format(), image.bootMode(), image.system(), upload.uploaded());
+        image.format(), image.bootMode(), image.system(), nixVersion, upload.uploaded());
   }
 }
