@@ -33,8 +33,8 @@ final class ImageBuild {
       env.put(BuildCommand.EXPR_ENV, options.exprFile().toAbsolutePath().toString());
     }
     Path outPath = new BuildCommand(options.buildCommand(), env, log, tail).run();
-    // the build command is the operator's choice (a shell command line): the Nix it used is the one on its PATH
-    String nixVersion = NixVersion.of("nix", env).orElse(null);
+    // the build command is the operator's choice (a shell command line): the Nix it used is the one its shell finds
+    String nixVersion = NixVersion.ofShell(env).orElse(null);
     DiskImage image = new ImageLocator().locate(outPath);
     String drvPath = options.drvPath() != null ? options.drvPath() : new DeriverQuery().deriverOf(outPath);
     if (options.expectDrvPath() != null && !options.expectDrvPath().equals(drvPath)) {

@@ -22,9 +22,22 @@ final class NixVersion {
 
   private NixVersion() {}
 
-  /** The version {@code executable --version} reports, or empty when it cannot be run or says no Nix version. */
+  /**
+   * The version {@code executable --version} reports, or empty when it cannot be run or says no Nix version. The
+   * executable is found as the evaluation finds it: on this process's PATH.
+   */
   static Optional<String> of(String executable, Map<String, String> environment) throws InterruptedException {
-    ProcessBuilder pb = ChildEnvironment.apply(new ProcessBuilder(List.of(executable, "--version")), environment);
+    return ask(List.of(executable, "--version"), environment);
+  }
+
+  /** The version of the {@code nix} a shell command with {@code environment} runs: found on that PATH. */
+  static Optional<String> ofShell(Map<String, String> environment) throws InterruptedException {
+    return ask(List.of("/bin/sh", "-c", "exec nix --version"), environment);
+  }
+
+  private static Optional<String> ask(List<String> command, Map<String, String> environment)
+      throws InterruptedException {
+    ProcessBuilder pb = ChildEnvironment.apply(new ProcessBuilder(command), environment);
     pb.redirectInput(new File("/dev/null")).redirectErrorStream(true);
     try {
       Process p = pb.start();

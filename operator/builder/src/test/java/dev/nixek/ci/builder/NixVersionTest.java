@@ -38,4 +38,13 @@ class NixVersionTest {
     assertThat(NixVersion.of(failing.toString(), Map.of())).isEmpty();
     assertThat(NixVersion.of(dir.resolve("missing").toString(), Map.of())).isEmpty();
   }
+
+  @Test
+  void aShellFindsNixOnTheGivenPath(@TempDir Path dir) throws Exception {
+    Path fake = dir.resolve("nix");
+    Files.writeString(fake, "#!/bin/sh\necho 'nix (Nix) 9.9.9'\n");
+    Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+    assertThat(NixVersion.ofShell(Map.of("PATH", dir + ":/usr/bin:/bin"))).contains("9.9.9");
+    assertThat(NixVersion.ofShell(Map.of("PATH", dir.resolve("empty").toString()))).isEmpty();
+  }
 }

@@ -103,7 +103,7 @@ class TerminationMessageTest {
     List<String> names = new ArrayList<>();
     json.fieldNames().forEachRemaining(names::add);
     assertThat(names).containsExactly("bucket", "key", "size", "sha256", "drvPath", "outPath", "format", "system",
-        "uploaded");
+        "nixVersion", "uploaded");
   }
 
   private static void strictUtf8(byte[] bytes) throws CharacterCodingException {
