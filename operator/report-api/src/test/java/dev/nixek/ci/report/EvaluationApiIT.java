@@ -104,12 +104,15 @@ class EvaluationApiIT {
     HttpResponse<String> replay = post(j, SEED);
     assertThat(replay.statusCode()).isEqualTo(200);
     assertThat(replay.body()).isEqualTo("{\"result\":\"duplicate\"}");
-    // the same document written differently (key order, no machine key order) is the same result
+    // the same document written differently (key order, no machine key order) is the same result; so is one from
+    // another Nix version (a replacement pod of a newer image): the first recorded version stays
     HttpResponse<String> reordered = post(j, """
         {"steps":[{"run":"cargo build --release","name":"build"},{"name":"test","run":"cargo test"}],
          "machine":{"system":"x86_64-linux",
-         "drvPath":"/nix/store/7lk0y9rlzhfdr1459v3aaljbvzkcxhql-nixos-image-amazon-25.05.stub-x86_64-linux.drv"}}""");
+         "drvPath":"/nix/store/7lk0y9rlzhfdr1459v3aaljbvzkcxhql-nixos-image-amazon-25.05.stub-x86_64-linux.drv"},
+         "nixVersion":"2.28.4"}""");
     assertThat(reordered.body()).isEqualTo("{\"result\":\"duplicate\"}");
+    assertThat(h.job(j).getStatus().evaluation.nixVersion).isEqualTo("2.26.3");
 
     HttpResponse<String> other = post(j, "{\"steps\":[{\"name\":\"x\",\"run\":\"true\"}],\"machine\":null}");
     assertThat(other.statusCode()).isEqualTo(409);
