@@ -33,8 +33,6 @@ final class ImageBuild {
       env.put(BuildCommand.EXPR_ENV, options.exprFile().toAbsolutePath().toString());
     }
     Path outPath = new BuildCommand(options.buildCommand(), env, log, tail).run();
-    // the build command is the operator's choice (a shell command line): the Nix it used is the one its shell finds
-    String nixVersion = NixVersion.ofShell(env).orElse(null);
     DiskImage image = new ImageLocator().locate(outPath);
     String drvPath = options.drvPath() != null ? options.drvPath() : new DeriverQuery().deriverOf(outPath);
     if (options.expectDrvPath() != null && !options.expectDrvPath().equals(drvPath)) {
@@ -43,6 +41,8 @@ final class ImageBuild {
           + ": the evaluation and the builder do not agree (same nix/, agent and nixpkgs?)");
     }
     String key = ObjectKey.of(options, drvPath, image.file());
+    // the build command is the operator's choice (a shell command line): the Nix it used is the one its shell finds
+    String nixVersion = NixVersion.ofShell(env).orElse(null);
 
     Map<String, String> metadata = Map.of(DRV_PATH_METADATA, drvPath, OUT_PATH_METADATA, outPath.toString());
     UploadResult upload = S3Upload.run(options, image.file(), key, metadata);

@@ -68,8 +68,8 @@ class MainIT {
     List<String> all = new ArrayList<>(List.of(args));
     all.addAll(s3proxy.cliOptions());
     all.addAll(List.of("--termination-log", dir.resolve("termination-log").toString(), "--part-size-mib", "5"));
-    return new Main(Map.of("PATH", dir.resolve("bin") + ":/usr/bin:/bin"), new PrintStream(out, true, StandardCharsets.UTF_8))
-        .run(all.toArray(String[]::new));
+    return new Main(Map.of("PATH", dir.resolve("bin") + ":/usr/bin:/bin"),
+        new PrintStream(out, true, StandardCharsets.UTF_8)).run(all.toArray(String[]::new));
   }
 
   private JsonNode terminationMessage() throws Exception {
