@@ -10,7 +10,7 @@
 # nix binary at that loader and those libraries. The result runs directly on the host, so it sees the host's files and
 # /nix, and /proc/self/exe (which nix re-executes) is the patched binary itself; nix-instantiate, nix-build, ... are
 # symlinks to the multicall
-# binary in a bin dir of their own. Idempotent: a present install of the pinned version is reused (cold ~10 s, warm
+# binary in a bin dir of their own. Idempotent: a present install of the pinned version is reused (cold 8-30 s, warm
 # ~0.05 s). Needs apt-get and dpkg-deb (a Debian or Ubuntu host) and the Debian archive keyring; writes no system path.
 set -euo pipefail
 
@@ -59,7 +59,8 @@ started=${SECONDS}
 work="${CACHE}/.work"
 rm -rf "${work}" "${INSTALL}"
 mkdir -p "${work}/apt/lists/partial" "${work}/apt/archives/partial" "${INSTALL}"
-echo "deb [signed-by=${KEYRING}] ${MIRROR} ${NIX_DEB_SUITE} main" >"${work}/apt/sources.list"
+# target=Packages: only the package index (not the AppStream metadata a host may configure)
+echo "deb [signed-by=${KEYRING} target=Packages] ${MIRROR} ${NIX_DEB_SUITE} main" >"${work}/apt/sources.list"
 : >"${work}/apt/status"
 apt_opts=(
   -o "Dir::Etc::sourcelist=${work}/apt/sources.list" -o Dir::Etc::sourceparts=/nonexistent
