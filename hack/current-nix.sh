@@ -50,6 +50,8 @@ if [ -z "$(problem)" ]; then
   exit 0
 fi
 
+# the unpacked loader and library paths below are amd64's
+[ "$(uname -m)" = x86_64 ] || { log "only x86_64 hosts are supported (this is $(uname -m))"; exit 1; }
 command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null \
   || { log "needs apt-get and dpkg-deb (a Debian or Ubuntu host)"; exit 1; }
 [ -r "${KEYRING}" ] || { log "needs ${KEYRING} (Debian's debian-archive-keyring package)"; exit 1; }
@@ -72,7 +74,8 @@ apt-get "${apt_opts[@]}" update >/dev/null
 # nix-bin itself, patchelf, and the libraries nix-bin declares (not its perl and shell tool dependencies: the tests
 # call the nix binary only); apt resolves their dependency closure against an empty package database.
 (cd "${work}/apt/archives" && apt-get "${apt_opts[@]}" download "nix-bin=${NIX_DEB_VERSION}" >/dev/null) \
-  || { log "Debian ${NIX_DEB_SUITE} no longer has nix-bin ${NIX_DEB_VERSION}: update hack/nix-version"; exit 1; }
+  || { log "cannot download nix-bin ${NIX_DEB_VERSION} from Debian ${NIX_DEB_SUITE} (${MIRROR}): offline, or Debian"\
+    "no longer serves that version (then update hack/nix-version)"; exit 1; }
 libs=$(dpkg-deb -f "${work}"/apt/archives/nix-bin_*.deb Depends | tr ',' '\n' | sed 's/^ *//; s/[ (].*//' \
   | grep '^lib' | grep -v perl)
 # shellcheck disable=SC2086 # one package per word
