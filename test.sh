@@ -11,15 +11,25 @@ cd "$(dirname "$0")"
 log() { echo "[test.sh] $*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages: nix (the nix tier), jq (nix tests), nftables (checks the agent module's IMDS guard)
+# Debian packages: jq (nix tests), nftables (checks the agent module's IMDS guard). Not Debian's nix-bin: the tests
+# use the image's Nix, below.
 missing=()
-command -v nix-instantiate >/dev/null || missing+=(nix-bin)
 command -v jq >/dev/null || missing+=(jq)
 command -v nft >/dev/null || missing+=(nftables)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   as_root apt-get update -q >/dev/null
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+fi
+
+# The image's Nix (hack/nix-version: Debian trixie's nix-bin) under .cache/nix, first on PATH for every tier: Maven's
+# test JVMs, the test kubelet's pods and nix/tests/run.sh. A host nix (e.g. bookworm's 2.8) is never called.
+nix_bin="$(hack/current-nix.sh)"
+export PATH="${nix_bin}:${PATH}"
+. hack/nix-version
+if [ "$(nix --version)" != "nix (Nix) ${NIX_VERSION}" ] || [ "$(command -v nix-instantiate)" != "${nix_bin}/nix-instantiate" ]; then
+  log "nix on PATH is $(command -v nix) '$(nix --version 2>&1)', not ${nix_bin}: nix ${NIX_VERSION}"
+  exit 1
 fi
 
 # moto, a third-party EC2 emulator the fake EC2 is cross-checked against

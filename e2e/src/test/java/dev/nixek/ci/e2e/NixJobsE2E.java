@@ -10,6 +10,7 @@ import dev.nixek.ci.api.v1alpha1.NixekStepStatus.State;
 import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.operator.testing.GitRepos;
 import dev.nixek.ci.testing.kube.CommandResult;
+import dev.nixek.ci.testing.kube.RequiredTools;
 import dev.nixek.ci.testing.kube.TestKubelet;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
@@ -53,6 +54,7 @@ class NixJobsE2E extends RealApiServerStackTier {
 
   @BeforeEach
   void startKubelet() {
+    RequiredTools.nix(); // the evaluation pods run the image's Nix version, from PATH
     // the pods get no binary cache to ask (offline); nix and git come from PATH
     kubelet = TestKubelet.builder(client).namespace(ns)
         .onStart(launch -> launch.environment().put("NIX_CONFIG", "substituters =")).start();
@@ -167,6 +169,8 @@ class NixJobsE2E extends RealApiServerStackTier {
         org.assertj.core.groups.Tuple.tuple("test", "cargo test"));
     assertThat(done.getStatus().evaluation.machine.drvPath).isEqualTo(seedDrvPath());
     assertThat(done.getStatus().evaluation.machine.system).isEqualTo("x86_64-linux");
+    // provenance: the evaluation pod's Nix, the image's version
+    assertThat(done.getStatus().evaluation.nixVersion).isEqualTo(dev.nixek.ci.testing.kube.NixVersion.pinned());
     // it ran as any job does: on this machine there is no Cargo project, so 'build' fails and 'test' is skipped
     assertThat(succeeded(done).getReason()).as(succeeded(done).getMessage()).isEqualTo("StepFailed");
     assertThat(succeeded(done).getMessage()).startsWith("step 'build' (1/2) failed with exit code ");

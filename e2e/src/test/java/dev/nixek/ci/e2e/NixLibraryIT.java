@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The nix library's offline suite (nix/tests/run.sh) with real nix (Debian's nix-bin): job evaluation, the error
+ * The nix library's offline suite (nix/tests/run.sh) with real nix (the image's version): job evaluation, the error
  * table, machine identities, the agent's NixOS module. Run here so that it counts with the other tiers.
  */
 class NixLibraryIT {

@@ -4,12 +4,14 @@ import java.util.List;
 
 /**
  * What an evaluation pod posts to {@code /v1/jobs/{namespace}/{name}/evaluation}: exactly the JSON document
- * {@code nix/eval.nix} prints (nix/README.md, "Output") — the job's steps, and its machine or null.
+ * {@code nix/eval.nix} prints (nix/README.md, "Output") — the job's steps, and its machine or null — plus the version
+ * of the Nix that printed it.
  *
  * @param steps the steps, as the agent runs them
  * @param machine the machine's image identity; null when the job names no machine
+ * @param nixVersion what {@code nix-instantiate --version} says ({@code 2.26.3}); null from a poster that does not say
  */
-public record EvaluationResult(List<AgentStep> steps, Machine machine) {
+public record EvaluationResult(List<AgentStep> steps, Machine machine, String nixVersion) {
   /** The largest result the report API accepts by default: 1,000 steps must fit, etcd's 1.5 MiB must not be near. */
   public static final int DEFAULT_MAX_BYTES = 256 * 1024;
 

@@ -18,4 +18,8 @@ public class NixekJobEvaluation {
   @JsonPropertyDescription("The machine the job's Nix expression names: its image's drvPath and system. Absent when "
       + "the job names no machine (possible with providers that boot no image, such as local).")
   public NixekEvaluatedMachine machine;
+
+  /** The Nix that evaluated the job (provenance). */
+  @JsonPropertyDescription("Version of the Nix that evaluated the job (nix-instantiate --version where it ran).")
+  public String nixVersion;
 }

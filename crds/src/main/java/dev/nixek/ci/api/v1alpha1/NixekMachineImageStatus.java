@@ -30,6 +30,11 @@ public class NixekMachineImageStatus {
   @JsonPropertyDescription("Derivation (drvPath) of the built disk image.")
   public String drvPath;
 
+  /** The Nix that built the image (provenance). */
+  @JsonPropertyDescription("Version of the Nix that built the disk image (nix --version in the builder pod). Absent "
+      + "before the build, or when the builder could not tell.")
+  public String nixVersion;
+
   /** Where the disk image was uploaded. */
   @JsonPropertyDescription("S3 URI of the uploaded disk image.")
   public String s3Uri;

@@ -172,6 +172,11 @@ class ImageLayoutTest {
     assertThat(dockerfile).contains("-pl \"$(image/assemble.sh --modules)\" -am package")
         .contains("image/assemble.sh /out").contains("COPY --from=build /out/ /")
         .contains("ENTRYPOINT [\"/opt/nixek/bin/nixek\"]").contains("USER 65532:65532");
+    // the image's Nix is the tests' Nix: the suite and package version hack/nix-version pins
+    String pin = Files.readString(HOME.resolve("hack/nix-version"), StandardCharsets.UTF_8);
+    assertThat(pin).containsPattern("(?m)^NIX_DEB_SUITE=trixie$").containsPattern("(?m)^NIX_DEB_VERSION=\\S+$");
+    assertThat(dockerfile).contains("ARG BASE=debian:trixie-slim").contains("COPY hack/nix-version ")
+        .contains("\"nix-bin=${NIX_DEB_VERSION}\"");
     String values = Files.readString(HOME.resolve("charts/nixek-ci/values.yaml"), StandardCharsets.UTF_8);
     assertThat(values).contains("runAsUser: 65532").contains("runAsGroup: 65532");
   }

@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
 public final class BuildCommand {
   /**
    * {@code nix-build} rather than {@code nix build --print-out-paths}: it prints the output path on stdout
-   * (logs go to stderr) on every Nix version, and Debian's Nix 2.8 does not know {@code --print-out-paths} (added
-   * in 2.9). The flakes feature is on because the machine of a flake job is built from its flake.
+   * (logs go to stderr) on every Nix version, and older Nix (Debian bookworm's 2.8) does not know
+   * {@code --print-out-paths} (added in 2.9). The flakes feature is on because the machine of a flake job is built from its flake.
    */
   public static final String DEFAULT_COMMAND =
       "nix-build --no-out-link --extra-experimental-features 'nix-command flakes' \"$NIXEK_IMAGE_EXPR\"";

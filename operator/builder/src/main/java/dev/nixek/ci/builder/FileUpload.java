@@ -24,6 +24,6 @@ final class FileUpload {
     UploadResult upload = S3Upload.run(options, options.file(), key, metadata);
     return new ImageResult(options.bucket(), key, upload.size(), upload.sha256(), options.drvPath(), null,
         DiskFormat.fromFileName(options.file().getFileName().toString()).orElse(null), null, null,
-        upload.uploaded());
+        null, upload.uploaded());
   }
 }

@@ -45,10 +45,12 @@ final class ImageBuild {
           + ": the evaluation and the builder do not agree (same nix/, agent jar and nixpkgs?)");
     }
     String key = ObjectKey.of(options, drvPath, image.file());
+    // the build command is the operator's choice (a shell command line): the Nix it used is the one its shell finds
+    String nixVersion = NixVersion.ofShell(env).orElse(null);
 
     Map<String, String> metadata = Map.of(DRV_PATH_METADATA, drvPath, OUT_PATH_METADATA, outPath.toString());
     UploadResult upload = S3Upload.run(options, image.file(), key, metadata);
     return new ImageResult(options.bucket(), key, upload.size(), upload.sha256(), drvPath, outPath.toString(),
-        image.format(), image.bootMode(), image.system(), upload.uploaded());
+        image.format(), image.bootMode(), image.system(), nixVersion, upload.uploaded());
   }
 }

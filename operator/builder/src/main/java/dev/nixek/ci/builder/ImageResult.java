@@ -6,12 +6,13 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 /**
  * The success termination message: where the image is ({@code bucket}, {@code key}), what it is
  * ({@code size}, {@code sha256} hex, {@code format} for ImportSnapshot, {@code bootMode}/{@code system} when
- * the image said) and where it came from ({@code drvPath}, {@code outPath}). {@code uploaded} is false when an
+ * the image said) and where it came from ({@code drvPath}, {@code outPath}, and {@code nixVersion}: the
+ * {@code nix --version} of the build's PATH, absent when that does not run). {@code uploaded} is false when an
  * identical object was already in S3. Unknown values are left out, not null.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"bucket", "key", "size", "sha256", "drvPath", "outPath", "format", "bootMode", "system",
-    "uploaded"})
+    "nixVersion", "uploaded"})
 public record ImageResult(
     String bucket,
     String key,
@@ -22,4 +23,5 @@ public record ImageResult(
     DiskFormat format,
     String bootMode,
     String system,
+    String nixVersion,
     boolean uploaded) {}

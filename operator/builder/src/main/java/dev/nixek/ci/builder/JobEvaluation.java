@@ -2,6 +2,7 @@ package dev.nixek.ci.builder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * The {@code evaluate} command: run {@code nix-instantiate --eval --strict --json nix/eval.nix} on one job, exactly as
  * nix/README.md documents it, and post the JSON it prints to the report API. Only a zero exit counts (nix may print
  * partial JSON before it fails); a failure is reported with nix's own message and position, read from
- * {@code --log-format internal-json}. The evaluation's stderr goes to the pod log as plain text.
+ * {@code --log-format internal-json}. The evaluation's stderr goes to the pod log as plain text. The post carries
+ * {@code nixVersion} too: what {@code nix-instantiate --version} says, recorded in the job's status.
  */
 final class JobEvaluation {
   /** The most a result may be here; the report API's own limit (256 KiB by default) is what really decides. */
@@ -74,6 +76,8 @@ final class JobEvaluation {
       throw BuilderException.usage("--job-file " + options.jobFile() + " is not a file");
     }
     byte[] result = evaluate();
+    String nixVersion = NixVersion.of(options.nixInstantiate(), environment).orElseThrow(() ->
+        BuilderException.build(options.nixInstantiate() + " --version did not run or named no Nix version"));
     JsonNode parsed;
     try {
       parsed = JSON.readTree(result);
@@ -83,9 +87,18 @@ final class JobEvaluation {
     if (parsed == null || !parsed.isObject() || !parsed.path("steps").isArray()) {
       throw BuilderException.build("nix-instantiate printed no evaluation output ({\"steps\": [...], ...})");
     }
-    ReportPoster.Outcome posted = poster.post(options, token, result);
+    // eval.nix's document plus the provenance the job's status records
+    ((ObjectNode) parsed).put("nixVersion", nixVersion);
+    byte[] body;
+    try {
+      body = JSON.writeValueAsBytes(parsed);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    ReportPoster.Outcome posted = poster.post(options, token, body);
     Map<String, Object> message = new LinkedHashMap<>();
     message.put("result", posted.result());
+    message.put("nixVersion", nixVersion);
     message.put("steps", parsed.get("steps").size());
     JsonNode drv = parsed.path("machine").path("drvPath");
     message.put("drvPath", drv.isTextual() ? drv.asText() : null);

@@ -56,8 +56,14 @@ final class NixErrors {
     if (m.path("level").asInt(99) == 0 && m.hasNonNull("raw_msg")) {
       String raw = clean(m.get("raw_msg").asText()).strip();
       if (m.hasNonNull("file") && m.path("line").asInt(0) > 0) {
-        raw += " (at " + rewrite(m.get("file").asText()) + ":" + m.get("line").asInt()
-            + (m.path("column").asInt(0) > 0 ? ":" + m.get("column").asInt() : "") + ")";
+        String position = ":" + m.get("line").asInt()
+            + (m.path("column").asInt(0) > 0 ? ":" + m.get("column").asInt() : "");
+        String file = m.get("file").asText();
+        // Nix 2.26 puts the position into "file" too ("/job.nix:3:44"); 2.8 gave the path alone
+        if (file.endsWith(position)) {
+          file = file.substring(0, file.length() - position.length());
+        }
+        raw += " (at " + rewrite(file) + position + ")";
       }
       error = raw;
     }

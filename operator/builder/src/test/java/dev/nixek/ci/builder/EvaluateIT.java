@@ -25,7 +25,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@code nixek-builder evaluate} with real nix (Debian's nix-bin) and the stub nixpkgs of nix/tests: the seed job
+ * {@code nixek-builder evaluate} with real nix (the image's version, hack/nix-version) and the stub nixpkgs of nix/tests: the seed job
  * of docs/evaluation.md#the-seed-job and the prototype's flake shape evaluate and are posted as they are; every broken job of
  * nix/tests/broken fails with its expected message (position included) and posts nothing; the report API's answers
  * are handled (retry on 503, refusal on 4xx); the token appears nowhere but in the Authorization header.
@@ -97,6 +97,9 @@ class EvaluateIT {
       assertThat(message.get("result").asText()).isEqualTo("applied");
       assertThat(message.get("steps").asInt()).isEqualTo(2);
       assertThat(message.get("drvPath").asText()).isEqualTo(posted.get("machine").get("drvPath").asText());
+      // provenance: the Nix that evaluated, the image's (RequiredTools.nix() checked PATH has it)
+      assertThat(posted.get("nixVersion").asText()).isEqualTo(dev.nixek.ci.testing.kube.NixVersion.pinned());
+      assertThat(message.get("nixVersion").asText()).isEqualTo(dev.nixek.ci.testing.kube.NixVersion.pinned());
       assertThat(log()).doesNotContain(TOKEN.substring(6));
     }
   }

@@ -55,17 +55,21 @@ class MainIT {
   }
 
   @BeforeEach
-  void newBucket() {
+  void newBucket() throws Exception {
     bucket = "main-" + UUID.randomUUID();
     s3proxy.createBucket(bucket);
+    // the build's PATH has a nix of its own: the result must name the version of that one, no other
+    Path nix = Files.createDirectories(dir.resolve("bin")).resolve("nix");
+    Files.writeString(nix, "#!/bin/sh\necho 'nix (Nix) 2.26.3-stand-in'\n");
+    Files.setPosixFilePermissions(nix, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
   }
 
   private int run(String... args) {
     List<String> all = new ArrayList<>(List.of(args));
     all.addAll(s3proxy.cliOptions());
     all.addAll(List.of("--termination-log", dir.resolve("termination-log").toString(), "--part-size-mib", "5"));
-    return new Main(Map.of("PATH", "/usr/bin:/bin"), new PrintStream(out, true, StandardCharsets.UTF_8))
-        .run(all.toArray(String[]::new));
+    return new Main(Map.of("PATH", dir.resolve("bin") + ":/usr/bin:/bin"),
+        new PrintStream(out, true, StandardCharsets.UTF_8)).run(all.toArray(String[]::new));
   }
 
   private JsonNode terminationMessage() throws Exception {
@@ -106,6 +110,7 @@ class MainIT {
     assertThat(message.get("format").asText()).isEqualTo("VHD");
     assertThat(message.get("bootMode").asText()).isEqualTo("uefi");
     assertThat(message.get("system").asText()).isEqualTo("x86_64-linux");
+    assertThat(message.get("nixVersion").asText()).isEqualTo("2.26.3-stand-in");
     assertThat(message.get("uploaded").asBoolean()).isTrue();
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("building the image");
 

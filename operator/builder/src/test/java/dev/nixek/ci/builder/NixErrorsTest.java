@@ -22,6 +22,18 @@ class NixErrorsTest {
   }
 
   @Test
+  void nix226sFileWithThePositionInItIsShownWithThePositionOnce() {
+    NixErrors e = new NixErrors(Map.of("/pod/job/job.nix", "spec.nix"));
+    e.line("@nix {\"action\":\"msg\",\"column\":44,\"file\":\"/pod/job/job.nix:3:44\",\"level\":0,\"line\":3,"
+        + "\"msg\":\"error: syntax error\",\"raw_msg\":\"syntax error, unexpected '}', expecting ';'\"}");
+    assertThat(e.error()).isEqualTo("syntax error, unexpected '}', expecting ';' (at spec.nix:3:44)");
+    NixErrors noColumn = new NixErrors(Map.of());
+    noColumn.line("@nix {\"action\":\"msg\",\"column\":0,\"file\":\"/j.nix:7\",\"level\":0,\"line\":7,"
+        + "\"msg\":\"error: x\",\"raw_msg\":\"x\"}");
+    assertThat(noColumn.error()).isEqualTo("x (at /j.nix:7)");
+  }
+
+  @Test
   void aFlakesStoreCopyIsShownRelativeToTheRepository() {
     NixErrors e = new NixErrors(Map.of());
     e.line("@nix {\"action\":\"msg\",\"column\":69,\"file\":\"/nix/store/7grpyi2vch55vifs3ci0kfwrbyx81lf9-source/ci/jobs.nix"

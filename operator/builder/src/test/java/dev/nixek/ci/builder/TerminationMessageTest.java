@@ -86,7 +86,8 @@ class TerminationMessageTest {
   @Test
   void successHasTheContractFieldsAndLeavesUnknownOnesOut() throws Exception {
     ImageResult result = new ImageResult("images-bucket", "images/abc-nixos/nixos.vhd", 1234L, "ab".repeat(32),
-        "/nix/store/abc-nixos.drv", "/nix/store/def-nixos", DiskFormat.VHD, null, "x86_64-linux", true);
+        "/nix/store/abc-nixos.drv", "/nix/store/def-nixos", DiskFormat.VHD, null, "x86_64-linux", "2.26.3",
+        true);
     JsonNode json = JSON.readTree(TerminationMessage.success(result));
     assertThat(json.get("bucket").asText()).isEqualTo("images-bucket");
     assertThat(json.get("key").asText()).isEqualTo("images/abc-nixos/nixos.vhd");
@@ -96,12 +97,13 @@ class TerminationMessageTest {
     assertThat(json.get("outPath").asText()).isEqualTo("/nix/store/def-nixos");
     assertThat(json.get("format").asText()).isEqualTo("VHD");
     assertThat(json.get("system").asText()).isEqualTo("x86_64-linux");
+    assertThat(json.get("nixVersion").asText()).isEqualTo("2.26.3");
     assertThat(json.get("uploaded").asBoolean()).isTrue();
     assertThat(json.has("bootMode")).isFalse();
     List<String> names = new ArrayList<>();
     json.fieldNames().forEachRemaining(names::add);
     assertThat(names).containsExactly("bucket", "key", "size", "sha256", "drvPath", "outPath", "format", "system",
-        "uploaded");
+        "nixVersion", "uploaded");
   }
 
   private static void strictUtf8(byte[] bytes) throws CharacterCodingException {

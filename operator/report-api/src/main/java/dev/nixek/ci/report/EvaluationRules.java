@@ -22,6 +22,7 @@ final class EvaluationRules {
   /** A store path of a derivation, as the CRD's NixekMachineImage.spec.drvPath accepts it. */
   static final Pattern DRV_PATH = Pattern.compile("/nix/store/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+._?=-]+\\.drv");
   static final Pattern SYSTEM = Pattern.compile("[a-z0-9_]+-linux");
+  static final Pattern NIX_VERSION = Pattern.compile("[0-9][0-9A-Za-z.+~_-]{0,63}");
   private static final int MAX_DRV_PATH = 512;
 
   /** Either the evaluation to record or why not. */
@@ -41,8 +42,12 @@ final class EvaluationRules {
     if (problem.isPresent()) {
       return invalid(problem.get().message());
     }
+    if (result.nixVersion() != null && !NIX_VERSION.matcher(result.nixVersion()).matches()) {
+      return invalid("nixVersion must be a Nix version such as 2.26.3 (what nix-instantiate --version says)");
+    }
     NixekJobEvaluation evaluation = new NixekJobEvaluation();
     evaluation.steps = steps;
+    evaluation.nixVersion = result.nixVersion();
     EvaluationResult.Machine m = result.machine();
     if (m != null) {
       if (m.drvPath() == null || m.drvPath().length() > MAX_DRV_PATH || !DRV_PATH.matcher(m.drvPath()).matches()) {

@@ -1,5 +1,7 @@
 package dev.nixek.ci.report;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobEvaluation;
 import dev.nixek.ci.common.job.JobForm;
@@ -17,6 +19,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
  * read-modify-write and resourceVersion precondition as the steps ({@link StepsWriter}). A job is evaluated once:
  * the same result again is a {@link Duplicate} (a retried post), another one a 409; the token is dead once the job is
  * gone, replaced or finished. The first write also sets {@code status.steps} to the evaluated steps, all Pending.
+ * "The same" leaves out {@code nixVersion}: see {@link #same}.
  */
 final class EvaluationWriter {
   private final StepsWriter writer;
@@ -58,7 +61,17 @@ final class EvaluationWriter {
     return new Applied(stepsWritten ? null : StepReports.initial(evaluation.steps), evaluation);
   }
 
+  /**
+   * Same steps and machine. The Nix version is provenance, not part of the result: a replacement evaluation pod of a
+   * newer image that evaluates the same is a duplicate, and the first recorded version stays.
+   */
   private static boolean same(NixekJobEvaluation a, NixekJobEvaluation b) {
-    return Serialization.jsonMapper().valueToTree(a).equals(Serialization.jsonMapper().valueToTree(b));
+    return tree(a).equals(tree(b));
+  }
+
+  private static JsonNode tree(NixekJobEvaluation e) {
+    ObjectNode tree = Serialization.jsonMapper().valueToTree(e);
+    tree.remove("nixVersion");
+    return tree;
   }
 }

@@ -33,10 +33,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * oversize, malformed, invalid steps, dead token — changes nothing.
  */
 class EvaluationApiIT {
-  /** What nix/eval.nix prints for the seed job of docs/evaluation.md#the-seed-job. */
+  /** What nix/eval.nix prints for the seed job of docs/evaluation.md#the-seed-job, with the evaluating Nix's version. */
   static final String SEED = """
       {"machine":{"drvPath":"/nix/store/7lk0y9rlzhfdr1459v3aaljbvzkcxhql-nixos-image-amazon-25.05.stub-x86_64-linux.drv",\
-      "system":"x86_64-linux"},"steps":[{"name":"build","run":"cargo build --release"},{"name":"test","run":"cargo test"}]}""";
+      "system":"x86_64-linux"},"steps":[{"name":"build","run":"cargo build --release"},{"name":"test","run":"cargo test"}],\
+      "nixVersion":"2.26.3"}""";
   private static Harness h;
   private static final AtomicInteger NAMES = new AtomicInteger();
 
@@ -87,6 +88,7 @@ class EvaluationApiIT {
     assertThat(job.getStatus().evaluation.machine.drvPath)
         .isEqualTo("/nix/store/7lk0y9rlzhfdr1459v3aaljbvzkcxhql-nixos-image-amazon-25.05.stub-x86_64-linux.drv");
     assertThat(job.getStatus().evaluation.machine.system).isEqualTo("x86_64-linux");
+    assertThat(job.getStatus().evaluation.nixVersion).as("provenance").isEqualTo("2.26.3");
     assertThat(job.getStatus().steps).extracting(s -> s.name, s -> s.state)
         .containsExactly(org.assertj.core.groups.Tuple.tuple("build", State.Pending),
             org.assertj.core.groups.Tuple.tuple("test", State.Pending));
@@ -102,12 +104,15 @@ class EvaluationApiIT {
     HttpResponse<String> replay = post(j, SEED);
     assertThat(replay.statusCode()).isEqualTo(200);
     assertThat(replay.body()).isEqualTo("{\"result\":\"duplicate\"}");
-    // the same document written differently (key order, no machine key order) is the same result
+    // the same document written differently (key order, no machine key order) is the same result; so is one from
+    // another Nix version (a replacement pod of a newer image): the first recorded version stays
     HttpResponse<String> reordered = post(j, """
         {"steps":[{"run":"cargo build --release","name":"build"},{"name":"test","run":"cargo test"}],
          "machine":{"system":"x86_64-linux",
-         "drvPath":"/nix/store/7lk0y9rlzhfdr1459v3aaljbvzkcxhql-nixos-image-amazon-25.05.stub-x86_64-linux.drv"}}""");
+         "drvPath":"/nix/store/7lk0y9rlzhfdr1459v3aaljbvzkcxhql-nixos-image-amazon-25.05.stub-x86_64-linux.drv"},
+         "nixVersion":"2.28.4"}""");
     assertThat(reordered.body()).isEqualTo("{\"result\":\"duplicate\"}");
+    assertThat(h.job(j).getStatus().evaluation.nixVersion).isEqualTo("2.26.3");
 
     HttpResponse<String> other = post(j, "{\"steps\":[{\"name\":\"x\",\"run\":\"true\"}],\"machine\":null}");
     assertThat(other.statusCode()).isEqualTo(409);
@@ -197,6 +202,9 @@ class EvaluationApiIT {
         new Case("a system that is no Linux", Kind.EVALUATION_TOKEN,
             "{\"steps\":[{\"name\":\"a\",\"run\":\"x\"}],\"machine\":{\"drvPath\":"
                 + "\"/nix/store/7lk0y9rlzhfdr1459v3aaljbvzkcxhql-x.drv\",\"system\":\"x86_64-darwin\"}}", 422,
+            "invalid_evaluation"),
+        new Case("a nixVersion that is no version", Kind.EVALUATION_TOKEN,
+            "{\"steps\":[{\"name\":\"a\",\"run\":\"x\"}],\"nixVersion\":\"2.26.3\\nforged\"}", 422,
             "invalid_evaluation"));
   }
 

@@ -142,6 +142,7 @@ final class BuildStage {
     pass.next.drvPath = b.drvPath();
     pass.next.diskFormat = b.format();
     pass.next.bootMode = b.bootMode();
+    pass.next.nixVersion = b.nixVersion();
     pass.ready(ConditionReason.Importing, "built and uploaded " + b.s3Uri() + " (" + b.size() + " bytes)", null);
     pass.persist(); // the build result outlives the pod: recorded before anything is asked of EC2
     return Optional.empty();

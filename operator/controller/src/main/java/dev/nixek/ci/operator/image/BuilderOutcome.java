@@ -8,9 +8,12 @@ public sealed interface BuilderOutcome {
   /** The pod has not finished. */
   record Working(boolean started) implements BuilderOutcome {}
 
-  /** The image is in S3. {@code bootMode} and {@code system} are null when the image did not say. */
+  /**
+   * The image is in S3. {@code bootMode} and {@code system} are null when the image did not say, {@code nixVersion}
+   * (the Nix that built it) when the builder could not tell.
+   */
   record Built(String bucket, String key, long size, String sha256, String drvPath, String format, String bootMode,
-      String system) implements BuilderOutcome {
+      String system, String nixVersion) implements BuilderOutcome {
     public String s3Uri() {
       return "s3://" + bucket + "/" + key;
     }

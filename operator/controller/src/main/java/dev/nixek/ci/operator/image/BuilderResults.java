@@ -16,11 +16,13 @@ import java.util.regex.Pattern;
 /**
  * Reads a builder pod's {@link BuilderOutcome} from its phase and its container's termination message, which the
  * builder writes as JSON ({@code nixek-builder}'s {@code TerminationMessage}: {@code {"bucket","key","size",
- * "sha256","drvPath","format",...}} or {@code {"error","logTail"}}).
+ * "sha256","drvPath","format","nixVersion",...}} or {@code {"error","logTail"}}).
  */
 final class BuilderResults {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+  /** What the builder's NixVersion reports; bounded, so no arbitrary text reaches the status. */
+  private static final Pattern NIX_VERSION = Pattern.compile("[0-9][0-9A-Za-z.+~_-]{0,63}");
   private static final Set<String> FORMATS = Set.of("VHD", "VMDK", "RAW");
   private static final Set<String> BOOT_MODES = Set.of("uefi", "legacy-bios");
 
@@ -78,7 +80,12 @@ final class BuilderResults {
       return new Failed("the builder's result is unusable (" + problem + "): " + abbreviate(message, 300),
           "");
     }
-    return new Built(bucket, key, size, sha256, text(m, "drvPath"), format, bootMode, text(m, "system"));
+    String nixVersion = text(m, "nixVersion");
+    if (nixVersion != null && !NIX_VERSION.matcher(nixVersion).matches()) {
+      return new Failed("the builder's result is unusable (a malformed nixVersion): " + abbreviate(message, 300), "");
+    }
+    return new Built(bucket, key, size, sha256, text(m, "drvPath"), format, bootMode, text(m, "system"),
+        nixVersion);
   }
 
   static Failed parseFailure(ContainerStateTerminated t) {

@@ -77,5 +77,6 @@ final class SiblingImages {
     next.drvPath = from.drvPath;
     next.diskFormat = from.diskFormat;
     next.bootMode = from.bootMode;
+    next.nixVersion = from.nixVersion;
   }
 }

@@ -13,7 +13,7 @@ class BuilderResultsTest {
   private static final String SHA = "a".repeat(64);
   private static final String SUCCESS = "{\"bucket\":\"b\",\"key\":\"images/c/h/disk.vhd\",\"size\":1024,\"sha256\":\""
       + SHA + "\",\"drvPath\":\"/nix/store/x-image.drv\",\"outPath\":\"/nix/store/y-image\",\"format\":\"VHD\","
-      + "\"bootMode\":\"uefi\",\"system\":\"aarch64-linux\",\"uploaded\":true}";
+      + "\"bootMode\":\"uefi\",\"system\":\"aarch64-linux\",\"nixVersion\":\"2.26.3\",\"uploaded\":true}";
 
   private static Pod pod(String phase, Integer exitCode, String message) {
     PodBuilder b = new PodBuilder().withNewMetadata().withName("p").endMetadata()
@@ -30,7 +30,10 @@ class BuilderResultsTest {
   @Test
   void aSucceededPodGivesItsUploadedImage() {
     assertThat(BuilderResults.of(pod("Succeeded", 0, SUCCESS))).isEqualTo(new Built("b", "images/c/h/disk.vhd",
-        1024, SHA, "/nix/store/x-image.drv", "VHD", "uefi", "aarch64-linux"));
+        1024, SHA, "/nix/store/x-image.drv", "VHD", "uefi", "aarch64-linux", "2.26.3"));
+    // a builder that could not tell the Nix version still built the image
+    assertThat(BuilderResults.of(pod("Succeeded", 0, SUCCESS.replace(",\"nixVersion\":\"2.26.3\"", ""))))
+        .isInstanceOfSatisfying(Built.class, b -> assertThat(b.nixVersion()).isNull());
     assertThat(((Built) BuilderResults.of(pod("Succeeded", 0, SUCCESS))).s3Uri())
         .isEqualTo("s3://b/images/c/h/disk.vhd");
   }
@@ -55,6 +58,8 @@ class BuilderResultsTest {
         .isInstanceOfSatisfying(Failed.class, f -> assertThat(f.error()).contains("left no result"));
     assertThat(BuilderResults.of(pod("Succeeded", 0, SUCCESS.replace(SHA, "nope"))))
         .isInstanceOfSatisfying(Failed.class, f -> assertThat(f.error()).contains("no SHA-256"));
+    assertThat(BuilderResults.of(pod("Succeeded", 0, SUCCESS.replace("2.26.3", "2.26.3\\nforged: yes"))))
+        .isInstanceOfSatisfying(Failed.class, f -> assertThat(f.error()).contains("malformed nixVersion"));
     assertThat(BuilderResults.of(pod("Succeeded", 0, SUCCESS.replace("VHD", "QCOW2"))))
         .isInstanceOfSatisfying(Failed.class, f -> assertThat(f.error()).contains("unknown disk format QCOW2"));
     assertThat(BuilderResults.of(pod("Succeeded", null, null)))

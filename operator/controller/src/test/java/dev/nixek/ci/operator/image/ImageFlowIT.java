@@ -218,6 +218,8 @@ class ImageFlowIT extends RealApiServerTier {
     assertThat(s.diskFormat).isEqualTo("VHD");
     assertThat(s.bootMode).isEqualTo("legacy-bios");
     assertThat(s.drvPath).endsWith("-nixos-image-amazon-25.05.stub-x86_64-linux.drv");
+    // provenance: the builder pod's Nix, the image's version (RequiredTools.nix() checked PATH has it)
+    assertThat(s.nixVersion).isEqualTo(dev.nixek.ci.testing.kube.NixVersion.pinned());
     // the drvPath is the one Nix gives the expression the ConfigMap carries
     Path dir = Files.createDirectories(work.resolve("recipe"));
     var data = client.configMaps().inNamespace(ns).withName(s.builderPod).get().getData();

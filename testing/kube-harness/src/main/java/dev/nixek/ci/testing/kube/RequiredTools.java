@@ -7,11 +7,12 @@ import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Tools a test needs from the machine, besides the binaries {@link TestBinaries} builds: on a developer machine without
  * them the test is skipped; under CI ({@code CI=true}) a missing tool is a failure, so a broken install can never turn
- * into a green build. Each tool is probed once per test JVM.
+ * into a green build. Each tool is probed once per test JVM. A tool of the wrong version counts as missing.
  */
 public final class RequiredTools {
   /** Tool → "" when it works, else what is wrong. */
@@ -19,13 +20,18 @@ public final class RequiredTools {
 
   private RequiredTools() {}
 
-  /** nix-build, nix-store and nix-instantiate (Debian's nix-bin). */
+  /**
+   * nix, nix-build, nix-store and nix-instantiate of the image's Nix version ({@link NixVersion#pinned()}): the
+   * evaluation tiers prove what the image's Nix does, so another version on PATH counts as missing.
+   */
   public static void nix() {
-    require("nix", "install Debian's nix-bin", "nix-build", "nix-store", "nix-instantiate");
+    require("nix", "put the output of hack/current-nix.sh first on PATH, as test.sh does",
+        () -> probe("nix", "nix-build", "nix-store", "nix-instantiate").transform(p -> p.isEmpty()
+            ? NixVersion.problem() : p));
   }
 
-  private static void require(String tool, String hint, String... commands) {
-    String problem = PROBLEMS.computeIfAbsent(tool, t -> probe(commands));
+  private static void require(String tool, String hint, Supplier<String> check) {
+    String problem = PROBLEMS.computeIfAbsent(tool, t -> check.get());
     if (problem.isEmpty()) {
       return;
     }
