@@ -5,6 +5,8 @@
 #     --argstr jobFile /work/job.nix --argstr nixpkgs github:NixOS/nixpkgs/<rev> [--argstr system aarch64-linux]
 #   nix-instantiate ... nix/eval.nix --argstr flake 'git+https://host/repo?rev=<rev>' --argstr attribute ci.jobs.hello
 #   nix-instantiate ... nix/eval.nix --argstr machineFile /work/machine.nix --argstr nixpkgs ...   (machine only)
+#   nix-instantiate ... nix/eval.nix --argstr jobFile /work/job.nix --arg machine false   (steps only: the local
+#     provider boots no machine, so the job's machine is not evaluated and needs no nixpkgs)
 #
 # Every argument is a string (--argstr); `nixpkgs` and `flake` are flake references, or absolute paths for a
 # nixpkgs source tree. `--arg nixpkgs <expression>` works too. Check the exit code before parsing stdout.
@@ -18,5 +20,6 @@
 , diskSizeGiB ? null
 , bootMode ? null
 , diskFormat ? null
+, machine ? true
 }@args:
 (import ./lib/cli.nix args).evaluation
