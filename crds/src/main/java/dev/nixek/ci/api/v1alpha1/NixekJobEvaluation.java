@@ -18,4 +18,9 @@ public class NixekJobEvaluation {
   @JsonPropertyDescription("The machine the job's Nix expression names: its image's drvPath and system. Absent when "
       + "the job names no machine (possible with providers that boot no image, such as local).")
   public NixekEvaluatedMachine machine;
+
+  /** True when the job names a machine that was not evaluated: the operator's provider boots none. */
+  @JsonPropertyDescription("True when the job names a machine that was not evaluated, because the operator's "
+      + "provider boots no machine (local): the steps ran without it. Absent otherwise.")
+  public Boolean machineSkipped;
 }

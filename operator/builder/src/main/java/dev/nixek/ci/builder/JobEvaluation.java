@@ -63,6 +63,9 @@ final class JobEvaluation {
     if (options.system() != null && !options.system().isBlank()) {
       argv.addAll(List.of("--argstr", "system", options.system()));
     }
+    if (options.noMachine()) {
+      argv.addAll(List.of("--arg", "machine", "false"));
+    }
     return argv;
   }
 
