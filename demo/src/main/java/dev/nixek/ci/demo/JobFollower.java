@@ -28,13 +28,14 @@ final class JobFollower {
 
   /** Prints what changed since the last call. */
   void update(NixekJob job) {
+    // the evaluated steps before what came of them (one status can hold both)
+    printEvaluation(job);
     Optional<Condition> c = succeeded(job);
     String reason = c.map(Condition::getReason).orElse(null);
     if (reason != null && !reason.equals(lastReason)) {
       out.printf("==> %s: %s%n", reason, c.get().getMessage());
       lastReason = reason;
     }
-    printEvaluation(job);
     List<NixekStepStatus> steps = job.getStatus() == null ? null : job.getStatus().steps;
     if (steps == null) {
       return;
