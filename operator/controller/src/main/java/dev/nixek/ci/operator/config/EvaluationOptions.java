@@ -123,7 +123,7 @@ public record EvaluationOptions(
           return Optional.of(r);
         }
       }
-      throw new IllegalArgumentException("must be 'pod' or 'local' (or empty: chosen by NIXEK_PROVIDER)");
+      throw new IllegalArgumentException("expected 'pod' or 'local' (or empty: chosen by NIXEK_PROVIDER)");
     };
   }
 
