@@ -68,6 +68,7 @@ class LocalEvaluationMockIT {
   private MockJobOperator operator;
   private Reports reports;
   private Path seen;
+  private Map<String, String> env;
 
   @BeforeEach
   void start() throws Exception {
@@ -75,11 +76,12 @@ class LocalEvaluationMockIT {
     Path script = tmp.resolve("evaluate.sh");
     // the command's own arguments are passed through, so the script sees them all
     Files.writeString(script, "ARGS=\"$*\"\n" + SCRIPT);
-    operator = MockJobOperator.start(client, provider, NS, Map.of(
+    env = Map.of(
         "NIXEK_REPORT_URL", "http://127.0.0.1:9",
         "NIXEK_EVAL_RUNNER", "local",
         "NIXEK_EVAL_COMMAND", "/usr/bin/env SEEN=" + seen + " /bin/sh " + script,
-        "NIXEK_EVAL_MEMORY_LIMIT", "none"));
+        "NIXEK_EVAL_MEMORY_LIMIT", "none");
+    operator = MockJobOperator.start(client, provider, NS, env);
     reports = new Reports(client);
   }
 
@@ -151,12 +153,20 @@ class LocalEvaluationMockIT {
   }
 
   @Test
-  void stoppingTheOperatorKillsTheProcess() throws Exception {
+  void stoppingTheOperatorKillsTheProcessAndARestartedOneStartsAFreshEvaluation() throws Exception {
     create(nixJob("stopped", "{ sleep = 1; }"));
     ProcessHandle child = awaitChild("stopped");
+    String firstPid = awaitSeen("stopped").get("pid");
     operator.close();
     operator = null;
     await().atMost(Duration.ofSeconds(15)).until(() -> !child.isAlive());
+
+    Files.delete(seen.resolve("stopped"));
+    Files.delete(seen.resolve("stopped.child"));
+    operator = MockJobOperator.start(client, provider, NS, env);
+    ProcessHandle again = awaitChild("stopped");
+    assertThat(awaitSeen("stopped").get("pid")).isNotEqualTo(firstPid);
+    assertThat(again.isAlive()).isTrue();
   }
 
   private Map<String, String> awaitSeen(String name) throws Exception {
