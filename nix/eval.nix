@@ -6,6 +6,8 @@
 #     --argstr agentJar /opt/nixek/nixek-agent.jar
 #   nix-instantiate ... nix/eval.nix --argstr flake 'git+https://host/repo?rev=<rev>' --argstr attribute ci.jobs.hello
 #   nix-instantiate ... nix/eval.nix --argstr machineFile /work/machine.nix --argstr nixpkgs ...   (machine only)
+#   nix-instantiate ... nix/eval.nix --argstr jobFile /work/job.nix --arg machine false   (steps only: the local
+#     provider boots no machine, so the job's machine is not evaluated and needs no nixpkgs)
 #
 # Every argument is a string (--argstr); `nixpkgs` and `flake` are flake references, or absolute paths for a
 # nixpkgs source tree. `--arg nixpkgs <expression>` works too. `agentJar` (an absolute path) is needed as soon as a
@@ -21,5 +23,6 @@
 , bootMode ? null
 , diskFormat ? null
 , agentJar ? null
+, machine ? true
 }@args:
 (import ./lib/cli.nix args).evaluation

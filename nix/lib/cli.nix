@@ -15,6 +15,8 @@
 , bootMode ? null
 , diskFormat ? null
 , agentJar ? null
+  # false: the job's machine is not evaluated (a provider that boots none); its steps still are.
+, machine ? true
 }:
 let
   inherit (import ./util.nix) fail;
@@ -41,7 +43,9 @@ let
       fail "evaluating a machine needs the agent jar: pass --argstr agentJar /path/to/nixek-agent.jar (the image's is /opt/nixek/nixek-agent.jar)"
     else agentJar;
 in
-if machineOnly && (jobFile != null || flake != null) then fail "give either 'machineFile' or a job ('jobFile' or 'flake'), not both"
+if builtins.typeOf machine != "bool" then fail "'machine' must be true or false (--arg machine false), got ${builtins.typeOf machine}"
+else if machineOnly && !machine then fail "'machine = false' is for jobs: a 'machineFile' is only a machine"
+else if machineOnly && (jobFile != null || flake != null) then fail "give either 'machineFile' or a job ('jobFile' or 'flake'), not both"
 else if machineOnly then
   let
     image = import ./mkMachine.nix ({
@@ -62,6 +66,7 @@ else
     jobArgs = {
       inherit jobFile attribute system format machineOptions;
       agentJar = agentJar';
+      evaluateMachine = machine;
       nixpkgs = nixpkgs';
       flake = if builtins.isString flake then getFlake flake else flake;
     };
@@ -69,6 +74,6 @@ else
   {
     evaluation = import ./eval-job.nix jobArgs;
     image =
-      let r = import ./job.nix jobArgs; in
+      let r = import ./job.nix (removeAttrs jobArgs [ "evaluateMachine" ]); in
       if r.image == null then fail "the job has no 'machine': there is no image to build" else r.image;
   }

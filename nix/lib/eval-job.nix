@@ -3,6 +3,10 @@
 #   { steps = [ { name; run | command; env?; timeoutSeconds?; } ... ];
 #     machine = { drvPath = "/nix/store/...-<image>.drv"; system = "x86_64-linux"; } or null; }
 #
+# With `evaluateMachine = false` (a provider that boots no machine, such as local) the machine is not
+# evaluated — it may need a nixpkgs the evaluation does not have — and a job that names one gets
+# `machine = null; machineSkipped = true;` (its shape is still checked).
+#
 # `machine.drvPath` is the drvPath of the machine's EC2 image: its content-addressed identity. The result is
 # fully evaluated before it is returned, so a failing job prints no partial JSON, and step errors are
 # reported before anything about the machine is evaluated. Shape errors throw "nixek: ..." (see job.nix).
@@ -22,15 +26,19 @@
 , agent ? null
 , format ? "amazon"
 , machineOptions ? { }
+, evaluateMachine ? true
 }@args:
 let
-  resolved = import ./job.nix args;
+  resolved = import ./job.nix (removeAttrs args [ "evaluateMachine" ]);
   steps = builtins.deepSeq resolved.steps resolved.steps;
-  result = {
-    inherit steps;
-    machine =
-      if resolved.image == null then null
-      else { inherit (resolved.image) drvPath; inherit (resolved) system; };
-  };
+  result =
+    if !evaluateMachine then
+      { inherit steps; machine = null; } // (if resolved.hasMachine then { machineSkipped = true; } else { })
+    else {
+      inherit steps;
+      machine =
+        if resolved.image == null then null
+        else { inherit (resolved.image) drvPath; inherit (resolved) system; };
+    };
 in
 builtins.seq steps (builtins.deepSeq result result)

@@ -185,10 +185,15 @@ let
   machineModule = checkedJob.machine or null;
   machineNixpkgs = checkedJob.nixpkgs or givenNixpkgs;
 
-  image =
-    if machineModule == null then null
+  # Whether the job names a machine, its shape checked without evaluating it (that may need nixpkgs).
+  hasMachine =
+    if machineModule == null then false
     else if !isModule machineModule then
       fail "'machine' must be a NixOS module (a function or an attribute set), got ${describe machineModule}"
+    else true;
+
+  image =
+    if !hasMachine then null
     else if machineNixpkgs == null then noNixpkgs "the job has a 'machine'"
     else import ./mkMachine.nix ({
       nixpkgs = machineNixpkgs;
@@ -197,5 +202,5 @@ let
     } // machineOptions);
 in
 {
-  inherit steps image system;
+  inherit steps image system hasMachine;
 }

@@ -187,6 +187,31 @@ ok "flake ci.jobs.prototype-should-fail" '.steps == [{name: "This step fails", r
 ev --argstr flake "$FLAKE" --argstr attribute ci.jobs.prototype-nested
 ok "flake job function returning a function of { info ? \"\" }" '.steps == [{name: "Where / what", command: ["echo", "x86_64-linux", ""]}]'
 
+# --- machine = false: steps only (the local provider boots no machine) -------------------------------------
+
+ev --argstr jobFile "$(job seed)" --arg machine false
+ok "machine = false: the seed's steps without nixpkgs, its machine marked skipped" '
+  keys == ["machine", "machineSkipped", "steps"] and .machine == null and .machineSkipped == true
+  and .steps == [{name: "build", run: "cargo build --release"}, {name: "test", run: "cargo test"}]'
+
+ev --argstr jobFile "$(job prototype-command)" --arg machine false
+ok "machine = false on a job without a machine: nothing skipped" 'keys == ["machine", "steps"] and .machine == null'
+
+ev --argstr flake "$FLAKE" --argstr attribute ci.jobs.hello-world --arg machine false
+ok "machine = false on a flake job: its steps, machine skipped" '.machineSkipped == true and (.steps | length) == 2'
+
+ev --argstr jobFile "$T/broken/machine-not-a-module.nix" --arg machine false
+rejects "machine = false still checks the machine's shape" "nixek: 'machine' must be a NixOS module"
+
+ev --argstr jobFile "$T/broken/steps-error-before-machine-error.nix" --arg machine false
+rejects "machine = false: step errors as before" "nixek: steps[0]"
+
+ev --argstr machineFile "$(job machine-only)" --argstr nixpkgs "$STUB" --arg machine false
+rejects "machine = false with a machineFile" "nixek: 'machine = false' is for jobs"
+
+ev --argstr jobFile "$(job seed)" --argstr machine no
+rejects "machine must be a boolean" "nixek: 'machine' must be true or false"
+
 ev --argstr flake "$FLAKE" --argstr attribute ci.jobs.per-system --argstr system aarch64-linux
 ok "flake job naming 'system' gets the evaluation's" '.steps[0].command == ["echo", "aarch64-linux"]'
 

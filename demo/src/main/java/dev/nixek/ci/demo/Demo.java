@@ -29,7 +29,9 @@ import java.util.regex.Pattern;
  *
  * <p>The Kubernetes API is the fabric8 mock server in CRUD mode, embedded here, unless {@code KUBECONFIG} points at
  * a real cluster. The operator and the report API run as separate processes, as the two containers of the operator
- * pod do in production; the operator's {@code local} provider starts the real agent for the job.
+ * pod do in production; the operator's {@code local} provider starts the real agent for the job. A job written in
+ * Nix is evaluated by the operator as a local process (the embedded API server has no kubelet to run an evaluation
+ * pod): the clone's builder jar and {@code nix/}, with {@code nix-instantiate} from PATH.
  */
 public final class Demo {
   private static final Pattern REPORT_PORT = Pattern.compile("nixek-report-api listening on port (\\d+)");
@@ -63,6 +65,12 @@ public final class Demo {
     NixekJob job;
     try (InputStream in = Files.newInputStream(manifest)) {
       job = Serialization.unmarshal(in, NixekJob.class);
+    }
+    boolean writtenInNix = job.getSpec() != null && (job.getSpec().nix != null || job.getSpec().flake != null);
+    if (writtenInNix && !onPath("nix-instantiate")) {
+      out.println("nixek-demo: " + manifest + " is a job written in Nix, and evaluating it needs nix-instantiate on "
+          + "PATH (Nix 2.18 or later; e.g. apt-get install nix-bin)");
+      return 64;
     }
     boolean realCluster = kubeconfigEnv != null && !kubeconfigEnv.isBlank();
     KubernetesMockServer mock = null;
@@ -105,6 +113,9 @@ public final class Demo {
       operatorEnv.put("NIXEK_POLL_SECONDS", "1");
       operatorEnv.put("NIXEK_LOCAL_STATE_DIR", work.resolve("machines").toString());
       operatorEnv.put("NIXEK_LOCAL_AGENT_COMMAND", String.join(" ", javaJar("agent/target/nixek-agent.jar")));
+      // a job written in Nix: evaluated by the clone's builder, with the clone's nix/, as a local process
+      operatorEnv.put("NIXEK_EVAL_COMMAND", String.join(" ", javaJar("operator/builder/target/nixek-builder.jar")));
+      operatorEnv.put("NIXEK_IMAGE_NIX_DIR", home.resolve("nix").toString());
       Child operator = Child.start("operator", javaJar("operator/controller/target/nixek-operator.jar"), operatorEnv,
           work.resolve("operator.log"));
       children.add(operator);
@@ -162,6 +173,12 @@ public final class Demo {
     }
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     return List.of(java, "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-jar", jar.toString());
+  }
+
+  private static boolean onPath(String program) {
+    String path = System.getenv("PATH");
+    return path != null && java.util.Arrays.stream(path.split(java.io.File.pathSeparator))
+        .anyMatch(dir -> !dir.isEmpty() && Files.isExecutable(Path.of(dir, program)));
   }
 
   private static Map<String, String> with(Map<String, String> base, Map<String, String> more) {

@@ -1,6 +1,8 @@
 package dev.nixek.ci.demo;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.api.v1alpha1.NixekJobEvaluation;
+import dev.nixek.ci.api.v1alpha1.NixekJobStep;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.io.PrintStream;
@@ -18,6 +20,7 @@ final class JobFollower {
   private final Map<String, NixekStepStatus.State> states = new HashMap<>();
   private final Map<String, Long> printedBytes = new HashMap<>();
   private String lastReason;
+  private boolean evaluationShown;
 
   JobFollower(PrintStream out) {
     this.out = out;
@@ -25,6 +28,8 @@ final class JobFollower {
 
   /** Prints what changed since the last call. */
   void update(NixekJob job) {
+    // the evaluated steps before what came of them (one status can hold both)
+    printEvaluation(job);
     Optional<Condition> c = succeeded(job);
     String reason = c.map(Condition::getReason).orElse(null);
     if (reason != null && !reason.equals(lastReason)) {
@@ -47,13 +52,31 @@ final class JobFollower {
         switch (s.state) {
           case Succeeded -> out.printf("[%s] succeeded (exit code 0%s)%n", s.name, duration(s));
           case Failed -> out.printf("[%s] FAILED: %s%s%n", s.name,
-              Boolean.TRUE.equals(s.timedOut) ? "timed out" : "exit code " + s.exitCode, duration(s));
+              Boolean.TRUE.equals(s.timedOut) ? "timed out" : "exit code " + s.exitCode
+                  + (Integer.valueOf(127).equals(s.exitCode) ? " (command not found on this host)" : ""),
+              duration(s));
           case Skipped -> out.printf("[%s] skipped%n", s.name);
           default -> { }
         }
       }
     }
     out.flush();
+  }
+
+  /** A job written in Nix: once, the steps its evaluation gave, and what became of its machine. */
+  private void printEvaluation(NixekJob job) {
+    NixekJobEvaluation e = job.getStatus() == null ? null : job.getStatus().evaluation;
+    if (evaluationShown || e == null || e.steps == null) {
+      return;
+    }
+    evaluationShown = true;
+    out.printf("==> evaluated to %d step%s; %s%n", e.steps.size(), e.steps.size() == 1 ? "" : "s",
+        Boolean.TRUE.equals(e.machineSkipped) ? "its machine was not evaluated (provider local boots no machine)"
+            : e.machine == null ? "no machine" : "machine " + e.machine.drvPath);
+    for (NixekJobStep step : e.steps) {
+      String shown = step.run != null ? step.run.strip() : String.join(" ", step.command);
+      out.printf("    %-12s %s%n", step.name, shown.replace("\n", "\n" + " ".repeat(17)));
+    }
   }
 
   private void printOutput(NixekStepStatus s) {
@@ -104,7 +127,7 @@ final class JobFollower {
     }
     String name = job.getMetadata().getName();
     int w = Math.max(4, name.length()) + 3;
-    String fmt = "%-" + w + "s%-6s%-13s%-7s%s%n";
+    String fmt = "%-" + w + "s%-6s%-18s%-7s%s%n";
     return String.format(fmt, "NAME", "AGE", "STATUS", "STEP", "INSTANCE") + String.format(fmt, name, age, status, step, instance);
   }
 }

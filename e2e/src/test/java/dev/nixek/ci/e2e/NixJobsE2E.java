@@ -49,6 +49,8 @@ class NixJobsE2E extends RealApiServerStackTier {
     env.put("NIXEK_IMAGE_AGENT_JAR", AGENT_JAR.toString());
     env.put("NIXEK_IMAGE_NIXPKGS", STUB.toString());
     env.put("NIXEK_EVAL_COMMAND", String.join(" ", Stack.javaJar("operator/builder/target/nixek-builder.jar")));
+    // the local provider would evaluate in local processes: this tier is about evaluation pods
+    env.put("NIXEK_EVAL_RUNNER", "pod");
     return env;
   }
 

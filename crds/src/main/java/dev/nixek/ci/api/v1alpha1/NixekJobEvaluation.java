@@ -22,4 +22,9 @@ public class NixekJobEvaluation {
   /** The Nix that evaluated the job (provenance). */
   @JsonPropertyDescription("Version of the Nix that evaluated the job (nix-instantiate --version where it ran).")
   public String nixVersion;
+
+  /** True when the job names a machine that was not evaluated: the operator's provider boots none. */
+  @JsonPropertyDescription("True when the job names a machine that was not evaluated, because the operator's "
+      + "provider boots no machine (local): the steps ran without it. Absent otherwise.")
+  public Boolean machineSkipped;
 }

@@ -26,6 +26,8 @@ import java.util.regex.Pattern;
  * @param nixInstantiate the {@code nix-instantiate} to run
  * @param reportTimeout how long posting the result may be retried (the report API restarting, say)
  * @param terminationLog where the outcome goes
+ * @param noMachine whether to leave the job's machine unevaluated ({@code --arg machine false}): for an operator
+ *     whose provider boots no machine (local), so a machine needing nixpkgs does not stop its steps
  */
 public record EvaluateOptions(
     Path nixDir,
@@ -41,11 +43,13 @@ public record EvaluateOptions(
     Path tokenFile,
     String nixInstantiate,
     Duration reportTimeout,
-    Path terminationLog) {
+    Path terminationLog,
+    boolean noMachine) {
 
   public static final String EVALUATE = "evaluate";
   /** Where the nixek-ci image has the agent jar (image/assemble.sh). */
   public static final Path DEFAULT_AGENT_JAR = Path.of("/opt/nixek/nixek-agent.jar");
+  static final String NO_MACHINE = "--no-machine";
   static final Duration DEFAULT_REPORT_TIMEOUT = Duration.ofSeconds(120);
   private static final Pattern K8S_NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
   private static final Set<String> VALUED = Set.of("--nix-dir", "--agent-jar", "--job-file", "--flake", "--attribute", "--nixpkgs",
@@ -64,6 +68,8 @@ public record EvaluateOptions(
       "  --job-file PATH                the job expression; or:",
       "  --flake REF --attribute PATH   a flake job (REF pinned with its rev)",
       "  --nixpkgs REF                  nixpkgs flake reference or absolute path",
+      "  --no-machine                   do not evaluate the job's machine (a provider that boots none); the",
+      "                                 result then says machineSkipped when the job names one",
       "  --system SYSTEM                x86_64-linux (default) or aarch64-linux",
       "  --report-url URL               report API base URL (required)",
       "  --job NAMESPACE/NAME           the job (required)",
@@ -78,7 +84,7 @@ public record EvaluateOptions(
       "");
 
   public static EvaluateOptions parse(String[] args) throws BuilderException {
-    Map<String, String> values = CliOptions.options(args, Set.of(), VALUED);
+    Map<String, String> values = CliOptions.options(args, Set.of(NO_MACHINE), VALUED);
     Path nixDir = Path.of(required(values, "--nix-dir"));
     Path agentJar = Path.of(values.getOrDefault("--agent-jar", DEFAULT_AGENT_JAR.toString()));
     if (!agentJar.isAbsolute()) {
@@ -126,7 +132,8 @@ public record EvaluateOptions(
         values.get("--nixpkgs"), values.get("--system"), reportUrl, job.substring(0, slash), job.substring(slash + 1),
         Path.of(required(values, "--token-file")), values.getOrDefault("--nix-instantiate", "nix-instantiate"),
         Duration.ofSeconds(timeout),
-        Path.of(values.getOrDefault("--termination-log", CliOptions.DEFAULT_TERMINATION_LOG.toString())));
+        Path.of(values.getOrDefault("--termination-log", CliOptions.DEFAULT_TERMINATION_LOG.toString())),
+        values.containsKey(NO_MACHINE));
   }
 
   private static String required(Map<String, String> values, String name) throws BuilderException {

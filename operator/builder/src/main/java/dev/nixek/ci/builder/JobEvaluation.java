@@ -67,6 +67,9 @@ final class JobEvaluation {
     }
     // read by nix only when the job has a machine; a missing jar is then nix's "nixek: agentJar ... does not exist"
     argv.addAll(List.of("--argstr", "agentJar", options.agentJar().toString()));
+    if (options.noMachine()) {
+      argv.addAll(List.of("--arg", "machine", "false"));
+    }
     return argv;
   }
 

@@ -105,6 +105,20 @@ class EvaluateIT {
   }
 
   @Test
+  void withNoMachineTheSeedJobEvaluatesWithoutNixpkgsAndSaysItsMachineWasSkipped() throws Exception {
+    try (FakeReportApi api = new FakeReportApi()) {
+      int exit = evaluate(api, "--job-file", NIX.resolve("tests/jobs/seed.nix").toString(), "--no-machine");
+
+      assertThat(exit).as(log()).isZero();
+      JsonNode posted = JSON.readTree(api.received().get(0).body());
+      assertThat(posted.get("steps")).hasSize(2);
+      assertThat(posted.get("machine").isNull()).isTrue();
+      assertThat(posted.get("machineSkipped").asBoolean()).isTrue();
+      assertThat(terminationMessage().get("drvPath").isNull()).isTrue();
+    }
+  }
+
+  @Test
   void thePrototypesFlakeJobFromAGitRepositoryAtAPinnedRevEvaluates() throws Exception {
     Path repo = dir.resolve("repo");
     Files.createDirectories(repo);

@@ -57,7 +57,17 @@ class EvaluateOptionsTest {
     assertThat(new JobEvaluation(o, java.util.Map.of(), System.out, new LogTail(), new ReportPoster()).command())
         .containsSubsequence("--argstr", "flake", "git+https://example.com/r?rev=" + "a".repeat(40), "--argstr",
             "attribute", "ci.jobs.hello")
-        .doesNotContain("nixpkgs", "system");
+        .doesNotContain("nixpkgs", "system", "machine");
+    assertThat(o.noMachine()).isFalse();
+  }
+
+  @Test
+  void noMachineLeavesTheMachineUnevaluated() throws Exception {
+    EvaluateOptions o = parse("--job-file", "/j", "--no-machine");
+    assertThat(o.noMachine()).isTrue();
+    assertThat(new JobEvaluation(o, java.util.Map.of(), System.out, new LogTail(), new ReportPoster()).command())
+        .endsWith("--arg", "machine", "false");
+    assertThatThrownBy(() -> parse("--job-file", "/j", "--no-machine=yes")).hasMessage("--no-machine takes no value");
   }
 
   @Test

@@ -49,6 +49,12 @@ final class EvaluationRules {
     evaluation.steps = steps;
     evaluation.nixVersion = result.nixVersion();
     EvaluationResult.Machine m = result.machine();
+    if (Boolean.TRUE.equals(result.machineSkipped())) {
+      if (m != null) {
+        return invalid("machineSkipped and machine exclude each other: a skipped machine has no drvPath");
+      }
+      evaluation.machineSkipped = true;
+    }
     if (m != null) {
       if (m.drvPath() == null || m.drvPath().length() > MAX_DRV_PATH || !DRV_PATH.matcher(m.drvPath()).matches()) {
         return invalid("machine.drvPath must be the store path of a derivation (/nix/store/<hash>-<name>.drv)");

@@ -131,6 +131,17 @@ class EvaluationApiIT {
     assertThat(step.env).containsExactly(Map.entry("A", "1"), Map.entry("B", "2"));
     assertThat(step.timeoutSeconds).isEqualTo(30L);
     assertThat(h.job(j).getStatus().evaluation.machine).isNull();
+    assertThat(h.job(j).getStatus().evaluation.machineSkipped).isNull();
+  }
+
+  @Test
+  void aSkippedMachineIsRecordedAsSkipped() {
+    Job j = nixJob();
+    HttpResponse<String> r = post(j, "{\"steps\":[{\"name\":\"hello\",\"run\":\"true\"}],\"machine\":null,"
+        + "\"machineSkipped\":true}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(h.job(j).getStatus().evaluation.machine).isNull();
+    assertThat(h.job(j).getStatus().evaluation.machineSkipped).isTrue();
   }
 
   @Test
@@ -205,6 +216,10 @@ class EvaluationApiIT {
             "invalid_evaluation"),
         new Case("a nixVersion that is no version", Kind.EVALUATION_TOKEN,
             "{\"steps\":[{\"name\":\"a\",\"run\":\"x\"}],\"nixVersion\":\"2.26.3\\nforged\"}", 422,
+            "invalid_evaluation"),
+        new Case("a machine both evaluated and skipped", Kind.EVALUATION_TOKEN,
+            "{\"steps\":[{\"name\":\"a\",\"run\":\"x\"}],\"machineSkipped\":true,\"machine\":{\"drvPath\":"
+                + "\"/nix/store/7lk0y9rlzhfdr1459v3aaljbvzkcxhql-x.drv\",\"system\":\"x86_64-linux\"}}", 422,
             "invalid_evaluation"));
   }
 

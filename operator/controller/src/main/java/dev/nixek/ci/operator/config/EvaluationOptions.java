@@ -28,6 +28,7 @@ import java.util.function.Function;
  * @param memoryLimit memory limit ("" for none): an evaluation using more is killed and fails the job
  * @param serviceAccount the pod's ServiceAccount; empty: the namespace's default (its token is not mounted)
  * @param reportUrl where the pod posts its result; empty: NIXEK_REPORT_URL
+ * @param runner where evaluations run; empty: {@link Runner#LOCAL} with the local provider, else {@link Runner#POD}
  */
 public record EvaluationOptions(
     String image,
@@ -37,7 +38,21 @@ public record EvaluationOptions(
     String memoryRequest,
     String memoryLimit,
     String serviceAccount,
-    Optional<URI> reportUrl) {
+    Optional<URI> reportUrl,
+    Optional<Runner> runner) {
+
+  /** Where an evaluation runs: in a pod (any real cluster), or as a local process of the operator. */
+  public enum Runner {
+    /** An evaluation pod per job (docs/evaluation.md). */
+    POD,
+    /** A child process of the operator, for where pods cannot run (the demo's embedded API server, no kubelet). */
+    LOCAL;
+
+    @Override
+    public String toString() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
   public static final ConfigOption<String> IMAGE = new ConfigOption<>("NIXEK_EVAL_IMAGE", "",
       "container image of evaluation pods (nix, java, nix/ and the builder jar); empty: NIXEK_BUILDER_IMAGE",
@@ -62,12 +77,17 @@ public record EvaluationOptions(
       "base URL of the report API as evaluation pods reach it (e.g. its in-cluster Service); empty: NIXEK_REPORT_URL",
       optionalHttpUrl());
 
+  public static final ConfigOption<Optional<Runner>> RUNNER = new ConfigOption<>("NIXEK_EVAL_RUNNER", "",
+      "where jobs written in Nix are evaluated: 'pod' (an evaluation pod per job) or 'local' (a child process of the "
+      + "operator, with the same command, deadline and result channel); empty: local with NIXEK_PROVIDER=local, "
+      + "else pod", optionalRunner());
+
   public static final List<ConfigOption<?>> OPTIONS = List.of(IMAGE, COMMAND, TIMEOUT, CPU, MEMORY, MEMORY_LIMIT,
-      SERVICE_ACCOUNT, REPORT_URL);
+      SERVICE_ACCOUNT, REPORT_URL, RUNNER);
 
   public static EvaluationOptions fromEnv(Map<String, String> env) {
     return new EvaluationOptions(IMAGE.read(env), COMMAND.read(env), TIMEOUT.read(env), CPU.read(env),
-        MEMORY.read(env), MEMORY_LIMIT.read(env), SERVICE_ACCOUNT.read(env), REPORT_URL.read(env));
+        MEMORY.read(env), MEMORY_LIMIT.read(env), SERVICE_ACCOUNT.read(env), REPORT_URL.read(env), RUNNER.read(env));
   }
 
   /** The image evaluation pods run: this option's, else the builder's. */
@@ -83,6 +103,28 @@ public record EvaluationOptions(
   /** The report API's URL as evaluation pods reach it. */
   public URI reportUrl(URI operatorReportUrl) {
     return reportUrl.orElse(operatorReportUrl);
+  }
+
+  /**
+   * Where evaluations run: the configured runner, else local when the machine provider is the local one (jobs run on
+   * this host, without an image; where pods may be unable to run, as on the demo's API server), else pods.
+   */
+  public Runner runnerFor(String providerName, boolean providerRequiresImage) {
+    return runner.orElse("local".equals(providerName) && !providerRequiresImage ? Runner.LOCAL : Runner.POD);
+  }
+
+  private static Function<String, Optional<Runner>> optionalRunner() {
+    return s -> {
+      if (s == null || s.isBlank()) {
+        return Optional.empty();
+      }
+      for (Runner r : Runner.values()) {
+        if (r.toString().equals(s.strip())) {
+          return Optional.of(r);
+        }
+      }
+      throw new IllegalArgumentException("expected 'pod' or 'local' (or empty: chosen by NIXEK_PROVIDER)");
+    };
   }
 
   private static Function<String, List<String>> optionalCommand() {

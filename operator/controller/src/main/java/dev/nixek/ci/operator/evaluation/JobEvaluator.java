@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * evaluation pod (after the token's record and the Secret and ConfigMap it mounts), follow it through an informer,
  * and say when the evaluation is recorded — the pod posts it to the report API, which writes
  * {@code status.evaluation} — or why it failed. Every object is named after the job's UID and owned by the job, so a
- * restarted operator finds them instead of making others, and Kubernetes deletes them with the job.
+ * restarted operator finds them instead of making others, and Kubernetes deletes them with the job. Where pods
+ * cannot run, the wiring gives it {@link LocalEvaluations}, and each evaluation is a local process instead.
  */
 public final class JobEvaluator {
   private static final Logger LOG = LoggerFactory.getLogger(JobEvaluator.class);
@@ -62,10 +63,19 @@ public final class JobEvaluator {
   private final JobTokenSecrets tokenSecrets;
   private final EventRecorder events;
   private final EvaluationPods pods;
+  /** Non-null: evaluations run as local processes instead of pods (where pods cannot run). */
+  private final LocalEvaluations local;
   private volatile InformerEventSource<Pod, NixekJob> podSource;
 
   public JobEvaluator(KubernetesClient client, OperatorConfig config, JobTokens tokens, JobTokenSecrets tokenSecrets,
       EventRecorder events) {
+    this(client, config, tokens, tokenSecrets, events, null);
+  }
+
+  /** With {@code local} non-null, every evaluation is one of its local processes, and no pod is made. */
+  public JobEvaluator(KubernetesClient client, OperatorConfig config, JobTokens tokens, JobTokenSecrets tokenSecrets,
+      EventRecorder events, LocalEvaluations local) {
+    this.local = local;
     this.client = client;
     this.config = config;
     this.tokens = tokens;
@@ -92,6 +102,9 @@ public final class JobEvaluator {
 
   /** Where the evaluation of {@code job} (not recorded yet) is; starts its pod when there is none. */
   public Progress progress(NixekJob job, Context<NixekJob> context) {
+    if (local != null) {
+      return local.progress(job);
+    }
     String name = EvaluationPods.name(job);
     Optional<Pod> pod = podSource.get(new ResourceID(name, job.getMetadata().getNamespace()));
     if (pod.isEmpty()) {
@@ -181,8 +194,18 @@ public final class JobEvaluator {
     tokenSecrets.delete(job, JobTokens.Purpose.EVALUATION);
   }
 
+  /** The job is deleted: its local evaluation, if any, is killed (a pod goes with the job by itself). */
+  public void deleted(NixekJob job) {
+    if (local != null) {
+      local.forget(job);
+    }
+  }
+
   /** Stops a running evaluation (the job was cancelled or failed otherwise): its pod too. */
   public void stop(NixekJob job) {
+    if (local != null) {
+      local.stop(job);
+    }
     release(job);
     client.pods().inNamespace(job.getMetadata().getNamespace()).withName(EvaluationPods.name(job)).delete();
   }

@@ -105,7 +105,8 @@ final class JobFollower {
     if (failed.isPresent()) {
       NixekStepStatus s = steps.get(failed.get());
       String how = Boolean.TRUE.equals(s.timedOut) ? "timed out (exit code " + s.exitCode + ")"
-          : "failed with exit code " + s.exitCode;
+          : "failed with exit code " + s.exitCode + (Integer.valueOf(127).equals(s.exitCode)
+              ? " (command not found: the machine has no such program on its PATH)" : "");
       String message = "step '" + s.name + "' (" + (failed.get() + 1) + "/" + total + ") " + how;
       pass.record(read, EventReason.StepFailed, message);
       pass.end(read, ConditionReason.StepFailed, message, EventReason.Failed);

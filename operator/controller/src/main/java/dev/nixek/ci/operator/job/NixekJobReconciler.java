@@ -15,7 +15,9 @@ import dev.nixek.ci.common.status.JobProgress;
 import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.common.job.FlakeRules;
+import dev.nixek.ci.operator.config.EvaluationOptions;
 import dev.nixek.ci.operator.evaluation.JobEvaluator;
+import dev.nixek.ci.operator.evaluation.LocalEvaluations;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.ImageResolver;
@@ -66,6 +68,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   private final MachineProvider provider;
   private final JobPass.Services passes;
   private final JobEvaluator evaluator;
+  private final LocalEvaluations localEvaluations;
   private final MachineLifecycle machines;
   private final JobFollower follower;
 
@@ -75,7 +78,10 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     this.passes = new JobPass.Services(client, StatusWriter.jobs(config.useSsa()), events, clock,
         config.pollInterval());
     JobTokenSecrets tokenSecrets = new JobTokenSecrets(client);
-    this.evaluator = new JobEvaluator(client, config, tokens, tokenSecrets, events);
+    // where pods cannot run (the local provider's host, e.g. the demo's API server without a kubelet): local processes
+    this.localEvaluations = config.evaluation().runnerFor(provider.name(), provider.requiresImage()) == EvaluationOptions.Runner.LOCAL
+        ? new LocalEvaluations(client, config, tokens, tokenSecrets, events, !provider.requiresImage()) : null;
+    this.evaluator = new JobEvaluator(client, config, tokens, tokenSecrets, events, localEvaluations);
     this.machines = new MachineLifecycle(config, provider, images, tokens, tokenSecrets, crashPoints);
     this.follower = new JobFollower(config, provider, machines);
   }
@@ -88,6 +94,9 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   public List<EventSource<?, NixekJob>> prepareEventSources(EventSourceContext<NixekJob> context) {
     List<EventSource<?, NixekJob>> sources = new ArrayList<>();
     sources.add(evaluator.eventSource(context));
+    if (localEvaluations != null) {
+      sources.add(localEvaluations);
+    }
     if (!provider.requiresImage()) {
       return sources;
     }
@@ -193,15 +202,18 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
             || Conditions.hasReason(c, ConditionReason.EvaluationPending)).orElse(true);
   }
 
-  private static String evaluatedMessage(NixekJob job) {
+  private String evaluatedMessage(NixekJob job) {
     List<NixekJobStep> steps = EffectiveSteps.orEmpty(job);
-    var machine = job.getStatus().evaluation.machine;
+    var evaluation = job.getStatus().evaluation;
     return FlakeRules.subject(job) + " evaluated to " + steps.size() + (steps.size() == 1 ? " step" : " steps")
-        + (machine == null ? " and no machine" : " and machine " + machine.drvPath);
+        + (Boolean.TRUE.equals(evaluation.machineSkipped) ? "; its machine was not evaluated (provider "
+            + provider.name() + " boots no machine)"
+            : evaluation.machine == null ? " and no machine" : " and machine " + evaluation.machine.drvPath);
   }
 
   @Override
   public DeleteControl cleanup(NixekJob job, Context<NixekJob> context) {
+    evaluator.deleted(job);
     JobPass pass = passes.begin(context, job);
     Instant deleting = JobPass.time(job.getMetadata().getDeletionTimestamp()).orElse(pass.now());
     if (!machines.ensureTerminated(pass, deleting)) {

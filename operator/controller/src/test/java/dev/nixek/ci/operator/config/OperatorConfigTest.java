@@ -47,6 +47,21 @@ class OperatorConfigTest {
   }
 
   @Test
+  void theEvaluationRunnerIsLocalOnlyWithTheLocalProviderUnlessConfigured() {
+    EvaluationOptions auto = OperatorConfig.fromEnv(Map.of()).evaluation();
+    assertThat(auto.runnerFor("local", false)).isEqualTo(EvaluationOptions.Runner.LOCAL);
+    assertThat(auto.runnerFor("local", true)).as("a local stand-in that boots images").isEqualTo(
+        EvaluationOptions.Runner.POD);
+    assertThat(auto.runnerFor("ec2", true)).isEqualTo(EvaluationOptions.Runner.POD);
+    assertThat(OperatorConfig.fromEnv(Map.of("NIXEK_EVAL_RUNNER", "pod")).evaluation().runnerFor("local", false))
+        .isEqualTo(EvaluationOptions.Runner.POD);
+    assertThat(OperatorConfig.fromEnv(Map.of("NIXEK_EVAL_RUNNER", "local")).evaluation().runnerFor("ec2", true))
+        .isEqualTo(EvaluationOptions.Runner.LOCAL);
+    assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of("NIXEK_EVAL_RUNNER", "kubelet")))
+        .hasMessageStartingWith("NIXEK_EVAL_RUNNER='kubelet': expected 'pod' or 'local'");
+  }
+
+  @Test
   void ec2AndLifecycleOptionsHaveDefaultsAndAreRead() {
     OperatorConfig d = OperatorConfig.fromEnv(Map.of());
     assertThat(d.ec2().spot()).isFalse();

@@ -100,6 +100,15 @@ class NixekJobReconcilerMockIT {
   }
 
   @Test
+  void exitCode127SaysTheCommandWasNotFound() {
+    create(job(NS, "missing", run("build", "cargo build --release")));
+    awaitReason("missing", "Running");
+    report("missing", 0, 127);
+    assertThat(succeeded(awaitReason("missing", "StepFailed")).getMessage()).isEqualTo("step 'build' (1/1) failed "
+        + "with exit code 127 (command not found: the machine has no such program on its PATH)");
+  }
+
+  @Test
   void aFailingStepFailsTheJobNamingStepAndExitCode() {
     create(job(NS, "fails", run("a", "true"), run("b", "exit 3"), run("c", "true")));
     awaitReason("fails", "Running");
