@@ -43,15 +43,8 @@ public final class BuildCommand {
     ProcessBuilder pb = ChildEnvironment.apply(new ProcessBuilder("/bin/sh", "-c", command), environment);
     pb.redirectInput(new File("/dev/null"));
     LOG.info("build: {}", command);
-    Process process;
-    try {
-      process = pb.start();
-    } catch (IOException e) {
-      throw BuilderException.build("cannot start the build command: " + e.getMessage(), e);
-    }
-    // Ending the JVM (pod deletion sends SIGTERM) must not leave a build running in the background.
-    Thread killer = new Thread(() -> destroyTree(process), "build-command-killer");
-    Runtime.getRuntime().addShutdownHook(killer);
+    KilledOnShutdown child = KilledOnShutdown.start(pb, "build-command-killer", "the build command");
+    Process process = child.process();
     int exit;
     OutputPump stdout = new OutputPump(process.getInputStream(), log, tail);
     try {
@@ -64,11 +57,11 @@ public final class BuildCommand {
         out.join();
         err.join();
       } catch (InterruptedException e) {
-        destroyTree(process);
+        child.destroyTree();
         throw e;
       }
     } finally {
-      removeHook(killer);
+      child.close();
     }
     if (exit != 0) {
       throw BuilderException.build("build command exited with status " + exit);
@@ -83,18 +76,5 @@ public final class BuildCommand {
     }
     LOG.info("build output: {}", outPath);
     return outPath;
-  }
-
-  private static void destroyTree(Process process) {
-    process.descendants().forEach(ProcessHandle::destroy);
-    process.destroy();
-  }
-
-  private static void removeHook(Thread hook) {
-    try {
-      Runtime.getRuntime().removeShutdownHook(hook);
-    } catch (IllegalStateException shuttingDown) {
-      // the hook is running or about to: nothing to undo
-    }
   }
 }

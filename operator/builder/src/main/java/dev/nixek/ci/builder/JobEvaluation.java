@@ -122,17 +122,8 @@ final class JobEvaluation {
     }
     NixErrors errors = new NixErrors(rewrites);
     LOG.info("evaluating {}", options.jobFile() != null ? JOB_FILE_LABEL : options.flake() + "#" + options.attribute());
-    Process process;
-    try {
-      process = pb.start();
-    } catch (IOException e) {
-      throw BuilderException.build("cannot start " + options.nixInstantiate() + ": " + e.getMessage(), e);
-    }
-    Thread killer = new Thread(() -> {
-      process.descendants().forEach(ProcessHandle::destroy);
-      process.destroy();
-    }, "evaluation-killer");
-    Runtime.getRuntime().addShutdownHook(killer);
+    KilledOnShutdown child = KilledOnShutdown.start(pb, "evaluation-killer", options.nixInstantiate());
+    Process process = child.process();
     ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     BitSet overflow = new BitSet(1);
     Thread out = new Thread(() -> copyBounded(process.getInputStream(), stdout, overflow), "evaluation-stdout");
@@ -148,11 +139,7 @@ final class JobEvaluation {
       process.destroyForcibly();
       throw e;
     } finally {
-      try {
-        Runtime.getRuntime().removeShutdownHook(killer);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook runs
-      }
+      child.close();
     }
     if (exit != 0) {
       // nix may have printed part of a document: it means nothing
