@@ -25,6 +25,12 @@ public final class EvaluationResults {
     /** Pending, and Kubernetes says why it does not start ({@link PodStalls}): "cannot be scheduled: …". */
     record Stalled(String why) implements Outcome {}
 
+    /**
+     * Reached its deadline without starting, and Kubernetes says why (its image cannot be pulled): not the
+     * evaluation's failure — the pod is replaced, as long as the job lives.
+     */
+    record NeverStarted(String why) implements Outcome {}
+
     /** Exited 0: its result was posted (the job's status has it). */
     record Ended() implements Outcome {}
 
@@ -47,7 +53,7 @@ public final class EvaluationResults {
       // the deadline runs from the kubelet's taking the pod, so a pod that never started can reach it too
       Optional<String> stall = PodStalls.of(pod, EvaluationPods.CONTAINER);
       if (stall.isPresent()) {
-        return new Outcome.Failed("the evaluation pod did not start within " + d.deadlineSeconds() + "s ("
+        return new Outcome.NeverStarted("did not start within " + d.deadlineSeconds() + "s ("
             + EvaluationOptions.TIMEOUT.key() + "): it " + stall.get());
       }
     }

@@ -125,6 +125,12 @@ public final class JobEvaluator {
     if (outcome instanceof EvaluationResults.Outcome.Stalled st) {
       return new Progress.Blocked("the evaluation pod " + name + " " + st.why(), true);
     }
+    if (outcome instanceof EvaluationResults.Outcome.NeverStarted ns) {
+      // the deadline counts from the kubelet's taking the pod: a pod that never started is replaced, not the job
+      // failed — once the image can be pulled, the next pod runs
+      client.pods().inNamespace(job.getMetadata().getNamespace()).withName(name).delete();
+      return new Progress.Blocked("the evaluation pod " + name + " " + ns.why() + "; it is replaced", false);
+    }
     if (outcome instanceof EvaluationResults.Outcome.Working w) {
       return new Progress.Waiting("evaluating " + FlakeRules.subject(job) + " in pod " + name
           + (w.started() ? "" : " (pending)"));

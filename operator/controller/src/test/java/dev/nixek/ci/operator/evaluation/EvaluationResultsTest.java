@@ -80,14 +80,14 @@ class EvaluationResultsTest {
   }
 
   @Test
-  void aPodThatReachedItsDeadlineWithoutStartingSaysWhyItDidNotStart() {
+  void aPodThatReachedItsDeadlineWithoutStartingNeverStartedAndSaysWhy() {
     Pod neverPulled = new PodBuilder(pod("Failed", "DeadlineExceeded", null, null, null)).editSpec()
         .addNewContainer().withName("evaluate").withImage("nixek/builder:gone").endContainer().endSpec()
         .editStatus().withContainerStatuses(new ContainerStatusBuilder().withName("evaluate").withNewState()
             .withNewWaiting().withReason("ImagePullBackOff").withMessage("Back-off pulling image").endWaiting()
             .endState().build()).endStatus().build();
-    assertThat(failure(neverPulled)).isEqualTo("the evaluation pod did not start within 120s "
-        + "(NIXEK_EVAL_TIMEOUT_SECONDS): it cannot pull its image nixek/builder:gone (ImagePullBackOff: Back-off "
-        + "pulling image)");
+    assertThat(EvaluationResults.of(neverPulled, OPTIONS)).isEqualTo(new Outcome.NeverStarted("did not start "
+        + "within 120s (NIXEK_EVAL_TIMEOUT_SECONDS): it cannot pull its image nixek/builder:gone (ImagePullBackOff: "
+        + "Back-off pulling image)"));
   }
 }

@@ -283,6 +283,37 @@ class JobEvaluationMockIT {
   }
 
   @Test
+  void aPodThatReachedItsDeadlineWithoutStartingIsReplacedNotTheJobFailed() {
+    NixekJob job = create(nixJob("never-pulled", "{ }"));
+    Pod first = awaitPod(job);
+    String image = first.getSpec().getContainers().get(0).getImage();
+    setPodStatus(first, new PodStatusBuilder().withPhase("Failed").withReason("DeadlineExceeded")
+        .withMessage("Pod was active on the node longer than the specified deadline")
+        .withContainerStatuses(new ContainerStatusBuilder().withName(EvaluationPods.CONTAINER).withNewState()
+            .withNewWaiting().withReason("ImagePullBackOff").withMessage("Back-off pulling image").endWaiting()
+            .endState().build()).build());
+    String replaced = "the evaluation pod " + first.getMetadata().getName() + " did not start within 300s "
+        + "(NIXEK_EVAL_TIMEOUT_SECONDS): it cannot pull its image " + image + " (ImagePullBackOff: Back-off pulling "
+        + "image); it is replaced";
+    // the deleted pod wakes the job at once, and its replacement is made then (the deadline was the wait): the
+    // condition moves on, the Warning Event stays
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(events("never-pulled"))
+        .anySatisfy(e -> {
+          assertThat(e.getType()).isEqualTo("Warning");
+          assertThat(e.getReason()).isEqualTo("EvaluationPending");
+          assertThat(e.getMessage()).isEqualTo(replaced);
+        }));
+    // a new pod of the same name (another uid); the job never ends
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      Pod again = client.pods().inNamespace(NS).withName(first.getMetadata().getName()).get();
+      assertThat(again).isNotNull();
+      assertThat(again.getMetadata().getUid()).isNotEqualTo(first.getMetadata().getUid());
+    });
+    assertThat(Conditions.isTerminal(get("never-pulled").getStatus())).isFalse();
+    assertThat(eventReasons("never-pulled")).doesNotContain("EvaluationFailed");
+  }
+
+  @Test
   void cancellingWhileEvaluatingStopsThePodAndKillsTheToken() {
     NixekJob job = create(nixJob("cancelled", "{ }"));
     Pod pod = awaitPod(job);
