@@ -64,7 +64,7 @@ class EvaluationPodsTest {
     assertThat(pod.getSpec().getVolumes()).hasSize(3).anySatisfy(v -> {
       assertThat(v.getSecret()).isNotNull();
       assertThat(v.getSecret().getSecretName()).isEqualTo("nixek-eval-uid-1");
-      assertThat(v.getSecret().getDefaultMode()).isEqualTo(0400);
+      assertThat(v.getSecret().getDefaultMode()).isEqualTo(0440);
     }).anySatisfy(v -> {
       assertThat(v.getConfigMap()).isNotNull();
       assertThat(v.getConfigMap().getName()).isEqualTo("nixek-eval-uid-1");
