@@ -49,10 +49,17 @@ class NixJobsE2E extends RealApiServerStackTier {
   }
 
   @BeforeEach
-  void startKubelet() {
+  void startKubelet() throws Exception {
+    // evaluation pods run as the image's user, not root: they may reach the flake repositories under work/repo (not
+    // the rest of work), and git, which refuses a repository of another owner, is told to trust them
+    TestKubelet.passableByPods(work);
+    TestKubelet.shareWithPods(Files.createDirectories(work.resolve("repo")));
+    Path gitConfig = Files.writeString(work.resolve("pods.gitconfig"), "[safe]\n\tdirectory = *\n");
     // the pods get no binary cache to ask (offline); nix and git come from PATH
-    kubelet = TestKubelet.builder(client).namespace(ns)
-        .onStart(launch -> launch.environment().put("NIX_CONFIG", "substituters =")).start();
+    kubelet = TestKubelet.builder(client).namespace(ns).onStart(launch -> {
+      launch.environment().put("NIX_CONFIG", "substituters =");
+      launch.environment().put("GIT_CONFIG_GLOBAL", gitConfig.toString());
+    }).start();
   }
 
   @AfterEach

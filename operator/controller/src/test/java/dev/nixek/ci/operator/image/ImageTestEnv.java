@@ -91,6 +91,8 @@ final class ImageTestEnv implements AutoCloseable {
       fail("the builder jar " + BUILDER_JAR + " is missing: build operator/builder first (mvn -pl operator/controller "
           + "-am verify does)");
     }
+    // builder pods run as the image's user, not root: they must reach the stand-in expression in this directory
+    TestKubelet.passableByPods(work);
     return new ImageTestEnv(work, ec2Settings);
   }
 

@@ -310,6 +310,21 @@ public final class TestKubelet implements AutoCloseable {
         return dir;
     }
 
+    /**
+     * Lets pods run as another user pass through {@code dir} (search, not list: {@code a+x}), e.g. a JUnit
+     * {@code @TempDir} holding a file their command names among files they must not read.
+     *
+     * @return {@code dir}
+     */
+    public static Path passableByPods(Path dir) {
+        try {
+            VolumeOwnership.chmod(dir, VolumeOwnership.mode(dir) | 0111);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return dir;
+    }
+
     // ------------------------------------------------------------------------------------------ queries
 
     /** Names of the pods whose process was started, in start order. */
