@@ -111,6 +111,13 @@ class NixJobsE2E extends RealApiServerStackTier {
 
     String uid = done.getMetadata().getUid();
     assertThat(kubelet.started()).containsExactly("nixek-eval-" + uid);
+    // it ran as the image's user (the pod's securityContext) in its own Nix store, the emptyDir at /nix
+    Path store = kubelet.podDir(ns, "nixek-eval-" + uid).resolve("volumes/nix-store/store");
+    assertThat(Files.getAttribute(store, "unix:uid")).isEqualTo(65532);
+    try (var paths = Files.list(store)) {
+      // the flake, fetched into the pod's store by nix running as 65532
+      assertThat(paths.map(p -> p.getFileName().toString())).anyMatch(n -> n.endsWith("-source"));
+    }
     assertThat(reasons("greeting")).contains("EvaluationStarted", "Evaluated", "Launched", "Succeeded");
     // the plaintext evaluation token and its record are gone once the evaluation is recorded; the step token stays
     assertThat(client.secrets().inNamespace(ns).withName("nixek-eval-" + uid).get()).isNull();
