@@ -99,11 +99,8 @@ final class PodPreparation {
                     }
                     continue;
                 }
-                if (ro && v.getHostPath() == null) {
-                    readOnly.add(host);
-                } else if (ro) {
-                    throw new StartFailure("TestKubeletUnsupported", "volumeMount " + m.getName()
-                            + ": a read-only hostPath mount would make the host's own path read-only");
+                if (ro) {
+                    readOnly.add(host); // (a hostPath too: read-only in the process's namespace only)
                 }
                 mounts.put(m.getMountPath(), host.toString());
             }
