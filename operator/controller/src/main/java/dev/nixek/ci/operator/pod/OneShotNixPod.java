@@ -35,6 +35,8 @@ public final class OneShotNixPod {
   public static final String TERMINATION_LOG = "/dev/termination-log";
   /** The image's {@code nixek} user and group (Dockerfile): the pods run as them, never as root. */
   public static final long NIXEK_ID = 65532L;
+  /** The one variable of the pods' environment (no credential is ever passed through it). */
+  public static final String NIX_REMOTE = "NIX_REMOTE";
 
   private final ObjectMeta metadata;
   private String container;
@@ -133,6 +135,10 @@ public final class OneShotNixPod {
         .withName(container)
         .withImage(image)
         .withCommand(command)
+        // nix's own store at /nix/store, even while /nix/var/nix does not exist yet: in a fresh /nix a non-root nix
+        // 2.26 would otherwise divert to a chroot store under $HOME (builds needing user namespaces, outputs not at
+        // their /nix/store paths); nix 2.8 means the same by its default
+        .addNewEnv().withName(NIX_REMOTE).withValue("local").endEnv()
         .withNewResources().withRequests(requests).withLimits(limits).endResources()
         .withTerminationMessagePath(TERMINATION_LOG)
         // a command killed before it wrote its message still says something: the end of its log

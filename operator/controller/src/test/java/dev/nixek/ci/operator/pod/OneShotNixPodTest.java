@@ -74,6 +74,8 @@ class OneShotNixPodTest {
     assertThat(cs.getCapabilities().getAdd()).isNullOrEmpty();
     assertThat(cs.getPrivileged()).isNull();
     assertThat(cs.getRunAsUser()).as("the pod's user holds for the container").isNull();
+    assertThat(pod.getSpec().getContainers().get(0).getEnv()).singleElement()
+        .satisfies(e -> assertThat(e.getName() + "=" + e.getValue()).isEqualTo("NIX_REMOTE=local"));
     // restricted allows these volume types only (hostPath is not among them)
     assertThat(pod.getSpec().getVolumes()).allSatisfy(v -> assertThat(v.getHostPath()).isNull());
   }
