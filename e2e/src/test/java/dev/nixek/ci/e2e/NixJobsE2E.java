@@ -55,11 +55,18 @@ class NixJobsE2E extends RealApiServerStackTier {
   }
 
   @BeforeEach
-  void startKubelet() {
+  void startKubelet() throws Exception {
     RequiredTools.nix(); // the evaluation pods run the image's Nix version, from PATH
+    // evaluation pods run as the image's user, not root: they may reach the flake repositories under work/repo (not
+    // the rest of work), and git, which refuses a repository of another owner, is told to trust them
+    TestKubelet.passableByPods(work);
+    TestKubelet.shareWithPods(Files.createDirectories(work.resolve("repo")));
+    Path gitConfig = Files.writeString(work.resolve("pods.gitconfig"), "[safe]\n\tdirectory = *\n");
     // the pods get no binary cache to ask (offline); nix and git come from PATH
-    kubelet = TestKubelet.builder(client).namespace(ns)
-        .onStart(launch -> launch.environment().put("NIX_CONFIG", "substituters =")).start();
+    kubelet = TestKubelet.builder(client).namespace(ns).onStart(launch -> {
+      launch.environment().put("NIX_CONFIG", "substituters =");
+      launch.environment().put("GIT_CONFIG_GLOBAL", gitConfig.toString());
+    }).start();
   }
 
   @AfterEach
@@ -111,6 +118,13 @@ class NixJobsE2E extends RealApiServerStackTier {
 
     String uid = done.getMetadata().getUid();
     assertThat(kubelet.started()).containsExactly("nixek-eval-" + uid);
+    // it ran as the image's user (the pod's securityContext) in its own Nix store, the emptyDir at /nix
+    Path store = kubelet.podDir(ns, "nixek-eval-" + uid).resolve("volumes/nix-store/store");
+    assertThat(Files.getAttribute(store, "unix:uid")).isEqualTo(65532);
+    try (var paths = Files.list(store)) {
+      // the flake, fetched into the pod's store by nix running as 65532
+      assertThat(paths.map(p -> p.getFileName().toString())).anyMatch(n -> n.endsWith("-source"));
+    }
     assertThat(reasons("greeting")).contains("EvaluationStarted", "Evaluated", "Launched", "Succeeded");
     // the plaintext evaluation token and its record are gone once the evaluation is recorded; the step token stays
     assertThat(client.secrets().inNamespace(ns).withName("nixek-eval-" + uid).get()).isNull();

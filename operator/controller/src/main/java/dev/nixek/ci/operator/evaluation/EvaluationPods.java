@@ -34,6 +34,8 @@ public final class EvaluationPods {
   static final String TOKEN_MOUNT = "/nixek/eval/token";
   static final String JOB_FILE = "job.nix";
   static final String TOKEN_KEY = "token";
+  /** The token file's mode: group-readable, for the pod's user through fsGroup ({@link OneShotNixPod}). */
+  static final int TOKEN_MODE = 0440;
 
   private final OperatorConfig config;
 
@@ -95,8 +97,10 @@ public final class EvaluationPods {
         .request("cpu", eval.cpuRequest())
         .request("memory", eval.memoryRequest())
         .limit("memory", eval.memoryLimit())
+        // 0440 and the pod's fsGroup: the file is root:65532 in the pod, readable by the pod's user through its
+        // group and by no one else (0400 alone would be root's only; a kubelet ORs 0440 in under fsGroup anyway)
         .input(TOKEN_MOUNT, new VolumeBuilder().withName("token").withNewSecret().withSecretName(name)
-            .withDefaultMode(0400).endSecret().build());
+            .withDefaultMode(TOKEN_MODE).endSecret().build());
     if (job.getSpec().flake == null) {
       pod.input(JOB_MOUNT, new VolumeBuilder().withName("job").withNewConfigMap().withName(name).endConfigMap()
           .build());

@@ -9,6 +9,8 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
@@ -25,11 +27,16 @@ import java.util.Map;
  * A pod that runs one command of the nixek image once, over the user's Nix code: the evaluation pod of a job written
  * in Nix and the builder pod of a machine image. Both are the same skeleton — {@code restartPolicy: Never} (the
  * operator, not the kubelet, decides about another attempt), no Kubernetes API token and no service links (the pod
- * runs the user's code), a deadline, a writable {@link NixStore}, read-only inputs, and the command's termination
- * message (or, when it was killed before it wrote one, the end of its log) for {@link PodOutcome} to read.
+ * runs the user's code), a deadline, a writable {@link NixStore}, read-only inputs, the command's termination
+ * message (or, when it was killed before it wrote one, the end of its log) for {@link PodOutcome} to read, and a
+ * security context that passes the Pod Security Standards' "restricted" profile (see {@link #securityContext}).
  */
 public final class OneShotNixPod {
   public static final String TERMINATION_LOG = "/dev/termination-log";
+  /** The image's {@code nixek} user and group (Dockerfile): the pods run as them, never as root. */
+  public static final long NIXEK_ID = 65532L;
+  /** The one variable of the pods' environment (no credential is ever passed through it). */
+  public static final String NIX_REMOTE = "NIX_REMOTE";
 
   private final ObjectMeta metadata;
   private String container;
@@ -123,18 +130,45 @@ public final class OneShotNixPod {
         .withAutomountServiceAccountToken(false)
         .withEnableServiceLinks(false)
         .withActiveDeadlineSeconds(deadline.toSeconds())
+        .withSecurityContext(securityContext())
         .addNewContainer()
         .withName(container)
         .withImage(image)
         .withCommand(command)
+        // nix's own store at /nix/store, even while /nix/var/nix does not exist yet: in a fresh /nix a non-root nix
+        // 2.26 would otherwise divert to a chroot store under $HOME (builds needing user namespaces, outputs not at
+        // their /nix/store paths); nix 2.8 means the same by its default
+        .addNewEnv().withName(NIX_REMOTE).withValue("local").endEnv()
         .withNewResources().withRequests(requests).withLimits(limits).endResources()
         .withTerminationMessagePath(TERMINATION_LOG)
         // a command killed before it wrote its message still says something: the end of its log
         .withTerminationMessagePolicy("FallbackToLogsOnError")
         .withVolumeMounts(mounts)
+        .withNewSecurityContext()
+        .withAllowPrivilegeEscalation(false)
+        .withNewCapabilities().withDrop("ALL").endCapabilities()
+        .endSecurityContext()
         .endContainer()
         .withVolumes(volumes)
         .endSpec()
+        .build();
+  }
+
+  /**
+   * The pod's security context: the nixek user and group by number (a kubelet can prove {@code runAsNonRoot} only
+   * for a numeric user), seccomp {@code RuntimeDefault}, and {@code fsGroup} — which is what makes the volumes usable
+   * for that user. A kubelet makes an emptyDir (the Nix store at {@code /nix}) group-owned by fsGroup with mode 2777,
+   * and walks Secret/ConfigMap volumes giving them group fsGroup with the mode ORed with 0440: without fsGroup the
+   * evaluation token's file would be {@code root:root} with its defaultMode, unreadable for uid 65532 unless world
+   * readable. The container adds no privilege escalation and drops every capability (see {@link #build}).
+   */
+  static PodSecurityContext securityContext() {
+    return new PodSecurityContextBuilder()
+        .withRunAsNonRoot(true)
+        .withRunAsUser(NIXEK_ID)
+        .withRunAsGroup(NIXEK_ID)
+        .withFsGroup(NIXEK_ID)
+        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
         .build();
   }
 

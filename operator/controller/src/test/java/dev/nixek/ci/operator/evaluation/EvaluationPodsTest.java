@@ -57,14 +57,15 @@ class EvaluationPodsTest {
         "--nix-dir", "/opt/nixek/src/nix", "--agent-jar", "/opt/nixek/nixek-agent.jar", "--job-file", "/nixek/eval/job/job.nix", "--nixpkgs", PIN,
         "--system", "aarch64-linux", "--report-url", "http://10.0.0.5:8080", "--job", "ci/hello",
         "--token-file", "/nixek/eval/token/token", "--termination-log", "/dev/termination-log");
-    assertThat(c.getEnv()).isEmpty();
+    assertThat(c.getEnv()).as("nothing but nix's store choice").extracting(e -> e.getName() + "=" + e.getValue())
+        .containsExactly("NIX_REMOTE=local");
     assertThat(c.getResources().getLimits().get("memory").toString()).isEqualTo("6Gi");
     assertThat(c.getResources().getRequests()).containsOnlyKeys("memory");
     assertThat(c.getTerminationMessagePolicy()).isEqualTo("FallbackToLogsOnError");
     assertThat(pod.getSpec().getVolumes()).hasSize(3).anySatisfy(v -> {
       assertThat(v.getSecret()).isNotNull();
       assertThat(v.getSecret().getSecretName()).isEqualTo("nixek-eval-uid-1");
-      assertThat(v.getSecret().getDefaultMode()).isEqualTo(0400);
+      assertThat(v.getSecret().getDefaultMode()).isEqualTo(0440);
     }).anySatisfy(v -> {
       assertThat(v.getConfigMap()).isNotNull();
       assertThat(v.getConfigMap().getName()).isEqualTo("nixek-eval-uid-1");

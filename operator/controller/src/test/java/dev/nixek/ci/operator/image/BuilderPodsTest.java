@@ -50,7 +50,8 @@ class BuilderPodsTest {
     assertThat(pod.getSpec().getActiveDeadlineSeconds()).isEqualTo(14400L);
     Container c = pod.getSpec().getContainers().get(0);
     assertThat(c.getImage()).isEqualTo("registry.example/nixek-builder:1");
-    assertThat(c.getEnv()).isEmpty();
+    assertThat(c.getEnv()).as("nothing but nix's store choice").extracting(e -> e.getName() + "=" + e.getValue())
+        .containsExactly("NIX_REMOTE=local");
     assertThat(c.getEnvFrom()).isEmpty();
     assertThat(c.getCommand()).containsExactly("/opt/nixek/bin/nixek", "builder", "build",
         "--expr-file", "/nixek/build/image.nix", "--bucket", "images", "--key-prefix", "nixek-images/prod",

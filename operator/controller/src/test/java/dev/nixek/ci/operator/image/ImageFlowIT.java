@@ -68,7 +68,8 @@ class ImageFlowIT extends RealApiServerTier {
     assertThat(pod.getSpec().getAutomountServiceAccountToken()).isFalse();
     assertThat(pod.getMetadata().getOwnerReferences()).singleElement()
         .satisfies(o -> assertThat(o.getUid()).isEqualTo(image.getMetadata().getUid()));
-    assertThat(pod.getSpec().getContainers().get(0).getEnv()).isEmpty();
+    assertThat(pod.getSpec().getContainers().get(0).getEnv()).as("nothing but nix's store choice").extracting(e -> e.getName() + "=" + e.getValue())
+        .containsExactly("NIX_REMOTE=local");
     assertThat(pod.getSpec().getContainers().get(0).getCommand()).doesNotContain(env.s3.secretKey());
 
     // one import task, one snapshot, one AMI: as the brief asks EC2 for them

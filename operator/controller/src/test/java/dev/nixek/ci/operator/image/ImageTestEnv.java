@@ -92,6 +92,8 @@ final class ImageTestEnv implements AutoCloseable {
       fail("the builder jar " + BUILDER_JAR + " is missing: build operator/builder first (mvn -pl operator/controller "
           + "-am verify does)");
     }
+    // builder pods run as the image's user, not root: they must reach the stand-in expression in this directory
+    TestKubelet.passableByPods(work);
     return new ImageTestEnv(work, ec2Settings);
   }
 
@@ -138,10 +140,19 @@ final class ImageTestEnv implements AutoCloseable {
 
   /**
    * A kubelet for {@code namespace} that gives builder processes what IRSA gives the pod in a cluster (here:
-   * s3proxy's keys in the environment; the pod spec itself has none) and no binary cache to ask.
+   * s3proxy's keys in the environment; the pod spec itself has none), no binary cache to ask, and a git that trusts
+   * the tests' flake repositories.
    */
   TestKubelet kubelet(KubernetesClient client, String namespace) {
+    // pods run as the image's user; git refuses the tests' repositories (root's) to another user unless told
+    Path gitConfig;
+    try {
+      gitConfig = Files.writeString(work.resolve("pods.gitconfig"), "[safe]\n\tdirectory = *\n");
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     return TestKubelet.builder(client).namespace(namespace).onStart(launch -> {
+      launch.environment().put("GIT_CONFIG_GLOBAL", gitConfig.toString());
       launch.environment().put("AWS_ACCESS_KEY_ID", s3.accessKey());
       launch.environment().put("AWS_SECRET_ACCESS_KEY", s3.secretKey());
       launch.environment().put("NIX_CONFIG", "substituters =");

@@ -57,4 +57,26 @@ class OneShotNixPodTest {
     assertThat(pod.getSpec().getVolumes()).extracting(Volume::getName).containsExactly("a", "nix-store", "b");
     assertThat(pod().build().getSpec().getVolumes()).extracting(Volume::getName).containsExactly("nix-store");
   }
+
+  /** The Pod Security Standards' "restricted" profile, field by field, and the fsGroup the volumes need. */
+  @Test
+  void bothPodsPassTheRestrictedProfileAsTheImagesNixekUser() {
+    Pod pod = pod().input("/a", configMap("a")).build();
+    var ps = pod.getSpec().getSecurityContext();
+    assertThat(ps.getRunAsNonRoot()).isTrue();
+    assertThat(ps.getRunAsUser()).isEqualTo(65532L);
+    assertThat(ps.getRunAsGroup()).isEqualTo(65532L);
+    assertThat(ps.getFsGroup()).isEqualTo(65532L);
+    assertThat(ps.getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+    var cs = pod.getSpec().getContainers().get(0).getSecurityContext();
+    assertThat(cs.getAllowPrivilegeEscalation()).isFalse();
+    assertThat(cs.getCapabilities().getDrop()).containsExactly("ALL");
+    assertThat(cs.getCapabilities().getAdd()).isNullOrEmpty();
+    assertThat(cs.getPrivileged()).isNull();
+    assertThat(cs.getRunAsUser()).as("the pod's user holds for the container").isNull();
+    assertThat(pod.getSpec().getContainers().get(0).getEnv()).singleElement()
+        .satisfies(e -> assertThat(e.getName() + "=" + e.getValue()).isEqualTo("NIX_REMOTE=local"));
+    // restricted allows these volume types only (hostPath is not among them)
+    assertThat(pod.getSpec().getVolumes()).allSatisfy(v -> assertThat(v.getHostPath()).isNull());
+  }
 }

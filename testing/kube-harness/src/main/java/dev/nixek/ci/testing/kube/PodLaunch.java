@@ -21,9 +21,11 @@ public final class PodLaunch {
     private final List<String> command;
     private final Map<String, String> environment;
     private Path workingDir;
+    private final ContainerSandbox sandbox;
 
     PodLaunch(Pod pod, Path podDir, PathRewriter rewriter, List<String> command, Map<String, String> environment,
-            Path workingDir) {
+            Path workingDir, ContainerSandbox sandbox) {
+        this.sandbox = sandbox;
         this.pod = pod;
         this.podDir = podDir;
         this.rewriter = rewriter;
@@ -73,6 +75,11 @@ public final class PodLaunch {
     /** A container path as the process sees it on the host (e.g. {@code /dev/termination-log}). */
     public String hostPath(String containerPath) {
         return rewriter.rewrite(containerPath);
+    }
+
+    /** Mounts and user the process gets (applied around the command when it starts). */
+    ContainerSandbox sandbox() {
+        return sandbox;
     }
 
     /** The path rewriting in use. */

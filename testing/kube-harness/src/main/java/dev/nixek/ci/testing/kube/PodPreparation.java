@@ -24,12 +24,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * What a pod's process gets: its volume mounts (as host paths), working directory, environment (host basics,
- * service variables, envFrom, env with {@code valueFrom} and {@code $(VAR)} expansion, in Kubernetes' order) and
- * command line, all with container paths rewritten by {@link PathRewriter}.
+ * What a pod's process gets: its volume mounts (as host paths, or bind mounts at in-place paths), working directory,
+ * environment (host basics, service variables, envFrom, env with {@code valueFrom} and {@code $(VAR)} expansion, in
+ * Kubernetes' order) and command line, all with container paths rewritten by {@link PathRewriter}; and the
+ * {@link ContainerSandbox} that runs it as the pod's user.
  */
 final class PodPreparation {
 
+    /** Directories on the way to a pod's volumes: the pod's user may pass, not list. */
+    private static final int TRAVERSE_ONLY = 0711;
     private static final Set<String> HOST_ENV = Set.of("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL",
             "TZ", "TMPDIR", "SHELL");
 
@@ -47,9 +50,14 @@ final class PodPreparation {
 
     /** Volumes, environment and command line of the pod's first container, rewritten to host paths. */
     PodLaunch prepare(PodRun r, Pod pod, Container c) throws Exception {
+        PodSecurity security = PodSecurity.of(pod, c);
+        boolean root = HostAccounts.isRoot();
         Path volumesDir = r.dir.resolve("volumes");
         Processes.deleteTree(volumesDir);
         Files.createDirectories(volumesDir);
+        // the pod's user must reach its volumes (not list the kubelet's directories): traverse only
+        VolumeOwnership.chmod(r.dir, TRAVERSE_ONLY);
+        VolumeOwnership.chmod(volumesDir, TRAVERSE_ONLY);
 
         // volumes mounted by the first container
         Map<String, Volume> volumes = new HashMap<>();
@@ -60,18 +68,21 @@ final class PodPreparation {
         }
         Map<String, String> mounts = new LinkedHashMap<>();
         Map<String, Path> materialized = new HashMap<>();
+        List<ContainerSandbox.Bind> binds = new ArrayList<>();
+        List<Path> readOnly = new ArrayList<>();
         if (c.getVolumeMounts() != null) {
             for (VolumeMount m : c.getVolumeMounts()) {
                 Volume v = volumes.get(m.getName());
                 if (v == null) {
                     throw new StartFailure("StartError", "volumeMount " + m.getName() + ": no such volume");
                 }
-                if (TestKubelet.HOST_PATHS.contains(m.getMountPath())) {
-                    continue;
+                boolean inPlace = TestKubelet.IN_PLACE_PATHS.contains(PathRewriter.normalize(m.getMountPath()));
+                if (inPlace && !root) {
+                    continue; // no mount namespace without root: the host's path stands in
                 }
                 Path host = materialized.get(v.getName());
                 if (host == null) {
-                    host = podVolumes.materialize(r, pod, v, volumesDir);
+                    host = podVolumes.materialize(r, pod, v, volumesDir, security.fsGroup());
                     materialized.put(v.getName(), host);
                 }
                 if (m.getSubPath() != null && !m.getSubPath().isEmpty()) {
@@ -80,12 +91,24 @@ final class PodPreparation {
                         Files.createDirectories(host); // like the kubelet: a missing subPath becomes a directory
                     }
                 }
+                boolean ro = Boolean.TRUE.equals(m.getReadOnly()) || PodVolumes.isApiData(v);
+                if (inPlace) {
+                    binds.add(new ContainerSandbox.Bind(host, PathRewriter.normalize(m.getMountPath())));
+                    if (ro) {
+                        readOnly.add(Path.of(PathRewriter.normalize(m.getMountPath())));
+                    }
+                    continue;
+                }
+                if (ro) {
+                    readOnly.add(host); // (a hostPath too: read-only in the process's namespace only)
+                }
                 mounts.put(m.getMountPath(), host.toString());
             }
         }
         String tmPath = c.getTerminationMessagePath() == null ? "/dev/termination-log" : c.getTerminationMessagePath();
         Path tmFile = r.dir.resolve("termination-log");
         Files.write(tmFile, new byte[0]);
+        VolumeOwnership.chmod(tmFile, 0666); // as the kubelet makes it: writable for any user the container runs as
         mounts.put(tmPath, tmFile.toString());
         PathRewriter mountsOnly = new PathRewriter(mounts);
         Path defaultWorkDir = r.dir.resolve("workdir");
@@ -100,6 +123,15 @@ final class PodPreparation {
         } else {
             cwd = defaultWorkDir;
         }
+        Files.createDirectories(defaultWorkDir);
+        Path home = r.dir.resolve("home");
+        if (security.uid() != null) {
+            // an image's WORKDIR and home directory belong to its user; here they stand in for them
+            VolumeOwnership.chown(defaultWorkDir, security.uid(), security.gid());
+            Files.createDirectories(home);
+            VolumeOwnership.chmod(home, 0700);
+            VolumeOwnership.chown(home, security.uid(), security.gid());
+        }
         PathRewriter rewriter = new PathRewriter(mounts);
 
         // environment: host basics, service variables, envFrom, env (Kubernetes' order), $(VAR) expansion
@@ -109,6 +141,14 @@ final class PodPreparation {
                 base.put(k, v);
             }
         });
+        if (security.uid() != null && security.uid() != HostAccounts.uid()) {
+            // the host's HOME is not the pod user's (/root is 0700); nix and the JVM need a user name, which the
+            // image's /etc/passwd would give (it is not read here)
+            base.put("HOME", home.toString());
+            String user = HostAccounts.name(security.uid()).orElse("uid" + security.uid());
+            base.put("USER", user);
+            base.put("LOGNAME", user);
+        }
         base.put("HOSTNAME", r.name);
         URL master = client.getMasterUrl();
         if (master != null) {
@@ -168,7 +208,8 @@ final class PodPreparation {
                 cmd.add(rewriter.rewrite(PathRewriter.expand(s, visible)));
             }
         }
-        return new PodLaunch(new PodBuilder(pod).build(), r.dir, rewriter, cmd, env, cwd);
+        ContainerSandbox sandbox = ContainerSandbox.of(binds, readOnly, security, root);
+        return new PodLaunch(new PodBuilder(pod).build(), r.dir, rewriter, cmd, env, cwd, sandbox);
     }
 
     private String envValueFrom(PodRun r, Pod pod, EnvVar e) throws Exception {

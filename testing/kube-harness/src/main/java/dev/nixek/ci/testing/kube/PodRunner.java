@@ -1,5 +1,6 @@
 package dev.nixek.ci.testing.kube;
 
+import dev.nixek.ci.testing.kube.PodStartErrors.ConfigError;
 import dev.nixek.ci.testing.kube.PodStartErrors.MissingSource;
 import dev.nixek.ci.testing.kube.PodStartErrors.StartFailure;
 import dev.nixek.ci.testing.kube.PodStartErrors.Stopped;
@@ -74,6 +75,7 @@ final class PodRunner {
             List<String> cmd = new ArrayList<>(launch.command());
             cmd.set(0, PodPreparation.resolveExecutable(cmd.get(0), launch.environment(), launch.workingDir()));
             Files.createDirectories(launch.workingDir());
+            cmd = launch.sandbox().wrap(cmd);
             Process p;
             try {
                 p = r.start(cmd, launch.workingDir(), launch.environment());
@@ -85,7 +87,7 @@ final class PodRunner {
             }
             startedAt = PodStatusWriter.now();
             started.add(r.name);
-            LOG.info("pod {}: started pid {}: {}", r.key, p.pid(), cmd);
+            LOG.info("pod {}: started pid {}: {}", r.key, p.pid(), launch.command());
             Instant runningSince = startedAt;
             status.update(r, s -> PodStatusWriter.running(s, pod, p.pid(), runningSince));
             int exit = p.waitFor();
@@ -94,6 +96,9 @@ final class PodRunner {
             LOG.info("pod {}: pid {} exited {}", r.key, p.pid(), exit);
             status.update(r, s -> PodStatusWriter.terminated(s, pod, p.pid(), exit, exit == 0 ? "Completed" : "Error", message,
                     runningSince, finishedAt));
+        } catch (ConfigError e) {
+            LOG.info("pod {}: cannot create the container: {}", r.key, e.getMessage());
+            status.update(r, s -> PodStatusWriter.waiting(s, pod, e.reason, e.getMessage()));
         } catch (StartFailure e) {
             LOG.info("pod {}: cannot start: {}", r.key, e.getMessage());
             Instant at = PodStatusWriter.now();

@@ -29,6 +29,21 @@ final class PodStartErrors {
         }
     }
 
+    /**
+     * The container cannot be created as the pod asks (e.g. {@code runAsNonRoot} with a root user): the pod stays
+     * Pending with the container waiting for this reason, as a kubelet leaves it. Nothing here can change that (the
+     * pod's security context is immutable), so the test kubelet does not retry.
+     */
+    static final class ConfigError extends Exception {
+        private static final long serialVersionUID = 1L;
+        final String reason;
+
+        ConfigError(String reason, String message) {
+            super(message);
+            this.reason = reason;
+        }
+    }
+
     /** A stop (deletion, or the kubelet closing) came before the process started. */
     static final class Stopped extends Exception {
         private static final long serialVersionUID = 1L;

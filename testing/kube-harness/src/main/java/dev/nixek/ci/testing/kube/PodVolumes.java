@@ -14,19 +14,16 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Materializes a pod's volumes in its host directory: emptyDir, configMap, secret, downwardAPI, projected
- * (configMap, secret, downwardAPI, serviceAccountToken from the TokenRequest API) and hostPath, with items and
- * file modes. Other types fail the pod with reason {@code TestKubeletUnsupported}.
+ * (configMap, secret, downwardAPI, serviceAccountToken from the TokenRequest API) and hostPath, with items,
+ * file modes and the ownership a kubelet gives them ({@link VolumeOwnership}). Other types fail the pod with reason
+ * {@code TestKubeletUnsupported}.
  */
 final class PodVolumes {
 
@@ -38,16 +35,30 @@ final class PodVolumes {
         this.sources = sources;
     }
 
-    /** Writes a volume's content below {@code volumesDir}; returns its host directory. */
-    Path materialize(PodRun r, Pod pod, Volume v, Path volumesDir) throws Exception {
-        Path dir = volumesDir.resolve(v.getName());
+    /** Whether a kubelet mounts the volume read-only whatever the mount says (API data: secret, configMap, ...). */
+    static boolean isApiData(Volume v) {
+        return v.getSecret() != null || v.getConfigMap() != null || v.getDownwardAPI() != null
+                || v.getProjected() != null;
+    }
+
+    /** Writes a volume's content below {@code volumesDir}, owned as for {@code fsGroup}; returns its host directory. */
+    Path materialize(PodRun r, Pod pod, Volume v, Path volumesDir, Long fsGroup) throws Exception {
         if (v.getHostPath() != null) {
             return Path.of(v.getHostPath().getPath());
         }
+        Path dir = volumesDir.resolve(v.getName());
         Files.createDirectories(dir);
         if (v.getEmptyDir() != null) {
+            VolumeOwnership.emptyDir(dir, fsGroup);
             return dir;
         }
+        VolumeOwnership.chmod(dir, VolumeOwnership.API_DIR_MODE);
+        Path written = writeApiData(r, pod, v, dir);
+        VolumeOwnership.apiData(dir, fsGroup);
+        return written;
+    }
+
+    private Path writeApiData(PodRun r, Pod pod, Volume v, Path dir) throws Exception {
         if (v.getConfigMap() != null) {
             var src = v.getConfigMap();
             ConfigMap cm = sources.configMap(r.namespace, src.getName(), Boolean.TRUE.equals(src.getOptional()),
@@ -165,10 +176,7 @@ final class PodVolumes {
         Path f = dir.resolve(checkRelative(relative, "path"));
         Files.createDirectories(f.getParent());
         Files.write(f, content);
-        int m = mode != null ? mode : defaultMode;
-        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-            Files.setPosixFilePermissions(f, permissions(m));
-        }
+        VolumeOwnership.chmod(f, mode != null ? mode : defaultMode);
     }
 
     static String checkRelative(String p, String what) throws StartFailure {
@@ -177,20 +185,5 @@ final class PodVolumes {
             throw new StartFailure("StartError", what + " " + p + " must be relative and must not contain '..'");
         }
         return path.toString();
-    }
-
-    private static Set<PosixFilePermission> permissions(int mode) {
-        Set<PosixFilePermission> s = EnumSet.noneOf(PosixFilePermission.class);
-        PosixFilePermission[] order = {
-            PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
-            PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
-            PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ};
-        for (int i = 0; i < order.length; i++) {
-            if ((mode & (1 << i)) != 0) {
-                s.add(order[i]);
-            }
-        }
-        s.add(PosixFilePermission.OWNER_READ); // the harness must be able to clean up
-        return s;
     }
 }

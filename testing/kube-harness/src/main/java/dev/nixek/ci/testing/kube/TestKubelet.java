@@ -44,7 +44,16 @@ import org.slf4j.LoggerFactory;
  * {@link Builder#maxGracePeriod}, then the final delete with grace 0). Not supported: further containers,
  * init containers, restarts (every pod runs once, whatever its restartPolicy), probes, resource limits,
  * other volume types (the pod fails with reason {@code TestKubeletUnsupported}). A volume mounted at one of
- * {@link #HOST_PATHS} ({@code /nix}) is not materialized: the host's path stands in for it.
+ * {@link #IN_PLACE_PATHS} ({@code /nix}) is bind-mounted there instead of being rewritten.
+ *
+ * <p>Security, as a kubelet enforces it (when the test kubelet runs as root): the process runs as the pod's
+ * {@code runAsUser}/{@code runAsGroup} with {@code fsGroup} and {@code supplementalGroups} as its groups, without new
+ * privileges and with the dropped capabilities gone ({@link PodSecurity}); {@code runAsNonRoot} that cannot be proven
+ * leaves the pod Pending with {@code CreateContainerConfigError}; volumes are owned and moded as a kubelet leaves
+ * them ({@link VolumeOwnership}); secret/configMap/downwardAPI/projected volumes and {@code readOnly} mounts are
+ * read-only bind mounts in the process's own mount namespace ({@link ContainerSandbox}). A pod run as another user
+ * gets its own HOME (the host's is not its) and a USER name. Not enforced: seccomp profiles, SELinux/AppArmor,
+ * {@code readOnlyRootFilesystem} (the host's root is the container's), resource limits, and the network.
  *
  * <p>This class watches pods and answers queries; {@link PodRunner} runs one pod, with {@link PodPreparation}
  * (environment, command), {@link PodVolumes}, {@link PodSources}, {@link DownwardApi} and {@link PodStatusWriter}.
@@ -59,11 +68,13 @@ public final class TestKubelet implements AutoCloseable {
     static final int FALLBACK_LOG_BYTES = 2048;
     private static final AtomicInteger THREADS = new AtomicInteger();
     /**
-     * Mount paths that stay the host's own, whatever volume a pod mounts there: {@code /nix}, where builder and
-     * evaluation pods mount a writable emptyDir for the Nix store in a real cluster. Here their commands run the
-     * host's nix, whose store is the host's /nix, and store paths in their arguments must keep meaning that.
+     * Mount paths that are not rewritten: a volume mounted there is bind-mounted at that very path in the process's
+     * own mount namespace. {@code /nix}: builder and evaluation pods mount a writable emptyDir for the Nix store
+     * there, and store paths in their arguments and output must keep meaning {@code /nix/store}. So each such pod
+     * has its own, empty store owned as the kubelet leaves an emptyDir, as in a cluster — not the host's. (A test
+     * kubelet that is not root cannot make mount namespaces: there the host's path stands in.)
      */
-    static final Set<String> HOST_PATHS = Set.of("/nix");
+    static final Set<String> IN_PLACE_PATHS = Set.of("/nix");
 
     /** Called just before a pod's process starts; see {@link PodLaunch}. */
     @FunctionalInterface
@@ -185,6 +196,8 @@ public final class TestKubelet implements AutoCloseable {
         try {
             workDir = requestedWorkDir != null ? Files.createDirectories(requestedWorkDir)
                     : Files.createTempDirectory("test-kubelet-");
+            // pods run as other users must pass through to their volumes (not list them)
+            VolumeOwnership.chmod(workDir, 0711);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -263,6 +276,53 @@ public final class TestKubelet implements AutoCloseable {
         if (!keepWorkDir && workDir != null) {
             Processes.deleteTree(workDir);
         }
+    }
+
+    /**
+     * Makes a test's directory readable for pods run as another user, as their inputs are in a cluster (a flake's
+     * repository, a file their command names): {@code a+rX}. Directories above it
+     * are not changed (a JUnit {@code @TempDir} is 0700, {@code /root} often is): if one of them keeps others out,
+     * this fails naming it, rather than opening a home directory.
+     *
+     * @return {@code dir}
+     */
+    public static Path shareWithPods(Path dir) {
+        Path abs = dir.toAbsolutePath().normalize();
+        try {
+            for (Path up = abs.getParent(); up != null; up = up.getParent()) {
+                if ((VolumeOwnership.mode(up) & 0001) == 0) {
+                    throw new IllegalStateException(up + " is not searchable by other users, so pods run as"
+                            + " another user cannot reach " + abs + ": put it elsewhere (e.g. under /tmp)");
+                }
+            }
+            try (var walk = Files.walk(abs)) {
+                for (Path p : (Iterable<Path>) walk::iterator) {
+                    if (!Files.isSymbolicLink(p)) {
+                        int mode = VolumeOwnership.mode(p);
+                        boolean searchable = Files.isDirectory(p) || (mode & 0111) != 0;
+                        VolumeOwnership.chmod(p, mode | 0444 | (searchable ? 0111 : 0));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return dir;
+    }
+
+    /**
+     * Lets pods run as another user pass through {@code dir} (search, not list: {@code a+x}), e.g. a JUnit
+     * {@code @TempDir} holding a file their command names among files they must not read.
+     *
+     * @return {@code dir}
+     */
+    public static Path passableByPods(Path dir) {
+        try {
+            VolumeOwnership.chmod(dir, VolumeOwnership.mode(dir) | 0111);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return dir;
     }
 
     // ------------------------------------------------------------------------------------------ queries

@@ -84,20 +84,107 @@ class TestKubeletTest {
         assertThat(terminated(pod).getMessage()).isEqualTo("{ x = 1; }");
     }
 
-    /** Builder and evaluation pods mount an emptyDir at /nix; here the host's /nix stands in, unrewritten. */
+    /**
+     * Builder and evaluation pods mount an emptyDir at /nix: there it is bind-mounted at /nix itself (store paths in
+     * arguments keep their meaning), so the pod has its own empty store, not the host's.
+     */
     @Test
-    void aVolumeAtNixLeavesTheHostsNixPathsAlone(KubernetesClient client, TestNamespace ns, TestKubelet kubelet) {
+    void aVolumeAtNixIsThePodsOwnAndLeavesNixPathsAlone(KubernetesClient client, TestNamespace ns,
+            TestKubelet kubelet) {
         client.pods().inNamespace(ns.name()).resource(new PodBuilder().withNewMetadata().withName("nix")
                 .endMetadata().withNewSpec().withRestartPolicy("Never")
                 .addNewContainer().withName("tool").withImage("ignored").withCommand("sh")
-                .withArgs("-c", "printf %s /nix/store/x.drv > /dev/termination-log")
+                .withArgs("-c", "printf '%s %s' /nix/store/x.drv \"$(ls -A /nix)\" > /dev/termination-log")
                 .addNewVolumeMount().withName("store").withMountPath("/nix").endVolumeMount().endContainer()
                 .addNewVolume().withName("store").withNewEmptyDir().endEmptyDir().endVolume()
                 .endSpec().build()).create();
 
         Pod pod = awaitPhase(client, ns.name(), "nix", "Succeeded", "Failed");
         assertThat(pod.getStatus().getPhase()).isEqualTo("Succeeded");
-        assertThat(terminated(pod).getMessage()).isEqualTo("/nix/store/x.drv");
+        assertThat(terminated(pod).getMessage()).isEqualTo("/nix/store/x.drv ");
+    }
+
+    /** The pod spec of a non-root container reading its 0400 token Secret, as the evaluation pod once had it. */
+    private static PodBuilder tokenReader(String name, Long fsGroup) {
+        return new PodBuilder().withNewMetadata().withName(name).endMetadata().withNewSpec()
+                .withRestartPolicy("Never")
+                .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(65532L).withRunAsGroup(65532L)
+                .withFsGroup(fsGroup).withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+                .endSecurityContext()
+                .addNewContainer().withName("main").withImage("ignored").withCommand("/bin/sh")
+                .withArgs("-c", "echo \"$(id -u):$(id -g) groups $(id -G)\"; cat /token/token; echo;"
+                        + " touch /token/new 2>&1 || echo token volume read-only;"
+                        + " touch /store/made && stat -c '%n %a %g' /store /store/made")
+                .withNewSecurityContext().withAllowPrivilegeEscalation(false).withNewCapabilities().withDrop("ALL")
+                .endCapabilities().endSecurityContext()
+                .addNewVolumeMount().withName("token").withMountPath("/token").withReadOnly(true).endVolumeMount()
+                .addNewVolumeMount().withName("store").withMountPath("/store").endVolumeMount()
+                .endContainer()
+                .addNewVolume().withName("token").withNewSecret().withSecretName("token").withDefaultMode(0400)
+                .endSecret().endVolume()
+                .addNewVolume().withName("store").withNewEmptyDir().endEmptyDir().endVolume()
+                .endSpec();
+    }
+
+    private static void tokenSecret(KubernetesClient client, TestNamespace ns) {
+        client.secrets().inNamespace(ns.name()).resource(new SecretBuilder().withNewMetadata().withName("token")
+                .endMetadata().addToStringData("token", "s3cr3t").build()).create();
+    }
+
+    /** What a kubelet does to this pod: uid 65532 is not the owner of the root:root 0400 file, so it cannot read it. */
+    @Test
+    void aSecretOfMode0400WithoutFsGroupIsUnreadableForANonRootPodWhichFails(KubernetesClient client,
+            TestNamespace ns, TestKubelet kubelet) {
+        tokenSecret(client, ns);
+        client.pods().inNamespace(ns.name()).resource(tokenReader("no-fsgroup", null).editSpec()
+                .editFirstContainer().withArgs("-c", "id -u; exec cat /token/token").endContainer().endSpec()
+                .build()).create();
+
+        Pod pod = awaitPhase(client, ns.name(), "no-fsgroup", "Succeeded", "Failed");
+        assertThat(pod.getStatus().getPhase()).isEqualTo("Failed");
+        assertThat(terminated(pod).getExitCode()).isEqualTo(1);
+        // (paths in arguments are rewritten to the pod's host directory)
+        assertThat(kubelet.logs(ns.name(), "no-fsgroup")).matches("65532\ncat: /\\S+/volumes/token/token:"
+                + " Permission denied\n");
+    }
+
+    /** With fsGroup the kubelet makes the file 0440 root:fsGroup; the pod's groups include fsGroup. */
+    @Test
+    void withFsGroupTheSecretIsReadableReadOnlyAndTheEmptyDirWritableByTheGroup(KubernetesClient client,
+            TestNamespace ns, TestKubelet kubelet) {
+        tokenSecret(client, ns);
+        client.pods().inNamespace(ns.name()).resource(tokenReader("fsgroup", 65532L).build()).create();
+
+        Pod pod = awaitPhase(client, ns.name(), "fsgroup", "Succeeded", "Failed");
+        assertThat(pod.getStatus().getPhase()).as(kubelet.logs(ns.name(), "fsgroup")).isEqualTo("Succeeded");
+        List<String> lines = kubelet.logs(ns.name(), "fsgroup").lines().toList();
+        assertThat(lines).hasSize(6);
+        assertThat(lines.subList(0, 2)).containsExactly("65532:65532 groups 65532", "s3cr3t");
+        assertThat(lines.get(2)).matches("touch: cannot touch '/\\S+/volumes/token/new': Read-only file system");
+        assertThat(lines.get(3)).isEqualTo("token volume read-only");
+        assertThat(lines.get(4)).matches("/\\S+/volumes/store 2777 65532");
+        assertThat(lines.get(5)).matches("/\\S+/volumes/store/made 644 65532");
+    }
+
+    @Test
+    void runAsNonRootThatCannotBeVerifiedOrIsRootLeavesThePodPendingWithCreateContainerConfigError(
+            KubernetesClient client, TestNamespace ns, TestKubelet kubelet) {
+        client.pods().inNamespace(ns.name()).resource(shPod("unknown-user", "true").editSpec().withNewSecurityContext()
+                .withRunAsNonRoot(true).endSecurityContext().endSpec().build()).create();
+        client.pods().inNamespace(ns.name()).resource(shPod("root", "true").editSpec().withNewSecurityContext()
+                .withRunAsNonRoot(true).withRunAsUser(0L).withRunAsGroup(0L).endSecurityContext().endSpec().build())
+                .create();
+
+        for (String name : List.of("unknown-user", "root")) {
+            Pod pod = await().atMost(WAIT).until(() -> client.pods().inNamespace(ns.name()).withName(name).get(),
+                    p -> p.getStatus() != null && p.getStatus().getContainerStatuses() != null
+                            && !p.getStatus().getContainerStatuses().isEmpty());
+            assertThat(pod.getStatus().getPhase()).isEqualTo("Pending");
+            ContainerStateWaiting w = pod.getStatus().getContainerStatuses().get(0).getState().getWaiting();
+            assertThat(w.getReason()).isEqualTo("CreateContainerConfigError");
+            assertThat(w.getMessage()).contains(name.equals("root") ? "breaks non-root policy" : "set runAsUser");
+        }
+        assertThat(kubelet.started()).isEmpty();
     }
 
     @Test
