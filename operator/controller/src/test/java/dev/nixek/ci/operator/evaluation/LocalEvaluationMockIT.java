@@ -102,7 +102,8 @@ class LocalEvaluationMockIT {
     NixekJob evaluating = awaitReason("hello", "Evaluating");
     assertThat(succeeded(evaluating).getMessage())
         .isEqualTo("evaluating spec.nix in a local process (pid " + got.get("pid") + ")");
-    assertThat(got.get("args")).startsWith("evaluate --nix-dir /opt/nixek/src/nix --job-file ")
+    assertThat(got.get("args")).startsWith("evaluate --nix-dir /opt/nixek/src/nix --agent-jar /opt/nixek/nixek-agent.jar "
+        + "--job-file ")
         .contains(" --report-url http://127.0.0.1:9 --job ci/hello --token-file ")
         .endsWith(" --no-machine").doesNotContain("/nixek/eval/", "/dev/termination-log");
     assertThat(got.get("token-mode")).isEqualTo("400");

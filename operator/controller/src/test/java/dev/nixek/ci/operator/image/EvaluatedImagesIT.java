@@ -120,8 +120,10 @@ class EvaluatedImagesIT extends RealApiServerTier {
     job.getSpec().flake.rev = rev;
     client.resource(job).create();
 
-    await().atMost(Duration.ofSeconds(180)).until(() -> machines.launched().size() == 1
-        || Conditions.isTerminal(job("flaky").getStatus()));
+    // launched is when the machine's id is recorded, a moment after the provider was called
+    await().atMost(Duration.ofSeconds(180)).until(() -> job("flaky").getStatus() != null
+        && (job("flaky").getStatus().instanceId != null || Conditions.isTerminal(job("flaky").getStatus())));
+    assertThat(machines.launched()).hasSize(1);
     NixekJob launched = job("flaky");
     assertThat(launched.getStatus().instanceId).as("launched: %s", launched.getStatus().conditions).isNotNull();
     String drv = launched.getStatus().evaluation.machine.drvPath;
