@@ -11,6 +11,7 @@ import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.operator.testing.GitRepos;
 import dev.nixek.ci.testing.kube.CommandResult;
 import dev.nixek.ci.testing.kube.RequiredTools;
+import dev.nixek.ci.testing.kube.PodGitConfig;
 import dev.nixek.ci.testing.kube.TestKubelet;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
@@ -61,11 +62,11 @@ class NixJobsE2E extends RealApiServerStackTier {
     // the rest of work), and git, which refuses a repository of another owner, is told to trust them
     TestKubelet.passableByPods(work);
     TestKubelet.shareWithPods(Files.createDirectories(work.resolve("repo")));
-    Path gitConfig = Files.writeString(work.resolve("pods.gitconfig"), "[safe]\n\tdirectory = *\n");
+    Map<String, String> git = PodGitConfig.trustingAll(work);
     // the pods get no binary cache to ask (offline); nix and git come from PATH
     kubelet = TestKubelet.builder(client).namespace(ns).onStart(launch -> {
       launch.environment().put("NIX_CONFIG", "substituters =");
-      launch.environment().put("GIT_CONFIG_GLOBAL", gitConfig.toString());
+      launch.environment().putAll(git);
     }).start();
   }
 

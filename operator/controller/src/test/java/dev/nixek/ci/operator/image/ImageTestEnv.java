@@ -7,6 +7,7 @@ import dev.nixek.ci.api.v1alpha1.NixekMachineImageSpec;
 import dev.nixek.ci.testing.aws.ec2.FakeEc2;
 import dev.nixek.ci.testing.aws.s3.S3ProxyServer;
 import dev.nixek.ci.testing.kube.RequiredTools;
+import dev.nixek.ci.testing.kube.PodGitConfig;
 import dev.nixek.ci.testing.kube.TestKubelet;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -145,14 +146,9 @@ final class ImageTestEnv implements AutoCloseable {
    */
   TestKubelet kubelet(KubernetesClient client, String namespace) {
     // pods run as the image's user; git refuses the tests' repositories (root's) to another user unless told
-    Path gitConfig;
-    try {
-      gitConfig = Files.writeString(work.resolve("pods.gitconfig"), "[safe]\n\tdirectory = *\n");
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    Map<String, String> git = PodGitConfig.trustingAll(work);
     return TestKubelet.builder(client).namespace(namespace).onStart(launch -> {
-      launch.environment().put("GIT_CONFIG_GLOBAL", gitConfig.toString());
+      launch.environment().putAll(git);
       launch.environment().put("AWS_ACCESS_KEY_ID", s3.accessKey());
       launch.environment().put("AWS_SECRET_ACCESS_KEY", s3.secretKey());
       launch.environment().put("NIX_CONFIG", "substituters =");
