@@ -65,7 +65,8 @@ echo "$(nix-instantiate --version), $(java -version 2>&1 | head -1), $(nproc) co
 t "nix-instantiate: seed job, --arg machine false" \
   nix-instantiate --eval --strict --json "${NIXOPTS[@]}" nix/eval.nix --argstr jobFile "$ROOT/$SEED" --arg machine false
 t "nix-instantiate: seed job with its machine (stub nixpkgs)" \
-  nix-instantiate --eval --strict --json "${NIXOPTS[@]}" nix/eval.nix --argstr jobFile "$ROOT/$SEED" --argstr nixpkgs "$ROOT/$STUB"
+  nix-instantiate --eval --strict --json "${NIXOPTS[@]}" nix/eval.nix --argstr jobFile "$ROOT/$SEED" --argstr nixpkgs "$ROOT/$STUB" \
+  --argstr agentJar "$ROOT/agent/target/nixek-agent.jar"
 t "nix-instantiate: flake job (git+file at a rev), --arg machine false" \
   nix-instantiate --eval --strict --json "${NIXOPTS[@]}" nix/eval.nix --argstr flake "$FLAKE" \
   --argstr attribute ci.jobs.hello-world --arg machine false
