@@ -41,7 +41,7 @@ final class FakeReportApi implements AutoCloseable {
     APPLY_THEN_503,
     /** Apply, then close the connection without an answer. */
     APPLY_THEN_DROP,
-    /** 409 without applying; the step's expected seq/offset skip past the chunk (the agent moves on). */
+    /** 409 without applying; the step's expected seq/offset skip past the chunk (the agent stops, exit 4). */
     CONFLICT_409,
     /** 409 without applying or changing anything (any kind of report). */
     REFUSE_409
