@@ -125,6 +125,54 @@ class HostileTextIT {
     assertThat(h.snapshot(j)).isEqualTo(before);
   }
 
+  // --- hostile text in paths and bodies, in the bad-input matrix's style ---
+
+  record Hostile(String name, int status, String error, BiFunction<Harness, Job, HttpResponse<String>> request) {
+    @Override
+    public String toString() {
+      return status + " " + name;
+    }
+  }
+
+  static Stream<Hostile> hostileInputs() {
+    return Stream.of(
+        new Hostile("%0A in the namespace", 403, "forbidden",
+            (h, j) -> h.post(j.token(), "/v1/jobs/" + NS + "%0AINFO%20x/" + j.name() + "/steps/0/output",
+                chunkJson(2, 10, A))),
+        new Hostile("%0A in the job name", 403, "forbidden",
+            (h, j) -> h.post(j.token(), "/v1/jobs/" + NS + "/" + j.name() + "%0A/steps/0/output", chunkJson(2, 10, A))),
+        new Hostile("%2F in the job name", 403, "forbidden",
+            (h, j) -> h.post(j.token(), "/v1/jobs/" + NS + "/" + j.name() + "%2Fx/steps/0/output", chunkJson(2, 10, A))),
+        new Hostile("ESC in the step index", 404, "unknown_step",
+            (h, j) -> h.post(j.token(), "/v1/jobs/" + NS + "/" + j.name() + "/steps/0%1B%5B2J/output",
+                chunkJson(2, 10, A))),
+        new Hostile("ANSI sequences in a started name", 422, "invalid_report",
+            (h, j) -> h.post(j.token(), j.path(1, "started"), startedJson("\u001b[2Jtest", "2026-11-25T10:03:00Z"))),
+        new Hostile("DEL in a started name", 422, "invalid_report",
+            (h, j) -> h.post(j.token(), j.path(1, "started"), startedJson("te\u007fst", "2026-11-25T10:03:00Z"))),
+        new Hostile("control characters in startTime", 422, "invalid_report",
+            (h, j) -> h.post(j.token(), j.path(1, "started"), startedJson("test", "2026-11-25T10:03:00Z\u001b[2J"))),
+        new Hostile("ESC in an unknown field's name", 400, "bad_request",
+            (h, j) -> h.post(j.token(), j.path(0, "output"),
+                "{\"seq\":2,\"offset\":10,\"data\":\"YWFhYQo=\",\"\\u001b[2J\":1}")));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("hostileInputs")
+  void hostileTextIsRefusedChangingNothingAndNeverEchoedRaw(Hostile c) throws Exception {
+    Job j = running();
+    String before = h.snapshot(j);
+
+    HttpResponse<String> r = c.request().apply(h, j);
+
+    assertThat(r.statusCode()).as("body %s", r.body()).isEqualTo(c.status());
+    ReportError error = Json.mapper().readValue(r.body(), ReportError.class);
+    assertThat(error.error()).isEqualTo(c.error());
+    assertThat(error.message()).isNotBlank().doesNotContain("\u001b").doesNotContain("\u007f").doesNotContain("\n");
+    assertThat(h.snapshot(j)).isEqualTo(before);
+    assertThat(LineCapture.lines()).noneMatch(l -> l.contains("\u001b") || l.contains("\u007f"));
+  }
+
   // --- request data in logs and messages ---
 
   @Test
