@@ -1,6 +1,7 @@
 package dev.nixek.ci.agent;
 
 import dev.nixek.ci.protocol.AgentConfig;
+import dev.nixek.ci.protocol.AgentExit;
 import dev.nixek.ci.protocol.AgentStep;
 import dev.nixek.ci.protocol.StepFinished;
 import java.io.IOException;
@@ -17,10 +18,11 @@ import org.slf4j.LoggerFactory;
  */
 final class Agent {
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
-  static final int EXIT_OK = 0;
-  static final int EXIT_STEP_FAILED = 1;
-  static final int EXIT_USAGE = 2;
-  static final int EXIT_NOT_REPORTED = 3;
+  static final int EXIT_OK = AgentExit.OK;
+  static final int EXIT_STEP_FAILED = AgentExit.STEP_FAILED;
+  static final int EXIT_USAGE = AgentExit.USAGE;
+  static final int EXIT_NOT_REPORTED = AgentExit.NOT_REPORTED;
+  static final int EXIT_REPORT_REFUSED = AgentExit.REPORT_REFUSED;
   /** Reported for the step that was running when the agent got SIGTERM (128 + 15). */
   static final int SIGTERM_EXIT_CODE = 143;
   /** How long a SIGTERM'd agent keeps trying to report the killed step before it exits. */
@@ -99,6 +101,12 @@ final class Agent {
         LOG.info("job {}/{} done: {}, every report delivered", config.namespace(), config.name(),
             exitCode == EXIT_OK ? "all steps succeeded" : "a step failed");
         yield exitCode;
+      }
+      case REPORT_REFUSED -> {
+        LOG.error("job {}/{} done: the report API refused a report ({}), so the job's status cannot show what "
+            + "happened after it: exit code {}", config.namespace(), config.name(), reporter.refusal(),
+            EXIT_REPORT_REFUSED);
+        yield EXIT_REPORT_REFUSED;
       }
       case JOB_REFUSED, GAVE_UP, RUNNING -> EXIT_NOT_REPORTED;
     };

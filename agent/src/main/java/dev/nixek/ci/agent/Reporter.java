@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  * finished, then the next step. A transiently failed report is retried, byte for byte, until it is answered (the
  * report API treats a byte-identical replay as a duplicate), so a report is never skipped and never reordered; the
  * steps meanwhile go on, their output waiting in the spool. Runs on its own thread until every report of the
- * closed queue is delivered, the job is refused, or the thread is interrupted (drain timeout, shutdown).
+ * closed queue is delivered, the job or one report is refused, or the thread is interrupted (drain timeout,
+ * shutdown). A refused report (409, 422, …) stops the job like a refused token: the reports after it could not be
+ * applied, and the agent must not say "every report delivered".
  */
 final class Reporter implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Reporter.class);
@@ -33,6 +35,8 @@ final class Reporter implements Runnable {
     DELIVERED,
     /** The API answered 401/403: the job is dead. */
     JOB_REFUSED,
+    /** The API refused a report (409, 422, …): what follows it cannot be applied either. */
+    REPORT_REFUSED,
     /** Interrupted with reports undelivered. */
     GAVE_UP
   }
@@ -44,6 +48,7 @@ final class Reporter implements Runnable {
   private final Supplier<Backoff> backoff;
   private final Runnable onJobRefused;
   private volatile Outcome outcome = Outcome.RUNNING;
+  private volatile String refusal;
 
   Reporter(ReportClient client, ReportQueue queue, String namespace, String name, Supplier<Backoff> backoff,
       Runnable onJobRefused) {
@@ -59,6 +64,11 @@ final class Reporter implements Runnable {
     return outcome;
   }
 
+  /** The refused report and the API's answer, once the outcome is {@link Outcome#REPORT_REFUSED}. */
+  String refusal() {
+    return refusal;
+  }
+
   @Override
   public void run() {
     try {
@@ -70,6 +80,12 @@ final class Reporter implements Runnable {
         deliver(step);
       }
       outcome = Outcome.DELIVERED;
+    } catch (ReportRefused e) {
+      refusal = e.path + " answered " + e.status + " " + e.detail;
+      outcome = Outcome.REPORT_REFUSED;
+      LOG.error("the report API refused report {} with {} ({}); the reports after it cannot be applied: stopping the "
+          + "job", e.path, e.status, e.detail);
+      onJobRefused.run();
     } catch (JobRefused e) {
       outcome = Outcome.JOB_REFUSED;
       LOG.error("the report API refused this job ({}: {}); it was cancelled, has ended or was deleted: stopping",
@@ -83,7 +99,7 @@ final class Reporter implements Runnable {
     }
   }
 
-  private void deliver(ReportQueue.Entry step) throws InterruptedException, JobRefused, IOException {
+  private void deliver(ReportQueue.Entry step) throws InterruptedException, JobRefused, ReportRefused, IOException {
     int index = step.index;
     send(path(index, ReportPaths.STARTED), new StepStarted(step.name, step.startTime));
 
@@ -120,7 +136,7 @@ final class Reporter implements Runnable {
   }
 
   /** Sends one report until it is answered; the body is serialized once, so every retry is byte-identical. */
-  private void send(String path, Object report) throws InterruptedException, JobRefused {
+  private void send(String path, Object report) throws InterruptedException, JobRefused, ReportRefused {
     byte[] body;
     try {
       body = Json.mapper().writeValueAsBytes(report);
@@ -137,10 +153,7 @@ final class Reporter implements Runnable {
           }
           return;
         }
-        case REJECTED -> {
-          LOG.warn("report {} rejected with {} ({}); moving on", path, result.status(), result.detail());
-          return;
-        }
+        case REJECTED -> throw new ReportRefused(path, result.status(), result.detail());
         case JOB_REFUSED -> throw new JobRefused(result.status(), result.detail());
         case RETRY -> {
           Duration delay = delays.next();
@@ -168,6 +181,20 @@ final class Reporter implements Runnable {
 
     JobRefused(int status, String detail) {
       super(null, null, false, false);
+      this.status = status;
+      this.detail = detail;
+    }
+  }
+
+  /** A report the API refused (not 401/403, not retryable): applying what follows it would be refused too. */
+  private static final class ReportRefused extends Exception {
+    final String path;
+    final int status;
+    final String detail;
+
+    ReportRefused(String path, int status, String detail) {
+      super(null, null, false, false);
+      this.path = path;
       this.status = status;
       this.detail = detail;
     }

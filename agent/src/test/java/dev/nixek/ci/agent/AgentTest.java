@@ -236,15 +236,34 @@ class AgentTest {
   }
 
   @Test
-  void aConflictIsLoggedAndSkippedNotRetried() throws Exception {
+  void aConflictIsLoggedNotRetriedAndStopsTheJobWithExit4() throws Exception {
     api.inject(a -> a.kind().equals(ReportPaths.OUTPUT) && a.seq() == 0, Fault.CONFLICT_409);
     try (LogCapture logs = new LogCapture()) {
-      var agent = start(run("numbers", "seq 1 5000"));
+      var agent = start(run("numbers", "seq 1 5000; sleep 1000"), run("never", "touch ran-second"));
 
-      assertThat(exitCode(agent)).isZero();
-      assertThat(logs.text()).contains("rejected with 409 (conflict: injected conflict)");
+      assertThat(exitCode(agent)).isEqualTo(Agent.EXIT_REPORT_REFUSED);
+      assertThat(logs.text()).contains("refused report " + ReportPaths.step(TestJobs.NAMESPACE, TestJobs.NAME, 0,
+          ReportPaths.OUTPUT) + " with 409 (conflict: injected conflict)").doesNotContain("every report delivered");
     }
     assertThat(api.arrivals()).filteredOn(a -> a.kind().equals(ReportPaths.OUTPUT) && a.seq() == 0).hasSize(1);
+    assertThat(work("ran-second")).doesNotExist();
+    assertThat(api.violations()).isEmpty();
+  }
+
+  @Test
+  void aRefusedFinalReportIsNotCalledDeliveredAndExits4() throws Exception {
+    api.inject(a -> a.kind().equals(ReportPaths.FINISHED) && a.step() == 1, Fault.REFUSE_409);
+    try (LogCapture logs = new LogCapture()) {
+      var agent = start(run("first", "echo one"), run("last", "echo two"));
+
+      assertThat(exitCode(agent)).isEqualTo(4);
+      assertThat(logs.text())
+          .contains("the report API refused report " + ReportPaths.step(TestJobs.NAMESPACE, TestJobs.NAME, 1,
+              ReportPaths.FINISHED) + " with 409")
+          .contains("job " + TestJobs.NAMESPACE + "/" + TestJobs.NAME + " done: the report API refused a report")
+          .doesNotContain("every report delivered");
+    }
+    assertThat(api.arrivals()).filteredOn(a -> a.kind().equals(ReportPaths.FINISHED) && a.step() == 1).hasSize(1);
     assertThat(api.finished(0).exitCode()).isZero();
     assertThat(api.violations()).isEmpty();
   }
@@ -327,7 +346,8 @@ class AgentTest {
     api.inject(a -> a.kind().equals(ReportPaths.FINISHED), Fault.CONFLICT_409);
     String logged;
     try (LogCapture logs = new LogCapture()) {
-      assertThat(exitCode(start(run("fails", "echo out; exit 3")))).isEqualTo(1);
+      // the finished report is refused (409): exit 4, and the refusal is logged without the token
+      assertThat(exitCode(start(run("fails", "echo out; exit 3")))).isEqualTo(Agent.EXIT_REPORT_REFUSED);
       // a config error that quotes the document would show the token: the token sits right at the error
       Path bad = TestJobs.writeText(dir, "{\"version\":\"" + AgentConfig.VERSION
           + "\",\"token\":" + token + "}");

@@ -41,8 +41,10 @@ final class FakeReportApi implements AutoCloseable {
     APPLY_THEN_503,
     /** Apply, then close the connection without an answer. */
     APPLY_THEN_DROP,
-    /** 409 without applying; the step's expected seq/offset skip past the chunk (the agent moves on). */
-    CONFLICT_409
+    /** 409 without applying; the step's expected seq/offset skip past the chunk (the agent stops, exit 4). */
+    CONFLICT_409,
+    /** 409 without applying or changing anything (any kind of report). */
+    REFUSE_409
   }
 
   /** One request as it arrived. */
@@ -235,6 +237,9 @@ final class FakeReportApi implements AutoCloseable {
               answer = new Answer(503, error("unavailable", "injected"), "failed");
             } else if (fault == Fault.CONFLICT_409) {
               answer = skipChunk(index, body);
+            } else if (fault == Fault.REFUSE_409) {
+              answer = new Answer(409, error("conflict", "step 'last' already finished: Failed with exit code 1"),
+                  "conflict");
             } else {
               answer = apply(index, kind, body, sha);
             }

@@ -45,4 +45,9 @@ public class NixekStepStatus {
   /** How many output chunks were applied. */
   @JsonPropertyDescription("Number of output chunks applied; the next chunk the report API accepts has this seq.")
   public Long outputChunks;
+
+  /** A digest of the last applied chunk, so a replay of it can be told from a different chunk with the same seq. */
+  @JsonPropertyDescription("First 128 bits of the SHA-256 of the last applied output chunk's bytes, in hex: a chunk "
+      + "sent again with that seq is a duplicate only if its bytes are the same.")
+  public String lastChunkSha256;
 }

@@ -7,7 +7,9 @@ import static dev.nixek.ci.common.config.Parsers.seconds;
 
 import dev.nixek.ci.common.config.ConfigException;
 import dev.nixek.ci.common.config.ConfigOption;
+import dev.nixek.ci.common.job.StepRules;
 import dev.nixek.ci.common.status.FieldManagers;
+import dev.nixek.ci.common.status.ObjectBudget;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -52,8 +54,8 @@ public record ReportApiConfig(
   public static final ConfigOption<Integer> EVALUATION_LIMIT_BYTES = new ConfigOption<>(
       "NIXEK_REPORT_EVALUATION_LIMIT_BYTES", "262144", "Largest evaluation result an evaluation pod may post (its "
       + "job's steps with their full definitions), 1024..4194304 bytes; larger results get 413 without being buffered "
-      + "and the job ends EvaluationFailed. Status must stay far below etcd's 1.5 MiB.",
-      intRange(1024, 4 * 1024 * 1024));
+      + "and the job ends EvaluationFailed. Start-up fails if, with the output tail options, a job could grow past "
+      + "etcd's 1.5 MiB object limit.", intRange(1024, 4 * 1024 * 1024));
   public static final ConfigOption<Integer> OUTPUT_TAIL_BYTES = new ConfigOption<>("NIXEK_OUTPUT_TAIL_BYTES", "4096",
       "Bytes of each step's output kept in status.steps[].outputTail, 1..65536 (less when the job has many steps, "
       + "see NIXEK_OUTPUT_TAIL_BUDGET_BYTES).", intRange(1, 64 * 1024));
@@ -87,9 +89,12 @@ public record ReportApiConfig(
     watchNamespaces = List.copyOf(watchNamespaces);
   }
 
-  /** The configuration from these environment variables; unset or blank variables take their default. */
+  /**
+   * The configuration from these environment variables; unset or blank variables take their default. Maximums that
+   * together could make a job's object larger than etcd accepts are refused ({@link ObjectBudget}).
+   */
   public static ReportApiConfig fromEnv(Map<String, String> env) {
-    return new ReportApiConfig(
+    ReportApiConfig c = new ReportApiConfig(
         BIND.read(env),
         PORT.read(env),
         BODY_LIMIT_BYTES.read(env),
@@ -101,6 +106,22 @@ public record ReportApiConfig(
         WORKER_THREADS.read(env),
         TOKEN_CACHE_SECONDS.read(env),
         READY_MAX_AGE_SECONDS.read(env));
+    checkObjectBudget(c.evaluationLimitBytes(), c.outputTailBytes(), c.outputTailBudgetBytes());
+    return c;
+  }
+
+  /** Refuses maximums that add up past etcd's object limit, naming the options to lower. */
+  static void checkObjectBudget(int evaluationLimitBytes, int tailBytes, int tailBudgetBytes) {
+    long worst = ObjectBudget.worstObject(evaluationLimitBytes, tailBytes, tailBudgetBytes);
+    if (worst > ObjectBudget.ETCD_OBJECT_LIMIT) {
+      throw new ConfigException(EVALUATION_LIMIT_BYTES.key() + "=" + evaluationLimitBytes + ", "
+          + OUTPUT_TAIL_BYTES.key() + "=" + tailBytes + " and " + OUTPUT_TAIL_BUDGET_BYTES.key() + "="
+          + tailBudgetBytes + " let a job of up to " + StepRules.MAX_STEPS + " steps grow to " + worst
+          + " bytes (evaluation " + evaluationLimitBytes + ", output tails " + ObjectBudget.worstTails(tailBytes,
+          tailBudgetBytes) + ", step fields " + (long) StepRules.MAX_STEPS * ObjectBudget.STEP_STATUS_MAX_BYTES
+          + ", reserve " + ObjectBudget.RESERVE_BYTES + "), past etcd's object limit of "
+          + ObjectBudget.ETCD_OBJECT_LIMIT + " bytes: lower one of them");
+    }
   }
 
   private static String hostName(String s) {

@@ -13,6 +13,7 @@ import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus.State;
 import dev.nixek.ci.common.status.Conditions;
+import dev.nixek.ci.common.text.JsonSize;
 import dev.nixek.ci.protocol.Json;
 import dev.nixek.ci.protocol.ReportError;
 import dev.nixek.ci.report.Harness.Job;
@@ -27,9 +28,11 @@ import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -69,18 +72,24 @@ class ReportApiIT {
     return out;
   }
 
+  /** The tail the report API keeps: the end of the output taking at most {@code n} bytes as a JSON string. */
   private static String lastBytes(List<byte[]> chunks, int n) {
     StringBuilder all = new StringBuilder();
     chunks.forEach(c -> all.append(new String(c, StandardCharsets.UTF_8)));
-    byte[] b = all.toString().getBytes(StandardCharsets.UTF_8);
-    int start = Math.max(0, b.length - n);
-    while (start < b.length && (b[start] & 0xC0) == 0x80) {
-      start++;
+    int start = all.length();
+    long size = 0;
+    while (start > 0 && size + JsonSize.of(all.codePointBefore(start)) <= n) {
+      size += JsonSize.of(all.codePointBefore(start));
+      start -= Character.charCount(all.codePointBefore(start));
     }
-    return new String(b, start, b.length - start, StandardCharsets.UTF_8);
+    return all.substring(start);
   }
 
-  private static NixekStepStatus succeeded(String name, int index, List<byte[]> chunks) {
+  private static String sha128(byte[] data) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data), 0, 16);
+  }
+
+  private static NixekStepStatus succeeded(String name, int index, List<byte[]> chunks) throws Exception {
     NixekStepStatus s = new NixekStepStatus();
     s.name = name;
     s.state = State.Succeeded;
@@ -90,6 +99,7 @@ class ReportApiIT {
     s.outputTail = lastBytes(chunks, TAIL);
     s.outputBytes = chunks.stream().mapToLong(c -> c.length).sum();
     s.outputChunks = (long) chunks.size();
+    s.lastChunkSha256 = sha128(chunks.get(chunks.size() - 1));
     return s;
   }
 
@@ -100,7 +110,7 @@ class ReportApiIT {
   }
 
   @Test
-  void happyPathWritesExactlyTheStepsAndNothingElse() {
+  void happyPathWritesExactlyTheStepsAndNothingElse() throws Exception {
     Job j = h.createJob(NS, "happy", "build", "test");
     String operatorBefore = operatorFields(h.job(j).getStatus());
     List<byte[]> build = chunks("build", 3);

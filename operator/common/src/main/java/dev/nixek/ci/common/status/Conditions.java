@@ -2,6 +2,7 @@ package dev.nixek.ci.common.status;
 
 import dev.nixek.ci.api.v1alpha1.ConditionReason;
 import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
+import dev.nixek.ci.common.text.ControlChars;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import java.time.Instant;
@@ -32,7 +33,8 @@ public final class Conditions {
 
   /**
    * {@code conditions} with {@code type} set. lastTransitionTime changes only when the status does, so that a
-   * reconcile that finds nothing new writes nothing new.
+   * reconcile that finds nothing new writes nothing new. Control characters in {@code message} (it may quote nix,
+   * a step's output, a cloud API) are escaped ({@link ControlChars}): {@code kubectl describe} prints it raw.
    */
   public static List<Condition> with(List<Condition> conditions, String type, String status, String reason,
       String message, Long observedGeneration, Instant now) {
@@ -54,7 +56,7 @@ public final class Conditions {
         .withType(type)
         .withStatus(status)
         .withReason(reason)
-        .withMessage(message)
+        .withMessage(ControlChars.escape(message))
         .withObservedGeneration(observedGeneration)
         .withLastTransitionTime(transition)
         .build());

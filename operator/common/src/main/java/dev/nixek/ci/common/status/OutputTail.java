@@ -1,15 +1,19 @@
 package dev.nixek.ci.common.status;
 
+import dev.nixek.ci.common.text.ControlChars;
+import dev.nixek.ci.common.text.JsonSize;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The bounded tail of a step's output kept in status (docs/architecture.md#status-budget): the last {@code limit} bytes, as text.
+ * The bounded tail of a step's output kept in status (docs/architecture.md#status-budget): the end of the output, as
+ * text, taking at most {@code limit} bytes in the stored JSON object.
  *
- * <p>Output is arbitrary bytes; the tail is UTF-8 text with malformed sequences replaced. A cut never leaves half
- * a character at the start.
+ * <p>Output is arbitrary bytes; the tail is UTF-8 text with malformed sequences replaced and control characters
+ * escaped (docs/security.md#text-hygiene). A cut never leaves half a character at the start; it may leave the end
+ * of an escape ({@code 1b} of {@code \x1b}).
  */
 public final class OutputTail {
   /** The tail size per step when the job has few steps. */
@@ -27,23 +31,25 @@ public final class OutputTail {
     return Math.max(Math.min(MIN_BYTES, maxBytes), Math.min(maxBytes, share));
   }
 
-  /** The tail after {@code chunk} is appended to {@code tail}, at most {@code limit} bytes of UTF-8. */
+  /**
+   * The tail after {@code chunk} is appended to {@code tail}: control characters escaped ({@link ControlChars}), then
+   * cut at the front to what takes at most {@code limit} bytes as a JSON string ({@link JsonSize}), so that neither
+   * quotes nor control characters can make the stored object larger than its budget.
+   */
   public static String append(String tail, byte[] chunk, int limit) {
-    byte[] old = tail == null ? new byte[0] : tail.getBytes(StandardCharsets.UTF_8);
-    String added = decode(chunk);
-    byte[] addedBytes = added.getBytes(StandardCharsets.UTF_8);
-    byte[] all = new byte[old.length + addedBytes.length];
-    System.arraycopy(old, 0, all, 0, old.length);
-    System.arraycopy(addedBytes, 0, all, old.length, addedBytes.length);
-    if (all.length <= limit) {
-      return new String(all, StandardCharsets.UTF_8);
+    String all = (tail == null ? "" : tail) + ControlChars.escape(decode(chunk));
+    long size = 0;
+    int start = all.length();
+    while (start > 0) {
+      int cp = all.codePointBefore(start);
+      int cost = JsonSize.of(cp);
+      if (size + cost > limit) {
+        break;
+      }
+      size += cost;
+      start -= Character.charCount(cp);
     }
-    int start = all.length - limit;
-    // skip continuation bytes (10xxxxxx) so that the tail starts on a character boundary
-    while (start < all.length && (all[start] & 0xC0) == 0x80) {
-      start++;
-    }
-    return new String(all, start, all.length - start, StandardCharsets.UTF_8);
+    return all.substring(start);
   }
 
   private static String decode(byte[] bytes) {

@@ -10,10 +10,13 @@ import dev.nixek.ci.common.status.ReportOutcome.Rejected;
 import dev.nixek.ci.protocol.OutputChunk;
 import dev.nixek.ci.protocol.StepFinished;
 import dev.nixek.ci.protocol.StepStarted;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 
@@ -22,7 +25,7 @@ import java.util.Objects;
  * fresh read after a 409 and get the same answer.
  *
  * <p>Rules (docs/architecture.md#report-protocol): steps run in order and never move backwards; a replay of an applied report is a
- * {@link Duplicate}; anything that contradicts what was applied is a 409; a report for a step that does not exist
+ * {@link Duplicate} (for output: the last applied chunk, byte for byte); anything that contradicts what was applied is a 409; a report for a step that does not exist
  * is a 404; a report that cannot be right whatever the state is a 422.
  */
 public final class StepReports {
@@ -60,12 +63,13 @@ public final class StepReports {
     NixekStepStatus step = steps.get(index);
     if (step.state != State.Pending) {
       return report.startTime().equals(step.startTime) ? DUPLICATE
-          : Rejected.conflict("step '" + step.name + "' already started at " + step.startTime + " and is " + step.state);
+          : Rejected.conflict("step " + StepNames.quote(step.name) + " already started at " + step.startTime
+              + " and is " + step.state);
     }
     for (int i = 0; i < index; i++) {
       if (steps.get(i).state != State.Succeeded) {
-        return Rejected.conflict("step '" + step.name + "' cannot start: step '" + steps.get(i).name + "' is "
-            + steps.get(i).state);
+        return Rejected.conflict("step " + StepNames.quote(step.name) + " cannot start: step "
+            + StepNames.quote(steps.get(i).name) + " is " + steps.get(i).state);
       }
     }
     step.state = State.Running;
@@ -97,26 +101,54 @@ public final class StepReports {
     List<NixekStepStatus> steps = copyOrInitial(spec, current);
     NixekStepStatus step = steps.get(index);
     if (step.state == State.Pending || step.state == State.Skipped) {
-      return Rejected.conflict("step '" + step.name + "' is " + step.state + ": it has no output");
+      return Rejected.conflict("step " + StepNames.quote(step.name) + " is " + step.state + ": it has no output");
     }
     long applied = orZero(step.outputChunks);
     if (chunk.seq() < applied) {
-      return DUPLICATE;
+      return replayOf(step, chunk, data, applied);
     }
     if (step.state != State.Running) {
-      return Rejected.conflict("step '" + step.name + "' already finished with " + applied + " chunks");
+      return Rejected.conflict("step " + StepNames.quote(step.name) + " already finished with " + applied + " chunks");
     }
     if (chunk.seq() > applied) {
-      return Rejected.conflict("chunk " + chunk.seq() + " of step '" + step.name + "' arrived before chunk " + applied);
+      return Rejected.conflict("chunk " + chunk.seq() + " of step " + StepNames.quote(step.name)
+          + " arrived before chunk " + applied);
     }
     if (chunk.offset() != orZero(step.outputBytes)) {
-      return Rejected.conflict("chunk " + chunk.seq() + " of step '" + step.name + "' starts at byte " + chunk.offset()
-          + ", but " + orZero(step.outputBytes) + " bytes were applied");
+      return Rejected.conflict("chunk " + chunk.seq() + " of step " + StepNames.quote(step.name) + " starts at byte "
+          + chunk.offset() + ", but " + orZero(step.outputBytes) + " bytes were applied");
     }
     step.outputTail = OutputTail.append(step.outputTail, data, tailLimit);
     step.outputBytes = orZero(step.outputBytes) + data.length;
     step.outputChunks = applied + 1;
+    step.lastChunkSha256 = digest(data);
     return new Applied(steps);
+  }
+
+  /**
+   * An already-used seq: a {@link Duplicate} only if it is the last applied chunk again, byte for byte (the agent
+   * has one report in flight, so that is the only chunk it can resend); anything else is a 409. A step whose status
+   * has no digest (written before digests were kept) takes the replay of its last seq on trust.
+   */
+  private static ReportOutcome replayOf(NixekStepStatus step, OutputChunk chunk, byte[] data, long applied) {
+    if (chunk.seq() != applied - 1) {
+      return Rejected.conflict("chunk " + chunk.seq() + " of step " + StepNames.quote(step.name) + " was applied "
+          + "before chunk " + (applied - 1) + ": only the last applied chunk can be sent again");
+    }
+    boolean same = chunk.offset() + data.length == orZero(step.outputBytes)
+        && (step.lastChunkSha256 == null || step.lastChunkSha256.equals(digest(data)));
+    return same ? DUPLICATE : Rejected.conflict("chunk " + chunk.seq() + " of step " + StepNames.quote(step.name)
+        + " was applied with other bytes: a chunk may be sent again only byte for byte");
+  }
+
+  /** The first 128 bits of the SHA-256 of {@code data}, in hex: bounded, and enough to tell a changed chunk. */
+  static String digest(byte[] data) {
+    try {
+      byte[] sha = MessageDigest.getInstance("SHA-256").digest(data);
+      return HexFormat.of().formatHex(sha, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
   }
 
   /** Step {@code index} finished; a failure marks every later step Skipped. */
@@ -134,22 +166,22 @@ public final class StepReports {
     State result = report.exitCode() == 0 && !report.timedOut() ? State.Succeeded : State.Failed;
     switch (step.state) {
       case Pending, Skipped -> {
-        return Rejected.conflict("step '" + step.name + "' is " + step.state + ": it never started");
+        return Rejected.conflict("step " + StepNames.quote(step.name) + " is " + step.state + ": it never started");
       }
       case Succeeded, Failed -> {
         boolean same = step.state == result && Objects.equals(step.exitCode, report.exitCode())
             && report.finishTime().equals(step.finishTime) && report.outputBytes() == orZero(step.outputBytes)
             && report.timedOut() == Boolean.TRUE.equals(step.timedOut);
-        return same ? DUPLICATE : Rejected.conflict("step '" + step.name + "' already finished: " + step.state
-            + " with exit code " + step.exitCode);
+        return same ? DUPLICATE : Rejected.conflict("step " + StepNames.quote(step.name) + " already finished: "
+            + step.state + " with exit code " + step.exitCode);
       }
       case Running -> {
         // fall through to apply
       }
     }
     if (report.outputBytes() != orZero(step.outputBytes)) {
-      return Rejected.conflict("step '" + step.name + "' produced " + report.outputBytes() + " bytes, but "
-          + orZero(step.outputBytes) + " were reported: send the missing chunks first");
+      return Rejected.conflict("step " + StepNames.quote(step.name) + " produced " + report.outputBytes()
+          + " bytes, but " + orZero(step.outputBytes) + " were reported: send the missing chunks first");
     }
     step.state = result;
     step.exitCode = report.exitCode();
@@ -195,6 +227,7 @@ public final class StepReports {
     c.outputTail = s.outputTail;
     c.outputBytes = s.outputBytes;
     c.outputChunks = s.outputChunks;
+    c.lastChunkSha256 = s.lastChunkSha256;
     return c;
   }
 

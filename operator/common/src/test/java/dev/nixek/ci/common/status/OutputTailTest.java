@@ -2,16 +2,17 @@ package dev.nixek.ci.common.status;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.nixek.ci.common.text.JsonSize;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class OutputTailTest {
   @Test
   void keepsTheLastBytes() {
     String tail = OutputTail.append(null, "hello ".getBytes(StandardCharsets.UTF_8), 8);
-    tail = OutputTail.append(tail, "world\n".getBytes(StandardCharsets.UTF_8), 8);
-    assertThat(tail).isEqualTo("o world\n".substring(0, 8));
-    assertThat(tail.getBytes(StandardCharsets.UTF_8)).hasSizeLessThanOrEqualTo(8);
+    tail = OutputTail.append(tail, "world".getBytes(StandardCharsets.UTF_8), 8);
+    assertThat(tail).isEqualTo("lo world");
   }
 
   @Test
@@ -30,6 +31,25 @@ class OutputTailTest {
   void invalidUtf8IsReplacedNotFatal() {
     String tail = OutputTail.append("ok ", new byte[] {(byte) 0xff, 'x'}, 100);
     assertThat(tail).isEqualTo("ok \uFFFDx");
+  }
+
+  @Test
+  void controlCharactersAreStoredEscaped() {
+    byte[] ansi = "\u001b]0;owned\u0007\u001b[2Jdone\r\n\u007f".getBytes(StandardCharsets.UTF_8);
+    assertThat(OutputTail.append(null, ansi, 1000)).isEqualTo("\\x1b]0;owned\\x07\\x1b[2Jdone\\x0d\n\\x7f");
+  }
+
+  @Test
+  void theLimitBoundsTheJsonEncodedTailWhateverTheContent() {
+    for (char c : new char[] {'"', '\\', '\n', '<', '\u007f', '\u0001', 'a'}) {
+      byte[] chunk = new byte[4096];
+      Arrays.fill(chunk, (byte) c);
+      String tail = null;
+      for (int i = 0; i < 3; i++) {
+        tail = OutputTail.append(tail, chunk, 1000);
+        assertThat(JsonSize.of(tail)).as("tail of %s", (int) c).isLessThanOrEqualTo(1000).isGreaterThan(990);
+      }
+    }
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.nixek.ci.operator.events;
 
+import dev.nixek.ci.common.text.ControlChars;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -35,7 +36,9 @@ public final class EventRecorder {
   }
 
   public void record(HasMetadata about, EventReason reason, String message) {
-    String msg = message.length() > MAX_MESSAGE ? message.substring(0, MAX_MESSAGE - 3) + "..." : message;
+    // escaped before it is cut, so the cut bounds what is stored; kubectl describe prints the message raw
+    String escaped = ControlChars.escape(message);
+    String msg = escaped.length() > MAX_MESSAGE ? escaped.substring(0, MAX_MESSAGE - 3) + "..." : escaped;
     String ns = about.getMetadata().getNamespace();
     String name = eventName(about, reason, msg);
     String now = clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();

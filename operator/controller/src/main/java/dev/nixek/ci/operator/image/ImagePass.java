@@ -6,6 +6,7 @@ import dev.nixek.ci.api.v1alpha1.ConditionReason;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImageStatus;
 import dev.nixek.ci.common.status.Conditions;
+import dev.nixek.ci.common.text.ControlChars;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.status.ImageStatuses;
@@ -73,7 +74,8 @@ final class ImagePass {
   void ready(ConditionReason reason, String message, EventReason event) {
     Optional<Condition> old = readyCondition();
     boolean changed = old.isEmpty() || !Objects.equals(old.get().getStatus(), reason.status().value())
-        || !Objects.equals(old.get().getReason(), reason.name()) || !Objects.equals(old.get().getMessage(), message);
+        || !Objects.equals(old.get().getReason(), reason.name())
+        || !Objects.equals(old.get().getMessage(), ControlChars.escape(message)); // stored escaped
     next.conditions = Conditions.with(next.conditions, READY, reason, message, next.observedGeneration,
         clock.instant());
     if (changed && event != null) {

@@ -6,6 +6,7 @@ import dev.nixek.ci.api.v1alpha1.ConditionReason;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
 import dev.nixek.ci.common.status.Conditions;
+import dev.nixek.ci.common.text.ControlChars;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.status.OperatorStatus;
@@ -119,7 +120,9 @@ final class JobPass {
    */
   void waiting(ConditionReason reason, String message, EventReason event) {
     boolean changed = Conditions.find(next.conditions, SUCCEEDED)
-        .map(c -> !Conditions.hasReason(c, reason) || !message.equals(c.getMessage())).orElse(true);
+        // the stored message is escaped (Conditions.with): compare like with like, or every pass is a "change"
+        .map(c -> !Conditions.hasReason(c, reason) || !ControlChars.escape(message).equals(c.getMessage()))
+        .orElse(true);
     waiting(reason, message);
     if (changed) {
       record(event, message);

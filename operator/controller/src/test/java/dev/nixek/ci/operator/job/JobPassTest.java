@@ -52,6 +52,21 @@ class JobPassTest {
   }
 
   @Test
+  void aWarningWithControlCharactersIsRecordedOnceAndStoredEscaped() {
+    JobPass pass = pass("escaped-warning");
+    String nix = "nix says \u001b[31;1merror:\u001b[0m cannot pull";
+    pass.waiting(ConditionReason.EvaluationPending, nix, EventReason.EvaluationPending);
+    pass.waiting(ConditionReason.EvaluationPending, nix, EventReason.EvaluationPending);
+
+    assertThat(succeeded(pass).getMessage()).isEqualTo("nix says \\x1b[31;1merror:\\x1b[0m cannot pull");
+    List<Event> events = client.v1().events().inNamespace("escaped-warning").list().getItems();
+    assertThat(events).hasSize(1).allSatisfy(e -> {
+      assertThat(e.getMessage()).isEqualTo(succeeded(pass).getMessage());
+      assertThat(e.getCount()).as("the same cause again is no new Event").isIn(null, 1);
+    });
+  }
+
+  @Test
   void theConditionStatusIsTheReasons() {
     JobPass pass = pass("reasons");
     pass.waiting(ConditionReason.Launching, "launching a fake machine");

@@ -6,6 +6,7 @@ import dev.nixek.ci.operator.machine.LaunchRequest;
 import dev.nixek.ci.operator.machine.Machine;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import dev.nixek.ci.operator.machine.MachineState;
+import dev.nixek.ci.protocol.AgentExit;
 import dev.nixek.ci.protocol.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -209,7 +210,8 @@ public final class LocalMachineProvider implements MachineProvider {
     } else {
       state = MachineState.TERMINATED;
       Process p = children.get(r.id());
-      reason = p != null && !p.isAlive() ? "agent exited with code " + p.exitValue() : "agent process is gone";
+      // the job's InstanceLost message quotes this: say what the exit code means (a refused report, a lost token)
+      reason = p != null && !p.isAlive() ? AgentExit.describe(p.exitValue()) : "agent process is gone";
     }
     return new Machine(r.id(), state, r.jobUid(), r.launchToken(), Instant.parse(r.launchTime()), reason);
   }

@@ -89,7 +89,17 @@ class LocalMachineProviderTest {
     providers.add(p);
     Machine m = p.launch(request("uid-4", "nixek-uid-4-1"));
     await().untilAsserted(() -> assertThat(p.describe(m.id()).get().state()).isEqualTo(MachineState.TERMINATED));
-    assertThat(p.describe(m.id()).get().stateReason()).isEqualTo("agent exited with code 7");
+    assertThat(p.describe(m.id()).get().stateReason()).isEqualTo("the agent exited with code 7");
+  }
+
+  @Test
+  void anAgentWhoseReportsWereRefusedSaysSo() throws Exception {
+    LocalMachineProvider p = new LocalMachineProvider(state, List.of("/bin/sh", "-c", "exit 4", "x"), "c", Clock.systemUTC());
+    providers.add(p);
+    Machine m = p.launch(request("uid-5", "nixek-uid-5-1"));
+    await().untilAsserted(() -> assertThat(p.describe(m.id()).get().state()).isEqualTo(MachineState.TERMINATED));
+    assertThat(p.describe(m.id()).get().stateReason())
+        .startsWith("the agent's reports were refused by the report API (409 or 422; agent exit code 4)");
   }
 
   private LocalMachineProvider provider(String cluster) {
