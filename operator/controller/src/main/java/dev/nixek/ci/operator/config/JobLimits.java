@@ -8,6 +8,7 @@ import dev.nixek.ci.common.config.ConfigOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * What one job may cost: the instance types it may ask for and its longest time limit. Anyone who may create a
@@ -25,8 +26,8 @@ public record JobLimits(List<String> allowedInstanceTypes, String defaultInstanc
   public static final ConfigOption<List<String>> ALLOWED_INSTANCE_TYPES = new ConfigOption<>(
       "NIXEK_EC2_ALLOWED_INSTANCE_TYPES", "",
       "comma-separated instance types a job's spec.instanceType may name: exact (m7i.large), a family (m7i.*) or "
-      + "* for any; NIXEK_EC2_INSTANCE_TYPE is always allowed (empty: only it). A job asking for another ends InvalidSpec, nothing "
-      + "launched", entries());
+      + "* for any; NIXEK_EC2_INSTANCE_TYPE is always allowed (empty: only it). A job asking for another ends "
+      + "InvalidSpec, nothing launched", entries());
   public static final ConfigOption<Duration> MAX_JOB_TIMEOUT = new ConfigOption<>("NIXEK_MAX_JOB_TIMEOUT_SECONDS",
       "86400", "the longest spec.timeoutSeconds a job may set (at least NIXEK_JOB_TIMEOUT_SECONDS); a job asking "
       + "for more ends InvalidSpec, nothing launched", seconds(1, 604800));
@@ -64,7 +65,7 @@ public record JobLimits(List<String> allowedInstanceTypes, String defaultInstanc
         : defaultInstanceType + ", " + String.join(", ", allowedInstanceTypes);
   }
 
-  private static java.util.function.Function<String, List<String>> entries() {
+  private static Function<String, List<String>> entries() {
     return s -> {
       List<String> items = list().apply(s);
       for (String item : items) {
