@@ -72,6 +72,28 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end }}
 
+{{/*
+The namespaces whose jobs this installation runs, as a JSON list (fromJsonArray): config.watchNamespaces, else the
+release namespace; empty only with config.watchAllNamespaces (every namespace, cluster-wide bindings).
+*/}}
+{{- define "nixek-ci.watchNamespaces" -}}
+{{- if .Values.config.watchAllNamespaces }}
+{{- if .Values.config.watchNamespaces }}
+{{- fail "config.watchAllNamespaces and config.watchNamespaces: set only one (watchAllNamespaces runs the jobs of every namespace, with cluster-wide bindings)" }}
+{{- end }}
+{{- list | toJson }}
+{{- else }}
+{{- .Values.config.watchNamespaces | default (list .Release.Namespace) | toJson }}
+{{- end }}
+{{- end }}
+
+{{/* Values the chart refuses, each with what to do instead. */}}
+{{- define "nixek-ci.checks" -}}
+{{- if and (eq .Values.config.operator.provider "local") (not .Values.unsafeAllowLocalProvider) }}
+{{- fail "config.operator.provider local runs every job step inside the operator's container, with its ServiceAccount (pods create, Secrets read and write) and its files: for demos and tests only. Use provider ec2, or set unsafeAllowLocalProvider=true on a cluster nobody else uses." }}
+{{- end }}
+{{- end }}
+
 {{/* Pods of this release reach the report API through its Service. */}}
 {{- define "nixek-ci.reportServiceUrl" -}}
 {{- printf "http://%s-report-api.%s.svc:%d" (include "nixek-ci.fullname" .) .Release.Namespace (int .Values.reportApi.service.port) }}
@@ -104,7 +126,7 @@ live in the code (OperatorConfig, ReportApiConfig); this only names and formats 
 {{/* The operator's options, with the values only the chart knows filled in. */}}
 {{- define "nixek-ci.operatorConfig" -}}
 {{- $c := deepCopy .Values.config.operator }}
-{{- $_ := set $c "watchNamespaces" .Values.config.watchNamespaces }}
+{{- $_ := set $c "watchNamespaces" (include "nixek-ci.watchNamespaces" . | fromJsonArray) }}
 {{- if not $c.reportUrl }}
 {{- $_ := set $c "reportUrl" (include "nixek-ci.reportServiceUrl" .) }}
 {{- end }}
@@ -131,7 +153,7 @@ live in the code (OperatorConfig, ReportApiConfig); this only names and formats 
 {{/* The report API's options. */}}
 {{- define "nixek-ci.reportApiConfig" -}}
 {{- $c := deepCopy .Values.config.reportApi }}
-{{- $_ := set $c "watchNamespaces" .Values.config.watchNamespaces }}
+{{- $_ := set $c "watchNamespaces" (include "nixek-ci.watchNamespaces" . | fromJsonArray) }}
 {{- toYaml $c }}
 {{- end }}
 

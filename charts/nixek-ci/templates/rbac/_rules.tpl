@@ -5,7 +5,7 @@ Adding a rule: add it here with its reason, add it to ExpectedRbac in the e2e te
 a probe that fails without it.
 */}}
 
-{{/* Operator, in every namespace whose jobs it runs (cluster-wide, or each of config.watchNamespaces). */}}
+{{/* Operator, in every namespace whose jobs it runs (each watched namespace, or cluster-wide). */}}
 {{- define "nixek-ci.rules.operator" -}}
 # NixekJobs: informer (list, watch); a fresh read before calling a machine lost (get); finalizer add and
 # removal (patch)
@@ -90,13 +90,14 @@ a probe that fails without it.
 {{- end }}
 
 {{/*
-Binds a ClusterRole where a component works: cluster-wide when config.watchNamespaces is empty, else in each
-watched namespace. Call with (dict "root" $ "role" <ClusterRole name> "sa" <ServiceAccount> "component" <c>).
+Binds a ClusterRole where a component works: in each watched namespace (the release namespace by default), and
+cluster-wide only with config.watchAllNamespaces. Call with (dict "root" $ "role" <ClusterRole name> "sa"
+<ServiceAccount> "component" <c>).
 */}}
 {{- define "nixek-ci.bindings" -}}
 {{- $root := .root }}
-{{- if $root.Values.config.watchNamespaces }}
-{{- range $ns := $root.Values.config.watchNamespaces }}
+{{- if not $root.Values.config.watchAllNamespaces }}
+{{- range $ns := include "nixek-ci.watchNamespaces" $root | fromJsonArray }}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding

@@ -29,7 +29,10 @@ import java.util.Map;
 public record ChartInstall(KubeApiServer kube, Path work, String release, String namespace, String jobsNamespace,
     String mode, int reportPort, int healthPort, List<String> installArgs) {
 
-  /** Installs the chart in a new namespace; {@code namespaced} adds a new jobs namespace as the only watched one. */
+  /**
+   * Installs the chart in a new namespace; {@code namespaced} adds a new jobs namespace as the only watched one, else
+   * the chart watches every namespace (cluster-wide bindings).
+   */
   public static ChartInstall install(KubeApiServer kube, Path work, String release, String mode, boolean namespaced,
       String extraValues) throws IOException {
     String ns = kube.createUniqueNamespace(release);
@@ -38,8 +41,11 @@ public record ChartInstall(KubeApiServer kube, Path work, String release, String
     int reportPort = freePort();
     int healthPort = freePort();
     String values = """
+        # the local provider runs the test's agents as processes of this JVM's operator
+        unsafeAllowLocalProvider: true
         config:
           watchNamespaces: [%s]
+          watchAllNamespaces: %s
           operator:
             provider: local
             reportUrl: http://127.0.0.1:%d
@@ -52,7 +58,7 @@ public record ChartInstall(KubeApiServer kube, Path work, String release, String
             reportBind: 127.0.0.1
         reportApi:
           mode: %s
-        """.formatted(jobs == null ? "" : jobs, reportPort, healthPort,
+        """.formatted(jobs == null ? "" : jobs, jobs == null, reportPort, healthPort,
         String.join(" ", Stack.javaJar("agent/target/nixek-agent.jar")), dir.resolve("machines"), reportPort, mode);
     Path valuesFile = Helm.valuesFile(dir, "values.yaml", values);
     List<String> args = new ArrayList<>(List.of("install", release, Helm.CHART.toString(), "--namespace", ns,

@@ -38,6 +38,7 @@ public final class ChartOptions {
 
   /** Keys whose empty value the chart replaces with one only it knows. */
   public static final Map<String, String> CHART_COMPUTED = Map.of(
+      "config.watchNamespaces", "the release namespace (every namespace only with `config.watchAllNamespaces`)",
       "config.operator.reportUrl", "the report API Service's in-cluster URL",
       "config.operator.evalReportUrl", "the report API Service's in-cluster URL",
       "config.operator.builderImage", "this chart's image");

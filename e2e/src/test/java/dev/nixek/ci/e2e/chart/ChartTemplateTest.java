@@ -64,53 +64,77 @@ class ChartTemplateTest {
     assertThat(fullSet.exitCode()).as(fullSet.describe()).isZero();
   }
 
+  /**
+   * Safe defaults: the report API (the one process taking requests from outside the cluster) in its own Deployment
+   * with its own ServiceAccount, every binding in the release namespace only, and an operator that refuses to start
+   * with provider ec2 until it has a cluster id and an https report URL.
+   */
   @Test
-  void defaultValuesRenderOnePodWithTheOperatorAndTheReportApiSidecarFromOneImage() {
+  void defaultValuesRenderTheReportApiAsItsOwnDeploymentAndNoClusterWideBinding() {
     Rendered r = helm.template("nixek-ci", NS, List.of());
     assertThat(r.names()).containsExactlyInAnyOrder(
-        "ServiceAccount/" + NS + "/nixek-ci-operator", "ServiceAccount/" + NS + "/nixek-ci-builder",
-        "ClusterRole/nixek-ci-operator", "ClusterRoleBinding/nixek-ci-operator",
-        "Role/" + NS + "/nixek-ci-operator", "RoleBinding/" + NS + "/nixek-ci-operator",
-        "ClusterRole/nixek-ci-report-api", "ClusterRoleBinding/nixek-ci-report-api",
+        "ServiceAccount/" + NS + "/nixek-ci-operator", "ServiceAccount/" + NS + "/nixek-ci-report-api",
+        "ServiceAccount/" + NS + "/nixek-ci-builder",
+        "ClusterRole/nixek-ci-operator", "RoleBinding/" + NS + "/nixek-ci-operator",
+        "Role/" + NS + "/nixek-ci-operator", "RoleBinding/" + NS + "/nixek-ci-operator-own-namespace",
+        "ClusterRole/nixek-ci-report-api", "RoleBinding/" + NS + "/nixek-ci-report-api",
         "Service/" + NS + "/nixek-ci-report-api",
-        "Deployment/" + NS + "/nixek-ci-operator");
+        "Deployment/" + NS + "/nixek-ci-operator", "Deployment/" + NS + "/nixek-ci-report-api");
+    assertThat(r.all(ClusterRoleBinding.class)).as("cluster-wide bindings").isEmpty();
     Deployment d = r.get(Deployment.class, "nixek-ci-operator");
+    Deployment api = r.get(Deployment.class, "nixek-ci-report-api");
     assertThat(d.getSpec().getReplicas()).isEqualTo(2);
+    assertThat(api.getSpec().getReplicas()).isEqualTo(2);
     PodSpec pod = d.getSpec().getTemplate().getSpec();
+    PodSpec apiPod = api.getSpec().getTemplate().getSpec();
     assertThat(pod.getServiceAccountName()).isEqualTo("nixek-ci-operator");
-    assertThat(pod.getContainers()).extracting(Container::getName).containsExactly("operator", "report-api");
-    assertThat(pod.getContainers()).extracting(Container::getImage).containsOnly("ghcr.io/nixek/nixek-ci:0.1.0");
+    assertThat(apiPod.getServiceAccountName()).isEqualTo("nixek-ci-report-api");
+    assertThat(pod.getContainers()).extracting(Container::getName).containsExactly("operator");
+    assertThat(apiPod.getContainers()).extracting(Container::getName).containsExactly("report-api");
+    assertThat(Stream.concat(pod.getContainers().stream(), apiPod.getContainers().stream()))
+        .extracting(Container::getImage).containsOnly("ghcr.io/nixek/nixek-ci:0.1.0");
     assertThat(container(d, "operator").getArgs()).containsExactly("operator");
-    assertThat(container(d, "report-api").getArgs()).containsExactly("report-api");
+    assertThat(container(api, "report-api").getArgs()).containsExactly("report-api");
     assertSecure(pod);
+    assertSecure(apiPod);
     assertProbes(container(d, "operator"), "health", 8081, "NIXEK_HEALTH_PORT");
-    assertProbes(container(d, "report-api"), "http", 8080, "NIXEK_REPORT_PORT");
+    assertProbes(container(api, "report-api"), "http", 8080, "NIXEK_REPORT_PORT");
     assertThat(container(d, "operator").getResources().getRequests()).containsKeys("cpu", "memory");
     assertThat(container(d, "operator").getResources().getLimits()).containsKey("memory");
-    assertThat(container(d, "report-api").getResources().getRequests()).containsKeys("cpu", "memory");
+    assertThat(container(api, "report-api").getResources().getRequests()).containsKeys("cpu", "memory");
 
-    // the configuration, read back by the programs' own parsers
-    OperatorConfig op = OperatorConfig.fromEnv(Rendered.env(container(d, "operator"), fields()));
+    // the configuration, read back by the programs' own parsers: provider ec2 is refused until the installer
+    // names the installation and gives the https URL job machines reach
+    Map<String, String> env = new java.util.HashMap<>(Rendered.env(container(d, "operator"), fields()));
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> OperatorConfig.fromEnv(env)))
+        .hasMessageStartingWith("NIXEK_CLUSTER_ID is required with NIXEK_PROVIDER=ec2");
+    env.put("NIXEK_CLUSTER_ID", "prod");
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> OperatorConfig.fromEnv(env)))
+        .hasMessageStartingWith("NIXEK_REPORT_URL=http://nixek-ci-report-api." + NS + ".svc:8080: an http URL");
+    env.put("NIXEK_ALLOW_INSECURE_REPORT_URL", "true");
+    OperatorConfig op = OperatorConfig.fromEnv(env);
     assertThat(op.provider()).isEqualTo(OperatorConfig.Provider.EC2);
     assertThat(op.operatorNamespace()).isEqualTo(NS);
     assertThat(op.reportUrl()).hasToString("http://nixek-ci-report-api." + NS + ".svc:8080");
-    assertThat(op.watchNamespaces()).isEmpty();
+    assertThat(op.watchNamespaces()).as("the release namespace only").containsExactly(NS);
     assertThat(op.healthPort()).isEqualTo(8081);
     assertThat(op.leaderElection().enabled()).isTrue();
     assertThat(op.leaderElection().identity()).isEqualTo(POD);
     assertThat(op.leaderElection().leaseName()).isEqualTo("nixek-operator");
     assertThat(op.tokenKeySecret()).isEqualTo("nixek-ci-token-key");
     assertThat(op.useSsa()).isTrue();
+    assertThat(op.limits().allowedInstanceTypes()).isEmpty();
+    assertThat(op.limits().maxJobTimeout()).isEqualTo(Duration.ofDays(1));
     // builder pods: the chart's image, run through its entrypoint, as the builder ServiceAccount the chart creates
     assertThat(op.images().builderImage()).isEqualTo("ghcr.io/nixek/nixek-ci:0.1.0");
     assertThat(op.images().builderCommand()).containsExactly("/opt/nixek/bin/nixek", "builder");
     assertThat(op.images().builderServiceAccount()).isEqualTo("nixek-ci-builder");
     assertThat(r.get(ServiceAccount.class, "nixek-ci-builder").getAutomountServiceAccountToken()).isFalse();
-    ReportApiConfig report = ReportApiConfig.fromEnv(Rendered.env(container(d, "report-api"), fields()));
+    ReportApiConfig report = ReportApiConfig.fromEnv(Rendered.env(container(api, "report-api"), fields()));
     assertThat(report.port()).isEqualTo(8080);
-    assertThat(report.watchNamespaces()).isEmpty();
+    assertThat(report.watchNamespaces()).containsExactly(NS);
     // the report API gets the report API's options only
-    assertThat(Rendered.env(container(d, "report-api"), fields())).doesNotContainKeys("NIXEK_PROVIDER",
+    assertThat(Rendered.env(container(api, "report-api"), fields())).doesNotContainKeys("NIXEK_PROVIDER",
         "NIXEK_REPORT_URL", "NIXEK_LEADER_ELECTION");
 
     Service svc = r.get(Service.class, "nixek-ci-report-api");
@@ -119,19 +143,67 @@ class ChartTemplateTest {
       assertThat(p.getPort()).isEqualTo(8080);
       assertThat(p.getTargetPort().getStrVal()).isEqualTo("http");
     });
-    assertThat(d.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(svc.getSpec().getSelector());
+    assertThat(api.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(svc.getSpec().getSelector());
+    assertThat(d.getSpec().getTemplate().getMetadata().getLabels())
+        .as("reports must not go to operator pods").doesNotContainKey("ci.nixek.dev/report-api");
 
-    // RBAC: exactly the expected rules; in sidecar mode both roles go to the one ServiceAccount, cluster-wide
+    // RBAC: exactly the expected rules, each role bound to its own ServiceAccount in the release namespace
     assertThat(rules(r, "nixek-ci")).containsExactlyElementsOf(
         withoutReasons(ExpectedRbac.rules("nixek-ci-token-key", "nixek-operator")));
+    assertThat(binding(r, NS, "nixek-ci-operator"))
+        .isEqualTo("ClusterRole/nixek-ci-operator -> " + NS + "/nixek-ci-operator");
+    assertThat(binding(r, NS, "nixek-ci-report-api"))
+        .isEqualTo("ClusterRole/nixek-ci-report-api -> " + NS + "/nixek-ci-report-api");
+    assertThat(binding(r, NS, "nixek-ci-operator-own-namespace"))
+        .isEqualTo("Role/nixek-ci-operator -> " + NS + "/nixek-ci-operator");
+  }
+
+  /** The two choices that widen what the chart grants exist, each only as an explicit value. */
+  @Test
+  void clusterWideBindingsAndTheSidecarTakeAnExplicitValueEach() {
+    Rendered r = helm.template("nixek-ci", NS, List.of(), "--set", "config.watchAllNamespaces=true",
+        "--set", "reportApi.mode=sidecar");
+    assertThat(r.names()).containsExactlyInAnyOrder(
+        "ServiceAccount/" + NS + "/nixek-ci-operator", "ServiceAccount/" + NS + "/nixek-ci-builder",
+        "ClusterRole/nixek-ci-operator", "ClusterRoleBinding/nixek-ci-operator",
+        "Role/" + NS + "/nixek-ci-operator", "RoleBinding/" + NS + "/nixek-ci-operator-own-namespace",
+        "ClusterRole/nixek-ci-report-api", "ClusterRoleBinding/nixek-ci-report-api",
+        "Service/" + NS + "/nixek-ci-report-api",
+        "Deployment/" + NS + "/nixek-ci-operator");
+    Deployment d = r.get(Deployment.class, "nixek-ci-operator");
+    assertThat(d.getSpec().getTemplate().getSpec().getContainers()).extracting(Container::getName)
+        .containsExactly("operator", "report-api");
+    assertThat(d.getSpec().getTemplate().getMetadata().getLabels())
+        .containsAllEntriesOf(r.get(Service.class, "nixek-ci-report-api").getSpec().getSelector());
     for (String role : List.of("nixek-ci-operator", "nixek-ci-report-api")) {
       ClusterRoleBinding b = r.get(ClusterRoleBinding.class, role);
       assertThat(b.getRoleRef().getName()).isEqualTo(role);
       assertThat(b.getSubjects()).extracting(Subject::getName, Subject::getNamespace)
           .containsExactly(org.assertj.core.groups.Tuple.tuple("nixek-ci-operator", NS));
     }
-    assertThat(r.get(RoleBinding.class, "nixek-ci-operator").getSubjects()).extracting(Subject::getName)
-        .containsExactly("nixek-ci-operator");
+    assertThat(ec2Config(Rendered.env(container(d, "operator"), fields())).watchNamespaces()).as("every namespace")
+        .isEmpty();
+    assertThat(ReportApiConfig.fromEnv(Rendered.env(container(d, "report-api"), fields())).watchNamespaces())
+        .isEmpty();
+
+    CommandResult both = helm.tryTemplate("nixek-ci", NS, List.of(), "--set", "config.watchAllNamespaces=true",
+        "--set", "config.watchNamespaces={team-a}");
+    assertThat(both.exitCode()).isNotZero();
+    assertThat(both.stderr()).contains("config.watchAllNamespaces and config.watchNamespaces: set only one");
+  }
+
+  /** provider local runs job steps inside the operator's container: only with a value that says it is unsafe. */
+  @Test
+  void theLocalProviderIsRefusedUnlessExplicitlyAllowedAsUnsafe() {
+    CommandResult refused = helm.tryTemplate("nixek-ci", NS, List.of(), "--set", "config.operator.provider=local");
+    assertThat(refused.exitCode()).isNotZero();
+    assertThat(refused.stderr()).contains("config.operator.provider local runs every job step inside the "
+        + "operator's container").contains("set unsafeAllowLocalProvider=true");
+    Rendered r = helm.template("nixek-ci", NS, List.of(), "--set", "config.operator.provider=local",
+        "--set", "unsafeAllowLocalProvider=true");
+    OperatorConfig c = OperatorConfig.fromEnv(
+        Rendered.env(container(r.get(Deployment.class, "nixek-ci-operator"), "operator"), fields()));
+    assertThat(c.provider()).isEqualTo(OperatorConfig.Provider.LOCAL);
   }
 
   @Test
@@ -141,7 +213,7 @@ class ChartTemplateTest {
         "ServiceAccount/" + NS + "/ci-operator", "ServiceAccount/" + NS + "/ci-reports",
         "ServiceAccount/team-a/ci-builder", "ServiceAccount/team-b/ci-builder",
         "ClusterRole/ci-operator", "RoleBinding/team-a/ci-operator", "RoleBinding/team-b/ci-operator",
-        "Role/" + NS + "/ci-operator", "RoleBinding/" + NS + "/ci-operator",
+        "Role/" + NS + "/ci-operator", "RoleBinding/" + NS + "/ci-operator-own-namespace",
         "ClusterRole/ci-report-api", "RoleBinding/team-a/ci-report-api", "RoleBinding/team-b/ci-report-api",
         "Service/" + NS + "/ci-report-api",
         "Deployment/" + NS + "/ci-operator", "Deployment/" + NS + "/ci-report-api");
@@ -258,7 +330,7 @@ class ChartTemplateTest {
       assertThat(binding(r, ns, "ci-operator")).isEqualTo("ClusterRole/ci-operator -> " + NS + "/ci-operator");
       assertThat(binding(r, ns, "ci-report-api")).isEqualTo("ClusterRole/ci-report-api -> " + NS + "/ci-reports");
     }
-    assertThat(binding(r, NS, "ci-operator")).isEqualTo("Role/ci-operator -> " + NS + "/ci-operator");
+    assertThat(binding(r, NS, "ci-operator-own-namespace")).isEqualTo("Role/ci-operator -> " + NS + "/ci-operator");
     assertThat(r.all(ClusterRoleBinding.class)).isEmpty();
   }
 
@@ -292,7 +364,7 @@ class ChartTemplateTest {
   /** The builder section's KVM and placement values reach the operator as the options BuilderPods reads. */
   @Test
   void builderKvmAndPlacementValuesBecomeTheOperatorsBuilderOptions() {
-    OperatorConfig byDefault = OperatorConfig.fromEnv(Rendered.env(container(
+    OperatorConfig byDefault = ec2Config(Rendered.env(container(
         helm.template("nixek-ci", NS, List.of()).get(Deployment.class, "nixek-ci-operator"), "operator"), fields()));
     assertThat(byDefault.images().builderScheduling().kvmResource()).isEmpty();
     assertThat(byDefault.images().builderScheduling().nodeSelector()).isEmpty();
@@ -306,7 +378,7 @@ class ChartTemplateTest {
     Map<String, String> env = Rendered.env(container(r.get(Deployment.class, "nixek-ci-operator"), "operator"),
         fields());
     assertThat(env).containsEntry("NIXEK_BUILDER_NODE_SELECTOR", "kubernetes.io/arch=amd64,nixek.dev/kvm=true");
-    var scheduling = OperatorConfig.fromEnv(env).images().builderScheduling();
+    var scheduling = ec2Config(env).images().builderScheduling();
     assertThat(scheduling.kvmResource()).isEqualTo("devices.kubevirt.io/kvm");
     assertThat(scheduling.kvmFallback().name()).isEqualTo("EMULATE");
     assertThat(scheduling.nodeSelector()).containsEntry("nixek.dev/kvm", "true");
@@ -331,7 +403,7 @@ class ChartTemplateTest {
         .noneMatch(rule -> rule.getResources().contains("leases"));
     assertThat(rules(r, "nixek-ci")).containsExactlyElementsOf(
         withoutReasons(ExpectedRbac.rules("nixek-ci-token-key", "nixek-operator", false)));
-    OperatorConfig c = OperatorConfig.fromEnv(
+    OperatorConfig c = ec2Config(
         Rendered.env(container(r.get(Deployment.class, "nixek-ci-operator"), "operator"), fields()));
     assertThat(c.leaderElection().enabled()).isFalse();
   }
@@ -342,7 +414,8 @@ class ChartTemplateTest {
         "--set", "serviceAccount.create=false", "--set", "serviceAccount.name=existing",
         "--set", "builder.serviceAccount.create=false", "--set", "builder.serviceAccount.name=existing-builder");
     assertThat(r.names()).containsExactlyInAnyOrder("Service/" + NS + "/nixek-ci-report-api",
-        "Deployment/" + NS + "/nixek-ci-operator");
+        "Deployment/" + NS + "/nixek-ci-operator", "Deployment/" + NS + "/nixek-ci-report-api",
+        "ServiceAccount/" + NS + "/nixek-ci-report-api");
     Deployment d = r.get(Deployment.class, "nixek-ci-operator");
     assertThat(d.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo("existing");
     assertThat(Rendered.env(container(d, "operator"), fields()))
@@ -410,6 +483,17 @@ class ChartTemplateTest {
   }
 
   // ------------------------------------------------------------------------------------------------ helpers
+
+  /**
+   * The operator's configuration from a rendering with provider ec2 and the chart's in-cluster report URL: the cluster
+   * id and the http allowance an installer would set, so the rest can be read.
+   */
+  static OperatorConfig ec2Config(Map<String, String> env) {
+    Map<String, String> with = new java.util.HashMap<>(env);
+    with.putIfAbsent("NIXEK_CLUSTER_ID", "test");
+    with.putIfAbsent("NIXEK_ALLOW_INSECURE_REPORT_URL", "true");
+    return OperatorConfig.fromEnv(with);
+  }
 
   static Map<String, String> fields() {
     return Map.of("metadata.namespace", NS, "metadata.name", POD);

@@ -80,7 +80,7 @@ class HelmChartE2E {
         "ServiceAccount/" + ns + "/objects-nixek-ci-operator", "ServiceAccount/" + ns + "/objects-nixek-ci-report-api",
         "ServiceAccount/" + jobs + "/objects-nixek-ci-builder",
         "ClusterRole/objects-nixek-ci-operator", "ClusterRole/objects-nixek-ci-report-api",
-        "Role/" + ns + "/objects-nixek-ci-operator", "RoleBinding/" + ns + "/objects-nixek-ci-operator",
+        "Role/" + ns + "/objects-nixek-ci-operator", "RoleBinding/" + ns + "/objects-nixek-ci-operator-own-namespace",
         "RoleBinding/" + jobs + "/objects-nixek-ci-operator", "RoleBinding/" + jobs + "/objects-nixek-ci-report-api",
         "Service/" + ns + "/objects-nixek-ci-report-api",
         "Deployment/" + ns + "/objects-nixek-ci-operator", "Deployment/" + ns + "/objects-nixek-ci-report-api");

@@ -43,7 +43,8 @@ public record OperatorConfig(
     LeaderElectionOptions leaderElection,
     AwsOptions aws,
     ImageOptions images,
-    EvaluationOptions evaluation) {
+    EvaluationOptions evaluation,
+    JobLimits limits) {
 
   /** Where jobs' machines run. */
   public enum Provider { LOCAL, EC2 }
@@ -65,9 +66,16 @@ public record OperatorConfig(
   public static final ConfigOption<String> TOKEN_KEY_SECRET = new ConfigOption<>("NIXEK_TOKEN_KEY_SECRET",
       "nixek-ci-token-key", "Secret (in the operator namespace) holding the key job tokens are derived from; "
       + "created at first start", dnsLabel());
-  public static final ConfigOption<String> CLUSTER_ID = new ConfigOption<>("NIXEK_CLUSTER_ID", "default",
-      "identifies this installation on the machines it launches (tags), so two clusters never collect each "
-      + "other's machines", dnsLabel());
+  /** The cluster id of a local-provider operator that sets none. */
+  public static final String LOCAL_CLUSTER_ID = "default";
+  public static final ConfigOption<String> CLUSTER_ID = new ConfigOption<>("NIXEK_CLUSTER_ID", "",
+      "identifies this installation on the machines and images it launches (tags), so two installations in one "
+      + "account never collect each other's; required with provider ec2 (empty: refused at start), '"
+      + LOCAL_CLUSTER_ID + "' for provider local", optionalDnsLabel());
+  public static final ConfigOption<Boolean> ALLOW_INSECURE_REPORT_URL = new ConfigOption<>(
+      "NIXEK_ALLOW_INSECURE_REPORT_URL", "false",
+      "provider ec2: accept an http:// NIXEK_REPORT_URL, over which the jobs' bearer tokens cross the network in "
+      + "clear (default: refused at start; https required); for private test networks only", bool());
   public static final ConfigOption<Integer> RECONCILE_THREADS = new ConfigOption<>("NIXEK_RECONCILE_THREADS", "10",
       "concurrent reconciliations", intRange(1, 200));
   public static final ConfigOption<Integer> HEALTH_PORT = new ConfigOption<>("NIXEK_HEALTH_PORT", "8081",
@@ -88,36 +96,66 @@ public record OperatorConfig(
 
   /** Every option, for documentation and the chart. */
   public static final List<ConfigOption<?>> OPTIONS = Stream.of(List.of(PROVIDER, REPORT_URL, USE_SSA,
-      WATCH_NAMESPACES, OPERATOR_NAMESPACE, TOKEN_KEY_SECRET, CLUSTER_ID, RECONCILE_THREADS, HEALTH_PORT,
-      POLL_INTERVAL, JOB_TIMEOUT, LOCAL_AGENT_COMMAND, LOCAL_STATE_DIR),
+      WATCH_NAMESPACES, OPERATOR_NAMESPACE, TOKEN_KEY_SECRET, CLUSTER_ID, ALLOW_INSECURE_REPORT_URL,
+      RECONCILE_THREADS, HEALTH_PORT, POLL_INTERVAL, JOB_TIMEOUT, LOCAL_AGENT_COMMAND, LOCAL_STATE_DIR),
       LifecycleOptions.OPTIONS,
       AwsOptions.OPTIONS,
       Ec2Options.OPTIONS,
+      JobLimits.OPTIONS,
       ImageOptions.OPTIONS,
       EvaluationOptions.OPTIONS,
       LeaderElectionOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
 
-  /** Reads every option from {@code env}; throws {@link ConfigException} naming the first bad one. */
+  /**
+   * Reads every option from {@code env}; throws {@link ConfigException} naming the first bad one, or the first
+   * unsafe combination: provider ec2 with an http report URL (unless allowed) or without a cluster id.
+   */
   public static OperatorConfig fromEnv(Map<String, String> env) {
+    Provider provider = PROVIDER.read(env);
+    URI reportUrl = REPORT_URL.read(env);
+    String clusterId = CLUSTER_ID.read(env);
+    boolean allowInsecure = ALLOW_INSECURE_REPORT_URL.read(env);
+    if (provider == Provider.EC2) {
+      if (clusterId.isEmpty()) {
+        throw new ConfigException(CLUSTER_ID.key() + " is required with NIXEK_PROVIDER=ec2: it tells this "
+            + "installation's instances and images from another's in the same account (e.g. prod-eu-1)");
+      }
+      if ("http".equals(reportUrl.getScheme()) && !allowInsecure) {
+        throw new ConfigException(REPORT_URL.key() + "=" + reportUrl + ": an http URL sends the jobs' bearer "
+            + "tokens in clear; use https (TLS at the load balancer or ingress), or set "
+            + ALLOW_INSECURE_REPORT_URL.key() + "=true for a private test network");
+      }
+    } else if (clusterId.isEmpty()) {
+      clusterId = LOCAL_CLUSTER_ID;
+    }
+    Duration jobTimeout = JOB_TIMEOUT.read(env);
+    Ec2Options ec2 = Ec2Options.fromEnv(env);
     return new OperatorConfig(
-        PROVIDER.read(env),
-        REPORT_URL.read(env),
+        provider,
+        reportUrl,
         USE_SSA.read(env),
         WATCH_NAMESPACES.read(env),
         OPERATOR_NAMESPACE.read(env),
         TOKEN_KEY_SECRET.read(env),
-        CLUSTER_ID.read(env),
+        clusterId,
         RECONCILE_THREADS.read(env),
         HEALTH_PORT.read(env),
         POLL_INTERVAL.read(env),
-        JOB_TIMEOUT.read(env),
+        jobTimeout,
         LOCAL_AGENT_COMMAND.read(env),
         LOCAL_STATE_DIR.read(env),
         LifecycleOptions.fromEnv(env),
-        Ec2Options.fromEnv(env),
+        ec2,
         LeaderElectionOptions.fromEnv(env),
         AwsOptions.fromEnv(env),
         ImageOptions.fromEnv(env),
-        EvaluationOptions.fromEnv(env));
+        EvaluationOptions.fromEnv(env),
+        JobLimits.fromEnv(env, ec2.instanceType(), jobTimeout));
+  }
+
+  /** A DNS label, or empty for none. */
+  private static java.util.function.Function<String, String> optionalDnsLabel() {
+    java.util.function.Function<String, String> label = dnsLabel();
+    return s -> s == null || s.isEmpty() ? "" : label.apply(s);
   }
 }

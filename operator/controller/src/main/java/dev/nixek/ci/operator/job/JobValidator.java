@@ -4,6 +4,7 @@ import dev.nixek.ci.api.v1alpha1.NixekJobFlake;
 import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
 import dev.nixek.ci.common.job.FlakeRules;
 import dev.nixek.ci.common.job.StepRules;
+import dev.nixek.ci.operator.config.JobLimits;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -25,6 +26,26 @@ public final class JobValidator {
   static final int MAX_NIX_CHARS = 65536;
 
   private JobValidator() {}
+
+  /**
+   * The first problem of {@code spec}, for a job named {@code name}, under the installation's {@code limits}: what a
+   * job may cost is checked after its shape, so an invalid spec is reported as such first.
+   */
+  public static Optional<SpecError> validate(NixekJobSpec spec, String name, JobLimits limits) {
+    Optional<SpecError> e = validate(spec, name);
+    if (e.isPresent()) {
+      return e;
+    }
+    if (spec.instanceType != null && !limits.allows(spec.instanceType)) {
+      return err("spec.instanceType", "'" + spec.instanceType + "' is not allowed by this installation (allowed: "
+          + limits.describeAllowed() + "; NIXEK_EC2_ALLOWED_INSTANCE_TYPES)");
+    }
+    if (spec.timeoutSeconds != null && spec.timeoutSeconds > limits.maxJobTimeout().toSeconds()) {
+      return err("spec.timeoutSeconds", spec.timeoutSeconds + " is more than this installation's maximum of "
+          + limits.maxJobTimeout().toSeconds() + " (NIXEK_MAX_JOB_TIMEOUT_SECONDS)");
+    }
+    return Optional.empty();
+  }
 
   /** The first problem of {@code spec}, for a job named {@code name}. */
   public static Optional<SpecError> validate(NixekJobSpec spec, String name) {

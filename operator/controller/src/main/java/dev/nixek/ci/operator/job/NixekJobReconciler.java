@@ -13,6 +13,7 @@ import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.common.status.FieldManagers;
 import dev.nixek.ci.common.status.JobProgress;
 import dev.nixek.ci.common.token.JobTokens;
+import dev.nixek.ci.operator.config.JobLimits;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.common.job.FlakeRules;
 import dev.nixek.ci.operator.config.EvaluationOptions;
@@ -71,10 +72,12 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   private final LocalEvaluations localEvaluations;
   private final MachineLifecycle machines;
   private final JobFollower follower;
+  private final JobLimits limits;
 
   public NixekJobReconciler(KubernetesClient client, OperatorConfig config, MachineProvider provider,
       ImageResolver images, JobTokens tokens, EventRecorder events, Clock clock, CrashPoints crashPoints) {
     this.provider = provider;
+    this.limits = config.limits();
     this.passes = new JobPass.Services(client, StatusWriter.jobs(config.useSsa()), events, clock,
         config.pollInterval());
     JobTokenSecrets tokenSecrets = new JobTokenSecrets(client);
@@ -126,7 +129,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
       Instant ended = JobPass.time(pass.next().completionTime).orElse(pass.now());
       return pass.finish(!machines.ensureTerminated(pass, ended));
     }
-    Optional<SpecError> invalid = JobValidator.validate(job.getSpec(), job.getMetadata().getName());
+    Optional<SpecError> invalid = JobValidator.validate(job.getSpec(), job.getMetadata().getName(), limits);
     if (invalid.isPresent()) {
       String message = "invalid job, nothing launched: " + invalid.get().message();
       pass.end(ConditionReason.InvalidSpec, message, EventReason.InvalidSpec);

@@ -25,7 +25,7 @@ class OperatorConfigTest {
   @Test
   void valuesAreRead() {
     OperatorConfig c = OperatorConfig.fromEnv(Map.of("NIXEK_PROVIDER", "EC2", "NIXEK_WATCH_NAMESPACES", "a, b",
-        "NIXEK_REPORT_URL", "https://ci.example.com/report", "NIXEK_USE_SSA", "false"));
+        "NIXEK_REPORT_URL", "https://ci.example.com/report", "NIXEK_USE_SSA", "false", "NIXEK_CLUSTER_ID", "prod"));
     assertThat(c.provider()).isEqualTo(OperatorConfig.Provider.EC2);
     assertThat(c.watchNamespaces()).containsExactly("a", "b");
     assertThat(c.reportUrl().getHost()).isEqualTo("ci.example.com");
@@ -44,6 +44,64 @@ class OperatorConfigTest {
         .hasMessageContaining("NIXEK_CLUSTER_ID").hasMessageContaining("DNS label");
     assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of("NIXEK_RECONCILE_THREADS", "0")))
         .hasMessageContaining("NIXEK_RECONCILE_THREADS").hasMessageContaining("from 1 to 200");
+  }
+
+  @Test
+  void ec2NeedsAnExplicitClusterIdAndAnHttpsReportUrlUnlessHttpIsAllowedByName() {
+    Map<String, String> ec2 = Map.of("NIXEK_PROVIDER", "ec2", "NIXEK_REPORT_URL", "https://ci.example.com",
+        "NIXEK_CLUSTER_ID", "prod-eu");
+    assertThat(OperatorConfig.fromEnv(ec2).clusterId()).isEqualTo("prod-eu");
+    assertThatThrownBy(() -> OperatorConfig.fromEnv(without(ec2, "NIXEK_CLUSTER_ID")))
+        .hasMessageStartingWith("NIXEK_CLUSTER_ID is required with NIXEK_PROVIDER=ec2");
+    assertThatThrownBy(() -> OperatorConfig.fromEnv(with(ec2, "NIXEK_CLUSTER_ID", " ")))
+        .hasMessageStartingWith("NIXEK_CLUSTER_ID is required");
+    Map<String, String> http = with(ec2, "NIXEK_REPORT_URL", "http://ci.example.com:8080");
+    assertThatThrownBy(() -> OperatorConfig.fromEnv(http))
+        .hasMessageStartingWith("NIXEK_REPORT_URL=http://ci.example.com:8080: an http URL sends the jobs' bearer "
+            + "tokens in clear").hasMessageContaining("NIXEK_ALLOW_INSECURE_REPORT_URL=true");
+    assertThat(OperatorConfig.fromEnv(with(http, "NIXEK_ALLOW_INSECURE_REPORT_URL", "true")).reportUrl())
+        .hasToString("http://ci.example.com:8080");
+    assertThatThrownBy(() -> OperatorConfig.fromEnv(with(http, "NIXEK_ALLOW_INSECURE_REPORT_URL", "yes")))
+        .hasMessageContaining("NIXEK_ALLOW_INSECURE_REPORT_URL");
+    // the local provider (the demo, tests): http on the machine itself, and a fixed id
+    OperatorConfig local = OperatorConfig.fromEnv(Map.of("NIXEK_REPORT_URL", "http://127.0.0.1:8080"));
+    assertThat(local.clusterId()).isEqualTo("default");
+  }
+
+  @Test
+  void jobLimitsDefaultToTheDefaultInstanceTypeAndADayAndMustContainTheDefaultTimeout() {
+    JobLimits limits = OperatorConfig.fromEnv(Map.of()).limits();
+    assertThat(limits.allowedInstanceTypes()).isEmpty();
+    assertThat(limits.allows("m7i.large")).isTrue();
+    assertThat(limits.allows("m7i.xlarge")).isFalse();
+    assertThat(limits.maxJobTimeout()).isEqualTo(Duration.ofDays(1));
+    JobLimits set = OperatorConfig.fromEnv(Map.of("NIXEK_EC2_ALLOWED_INSTANCE_TYPES", "m7i.*, c7i.2xlarge",
+        "NIXEK_MAX_JOB_TIMEOUT_SECONDS", "7200")).limits();
+    assertThat(set.allows("m7i.4xlarge")).isTrue();
+    assertThat(set.allows("c7i.2xlarge")).isTrue();
+    assertThat(set.allows("c7i.4xlarge")).isFalse();
+    assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of("NIXEK_EC2_ALLOWED_INSTANCE_TYPES", "c7i.large, gpu")))
+        .hasMessageContaining("NIXEK_EC2_ALLOWED_INSTANCE_TYPES").hasMessageContaining("'gpu' is not an instance type");
+    // the default instance type is always allowed: jobs that name none run on it
+    JobLimits other = OperatorConfig.fromEnv(Map.of("NIXEK_EC2_ALLOWED_INSTANCE_TYPES", "c7i.large",
+        "NIXEK_EC2_INSTANCE_TYPE", "t3.small")).limits();
+    assertThat(other.allows("t3.small")).isTrue();
+    assertThat(other.allows("m7i.large")).isFalse();
+    assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of("NIXEK_JOB_TIMEOUT_SECONDS", "7200",
+        "NIXEK_MAX_JOB_TIMEOUT_SECONDS", "3600")))
+        .hasMessage("NIXEK_JOB_TIMEOUT_SECONDS=7200 is more than NIXEK_MAX_JOB_TIMEOUT_SECONDS=3600");
+  }
+
+  private static Map<String, String> with(Map<String, String> env, String key, String value) {
+    Map<String, String> copy = new java.util.HashMap<>(env);
+    copy.put(key, value);
+    return copy;
+  }
+
+  private static Map<String, String> without(Map<String, String> env, String key) {
+    Map<String, String> copy = new java.util.HashMap<>(env);
+    copy.remove(key);
+    return copy;
   }
 
   @Test

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.nixek.ci.api.v1alpha1.NixekJobFlake;
 import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
 import dev.nixek.ci.api.v1alpha1.NixekJobStep;
+import dev.nixek.ci.operator.config.JobLimits;
 import dev.nixek.ci.operator.job.JobValidator.SpecError;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,6 +118,47 @@ class JobValidatorTest {
       t.env = java.util.Map.of("A=B", "x");
       s.steps = List.of(t);
     }, "spec.steps[0].env", "invalid variable name 'A=B'");
+  }
+
+  @Test
+  void theInstallationsLimitsBoundInstanceTypeAndTimeoutAfterTheSpecsShape() {
+    JobLimits limits = new JobLimits(List.of("c7i.*", "t3.small"), "m7i.large", java.time.Duration.ofHours(2));
+    Consumer<Consumer<NixekJobSpec>> allowed = change -> {
+      NixekJobSpec spec = job("ns", "x", run("ok", "true")).getSpec();
+      change.accept(spec);
+      assertThat(JobValidator.validate(spec, "x", limits)).isEmpty();
+    };
+    allowed.accept(s -> { });
+    allowed.accept(s -> s.instanceType = "m7i.large");
+    allowed.accept(s -> s.instanceType = "c7i.48xlarge");
+    allowed.accept(s -> s.instanceType = "t3.small");
+    allowed.accept(s -> s.timeoutSeconds = 7200L);
+    assertLimit(limits, s -> s.instanceType = "t3.large", "spec.instanceType",
+        "'t3.large' is not allowed by this installation (allowed: m7i.large, c7i.*, t3.small; "
+        + "NIXEK_EC2_ALLOWED_INSTANCE_TYPES)");
+    // a family is a prefix up to the dot, not any type starting with the same letters
+    assertLimit(limits, s -> s.instanceType = "c7in.large", "spec.instanceType", "'c7in.large' is not allowed");
+    assertLimit(limits, s -> s.timeoutSeconds = 7201L, "spec.timeoutSeconds",
+        "7201 is more than this installation's maximum of 7200 (NIXEK_MAX_JOB_TIMEOUT_SECONDS)");
+    // the spec's own problems come first
+    assertLimit(limits, s -> {
+      s.instanceType = "p5.48xlarge";
+      s.steps = List.of();
+    }, "spec.steps", "at least one step");
+    JobLimits any = new JobLimits(List.of("*"), "m7i.large", java.time.Duration.ofDays(7));
+    NixekJobSpec big = job("ns", "x", run("ok", "true")).getSpec();
+    big.instanceType = "p5.48xlarge";
+    big.timeoutSeconds = 604800L;
+    assertThat(JobValidator.validate(big, "x", any)).isEmpty();
+  }
+
+  private static void assertLimit(JobLimits limits, Consumer<NixekJobSpec> breakIt, String field, String problem) {
+    NixekJobSpec spec = job("ns", "x", run("ok", "true")).getSpec();
+    breakIt.accept(spec);
+    Optional<SpecError> e = JobValidator.validate(spec, "x", limits);
+    assertThat(e).as("error for %s", field).isPresent();
+    assertThat(e.get().field()).isEqualTo(field);
+    assertThat(e.get().problem()).contains(problem);
   }
 
   private static void assertNixError(Consumer<NixekJobSpec> breakIt, String field, String problem) {

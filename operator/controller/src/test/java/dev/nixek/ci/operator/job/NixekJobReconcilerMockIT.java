@@ -143,7 +143,12 @@ class NixekJobReconcilerMockIT {
         new Object[] {"no-image", (Consumer<NixekJob>) j -> j.getSpec().machine = null,
             "spec.machineImageName: a machine is required"},
         new Object[] {"no-name", (Consumer<NixekJob>) j -> j.getSpec().steps = List.of(run(null, "true")),
-            "spec.steps[0].name: is required"});
+            "spec.steps[0].name: is required"},
+        // the installation's cost limits (defaults: only the default instance type, at most a day)
+        new Object[] {"gpu", (Consumer<NixekJob>) j -> j.getSpec().instanceType = "p5.48xlarge",
+            "spec.instanceType: 'p5.48xlarge' is not allowed by this installation (allowed: m7i.large;"},
+        new Object[] {"week-long", (Consumer<NixekJob>) j -> j.getSpec().timeoutSeconds = 604800L,
+            "spec.timeoutSeconds: 604800 is more than this installation's maximum of 86400"});
   }
 
   @ParameterizedTest(name = "{0}")

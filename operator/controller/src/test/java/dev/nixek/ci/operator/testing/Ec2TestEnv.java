@@ -38,6 +38,8 @@ public final class Ec2TestEnv {
     env.put("NIXEK_HEALTH_PORT", "0");
     env.put("NIXEK_POLL_SECONDS", "1");
     env.put("NIXEK_CLUSTER_ID", CLUSTER_ID);
+    // the tests' report API listens on 127.0.0.1 without TLS
+    env.put("NIXEK_ALLOW_INSECURE_REPORT_URL", "true");
     env.put("NIXEK_AWS_REGION", "us-east-1");
     env.put("NIXEK_EC2_ENDPOINT", endpoint.toString());
     env.put("NIXEK_EC2_SUBNETS", String.join(",", SUBNETS));
