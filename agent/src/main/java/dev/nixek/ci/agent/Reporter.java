@@ -143,7 +143,7 @@ final class Reporter implements Runnable {
         }
         case JOB_REFUSED -> throw new JobRefused(result.status(), result.detail());
         case RETRY -> {
-          Duration delay = delays.next();
+          Duration delay = result.delayAfter(delays);
           String why = result.status() == 0 ? result.detail() : "HTTP " + result.status() + " " + result.detail();
           if (attempt == 1 || attempt % 20 == 0) {
             LOG.warn("report {} not delivered (attempt {}: {}); retrying, output keeps spooling to disk", path,
