@@ -149,6 +149,10 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     if (!record.equals(pass.next().evaluationTokenSha256)) {
       // the token's record is in status before the token exists anywhere else, so its first use finds it
       pass.next().evaluationTokenSha256 = record;
+      if (Conditions.find(pass.next().conditions, SUCCEEDED).isEmpty()) {
+        // a status is never without its condition, not even for this first write
+        pass.waiting(ConditionReason.Evaluating, "starting the evaluation of " + FlakeRules.subject(job));
+      }
       pass = pass.written();
       job = pass.job();
     }
