@@ -249,6 +249,10 @@ public final class ReportApi {
   }
 
   static void sendJson(RoutingContext ctx, int status, Object body) {
+    if (ctx.response().ended() || ctx.response().closed()) {
+      // answered already (408: the write outlived the request timeout; the agent's replay will be a duplicate)
+      return;
+    }
     String json;
     try {
       json = Json.mapper().writeValueAsString(body);

@@ -53,6 +53,14 @@ final class TokenRecords implements AutoCloseable {
     return informers.stream().allMatch(SharedIndexInformer::hasSynced);
   }
 
+  /**
+   * Whether every watch is connected now. While one reconnects (an API server restart), a record written meanwhile
+   * may be missing here, so a miss proves nothing.
+   */
+  boolean watching() {
+    return informers.stream().allMatch(SharedIndexInformer::isWatching);
+  }
+
   /** The records of {@code purpose} whose hash is {@code sha256Hex}: normally none or one. */
   List<TokenRecord> find(JobTokens.Purpose purpose, String sha256Hex) {
     List<TokenRecord> found = new ArrayList<>();

@@ -57,7 +57,8 @@ final class TokenResolver {
 
   /**
    * The record of the bearer token of {@code purpose} the request presents for the job in its path: 401 without such
-   * a token, 401 when no record has its hash, 403 when the token is another job's, 503 before the records are loaded.
+   * a token, 401 when no record has its hash, 403 when the token is another job's, 503 before the records are loaded
+   * (or, for a miss, while the watch reconnects).
    */
   TokenRecord authenticate(RoutingContext ctx, JobTokens.Purpose purpose) {
     String token = BearerToken.from(ctx.request(), purpose);
@@ -67,6 +68,10 @@ final class TokenResolver {
     String sha = JobTokens.sha256Hex(token);
     List<TokenRecord> found = records.find(purpose, sha);
     if (found.isEmpty()) {
+      if (!records.watching()) {
+        // the record may have been written while the watch was down: a retry (the agent's, on 503) will know
+        throw new ApiError(503, "starting", "the report API is catching up with its token records; retry later");
+      }
       throw ApiError.unauthorized("unknown or revoked token");
     }
     if (found.size() > 1) {
