@@ -38,12 +38,11 @@ a probe that fails without it.
 - apiGroups: [""]
   resources: ["configmaps"]
   verbs: ["create"]
-# each job's token Secrets (the SHA-256 of its step token and of its evaluation token), owned by the job: read,
-# create, replaced for a new attempt; an evaluation pod's Secret (the plaintext evaluation token it mounts), created
-# before the pod; both evaluation Secrets deleted once the evaluation is recorded (delete)
+# an evaluation pod's Secret (the plaintext evaluation token it mounts), created before the pod, deleted once the
+# evaluation is recorded (token records are in the job's status, not in Secrets)
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "create", "update", "delete"]
+  verbs: ["create", "delete"]
 # Events on jobs and images: read by name, created, their count bumped on a repeat
 - apiGroups: [""]
   resources: ["events"]
@@ -73,20 +72,17 @@ a probe that fails without it.
 {{- end }}
 {{- end }}
 
-{{/* Report API, in every namespace whose jobs report to it (docs/security.md#the-report-api: read jobs, patch their status, find tokens). */}}
+{{/* Report API, in every namespace whose jobs report to it (docs/security.md#the-report-api: read jobs, patch their status; no Secrets). */}}
 {{- define "nixek-ci.rules.reportApi" -}}
-# a report re-reads its job (get); /readyz lists one job to prove the API, the CRD and RBAC work (list)
+# a report re-reads its job (get); the token records in the jobs' status are watched (list, watch); /readyz lists
+# one job to prove the API, the CRD and RBAC work (list)
 - apiGroups: ["ci.nixek.dev"]
   resources: ["nixekjobs"]
-  verbs: ["get", "list"]
+  verbs: ["get", "list", "watch"]
 # status.steps, by JSON patch with a resourceVersion precondition
 - apiGroups: ["ci.nixek.dev"]
   resources: ["nixekjobs/status"]
   verbs: ["patch"]
-# a token's Secret is found by its token-id label (RBAC cannot limit list to a label)
-- apiGroups: [""]
-  resources: ["secrets"]
-  verbs: ["list"]
 {{- end }}
 
 {{/*

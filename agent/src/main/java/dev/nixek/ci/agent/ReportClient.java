@@ -27,7 +27,7 @@ final class ReportClient {
   enum Verdict {
     /** 2xx: applied, or a replay acknowledged as duplicate. */
     DELIVERED,
-    /** 5xx, 408, 429 or no answer at all: send the same bytes again later. */
+    /** 5xx, 408, 429 or no answer at all: send the same bytes again later (not before a Retry-After). */
     RETRY,
     /** 401/403: the job is cancelled, terminal or deleted; nothing more will be accepted. */
     JOB_REFUSED,
@@ -35,7 +35,24 @@ final class ReportClient {
     REJECTED
   }
 
-  record Result(Verdict verdict, int status, String detail) {}
+  /** Longest Retry-After honoured: a wrong or hostile value must not park a report for hours. */
+  static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(5);
+
+  /**
+   * One answer; {@code retryAfter} is the server's Retry-After (delta-seconds, capped at {@link #MAX_RETRY_AFTER}),
+   * or null.
+   */
+  record Result(Verdict verdict, int status, String detail, Duration retryAfter) {
+    Result(Verdict verdict, int status, String detail) {
+      this(verdict, status, detail, null);
+    }
+
+    /** The wait before sending again: the backoff's next delay, but never less than the server asked for. */
+    Duration delayAfter(Backoff backoff) {
+      Duration next = backoff.next();
+      return retryAfter != null && retryAfter.compareTo(next) > 0 ? retryAfter : next;
+    }
+  }
 
   private final String baseUrl;
   private final String authorization;
@@ -64,9 +81,11 @@ final class ReportClient {
     long started = System.nanoTime();
     int status;
     byte[] answer;
+    Duration retryAfter;
     try {
       HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
       status = response.statusCode();
+      retryAfter = response.headers().firstValue("Retry-After").map(ReportClient::retryAfter).orElse(null);
       try (InputStream in = response.body()) {
         answer = in.readNBytes(MAX_ANSWER_BYTES);
       }
@@ -82,7 +101,17 @@ final class ReportClient {
     Verdict verdict = status == 401 || status == 403 ? Verdict.JOB_REFUSED
         : status >= 500 || status == 408 || status == 429 ? Verdict.RETRY
         : Verdict.REJECTED;
-    return new Result(verdict, status, errorText(answer));
+    return new Result(verdict, status, errorText(answer), verdict == Verdict.RETRY ? retryAfter : null);
+  }
+
+  /** Retry-After as delta-seconds (what the report API sends); an HTTP date or garbage is ignored. */
+  static Duration retryAfter(String value) {
+    String v = value.strip();
+    if (!v.matches("[0-9]{1,9}")) {
+      return null;
+    }
+    Duration d = Duration.ofSeconds(Long.parseLong(v));
+    return d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d;
   }
 
   private static String ackResult(byte[] answer) {

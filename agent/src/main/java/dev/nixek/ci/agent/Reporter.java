@@ -156,7 +156,7 @@ final class Reporter implements Runnable {
         case REJECTED -> throw new ReportRefused(path, result.status(), result.detail());
         case JOB_REFUSED -> throw new JobRefused(result.status(), result.detail());
         case RETRY -> {
-          Duration delay = delays.next();
+          Duration delay = result.delayAfter(delays);
           String why = result.status() == 0 ? result.detail() : "HTTP " + result.status() + " " + result.detail();
           if (attempt == 1 || attempt % 20 == 0) {
             LOG.warn("report {} not delivered (attempt {}: {}); retrying, output keeps spooling to disk", path,

@@ -129,8 +129,8 @@ class NixJobsE2E extends RealApiServerStackTier {
     assertThat(reasons("greeting")).contains("EvaluationStarted", "Evaluated", "Launched", "Succeeded");
     // the plaintext evaluation token and its record are gone once the evaluation is recorded; the step token stays
     assertThat(client.secrets().inNamespace(ns).withName("nixek-eval-" + uid).get()).isNull();
-    assertThat(client.secrets().inNamespace(ns).withName("nixek-token-evaluation-" + uid).get()).isNull();
-    assertThat(client.secrets().inNamespace(ns).withName("nixek-token-" + uid).get()).isNotNull();
+    assertThat(done.getStatus().evaluationTokenSha256).isNull();
+    assertThat(done.getStatus().stepTokenSha256).isNotNull();
     assertThat(stack.reportApiLogs()).contains("evaluation for " + ns + "/greeting").contains("recorded");
 
     CommandResult get = server.kubectl("get", "nixekjobs", "-n", ns);

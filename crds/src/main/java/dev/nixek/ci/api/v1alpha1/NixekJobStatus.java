@@ -43,6 +43,17 @@ public class NixekJobStatus {
       + "so that a retried launch never creates a second machine. Not a credential.")
   public String launchToken;
 
+  /** The SHA-256 of the current attempt's step token: the record the report API checks step reports against. */
+  @JsonPropertyDescription("SHA-256 (hex) of the current attempt's step token, written by the operator with "
+      + "status.attempt, before the launch. The report API accepts a step report only with the token hashing to it, "
+      + "so a new attempt's hash refuses the old attempt's token. Not a credential.")
+  public String stepTokenSha256;
+
+  /** The SHA-256 of the evaluation token, while the job's evaluation pod may post its result. */
+  @JsonPropertyDescription("SHA-256 (hex) of the job's evaluation token, written by the operator before the "
+      + "evaluation starts and removed once the result is recorded. Not a credential.")
+  public String evaluationTokenSha256;
+
   /** Whether the machine has been terminated. */
   @JsonPropertyDescription("True once the operator has seen the job's machine shutting down or terminated (or "
       + "established that none was launched).")

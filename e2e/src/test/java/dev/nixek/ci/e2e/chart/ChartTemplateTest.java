@@ -294,8 +294,11 @@ class ChartTemplateTest {
     assertThat(rc.outputTailBytes()).isEqualTo(8192);
     assertThat(rc.outputTailBudgetBytes()).isEqualTo(262144);
     assertThat(rc.workerThreads()).isEqualTo(32);
-    assertThat(rc.tokenCacheTtl()).isEqualTo(Duration.ofSeconds(30));
     assertThat(rc.readyMaxAge()).isEqualTo(Duration.ofSeconds(20));
+    assertThat(rc.maxConnections()).isEqualTo(300);
+    assertThat(rc.requestTimeout()).isEqualTo(Duration.ofSeconds(12));
+    assertThat(rc.authFailuresPerMinute()).isEqualTo(7);
+    assertThat(rc.jobQueueLimit()).isEqualTo(9);
     assertThat(rc.watchNamespaces()).containsExactly("team-a", "team-b");
     assertThat(Rendered.env(reports, fields())).containsEntry("LOG_LEVEL", "debug");
 

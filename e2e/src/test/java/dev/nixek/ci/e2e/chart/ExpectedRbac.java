@@ -84,9 +84,9 @@ public final class ExpectedRbac {
         new Rule(Scope.OPERATOR, "", "configmaps", List.of(), List.of("create"),
             "a builder pod's ConfigMap: the machine and the image expression (BuilderPods); an evaluation pod's: "
             + "the job's spec.nix (EvaluationPods)"),
-        new Rule(Scope.OPERATOR, "", "secrets", List.of(), List.of("get", "create", "update", "delete"),
-            "each job's token Secrets (JobTokenSecrets: read, create, replace for a new token); an evaluation pod's "
-            + "token Secret (JobEvaluator: create); both evaluation Secrets once the result is recorded (delete)"),
+        new Rule(Scope.OPERATOR, "", "secrets", List.of(), List.of("create", "delete"),
+            "an evaluation pod's token Secret (JobEvaluator: create), deleted once the result is recorded (delete); "
+            + "token records are in the job's status"),
         new Rule(Scope.OPERATOR, "", "events", List.of(), List.of("get", "create", "patch"),
             "Events on jobs and images (EventRecorder: read by name, create, bump the count of a repeat)"),
         new Rule(Scope.OPERATOR_OWN_NAMESPACE, "", "secrets", List.of(), List.of("create"),
@@ -101,12 +101,11 @@ public final class ExpectedRbac {
           + "fabric8's LeaderElector); JOSDK checks update at start-up"));
     }
     rules.addAll(List.of(
-        new Rule(Scope.REPORT_API, "ci.nixek.dev", "nixekjobs", List.of(), List.of("get", "list"),
-            "every report re-reads its job (get); /readyz lists one job (list)"),
+        new Rule(Scope.REPORT_API, "ci.nixek.dev", "nixekjobs", List.of(), List.of("get", "list", "watch"),
+            "every report re-reads its job (get); the token records in the jobs' status, watched (TokenRecords: "
+            + "list, watch); /readyz lists one job (list)"),
         new Rule(Scope.REPORT_API, "ci.nixek.dev", "nixekjobs/status", List.of(), List.of("patch"),
-            "status.steps, JSON patch with a resourceVersion precondition (StepsWriter)"),
-        new Rule(Scope.REPORT_API, "", "secrets", List.of(), List.of("list"),
-            "a token's Secret found by its token-id label (TokenResolver)")));
+            "status.steps, JSON patch with a resourceVersion precondition (StepsWriter)")));
     return List.copyOf(rules);
   }
 

@@ -9,7 +9,6 @@ import dev.nixek.ci.api.v1alpha1.NixekMachineImageSpec;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.status.Conditions;
-import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.e2e.Stack;
 import dev.nixek.ci.operator.Main;
 import dev.nixek.ci.operator.config.OperatorConfig;
@@ -18,7 +17,6 @@ import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.evaluation.EvaluationPods;
 import dev.nixek.ci.operator.image.BuilderPods;
 import dev.nixek.ci.operator.image.ContentAddressedImageResolver;
-import dev.nixek.ci.operator.token.JobTokenSecrets;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import dev.nixek.ci.operator.testing.ImageBootingProvider;
 import dev.nixek.ci.operator.testing.TestImages;
@@ -60,10 +58,10 @@ import java.util.function.Supplier;
  * One installation of the chart and the probes that exercise every permission it grants, each as the code uses it:
  * the operator and the report API start and become ready, the operator leads and renews its Lease, a job on a
  * machine image succeeds with its Events, a job whose machine disappears ends InstanceLost, a deleted running job
- * goes away with its machine, a repeated Event bumps its count, a job's token Secret is replaced for a new token, a
- * machine image starts its builder pod (and its ConfigMap) and replaces the failed pod on a retry, a job's inline
- * machine gets its image, an unused inline machine's image is collected, a job written in Nix is evaluated in a pod
- * and its evaluation Secrets are deleted once the result is recorded. Both processes run with the chart's
+ * goes away with its machine, a repeated Event bumps its count, a machine image starts its builder pod (and its
+ * ConfigMap) and replaces the failed pod on a retry, a job's inline machine gets its image, an unused inline
+ * machine's image is collected, a job written in Nix is evaluated in a pod, and its evaluation Secret and token record
+ * are removed once the result is recorded. Both processes run with the chart's
  * ServiceAccounts; {@code before} can take a permission away first.
  *
  * <p>The images run against the EC2 fake and s3proxy ({@link ImageBackends}): the jobs' image {@value #IMAGE} is
@@ -196,7 +194,6 @@ final class RbacScenario {
           new Probe("lost machine ends the job InstanceLost", probes::lostMachine),
           new Probe("deleted running job goes, machine terminated", probes::deleteRunning),
           new Probe("repeated Event bumps its count", probes::eventRepeat),
-          new Probe("token Secret replaced for a new token", probes::tokenRotation),
           new Probe("machine image builds in a builder pod, replaced on retry", probes::builderPod),
           new Probe("inline machine gets its image", probes::inlineImage),
           new Probe("unused inline machine's image is collected", probes::unusedInlineImage),
@@ -361,16 +358,6 @@ final class RbacScenario {
           : "recording twice left " + found.size() + " Event(s), count " + count;
     }
 
-    String tokenRotation() {
-      NixekJob about = detachedJob("token-probe");
-      JobTokenSecrets secrets = new JobTokenSecrets(chart.operatorClient());
-      secrets.ensure(about, "nxkjt_first");
-      secrets.ensure(about, "nxkjt_second");
-      Secret s = admin.secrets().inNamespace(ns).withName(JobTokenSecrets.secretName(about)).get();
-      String stored = new String(Base64.getDecoder().decode(s.getData().get("sha256")), StandardCharsets.US_ASCII);
-      return stored.equals(JobTokens.sha256Hex("nxkjt_second")) ? null : "the Secret still holds the first token";
-    }
-
     /** The jobs' image is made Ready by the operator, from the AMI registered under its content-addressed name. */
     String standInReady() throws InterruptedException {
       return waitFor(jobTimeout, () -> imageReason(IMAGE).equals("Ready"),
@@ -449,9 +436,10 @@ final class RbacScenario {
     }
 
     /**
-     * A job written in Nix: the operator creates the evaluation token's record, the pod's Secret and ConfigMap and the
-     * evaluation pod; the pod's result is posted here with the pod's token (no kubelet runs it) to the report API,
-     * which records it; the operator then deletes both evaluation Secrets, and the token stops working.
+     * A job written in Nix: the operator records the evaluation token's hash in the job's status, creates the pod's
+     * Secret and ConfigMap and the evaluation pod; the pod's result is posted here with the pod's token (no kubelet
+     * runs it) to the report API, which records it; the operator then deletes the pod's Secret and the token's
+     * record, and the token stops working.
      */
     String evaluation() throws Exception {
       NixekJob j = job(ns, "nix-probe");
@@ -461,11 +449,10 @@ final class RbacScenario {
       j.getSpec().nix = "{ ... }: { steps = [ { name = \"hello\"; run = \"echo hello\"; } ]; }";
       j = admin.resources(NixekJob.class).inNamespace(ns).resource(j).create();
       String pod = EvaluationPods.name(j);
-      String recordSecret = JobTokenSecrets.secretName(j, JobTokens.Purpose.EVALUATION);
       String started = waitFor(jobTimeout, () -> admin.pods().inNamespace(ns).withName(pod).get() != null
               && admin.configMaps().inNamespace(ns).withName(pod).get() != null
               && admin.secrets().inNamespace(ns).withName(pod).get() != null
-              && admin.secrets().inNamespace(ns).withName(recordSecret).get() != null,
+              && get("nix-probe").getStatus().evaluationTokenSha256 != null,
           () -> "no evaluation pod with its ConfigMap, Secret and token record within " + jobTimeout.toSeconds()
               + " s: " + describe(get("nix-probe")));
       if (started != null) {
@@ -486,10 +473,10 @@ final class RbacScenario {
         NixekJob now = get("nix-probe");
         return now.getStatus().evaluation != null && now.getStatus().evaluation.steps.size() == 1
             && admin.secrets().inNamespace(ns).withName(pod).get() == null
-            && admin.secrets().inNamespace(ns).withName(recordSecret).get() == null;
+            && now.getStatus().evaluationTokenSha256 == null;
       }, () -> "evaluation recorded " + (get("nix-probe").getStatus().evaluation != null) + ", pod Secret "
           + (admin.secrets().inNamespace(ns).withName(pod).get() == null ? "deleted" : "still there")
-          + ", token record " + (admin.secrets().inNamespace(ns).withName(recordSecret).get() == null ? "deleted"
+          + ", token record " + (get("nix-probe").getStatus().evaluationTokenSha256 == null ? "removed"
               : "still there") + " after " + jobTimeout.toSeconds() + " s: " + describe(get("nix-probe")));
     }
 

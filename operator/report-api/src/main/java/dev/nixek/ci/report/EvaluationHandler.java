@@ -3,7 +3,6 @@ package dev.nixek.ci.report;
 import dev.nixek.ci.common.status.ReportOutcome;
 import dev.nixek.ci.common.status.ReportOutcome.Applied;
 import dev.nixek.ci.common.status.ReportOutcome.Rejected;
-import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.protocol.EvaluationResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -21,19 +20,18 @@ import org.slf4j.LoggerFactory;
 final class EvaluationHandler {
   private static final Logger LOG = LoggerFactory.getLogger(EvaluationHandler.class);
 
-  private final TokenResolver tokens;
   private final EvaluationWriter writer;
   private final PerJobQueue queue;
 
-  EvaluationHandler(TokenResolver tokens, EvaluationWriter writer, PerJobQueue queue) {
-    this.tokens = tokens;
+  EvaluationHandler(EvaluationWriter writer, PerJobQueue queue) {
     this.writer = writer;
     this.queue = queue;
   }
 
   void evaluation(RoutingContext ctx) {
     Context caller = ctx.vertx().getOrCreateContext();
-    tokens.authenticate(ctx, JobTokens.Purpose.EVALUATION, "evaluation")
+    // authenticated before the body was read (TokenResolver#handler)
+    Future.succeededFuture(TokenResolver.record(ctx))
         .compose(record -> {
           EvaluationRules.Checked checked = EvaluationRules.check(
               ReportHandler.parse(ctx.body().buffer(), EvaluationResult.class));
@@ -41,9 +39,6 @@ final class EvaluationHandler {
               : queue.submit(caller, record.jobKey(), () -> writer.write(record, checked.evaluation()));
           return outcome.map(o -> {
             log(record, o);
-            if (o instanceof Rejected r && r.httpStatus() == 401) {
-              tokens.forget(record);
-            }
             return o;
           });
         })

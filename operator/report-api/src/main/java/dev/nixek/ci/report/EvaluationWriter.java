@@ -32,7 +32,8 @@ final class EvaluationWriter {
 
   ReportOutcome write(TokenRecord token, NixekJobEvaluation evaluation) {
     ReportOutcome outcome = writer.update(token.namespace(), token.jobName(),
-        job -> decide(job, token.jobUid(), evaluation));
+        job -> token.supersededIn(job).<ReportOutcome>map(r -> r)
+            .orElseGet(() -> decide(job, token.jobUid(), evaluation)));
     health.reachable();
     return outcome;
   }

@@ -17,13 +17,33 @@ import java.util.concurrent.Callable;
  */
 final class PerJobQueue {
   private final Map<String, Future<Void>> tails = new HashMap<>();
+  private final Map<String, Integer> depths = new HashMap<>();
+  private final int limit;
 
-  /** Runs {@code task} on {@code caller}'s worker pool after the tasks of {@code key} submitted before it. */
+  /** A queue of at most {@code limit} tasks per key, queued and running; more are refused with 429. */
+  PerJobQueue(int limit) {
+    this.limit = limit;
+  }
+
+  PerJobQueue() {
+    this(Integer.MAX_VALUE);
+  }
+
+  /**
+   * Runs {@code task} on {@code caller}'s worker pool after the tasks of {@code key} submitted before it; a failed
+   * future with a 429 {@link ApiError} when {@code key} already has {@code limit} tasks (one job cannot take every
+   * worker, and a client that sends faster than its reports are written is told to slow down).
+   */
   <T> Future<T> submit(Context caller, String key, Callable<T> task) {
     Promise<Void> turn = Promise.promise();
     Future<Void> mine = turn.future();
     Future<Void> previous;
     synchronized (tails) {
+      int depth = depths.getOrDefault(key, 0);
+      if (depth >= limit) {
+        return Future.failedFuture(ApiError.tooMany("this job has " + depth + " reports waiting; retry later", 1));
+      }
+      depths.put(key, depth + 1);
       previous = tails.put(key, mine);
     }
     Future<Void> ready = previous == null ? Future.succeededFuture() : previous;
@@ -32,6 +52,7 @@ final class PerJobQueue {
     result.onComplete(ar -> {
       synchronized (tails) {
         tails.remove(key, mine);
+        depths.computeIfPresent(key, (k, d) -> d <= 1 ? null : d - 1);
       }
       turn.complete();
     });

@@ -2,6 +2,7 @@ package dev.nixek.ci.report;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.nixek.ci.common.status.StepsWriter;
+import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.protocol.Json;
 import dev.nixek.ci.protocol.ReportError;
 import dev.nixek.ci.protocol.ReportPaths;
@@ -9,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -16,6 +18,8 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.HttpException;
+import io.vertx.ext.web.handler.TimeoutHandler;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,52 +36,69 @@ import org.slf4j.LoggerFactory;
  * GET  /readyz    readiness (the Kubernetes API answered recently)
  * </pre>
  *
- * <p>The body handler runs first with an explicit limit: a Content-Length over it is refused with 413 before any
- * byte is read, a chunked body as soon as it passes the limit. The evaluation endpoint has its own, larger limit
- * (an evaluation carries every step's definition); its body handler is mounted before the general one, which then
- * leaves the request alone (Vert.x runs one body handler per request). Every refusal carries a {@link ReportError} body.
- * Kubernetes API calls run on worker threads, never on the event loop.
+ * <p>Per request, in this order: a timeout ({@code NIXEK_REPORT_REQUEST_TIMEOUT_SECONDS}, 408 for a body sent too
+ * slowly); authentication from the Authorization header and the path ({@link TokenResolver}: 401/403/429, answered
+ * with the connection closed and the body unread); then the body handler with an explicit limit: a Content-Length
+ * over it is refused with 413 before any byte is read, a chunked body as soon as it passes the limit. The evaluation
+ * endpoint has its own, larger limit (an evaluation carries every step's definition). Every refusal carries a
+ * {@link ReportError} body. Kubernetes API calls run on worker threads, never on the event loop.
+ *
+ * <p>The server itself caps what one client can hold: connections ({@code NIXEK_REPORT_MAX_CONNECTIONS}, counted
+ * here), header and request-line sizes, a read-idle timeout, and no h2c (agents speak HTTP/1.1).
  */
 public final class ReportApi {
   private static final Logger LOG = LoggerFactory.getLogger(ReportApi.class);
   private static final String JSON = "application/json";
+  /** A report's request line is its path: namespace and name are DNS names, so 4 KiB is far more than enough. */
+  static final int MAX_INITIAL_LINE = 4096;
+  /** An agent sends a handful of short headers; 8 KiB is Netty's and most proxies' default. */
+  static final int MAX_HEADER_BYTES = 8192;
 
   private final Vertx vertx;
   private final ReportApiConfig config;
   private final ReportHandler reports;
   private final EvaluationHandler evaluations;
   private final HealthHandler health;
+  private final TokenRecords records;
+  private final TokenResolver tokens;
+  private final AtomicInteger connections = new AtomicInteger();
   private HttpServer server;
 
   public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config) {
     this.vertx = vertx;
     this.config = config;
     ApiHealth apiHealth = new ApiHealth();
-    TokenResolver tokens = new TokenResolver(client, config.watchNamespaces(), config.tokenCacheTtl(), apiHealth,
-        System::nanoTime);
+    this.records = new TokenRecords(client, config.watchNamespaces());
+    this.tokens = new TokenResolver(records, new AuthFailures(config.authFailuresPerMinute(), System::nanoTime));
     ReportWriter writer = new ReportWriter(new StepsWriter(client), config.outputTailBytes(),
         config.outputTailBudgetBytes(), apiHealth);
-    PerJobQueue queue = new PerJobQueue();
-    this.reports = new ReportHandler(tokens, writer, queue);
-    this.evaluations = new EvaluationHandler(tokens, new EvaluationWriter(new StepsWriter(client), apiHealth), queue);
+    PerJobQueue queue = new PerJobQueue(config.jobQueueLimit());
+    this.reports = new ReportHandler(writer, queue);
+    this.evaluations = new EvaluationHandler(new EvaluationWriter(new StepsWriter(client), apiHealth), queue);
     this.health = new HealthHandler(vertx, client, config.watchNamespaces(), apiHealth, config.readyMaxAge());
   }
 
   /** The router with every route, body limit and error mapping. */
   public Router router() {
     Router router = Router.router(vertx);
+    router.route().handler(TimeoutHandler.create(config.requestTimeout().toMillis(), 408));
     String evaluation = "/v1/jobs/:namespace/:name/" + ReportPaths.EVALUATION;
+    String step = "/v1/jobs/:namespace/:name/steps/:index/";
+    // authentication on routes of its own: Vert.x refuses a body handler after a user handler on one route
+    router.post(evaluation).handler(tokens.handler(JobTokens.Purpose.EVALUATION));
+    for (String kind : new String[] {ReportPaths.STARTED, ReportPaths.OUTPUT, ReportPaths.FINISHED}) {
+      router.post(step + kind).handler(tokens.handler(JobTokens.Purpose.STEPS));
+    }
     router.post(evaluation).handler(BodyHandler.create(false).setBodyLimit(config.evaluationLimitBytes()));
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.bodyLimitBytes()));
     router.post(evaluation).consumes(JSON).handler(evaluations::evaluation);
-    String step = "/v1/jobs/:namespace/:name/steps/:index/";
     router.post(step + ReportPaths.STARTED).consumes(JSON).handler(reports::started);
     router.post(step + ReportPaths.OUTPUT).consumes(JSON).handler(reports::output);
     router.post(step + ReportPaths.FINISHED).consumes(JSON).handler(reports::finished);
     router.get("/healthz").handler(health::healthz);
     router.get("/readyz").handler(health::readyz);
     router.route().failureHandler(this::onFailure);
-    for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
+    for (int status : new int[] {400, 404, 405, 408, 413, 415, 500}) {
       router.errorHandler(status, this::onFailure);
     }
     return router;
@@ -90,8 +111,19 @@ public final class ReportApi {
         .setPort(config.port())
         // an agent that vanished must not hold a connection forever
         .setIdleTimeout(120)
-        .setIdleTimeoutUnit(TimeUnit.SECONDS);
+        .setIdleTimeoutUnit(TimeUnit.SECONDS)
+        // a connection that sends nothing (not even the rest of its headers) for this long is closed
+        .setReadIdleTimeout((int) config.requestTimeout().toSeconds())
+        .setMaxInitialLineLength(MAX_INITIAL_LINE)
+        .setMaxHeaderSize(MAX_HEADER_BYTES)
+        .setHttp2ClearTextEnabled(false);
+    records.start().whenComplete((v, t) -> {
+      if (t != null) {
+        LOG.error("cannot watch NixekJobs for token records; every report gets 503 until it can: {}", t.toString());
+      }
+    });
     return vertx.createHttpServer(options)
+        .connectionHandler(this::countConnection)
         .requestHandler(router())
         .listen()
         .onSuccess(s -> {
@@ -103,7 +135,28 @@ public final class ReportApi {
         });
   }
 
+  /** Closes a connection over {@code NIXEK_REPORT_MAX_CONNECTIONS} before it can send anything. */
+  private void countConnection(HttpConnection connection) {
+    int open = connections.incrementAndGet();
+    connection.closeHandler(v -> connections.decrementAndGet());
+    if (open > config.maxConnections()) {
+      LOG.debug("closing a connection: {} open, at most {}", open, config.maxConnections());
+      connection.close();
+    }
+  }
+
+  /** The watched token records (for tests: a record is usable once it is here). */
+  TokenRecords tokenRecords() {
+    return records;
+  }
+
+  /** Open connections (for tests). */
+  int openConnections() {
+    return connections.get();
+  }
+
   public Future<Void> stop() {
+    records.close();
     health.stopProbing();
     return server == null ? Future.succeededFuture() : server.close();
   }
@@ -145,6 +198,10 @@ public final class ReportApi {
           error = "method_not_allowed";
           message = "method not allowed on this endpoint";
         }
+        case 408 -> {
+          error = "request_timeout";
+          message = "the request took longer than " + config.requestTimeout().toSeconds() + " s";
+        }
         case 413 -> {
           error = "body_too_large";
           message = "the body exceeds " + (ctx.normalizedPath().endsWith("/" + ReportPaths.EVALUATION)
@@ -171,6 +228,13 @@ public final class ReportApi {
     if (status == 401) {
       challenge(ctx);
     }
+    if (failure instanceof ApiError e && e.retryAfterSeconds() > 0) {
+      ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
+    }
+    if (status == 408) {
+      // the rest of a slow body is not waited for
+      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+    }
     sendJson(ctx, status, new ReportError(error, message));
   }
 
@@ -185,6 +249,10 @@ public final class ReportApi {
   }
 
   static void sendJson(RoutingContext ctx, int status, Object body) {
+    if (ctx.response().ended() || ctx.response().closed()) {
+      // answered already (408: the write outlived the request timeout; the agent's replay will be a duplicate)
+      return;
+    }
     String json;
     try {
       json = Json.mapper().writeValueAsString(body);

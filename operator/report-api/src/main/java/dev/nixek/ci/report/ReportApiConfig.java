@@ -27,8 +27,11 @@ import java.util.Map;
  * @param fieldManager field manager of the report API's status writes (the Kubernetes client's User-Agent)
  * @param watchNamespaces namespaces whose jobs report here; empty for all
  * @param workerThreads threads that make the (blocking) Kubernetes API calls
- * @param tokenCacheTtl how long a token found in the API is trusted without asking again; zero disables the cache
  * @param readyMaxAge how recent the last successful Kubernetes API call must be for /readyz to say ready
+ * @param maxConnections open connections at most; more are closed at once
+ * @param requestTimeout longest a request may take from its first byte to its answer (408 after)
+ * @param authFailuresPerMinute failed authentications one client address may make per minute before 429
+ * @param jobQueueLimit reports of one job queued or being written at most (429 above)
  */
 public record ReportApiConfig(
     String bindHost,
@@ -40,8 +43,11 @@ public record ReportApiConfig(
     String fieldManager,
     List<String> watchNamespaces,
     int workerThreads,
-    Duration tokenCacheTtl,
-    Duration readyMaxAge) {
+    Duration readyMaxAge,
+    int maxConnections,
+    Duration requestTimeout,
+    int authFailuresPerMinute,
+    int jobQueueLimit) {
 
   public static final ConfigOption<String> BIND = new ConfigOption<>("NIXEK_REPORT_BIND", "0.0.0.0",
       "Address the HTTP server binds to.", ReportApiConfig::hostName);
@@ -68,22 +74,33 @@ public record ReportApiConfig(
       + "a fieldManager parameter after it.",
       matching("[\\x21-\\x7e]{1,128}", "1..128 printable ASCII characters without spaces", false));
   public static final ConfigOption<List<String>> WATCH_NAMESPACES = new ConfigOption<>("NIXEK_WATCH_NAMESPACES", "",
-      "Comma-separated namespaces whose jobs may report here; empty for all namespaces. Token Secrets are looked up "
-      + "only in these namespaces.", dnsLabels());
+      "Comma-separated namespaces whose jobs may report here; empty for all namespaces. Only these namespaces' jobs "
+      + "are watched for their token records.", dnsLabels());
   public static final ConfigOption<Integer> WORKER_THREADS = new ConfigOption<>("NIXEK_REPORT_WORKER_THREADS", "16",
       "Threads making Kubernetes API calls, 1..512 (the event loop never blocks).", intRange(1, 512));
-  public static final ConfigOption<Duration> TOKEN_CACHE_SECONDS = new ConfigOption<>("NIXEK_TOKEN_CACHE_SECONDS",
-      "60", "How long a token found in the Kubernetes API is trusted without listing its Secret again, 0..3600 "
-      + "seconds; 0 disables the cache. A revoked token is still refused at once: every report re-reads the job.",
-      seconds(0, 3600));
   public static final ConfigOption<Duration> READY_MAX_AGE_SECONDS = new ConfigOption<>(
       "NIXEK_READY_MAX_AGE_SECONDS", "30", "/readyz answers 200 while the last successful Kubernetes API call is at "
       + "most this old, 1..3600 seconds; the API is probed at a third of it.", seconds(1, 3600));
 
+  public static final ConfigOption<Integer> MAX_CONNECTIONS = new ConfigOption<>("NIXEK_REPORT_MAX_CONNECTIONS",
+      "1024", "Open connections at most, 1..65536; a connection over it is closed at once. Each running agent keeps "
+      + "one or two.", intRange(1, 65536));
+  public static final ConfigOption<Duration> REQUEST_TIMEOUT_SECONDS = new ConfigOption<>(
+      "NIXEK_REPORT_REQUEST_TIMEOUT_SECONDS", "30", "Longest a request may take from its first byte to its answer, "
+      + "1..600 seconds: a body sent too slowly gets 408 and its connection is closed; a connection that sends "
+      + "nothing for this long is closed too.", seconds(1, 600));
+  public static final ConfigOption<Integer> AUTH_FAILURES_PER_MINUTE = new ConfigOption<>(
+      "NIXEK_REPORT_AUTH_FAILURES_PER_MINUTE", "30", "Failed authentications (401/403) one client address may make "
+      + "per minute (all at once, or spread), 1..100000; after that it gets 429 with Retry-After. A good token is never "
+      + "limited.", intRange(1, 100_000));
+  public static final ConfigOption<Integer> JOB_QUEUE_LIMIT = new ConfigOption<>("NIXEK_REPORT_JOB_QUEUE_LIMIT", "16",
+      "Reports of one job waiting or being written at most, 1..1024; one more gets 429 with Retry-After (the agent "
+      + "sends the same report again after it).", intRange(1, 1024));
+
   /** Every option, for {@code --help} and the chart. */
   public static final List<ConfigOption<?>> OPTIONS = List.of(BIND, PORT, BODY_LIMIT_BYTES, EVALUATION_LIMIT_BYTES,
       OUTPUT_TAIL_BYTES, OUTPUT_TAIL_BUDGET_BYTES, FIELD_MANAGER, WATCH_NAMESPACES, WORKER_THREADS,
-      TOKEN_CACHE_SECONDS, READY_MAX_AGE_SECONDS);
+      READY_MAX_AGE_SECONDS, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, AUTH_FAILURES_PER_MINUTE, JOB_QUEUE_LIMIT);
 
   public ReportApiConfig {
     watchNamespaces = List.copyOf(watchNamespaces);
@@ -104,8 +121,11 @@ public record ReportApiConfig(
         FIELD_MANAGER.read(env),
         WATCH_NAMESPACES.read(env),
         WORKER_THREADS.read(env),
-        TOKEN_CACHE_SECONDS.read(env),
-        READY_MAX_AGE_SECONDS.read(env));
+        READY_MAX_AGE_SECONDS.read(env),
+        MAX_CONNECTIONS.read(env),
+        REQUEST_TIMEOUT_SECONDS.read(env),
+        AUTH_FAILURES_PER_MINUTE.read(env),
+        JOB_QUEUE_LIMIT.read(env));
     checkObjectBudget(c.evaluationLimitBytes(), c.outputTailBytes(), c.outputTailBudgetBytes());
     return c;
   }

@@ -18,6 +18,7 @@ import dev.nixek.ci.protocol.ReportPaths;
 import dev.nixek.ci.protocol.StepFinished;
 import dev.nixek.ci.protocol.StepStarted;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
@@ -27,7 +28,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The three report endpoints. Checks run in this order, and none has a side effect before the last: bearer token
- * shape (401), token Secret and hash (401), token's job = path's job (403), step index (404), body (400), then the
+ * shape (401), token record (401), token's job = path's job (403) — these three before the body is read — step index (404), body (400), then the
  * read-modify-write of the job's steps (401 for a dead token, 404/409/422 from {@link StepReports}, 200 applied or
  * duplicate). The token itself is never logged; its id (a prefix of its hash) is.
  */
@@ -36,12 +37,10 @@ final class ReportHandler {
   /** A plain non-negative decimal int: no sign, no leading zeros, no spaces. */
   private static final Pattern INDEX = Pattern.compile("0|[1-9][0-9]{0,8}");
 
-  private final TokenResolver tokens;
   private final ReportWriter writer;
   private final PerJobQueue queue;
 
-  ReportHandler(TokenResolver tokens, ReportWriter writer, PerJobQueue queue) {
-    this.tokens = tokens;
+  ReportHandler(ReportWriter writer, PerJobQueue queue) {
     this.writer = writer;
     this.queue = queue;
   }
@@ -62,16 +61,14 @@ final class ReportHandler {
 
   private <T> void handle(RoutingContext ctx, String kind, Class<T> type, StepChange<T> change) {
     Context caller = ctx.vertx().getOrCreateContext();
-    tokens.authenticate(ctx, JobTokens.Purpose.STEPS, kind + " report")
+    // authenticated before the body was read (TokenResolver#handler)
+    Future.succeededFuture(TokenResolver.record(ctx))
         .compose(record -> {
           int index = index(ctx.pathParam("index"));
           T report = parse(ctx.body().buffer(), type);
           return queue.submit(caller, record.jobKey(), () -> writer.write(record, index, report, change))
               .map(outcome -> {
                 log(kind, record, index, outcome);
-                if (outcome instanceof Rejected r && r.httpStatus() == 401) {
-                  tokens.forget(record);
-                }
                 return outcome;
               });
         })

@@ -35,7 +35,8 @@ final class ReportWriter {
   /** Reads, decides and (if the report changes something) writes; returns once the write stuck. */
   <T> ReportOutcome write(TokenRecord token, int index, T report, StepChange<T> change) {
     ReportOutcome outcome = writer.update(token.namespace(), token.jobName(),
-        job -> decide(job, token.jobUid(), index, report, change, tailBytes, tailBudgetBytes));
+        job -> token.supersededIn(job).<ReportOutcome>map(r -> r)
+            .orElseGet(() -> decide(job, token.jobUid(), index, report, change, tailBytes, tailBudgetBytes)));
     health.reachable();
     return outcome;
   }

@@ -6,7 +6,6 @@ import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
 import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
 import dev.nixek.ci.api.v1alpha1.NixekJobStep;
-import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.protocol.Json;
@@ -15,8 +14,6 @@ import dev.nixek.ci.protocol.ReportPaths;
 import dev.nixek.ci.protocol.StepFinished;
 import dev.nixek.ci.protocol.StepStarted;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
@@ -37,7 +34,6 @@ import java.net.http.HttpRequest.BodyPublisher;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -56,7 +52,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A report API on a random port in front of the fabric8 mock apiserver (CRUD mode, plain HTTP), with helpers to
- * create jobs and token Secrets the way the operator does and to send reports the way the agent does. Every token it
+ * create jobs and token records the way the operator does and to send reports the way the agent does. Every token it
  * mints is remembered, so a test can prove none of them reached the logs.
  */
 final class Harness implements AutoCloseable {
@@ -71,6 +67,7 @@ final class Harness implements AutoCloseable {
   final HttpClient http;
   final Set<String> tokensSeen = ConcurrentHashMap.newKeySet();
   private final JobTokens tokens = new JobTokens(JobTokens.newKey());
+  private final List<String> watched;
 
   /** A created job and its token. */
   record Job(String namespace, String name, String uid, String token) {
@@ -96,6 +93,7 @@ final class Harness implements AutoCloseable {
     all.put("NIXEK_REPORT_PORT", "0");
     all.putAll(env);
     ReportApiConfig config = ReportApiConfig.fromEnv(all);
+    watched = config.watchNamespaces();
     vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(config.workerThreads()));
     api = new ReportApi(vertx, client, config);
     HttpServer server = api.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -161,7 +159,7 @@ final class Harness implements AutoCloseable {
     String uid = created.getMetadata().getUid();
     String token = tokens.tokenFor(uid, 1);
     tokensSeen.add(token);
-    createTokenSecret(namespace, name, uid, token);
+    recordToken(namespace, name, token, JobTokens.Purpose.STEPS);
     return new Job(namespace, name, uid, token);
   }
 
@@ -185,7 +183,7 @@ final class Harness implements AutoCloseable {
     String uid = created.getMetadata().getUid();
     String token = tokens.evaluationTokenFor(uid);
     tokensSeen.add(token);
-    createTokenSecret(namespace, name, uid, token, JobTokens.Purpose.EVALUATION);
+    recordToken(namespace, name, token, JobTokens.Purpose.EVALUATION);
     return new Job(namespace, name, uid, token);
   }
 
@@ -193,47 +191,56 @@ final class Harness implements AutoCloseable {
   Job withStepToken(Job j) {
     String token = tokens.tokenFor(j.uid(), 1);
     tokensSeen.add(token);
-    createTokenSecret(j.namespace(), j.name(), j.uid(), token, JobTokens.Purpose.STEPS);
+    recordToken(j.namespace(), j.name(), token, JobTokens.Purpose.STEPS);
     return new Job(j.namespace(), j.name(), j.uid(), token);
   }
 
-  Secret createTokenSecret(String namespace, String jobName, String jobUid, String token) {
-    return createTokenSecret(namespace, jobName, jobUid, token, JobTokens.Purpose.STEPS);
-  }
-
-  Secret createTokenSecret(String namespace, String jobName, String jobUid, String token, JobTokens.Purpose purpose) {
+  /**
+   * Records {@code token} as the job's token of {@code purpose}, as the operator does: its SHA-256 in the job's status
+   * ({@code stepTokenSha256} or {@code evaluationTokenSha256}), replacing what was there; returns once the report
+   * API's watch has it.
+   */
+  void recordToken(String namespace, String jobName, String token, JobTokens.Purpose purpose) {
+    NixekJob job = client.resources(NixekJob.class).inNamespace(namespace).withName(jobName).get();
+    if (job.getStatus() == null) {
+      job.setStatus(new NixekJobStatus());
+    }
     String sha = JobTokens.sha256Hex(token);
-    Secret secret = new SecretBuilder()
-        .withNewMetadata()
-          .withNamespace(namespace)
-          .withName(jobName + "-" + purpose.label() + "-token-" + jobUid)
-          .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_VALUE)
-          .addToLabels(Labels.COMPONENT, Labels.COMPONENT_JOB_TOKEN)
-          .addToLabels(Labels.JOB_UID, jobUid)
-          .addToLabels(Labels.TOKEN_ID, JobTokens.tokenId(sha))
-          .addToLabels(Labels.TOKEN_PURPOSE, purpose.label())
-          .addToAnnotations(Labels.JOB_NAME_ANNOTATION, jobName)
-          .addNewOwnerReference()
-            .withApiVersion(NixekJob.GROUP + "/" + NixekJob.VERSION)
-            .withKind("NixekJob")
-            .withName(jobName)
-            .withUid(jobUid)
-            .withController(true)
-          .endOwnerReference()
-        .endMetadata()
-        .addToData("sha256", Base64.getEncoder().encodeToString(sha.getBytes(StandardCharsets.US_ASCII)))
-        .build();
-    return client.resource(secret).create();
+    if (purpose == JobTokens.Purpose.STEPS) {
+      job.getStatus().stepTokenSha256 = sha;
+    } else {
+      job.getStatus().evaluationTokenSha256 = sha;
+    }
+    client.resource(job).updateStatus();
+    if (watched.isEmpty() || watched.contains(namespace)) {
+      awaitRecord(purpose, sha, true);
+    }
   }
 
-  /** A well-formed token that no Secret knows. */
+  /** Waits until the report API's watched records have ({@code present}) or lack the token hash. */
+  void awaitRecord(JobTokens.Purpose purpose, String sha, boolean present) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (api.tokenRecords().find(purpose, sha).isEmpty() == present) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the report API's watch never " + (present ? "saw" : "dropped") + " a token record");
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  /** A well-formed token that no record knows. */
   String unknownToken() {
     String t = tokens.tokenFor("no-such-uid-" + System.nanoTime(), 1);
     tokensSeen.add(t);
     return t;
   }
 
-  /** A well-formed evaluation token that no Secret knows. */
+  /** A well-formed evaluation token that no record knows. */
   String unknownEvaluationToken() {
     String t = tokens.evaluationTokenFor("no-such-uid-" + System.nanoTime());
     tokensSeen.add(t);

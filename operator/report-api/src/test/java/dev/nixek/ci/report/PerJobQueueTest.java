@@ -71,4 +71,32 @@ class PerJobQueueTest {
     release.countDown();
     assertThat(behindSlow.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS)).isEqualTo("behind");
   }
+
+  @Test
+  void oneJobMayQueueOnlyItsLimitAndTheNextGets429WithRetryAfter() throws Exception {
+    PerJobQueue queue = new PerJobQueue(3);
+    Context ctx = vertx.getOrCreateContext();
+    CountDownLatch release = new CountDownLatch(1);
+    List<Future<String>> admitted = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      admitted.add(queue.submit(ctx, "ns/busy", () -> {
+        release.await(10, TimeUnit.SECONDS);
+        return "done";
+      }));
+    }
+    Future<String> over = queue.submit(ctx, "ns/busy", () -> "never");
+    assertThat(over.failed()).isTrue();
+    assertThat(over.cause()).isInstanceOfSatisfying(ApiError.class, e -> {
+      assertThat(e.status()).isEqualTo(429);
+      assertThat(e.retryAfterSeconds()).isPositive();
+    });
+    Future<String> otherJob = queue.submit(ctx, "ns/calm", () -> "other");
+    assertThat(otherJob.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS)).isEqualTo("other");
+    release.countDown();
+    Future.join(admitted).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    // the queue drained: the job may send again
+    assertThat(queue.submit(ctx, "ns/busy", () -> "again").toCompletionStage().toCompletableFuture()
+        .get(5, TimeUnit.SECONDS)).isEqualTo("again");
+    assertThat(queue.activeKeys()).isZero();
+  }
 }

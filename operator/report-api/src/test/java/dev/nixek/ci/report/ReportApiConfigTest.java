@@ -17,7 +17,7 @@ class ReportApiConfigTest {
   void defaults() {
     ReportApiConfig c = ReportApiConfig.fromEnv(Map.of());
     assertThat(c).isEqualTo(new ReportApiConfig("0.0.0.0", 8080, 32768, 262144, 4096, 131072, "nixek-report-api", List.of(),
-        16, Duration.ofSeconds(60), Duration.ofSeconds(30)));
+        16, Duration.ofSeconds(30), 1024, Duration.ofSeconds(30), 30, 16));
   }
 
   @Test
@@ -49,7 +49,11 @@ class ReportApiConfigTest {
       "NIXEK_REPORT_FIELD_MANAGER|two words",
       "NIXEK_WATCH_NAMESPACES|ci,Team_B",
       "NIXEK_REPORT_WORKER_THREADS|0",
-      "NIXEK_TOKEN_CACHE_SECONDS|-5",
+      "NIXEK_REPORT_MAX_CONNECTIONS|0",
+      "NIXEK_REPORT_REQUEST_TIMEOUT_SECONDS|0",
+      "NIXEK_REPORT_REQUEST_TIMEOUT_SECONDS|601",
+      "NIXEK_REPORT_AUTH_FAILURES_PER_MINUTE|0",
+      "NIXEK_REPORT_JOB_QUEUE_LIMIT|2000",
       "NIXEK_READY_MAX_AGE_SECONDS|0",
       "NIXEK_REPORT_BIND|0.0.0.0 1"})
   void anInvalidValueNamesItsOption(String option, String value) {

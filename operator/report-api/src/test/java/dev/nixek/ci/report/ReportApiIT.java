@@ -14,6 +14,7 @@ import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus.State;
 import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.common.text.JsonSize;
+import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.protocol.Json;
 import dev.nixek.ci.protocol.ReportError;
 import dev.nixek.ci.report.Harness.Job;
@@ -206,15 +207,18 @@ class ReportApiIT {
                 .POST(BodyPublishers.ofString(nextChunk())).build())),
         new Case("well-formed token nobody issued", 401, "unauthorized",
             (h, f) -> h.post(h.unknownToken(), f.job().path(1, "output"), nextChunk())),
-        new Case("token of a deleted job", 401, ReportWriter.TOKEN_REVOKED, (h, f) -> {
+        new Case("token of a deleted job", 401, "unauthorized", (h, f) -> {
           h.client.resource(h.job(f.job())).delete();
           await().atMost(Duration.ofSeconds(5)).until(() -> h.job(f.job()) == null);
+          // its record went with it
+          h.awaitRecord(JobTokens.Purpose.STEPS, JobTokens.sha256Hex(f.job().token()), false);
           return h.post(f.job().token(), f.job().path(1, "output"), nextChunk());
         }),
-        new Case("token of a deleted job whose name was reused", 401, ReportWriter.TOKEN_REVOKED, (h, f) -> {
+        new Case("token of a deleted job whose name was reused", 401, "unauthorized", (h, f) -> {
           h.client.resource(h.job(f.job())).delete();
           await().atMost(Duration.ofSeconds(5)).until(() -> h.job(f.job()) == null);
-          h.createJob(NS, f.job().name(), "build", "test"); // new UID, new token; the old Secret is still there
+          h.createJob(NS, f.job().name(), "build", "test"); // new UID, new token, new record
+          h.awaitRecord(JobTokens.Purpose.STEPS, JobTokens.sha256Hex(f.job().token()), false);
           return h.post(f.job().token(), f.job().path(1, "output"), nextChunk());
         }),
         new Case("report after the job ended", 401, ReportWriter.TOKEN_REVOKED, (h, f) -> {

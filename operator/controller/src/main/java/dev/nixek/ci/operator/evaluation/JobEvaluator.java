@@ -11,7 +11,6 @@ import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.pod.ApiRefusals;
 import dev.nixek.ci.operator.pod.OneShotNixPod;
-import dev.nixek.ci.operator.token.JobTokenSecrets;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -60,26 +59,24 @@ public final class JobEvaluator {
   private final KubernetesClient client;
   private final OperatorConfig config;
   private final JobTokens tokens;
-  private final JobTokenSecrets tokenSecrets;
   private final EventRecorder events;
   private final EvaluationPods pods;
   /** Non-null: evaluations run as local processes instead of pods (where pods cannot run). */
   private final LocalEvaluations local;
   private volatile InformerEventSource<Pod, NixekJob> podSource;
 
-  public JobEvaluator(KubernetesClient client, OperatorConfig config, JobTokens tokens, JobTokenSecrets tokenSecrets,
+  public JobEvaluator(KubernetesClient client, OperatorConfig config, JobTokens tokens,
       EventRecorder events) {
-    this(client, config, tokens, tokenSecrets, events, null);
+    this(client, config, tokens, events, null);
   }
 
   /** With {@code local} non-null, every evaluation is one of its local processes, and no pod is made. */
-  public JobEvaluator(KubernetesClient client, OperatorConfig config, JobTokens tokens, JobTokenSecrets tokenSecrets,
+  public JobEvaluator(KubernetesClient client, OperatorConfig config, JobTokens tokens,
       EventRecorder events, LocalEvaluations local) {
     this.local = local;
     this.client = client;
     this.config = config;
     this.tokens = tokens;
-    this.tokenSecrets = tokenSecrets;
     this.events = events;
     this.pods = new EvaluationPods(config);
   }
@@ -157,11 +154,6 @@ public final class JobEvaluator {
     String ns = job.getMetadata().getNamespace();
     String name = EvaluationPods.name(job);
     String token = tokens.evaluationTokenFor(job.getMetadata().getUid());
-    creating("the evaluation token's record " + JobTokenSecrets.secretName(job, JobTokens.Purpose.EVALUATION), token,
-        () -> {
-          tokenSecrets.ensure(job, token, JobTokens.Purpose.EVALUATION);
-          return true;
-        });
     creating("the evaluation pod's Secret " + name, token, () -> KubeObjects.createIfAbsent(
         () -> client.secrets().inNamespace(ns).resource(pods.tokenSecret(job, token)).create()));
     if (job.getSpec().flake == null) {
@@ -192,12 +184,11 @@ public final class JobEvaluator {
   }
 
   /**
-   * Ends what the evaluation left that matters: the plaintext token's Secret and the token's record (the token then
-   * stops working). The ConfigMap and the pod stay for reading (the pod's log) and go with the job.
+   * Ends what the evaluation left that matters: the plaintext token's Secret (the caller removes the token's record,
+   * {@code status.evaluationTokenSha256}, in its status write; the token then stops working). The ConfigMap and the pod stay for reading (the pod's log) and go with the job.
    */
   public void release(NixekJob job) {
     client.secrets().inNamespace(job.getMetadata().getNamespace()).withName(EvaluationPods.name(job)).delete();
-    tokenSecrets.delete(job, JobTokens.Purpose.EVALUATION);
   }
 
   /** The job is deleted: its local evaluation, if any, is killed (a pod goes with the job by itself). */

@@ -7,7 +7,6 @@ import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
-import dev.nixek.ci.operator.token.JobTokenSecrets;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.processing.event.Event;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -34,7 +33,6 @@ public final class LocalEvaluations extends AbstractEventSource<LocalEvaluation,
   private final KubernetesClient client;
   private final OperatorConfig config;
   private final JobTokens tokens;
-  private final JobTokenSecrets tokenSecrets;
   private final EventRecorder events;
   private final EvaluationPods pods;
   private final Path workDir;
@@ -49,13 +47,12 @@ public final class LocalEvaluations extends AbstractEventSource<LocalEvaluation,
    * @param skipMachine whether jobs' machines are left unevaluated: the provider boots none
    */
   public LocalEvaluations(KubernetesClient client, OperatorConfig config, JobTokens tokens,
-      JobTokenSecrets tokenSecrets, EventRecorder events, Path workDir, Map<String, String> environment,
+      EventRecorder events, Path workDir, Map<String, String> environment,
       boolean skipMachine) {
     super(LocalEvaluation.class, "local-evaluations");
     this.client = client;
     this.config = config;
     this.tokens = tokens;
-    this.tokenSecrets = tokenSecrets;
     this.events = events;
     this.pods = new EvaluationPods(config);
     this.workDir = workDir;
@@ -65,8 +62,8 @@ public final class LocalEvaluations extends AbstractEventSource<LocalEvaluation,
 
   /** With the operator's temporary directory and environment. */
   public LocalEvaluations(KubernetesClient client, OperatorConfig config, JobTokens tokens,
-      JobTokenSecrets tokenSecrets, EventRecorder events, boolean skipMachine) {
-    this(client, config, tokens, tokenSecrets, events,
+      EventRecorder events, boolean skipMachine) {
+    this(client, config, tokens, events,
         Path.of(System.getProperty("java.io.tmpdir"), "nixek-evaluations"), System.getenv(), skipMachine);
   }
 
@@ -118,7 +115,6 @@ public final class LocalEvaluations extends AbstractEventSource<LocalEvaluation,
 
   private LocalEvaluation start(NixekJob job) throws IOException {
     String token = tokens.evaluationTokenFor(job.getMetadata().getUid());
-    tokenSecrets.ensure(job, token, JobTokens.Purpose.EVALUATION);
     var pod = pods.pod(job);
     String label = job.getMetadata().getNamespace() + "/" + job.getMetadata().getName();
     ResourceID id = ResourceID.fromResource(job);

@@ -1,6 +1,5 @@
 package dev.nixek.ci.operator.job;
 
-import dev.nixek.ci.operator.token.JobTokenSecrets;
 import static dev.nixek.ci.operator.job.JobPass.LOG;
 
 import dev.nixek.ci.api.v1alpha1.ConditionReason;
@@ -37,16 +36,14 @@ final class MachineLifecycle {
   private final MachineProvider provider;
   private final ImageResolver images;
   private final JobTokens tokens;
-  private final JobTokenSecrets tokenSecrets;
   private final CrashPoints crashPoints;
 
   MachineLifecycle(OperatorConfig config, MachineProvider provider, ImageResolver images, JobTokens tokens,
-      JobTokenSecrets tokenSecrets, CrashPoints crashPoints) {
+      CrashPoints crashPoints) {
     this.config = config;
     this.provider = provider;
     this.images = images;
     this.tokens = tokens;
-    this.tokenSecrets = tokenSecrets;
     this.crashPoints = crashPoints;
   }
 
@@ -68,6 +65,7 @@ final class MachineLifecycle {
     }
     next.attempt = 1;
     next.launchToken = LaunchTokens.of(pass.job().getMetadata().getUid(), next.attempt);
+    next.stepTokenSha256 = stepTokenSha256(pass.job(), next.attempt);
     pass.waiting(ConditionReason.Launching, "launching a " + provider.name() + " machine");
     return recordTokenAndLaunch(pass);
   }
@@ -82,10 +80,14 @@ final class MachineLifecycle {
 
   /** Launches with the recorded token: a first launch, or a replay (launched or not, the same token is safe). */
   UpdateControl<NixekJob> launch(JobPass pass) {
+    String token = tokens.tokenFor(pass.job().getMetadata().getUid(), pass.next().attempt);
+    if (!JobTokens.sha256Hex(token).equals(pass.next().stepTokenSha256)) {
+      // a launch token recorded by an operator that kept token records elsewhere: the record is written before use
+      pass.next().stepTokenSha256 = JobTokens.sha256Hex(token);
+      pass = pass.written();
+    }
     NixekJob job = pass.job();
     NixekJobStatus next = pass.next();
-    String token = tokens.tokenFor(job.getMetadata().getUid(), next.attempt);
-    tokenSecrets.ensure(job, token);
     LaunchRequest request = new LaunchRequest(job.getMetadata().getUid(), job.getMetadata().getNamespace(),
         job.getMetadata().getName(), next.launchToken, next.imageId, job.getSpec().instanceType,
         AgentConfigs.forJob(job, config.reportUrl(), token, provider.agentPowersOff()));
@@ -163,6 +165,8 @@ final class MachineLifecycle {
     }
     next.attempt = next.attempt + 1;
     next.launchToken = LaunchTokens.of(pass.job().getMetadata().getUid(), next.attempt);
+    // the new attempt's token record replaces the old one in the same write: the old token is refused from then on
+    next.stepTokenSha256 = stepTokenSha256(pass.job(), next.attempt);
     next.machineTerminated = null;
     next.startTime = null;
     String message = lost + " and had reported nothing; launching attempt " + next.attempt;
@@ -170,6 +174,14 @@ final class MachineLifecycle {
     pass.record(EventReason.Relaunching, message);
     pass.waiting(ConditionReason.Launching, message);
     return recordTokenAndLaunch(pass);
+  }
+
+  /**
+   * The token record of a step token: its SHA-256 in {@code status.stepTokenSha256}, where only writers of the job's
+   * status (the operator and the report API) can put it (docs/security.md#tokens).
+   */
+  String stepTokenSha256(NixekJob job, int attempt) {
+    return JobTokens.sha256Hex(tokens.tokenFor(job.getMetadata().getUid(), attempt));
   }
 
   /** Terminates the machine of a job that has ended and finishes the pass, looking again until it is confirmed. */

@@ -26,7 +26,6 @@ import dev.nixek.ci.operator.job.JobValidator.SpecError;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import dev.nixek.ci.operator.pod.RetryBackoff;
 import dev.nixek.ci.operator.status.StatusWriter;
-import dev.nixek.ci.operator.token.JobTokenSecrets;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -73,19 +72,20 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   private final MachineLifecycle machines;
   private final JobFollower follower;
   private final JobLimits limits;
+  private final JobTokens tokens;
 
   public NixekJobReconciler(KubernetesClient client, OperatorConfig config, MachineProvider provider,
       ImageResolver images, JobTokens tokens, EventRecorder events, Clock clock, CrashPoints crashPoints) {
     this.provider = provider;
     this.limits = config.limits();
+    this.tokens = tokens;
     this.passes = new JobPass.Services(client, StatusWriter.jobs(config.useSsa()), events, clock,
         config.pollInterval());
-    JobTokenSecrets tokenSecrets = new JobTokenSecrets(client);
     // where pods cannot run (the local provider's host, e.g. the demo's API server without a kubelet): local processes
     this.localEvaluations = config.evaluation().runnerFor(provider.name(), provider.requiresImage()) == EvaluationOptions.Runner.LOCAL
-        ? new LocalEvaluations(client, config, tokens, tokenSecrets, events, !provider.requiresImage()) : null;
-    this.evaluator = new JobEvaluator(client, config, tokens, tokenSecrets, events, localEvaluations);
-    this.machines = new MachineLifecycle(config, provider, images, tokens, tokenSecrets, crashPoints);
+        ? new LocalEvaluations(client, config, tokens, events, !provider.requiresImage()) : null;
+    this.evaluator = new JobEvaluator(client, config, tokens, events, localEvaluations);
+    this.machines = new MachineLifecycle(config, provider, images, tokens, crashPoints);
     this.follower = new JobFollower(config, provider, machines);
   }
 
@@ -143,9 +143,21 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     NixekJob job = pass.job();
     if (Boolean.TRUE.equals(job.getSpec().cancel)) {
       evaluator.stop(job);
+      pass.next().evaluationTokenSha256 = null;
       pass.end(ConditionReason.Cancelled, "cancelled by spec.cancel while its Nix expression was evaluated",
           EventReason.Cancelled);
       return pass.finish(false);
+    }
+    String record = JobTokens.sha256Hex(tokens.evaluationTokenFor(job.getMetadata().getUid()));
+    if (!record.equals(pass.next().evaluationTokenSha256)) {
+      // the token's record is in status before the token exists anywhere else, so its first use finds it
+      pass.next().evaluationTokenSha256 = record;
+      if (Conditions.find(pass.next().conditions, SUCCEEDED).isEmpty()) {
+        // a status is never without its condition, not even for this first write
+        pass.waiting(ConditionReason.Evaluating, "starting the evaluation of " + FlakeRules.subject(job));
+      }
+      pass = pass.written();
+      job = pass.job();
     }
     JobEvaluator.Progress progress = evaluator.progress(job, pass.context());
     if (progress instanceof JobEvaluator.Progress.Waiting w) {
@@ -163,6 +175,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     }
     if (progress instanceof JobEvaluator.Progress.Failed f) {
       evaluator.release(job);
+      pass.next().evaluationTokenSha256 = null;
       pass.next().currentStep = null;
       pass.end(ConditionReason.EvaluationFailed, "evaluation of " + FlakeRules.subject(job) + " failed: "
           + f.message(), EventReason.EvaluationFailed);
@@ -180,6 +193,9 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
       evaluator.release(job);
       pass.record(EventReason.Evaluated, evaluatedMessage(job));
     }
+    if (next.evaluationTokenSha256 != null) {
+      next.evaluationTokenSha256 = null;
+    }
     next.currentStep = JobProgress.currentStep(JobFollower.steps(job), EffectiveSteps.of(job).size());
     if (Boolean.TRUE.equals(job.getSpec().cancel)) {
       pass.end(ConditionReason.Cancelled, "cancelled by spec.cancel", EventReason.Cancelled);
@@ -191,6 +207,10 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     if (next.instanceId == null) {
       // a launch token without a machine: launched or not, replaying the launch with the same token is safe
       return machines.launch(pass);
+    }
+    if (next.attempt != null && next.stepTokenSha256 == null) {
+      // a job launched by an operator that kept token records elsewhere: its agent's token gets its record here
+      next.stepTokenSha256 = machines.stepTokenSha256(job, next.attempt);
     }
     return follower.follow(pass);
   }

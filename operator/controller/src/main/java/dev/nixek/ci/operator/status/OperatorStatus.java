@@ -23,6 +23,8 @@ public final class OperatorStatus {
     c.instanceId = status.instanceId;
     c.attempt = status.attempt;
     c.launchToken = status.launchToken;
+    c.stepTokenSha256 = status.stepTokenSha256;
+    c.evaluationTokenSha256 = status.evaluationTokenSha256;
     c.machineTerminated = status.machineTerminated;
     c.startTime = status.startTime;
     c.completionTime = status.completionTime;

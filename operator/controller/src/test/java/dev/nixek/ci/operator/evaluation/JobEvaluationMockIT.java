@@ -13,7 +13,6 @@ import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.common.token.JobTokens;
-import dev.nixek.ci.operator.token.JobTokenSecrets;
 import dev.nixek.ci.operator.testing.FakeMachineProvider;
 import dev.nixek.ci.operator.testing.MockJobOperator;
 import dev.nixek.ci.operator.testing.Reports;
@@ -93,11 +92,8 @@ class JobEvaluationMockIT {
     assertThat(JobTokens.looksLikeToken(token, JobTokens.Purpose.EVALUATION)).isTrue();
     assertThat(plain.getMetadata().getOwnerReferences()).singleElement()
         .satisfies(o -> assertThat(o.getUid()).isEqualTo(uid));
-    Secret record = client.secrets().inNamespace(NS).withName("nixek-token-evaluation-" + uid).get();
-    assertThat(record.getMetadata().getLabels()).containsEntry(Labels.TOKEN_PURPOSE, "evaluation")
-        .containsEntry(Labels.COMPONENT, Labels.COMPONENT_JOB_TOKEN);
-    assertThat(new String(Base64.getDecoder().decode(record.getData().get("sha256")), StandardCharsets.US_ASCII))
-        .isEqualTo(JobTokens.sha256Hex(token));
+    assertThat(client.resources(NixekJob.class).inNamespace(NS).withName("seed").get().getStatus()
+        .evaluationTokenSha256).as("the token's record").isEqualTo(JobTokens.sha256Hex(token));
     assertThat(pod.getSpec().getContainers().get(0).getCommand()).containsSubsequence("--report-url",
         "http://nixek-report-api.nixek-system.svc:8080", "--job", NS + "/seed");
     assertThat(client.resources(NixekJob.class).inNamespace(NS).withName("seed").get().toString())
@@ -113,7 +109,8 @@ class JobEvaluationMockIT {
         org.assertj.core.groups.Tuple.tuple("test", "cargo test"));
     await().untilAsserted(() -> {
       assertThat(client.secrets().inNamespace(NS).withName("nixek-eval-" + uid).get()).as("plaintext token").isNull();
-      assertThat(client.secrets().inNamespace(NS).withName("nixek-token-evaluation-" + uid).get()).isNull();
+      assertThat(client.resources(NixekJob.class).inNamespace(NS).withName("seed").get().getStatus()
+          .evaluationTokenSha256).as("the token's record").isNull();
     });
     assertThat(eventReasons("seed")).contains("EvaluationStarted", "Evaluated", "Launched");
     assertThat(events("seed").stream().filter(e -> "Evaluated".equals(e.getReason())).findFirst().orElseThrow()
@@ -237,7 +234,7 @@ class JobEvaluationMockIT {
         .times(2);
     NixekJob job = create(nixJob("quota", "{ }"));
     NixekJob pending = awaitReason("quota", "EvaluationPending");
-    assertThat(succeeded(pending).getMessage()).isEqualTo("the evaluation token's record nixek-token-evaluation-"
+    assertThat(succeeded(pending).getMessage()).isEqualTo("the evaluation pod's Secret nixek-eval-"
         + job.getMetadata().getUid() + " cannot be created: secrets \"s\" is forbidden: exceeded quota: objects, "
         + "requested: secrets=1, used: secrets=10, limited: secrets=10");
     assertThat(eventReasons("quota")).containsExactly("EvaluationPending");
@@ -323,8 +320,8 @@ class JobEvaluationMockIT {
     await().untilAsserted(() -> {
       assertThat(client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).get()).isNull();
       assertThat(client.secrets().inNamespace(NS).withName(pod.getMetadata().getName()).get()).isNull();
-      assertThat(client.secrets().inNamespace(NS)
-          .withName(JobTokenSecrets.secretName(done, JobTokens.Purpose.EVALUATION)).get()).isNull();
+      assertThat(client.resources(NixekJob.class).inNamespace(NS).withName("cancelled").get().getStatus()
+          .evaluationTokenSha256).as("the token's record").isNull();
     });
     assertThat(provider.launched()).isEmpty();
   }

@@ -109,8 +109,8 @@ class LocalEvaluationMockIT {
     assertThat(got.get("token-mode")).isEqualTo("400");
     assertThat(got.get("job")).isEqualTo("{ steps = [ ]; }");
     assertThat(client.pods().inNamespace(NS).list().getItems()).as("no pod").isEmpty();
-    assertThat(client.secrets().inNamespace(NS).withName("nixek-token-evaluation-" + uid).get())
-        .as("the token's record, which the report API checks").isNotNull();
+    assertThat(client.resources(NixekJob.class).inNamespace(NS).withName("hello").get().getStatus()
+        .evaluationTokenSha256).as("the token's record, which the report API checks").isNotNull();
 
     NixekJobEvaluation evaluation = new NixekJobEvaluation();
     evaluation.steps = List.of(run("greet", "echo hi"));
@@ -120,8 +120,8 @@ class LocalEvaluationMockIT {
 
     awaitReason("hello", "Running");
     assertThat(provider.launched()).hasSize(1);
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
-        client.secrets().inNamespace(NS).withName("nixek-token-evaluation-" + uid).get()).isNull());
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(client.resources(NixekJob.class)
+        .inNamespace(NS).withName("hello").get().getStatus().evaluationTokenSha256).isNull());
     assertThat(client.v1().events().inNamespace(NS).list().getItems()).filteredOn(e -> "Evaluated".equals(
         e.getReason())).singleElement().satisfies(e -> assertThat(e.getMessage()).isEqualTo(
         "spec.nix evaluated to 1 step; its machine was not evaluated (provider fake boots no machine)"));

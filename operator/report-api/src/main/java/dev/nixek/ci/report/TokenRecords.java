@@ -1,0 +1,158 @@
+package dev.nixek.ci.report;
+
+import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
+import dev.nixek.ci.common.token.JobTokens;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.fabric8.kubernetes.client.informers.cache.ItemStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * The token records of every job the report API serves, kept current by a watch on NixekJobs: a record is the SHA-256
+ * the operator wrote to the job's status ({@code status.stepTokenSha256}, {@code status.evaluationTokenSha256};
+ * docs/architecture.md#token-protocol). A lookup is a map read: a flood of unknown tokens costs no API call and no
+ * memory. Only what a lookup needs is kept of each job (name, UID, the two hashes), so memory grows with the number
+ * of jobs, not with their steps or output.
+ */
+final class TokenRecords implements AutoCloseable {
+  private static final String BY_HASH = "token-sha256";
+
+  private final List<SharedIndexInformer<NixekJob>> informers = new ArrayList<>();
+
+  TokenRecords(KubernetesClient client, List<String> namespaces) {
+    var jobs = client.resources(NixekJob.class);
+    if (namespaces.isEmpty()) {
+      informers.add(jobs.inAnyNamespace().runnableInformer(0));
+    } else {
+      for (String ns : namespaces) {
+        informers.add(jobs.inNamespace(ns).runnableInformer(0));
+      }
+    }
+    for (SharedIndexInformer<NixekJob> informer : informers) {
+      informer.itemStore(new SlimStore());
+      informer.addIndexers(Map.of(BY_HASH, TokenRecords::keys));
+    }
+  }
+
+  /** Starts the watches; completes once every one has its first list. */
+  CompletableFuture<Void> start() {
+    return CompletableFuture.allOf(informers.stream()
+        .map(i -> i.start().toCompletableFuture()).toArray(CompletableFuture[]::new));
+  }
+
+  /** Whether every watch has listed its jobs once (before that, a miss proves nothing). */
+  boolean synced() {
+    return informers.stream().allMatch(SharedIndexInformer::hasSynced);
+  }
+
+  /**
+   * Whether every watch is connected now. While one reconnects (an API server restart), a record written meanwhile
+   * may be missing here, so a miss proves nothing.
+   */
+  boolean watching() {
+    return informers.stream().allMatch(SharedIndexInformer::isWatching);
+  }
+
+  /** The records of {@code purpose} whose hash is {@code sha256Hex}: normally none or one. */
+  List<TokenRecord> find(JobTokens.Purpose purpose, String sha256Hex) {
+    List<TokenRecord> found = new ArrayList<>();
+    for (SharedIndexInformer<NixekJob> informer : informers) {
+      for (NixekJob job : informer.getIndexer().byIndex(BY_HASH, key(purpose, sha256Hex))) {
+        ObjectMeta m = job.getMetadata();
+        found.add(new TokenRecord(m.getNamespace(), m.getName(), m.getUid(), JobTokens.tokenId(sha256Hex),
+            sha256Hex, purpose));
+      }
+    }
+    return found;
+  }
+
+  @Override
+  public void close() {
+    informers.forEach(SharedIndexInformer::close);
+  }
+
+  private static List<String> keys(NixekJob job) {
+    NixekJobStatus s = job.getStatus();
+    if (s == null) {
+      return List.of();
+    }
+    List<String> keys = new ArrayList<>(2);
+    if (s.stepTokenSha256 != null) {
+      keys.add(key(JobTokens.Purpose.STEPS, s.stepTokenSha256));
+    }
+    if (s.evaluationTokenSha256 != null) {
+      keys.add(key(JobTokens.Purpose.EVALUATION, s.evaluationTokenSha256));
+    }
+    return keys;
+  }
+
+  private static String key(JobTokens.Purpose purpose, String sha256Hex) {
+    return purpose.label() + ":" + sha256Hex;
+  }
+
+  /** What {@link TokenRecord} and the index need of a job; the rest (spec, steps, tails) is dropped on arrival. */
+  static NixekJob slim(NixekJob job) {
+    NixekJob s = new NixekJob();
+    ObjectMeta m = new ObjectMeta();
+    m.setNamespace(job.getMetadata().getNamespace());
+    m.setName(job.getMetadata().getName());
+    m.setUid(job.getMetadata().getUid());
+    m.setResourceVersion(job.getMetadata().getResourceVersion());
+    s.setMetadata(m);
+    if (job.getStatus() != null) {
+      NixekJobStatus st = new NixekJobStatus();
+      st.stepTokenSha256 = job.getStatus().stepTokenSha256;
+      st.evaluationTokenSha256 = job.getStatus().evaluationTokenSha256;
+      s.setStatus(st);
+    }
+    return s;
+  }
+
+  /** The informer's store of slim jobs. */
+  private static final class SlimStore implements ItemStore<NixekJob> {
+    private final Map<String, NixekJob> items = new ConcurrentHashMap<>();
+
+    @Override
+    public String getKey(NixekJob job) {
+      return Cache.metaNamespaceKeyFunc(job);
+    }
+
+    @Override
+    public NixekJob put(String key, NixekJob job) {
+      return items.put(key, slim(job));
+    }
+
+    @Override
+    public NixekJob remove(String key) {
+      return items.remove(key);
+    }
+
+    @Override
+    public Stream<String> keySet() {
+      return items.keySet().stream();
+    }
+
+    @Override
+    public Stream<NixekJob> values() {
+      return items.values().stream();
+    }
+
+    @Override
+    public int size() {
+      return items.size();
+    }
+
+    @Override
+    public NixekJob get(String key) {
+      return items.get(key);
+    }
+  }
+}
