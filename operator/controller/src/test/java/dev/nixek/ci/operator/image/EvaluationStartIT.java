@@ -83,8 +83,9 @@ class EvaluationStartIT extends RealApiServerTier {
     assertThat(launched.getStatus().evaluation.steps).extracting(s -> s.name).containsExactly("hello");
     assertThat(machines.launched()).hasSize(1);
     assertThat(kubelet.started()).containsExactly(pod);
-    assertThat(events()).extracting(Event::getReason).contains("EvaluationPending", "EvaluationStarted", "Evaluated",
-        "Launched");
+    // the Launched Event follows the provider's call, once the machine's id is recorded
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(events()).extracting(Event::getReason)
+        .contains("EvaluationPending", "EvaluationStarted", "Evaluated", "Launched"));
   }
 
   private Condition succeeded() {
