@@ -27,6 +27,13 @@ final class Reporter implements Runnable {
   /** How long to wait, while a step runs, for a full chunk before sending what there is. */
   static final Duration FLUSH_INTERVAL = Duration.ofMillis(500);
   private static final long IDLE_WAIT_NANOS = Duration.ofMinutes(1).toNanos();
+  /**
+   * How long a 401 is retried before the API has accepted any report of this job. The operator records a token
+   * before it hands the token out, but the report API learns records through a watch, a few milliseconds behind:
+   * an agent started at once (the {@code local} provider) can ask before the record arrived. Once one report is
+   * accepted the record is known, and a 401 means the job is over.
+   */
+  static final Duration UNKNOWN_TOKEN_GRACE = Duration.ofSeconds(10);
 
   /** How the reporter ended. */
   enum Outcome {
@@ -49,6 +56,9 @@ final class Reporter implements Runnable {
   private final Runnable onJobRefused;
   private volatile Outcome outcome = Outcome.RUNNING;
   private volatile String refusal;
+  private boolean accepted;
+  private long firstAttemptNanos;
+  private boolean attempted;
 
   Reporter(ReportClient client, ReportQueue queue, String namespace, String name, Supplier<Backoff> backoff,
       Runnable onJobRefused) {
@@ -145,16 +155,30 @@ final class Reporter implements Runnable {
     }
     Backoff delays = backoff.get();
     for (int attempt = 1; ; attempt++) {
+      if (!attempted) {
+        attempted = true;
+        firstAttemptNanos = System.nanoTime();
+      }
       ReportClient.Result result = client.post(path, body);
       switch (result.verdict()) {
         case DELIVERED -> {
+          accepted = true;
           if (attempt > 1) {
             LOG.info("report API reachable again: {} delivered after {} attempts", path, attempt);
           }
           return;
         }
         case REJECTED -> throw new ReportRefused(path, result.status(), result.detail());
-        case JOB_REFUSED -> throw new JobRefused(result.status(), result.detail());
+        case JOB_REFUSED -> {
+          if (accepted || result.status() != 401
+              || System.nanoTime() - firstAttemptNanos > UNKNOWN_TOKEN_GRACE.toNanos()) {
+            throw new JobRefused(result.status(), result.detail());
+          }
+          // the report API may not have seen this job's token record yet (see UNKNOWN_TOKEN_GRACE)
+          LOG.info("report {} answered 401 before any report was accepted ({}); retrying: the report API may not "
+              + "know this job's token yet", path, result.detail());
+          Thread.sleep(delays.next().toMillis());
+        }
         case RETRY -> {
           Duration delay = result.delayAfter(delays);
           String why = result.status() == 0 ? result.detail() : "HTTP " + result.status() + " " + result.detail();

@@ -285,6 +285,31 @@ class AgentTest {
   }
 
   @Test
+  void aTokenTheReportApiDoesNotKnowYetIsRetriedUntilItsRecordArrives() throws Exception {
+    // the local provider starts the agent at once: the report API's watch may not have the token record yet
+    api.unknownTokenFor(3);
+    var agent = start(run("hello", "echo hello"));
+
+    assertThat(exitCode(agent)).isZero();
+    assertThat(api.arrivals()).extracting(FakeReportApi.Arrival::status).startsWith(401, 401, 401, 200);
+    assertThat(api.finished(0).exitCode()).isZero();
+    assertThat(api.violations()).isEmpty();
+  }
+
+  @Test
+  void aTokenRefusedAfterAReportWasAcceptedEndsTheJobAtOnce() throws Exception {
+    var agent = start(run("ticking", "while true; do echo tick; sleep 0.2; done"), run("never", "touch ran-second"));
+    await().atMost(JOB).until(() -> api.chunks(0) >= 1);
+
+    api.unknownTokenFor(1_000);
+
+    assertThat(exitCode(agent)).isEqualTo(3);
+    assertThat(work("ran-second")).doesNotExist();
+    // no retries: the first 401 after an accepted report is final
+    assertThat(api.arrivals()).filteredOn(a -> a.status() == 401).hasSize(1);
+  }
+
+  @Test
   void reportsThatCannotBeDeliveredBeforeTheDrainTimeoutExit3() throws Exception {
     api.stop();
     var agent = TestJobs.start(dir, config(api.url(), token, run("ran", "touch ran")), "--drain-timeout-seconds", "2");

@@ -77,6 +77,7 @@ final class FakeReportApi implements AutoCloseable {
   private final List<Step> steps = new ArrayList<>();
   private final List<Map.Entry<Predicate<Arrival>, Fault>> faults = new ArrayList<>();
   private boolean refusing;
+  private int unknownFor;
   private HttpServer server;
   private int port;
 
@@ -125,6 +126,16 @@ final class FakeReportApi implements AutoCloseable {
   void refuse() {
     synchronized (lock) {
       refusing = true;
+    }
+  }
+
+  /**
+   * The next {@code n} requests are answered 401 "unknown or revoked token", as by a report API whose watch has not
+   * delivered the job's token record yet.
+   */
+  void unknownTokenFor(int n) {
+    synchronized (lock) {
+      unknownFor = n;
     }
   }
 
@@ -229,6 +240,9 @@ final class FakeReportApi implements AutoCloseable {
             answer = violation(401, "missing or wrong bearer token on " + path);
           } else if (refusing) {
             answer = new Answer(401, error("unauthorized", "job is terminal"), "refused");
+          } else if (unknownFor > 0) {
+            unknownFor--;
+            answer = new Answer(401, error("unauthorized", "unknown or revoked token"), "unknown");
           } else if (!"application/json".equals(ex.getRequestHeaders().getFirst("Content-Type"))) {
             answer = violation(415, "content type " + ex.getRequestHeaders().getFirst("Content-Type"));
           } else {

@@ -1,5 +1,6 @@
 package dev.nixek.ci.demo;
 
+import dev.nixek.ci.api.v1alpha1.ConditionReason;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobEvaluation;
 import dev.nixek.ci.api.v1alpha1.NixekJobStep;
@@ -20,6 +21,7 @@ final class JobFollower {
   private final Map<String, NixekStepStatus.State> states = new HashMap<>();
   private final Map<String, Long> printedBytes = new HashMap<>();
   private String lastReason;
+  private String lastMessage;
   private boolean evaluationShown;
 
   JobFollower(PrintStream out) {
@@ -32,9 +34,15 @@ final class JobFollower {
     printEvaluation(job);
     Optional<Condition> c = succeeded(job);
     String reason = c.map(Condition::getReason).orElse(null);
-    if (reason != null && !reason.equals(lastReason)) {
-      out.printf("==> %s: %s%n", reason, c.get().getMessage());
+    String message = c.map(Condition::getMessage).orElse(null);
+    // a new reason, or a new message while waiting (the evaluation starting, then its process; a launch
+    // retried); while Running the message only counts steps, which the step lines below already show
+    boolean news = reason != null && (!reason.equals(lastReason)
+        || !ConditionReason.Running.name().equals(reason) && message != null && !message.equals(lastMessage));
+    if (news) {
+      out.printf("==> %s: %s%n", reason, message);
       lastReason = reason;
+      lastMessage = message;
     }
     List<NixekStepStatus> steps = job.getStatus() == null ? null : job.getStatus().steps;
     if (steps == null) {

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Posts an evaluation result to {@code <report URL>/v1/jobs/<ns>/<name>/evaluation} with the evaluation token.
  * Network errors, 5xx and 429 are retried with backoff until the report timeout (the report API may be restarting);
- * any other answer is final: 200 is recorded (applied or duplicate), a 4xx is the report API's refusal, reported with
+ * a 401 is retried for {@link #UNKNOWN_TOKEN_GRACE} (the report API may not know the token yet); any other answer is
+ * final: 200 is recorded (applied or duplicate), a 4xx is the report API's refusal, reported with
  * its message. The token is never logged.
  */
 class ReportPoster {
@@ -23,6 +24,12 @@ class ReportPoster {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration FIRST_BACKOFF = Duration.ofMillis(500);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+  /**
+   * How long a 401 is retried. The operator records the evaluation token in the job's status before it starts the
+   * evaluation, but the report API learns records through a watch, a little behind: an evaluation that ends fast
+   * (a local process) can post before the record arrived. A 401 that lasts longer than this is final.
+   */
+  static final Duration UNKNOWN_TOKEN_GRACE = Duration.ofSeconds(10);
 
   /** What the report API answered to an accepted result: {@code applied} or {@code duplicate}. */
   record Outcome(String result) {}
@@ -33,7 +40,9 @@ class ReportPoster {
   Outcome post(EvaluateOptions options, String token, byte[] body) throws BuilderException, InterruptedException {
     String base = options.reportUrl().toString().replaceAll("/+$", "");
     URI uri = URI.create(base + "/v1/jobs/" + options.namespace() + "/" + options.jobName() + "/evaluation");
-    Instant deadline = Instant.now().plus(options.reportTimeout());
+    Instant started = Instant.now();
+    Instant deadline = started.plus(options.reportTimeout());
+    Instant graceEnds = started.plus(UNKNOWN_TOKEN_GRACE);
     Duration backoff = FIRST_BACKOFF;
     String last = null;
     for (int attempt = 1; ; attempt++) {
@@ -54,7 +63,9 @@ class ReportPoster {
           throw BuilderException.build("the evaluation result is " + body.length + " bytes, more than the report API "
               + "accepts (" + field(r.body(), "message") + "; NIXEK_REPORT_EVALUATION_LIMIT_BYTES)");
         }
-        if (r.statusCode() < 500 && r.statusCode() != 429) {
+        boolean tokenNotKnownYet = r.statusCode() == 401 && Instant.now().plus(backoff).isBefore(graceEnds)
+            && Instant.now().plus(backoff).isBefore(deadline);
+        if (r.statusCode() < 500 && r.statusCode() != 429 && !tokenNotKnownYet) {
           String message = field(r.body(), "message");
           throw BuilderException.build("the report API refused the evaluation (" + r.statusCode() + "): "
               + (message == null ? r.body() : message));

@@ -276,6 +276,34 @@ class EvaluateIT {
   }
 
   @Test
+  void a401IsRetriedWhileTheReportApiMayNotKnowTheTokenYet() throws Exception {
+    try (FakeReportApi api = new FakeReportApi()) {
+      // the report API's watch has not delivered the token record yet (a local evaluation is that fast)
+      api.answer(401, "{\"error\":\"unauthorized\",\"message\":\"unknown or revoked token\"}");
+      api.answer(401, "{\"error\":\"unauthorized\",\"message\":\"unknown or revoked token\"}");
+      int exit = evaluate(api, "--job-file", NIX.resolve("tests/jobs/prototype-command.nix").toString());
+      assertThat(exit).as(log()).isZero();
+      assertThat(api.received()).hasSize(3);
+      assertThat(terminationMessage().get("result").asText()).isEqualTo("applied");
+    }
+  }
+
+  @Test
+  void a401ThatOutlastsTheGraceIsTheReportApisRefusal() throws Exception {
+    try (FakeReportApi api = new FakeReportApi()) {
+      for (int i = 0; i < 50; i++) {
+        api.answer(401, "{\"error\":\"unauthorized\",\"message\":\"unknown or revoked token\"}");
+      }
+      int exit = evaluate(api, "--job-file", NIX.resolve("tests/jobs/prototype-command.nix").toString());
+      assertThat(exit).as(log()).isEqualTo(ExitCode.BUILD_FAILED);
+      assertThat(terminationMessage().get("error").asText())
+          .isEqualTo("the report API refused the evaluation (401): unknown or revoked token");
+      // retried within the 3 s report timeout, then given up as a refusal, not as an unreachable API
+      assertThat(api.received()).hasSizeBetween(2, 4);
+    }
+  }
+
+  @Test
   void aReportApiThatNeverAnswersEndsWithExit3() throws Exception {
     FakeReportApi gone = new FakeReportApi();
     gone.close();
