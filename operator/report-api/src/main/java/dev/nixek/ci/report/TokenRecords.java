@@ -9,8 +9,10 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.fabric8.kubernetes.client.informers.cache.ItemStore;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
@@ -21,11 +23,15 @@ import java.util.stream.Stream;
  * docs/architecture.md#token-protocol). A lookup is a map read: a flood of unknown tokens costs no API call and no
  * memory. Only what a lookup needs is kept of each job (name, UID, the two hashes), so memory grows with the number
  * of jobs, not with their steps or output.
+ *
+ * <p>The hash index is this class's own ({@link SlimStore}), not the informer's: fabric8's indexer reads without the
+ * lock its writes hold, and an update removes a job's index entries before it adds them again, so a lookup racing the
+ * watch event of a job's own previous report (every status write is one) could find nothing and answer a live
+ * agent 401 — which ends its job. Here an update adds the job's new keys before it drops the old ones.
  */
-final class TokenRecords implements AutoCloseable {
-  private static final String BY_HASH = "token-sha256";
-
+final class TokenRecords implements AutoCloseable, HealthHandler.TokenWatch {
   private final List<SharedIndexInformer<NixekJob>> informers = new ArrayList<>();
+  private final List<SlimStore> stores = new ArrayList<>();
 
   TokenRecords(KubernetesClient client, List<String> namespaces) {
     var jobs = client.resources(NixekJob.class);
@@ -37,8 +43,9 @@ final class TokenRecords implements AutoCloseable {
       }
     }
     for (SharedIndexInformer<NixekJob> informer : informers) {
-      informer.itemStore(new SlimStore());
-      informer.addIndexers(Map.of(BY_HASH, TokenRecords::keys));
+      SlimStore store = new SlimStore();
+      stores.add(store);
+      informer.itemStore(store);
     }
   }
 
@@ -49,7 +56,8 @@ final class TokenRecords implements AutoCloseable {
   }
 
   /** Whether every watch has listed its jobs once (before that, a miss proves nothing). */
-  boolean synced() {
+  @Override
+  public boolean synced() {
     return informers.stream().allMatch(SharedIndexInformer::hasSynced);
   }
 
@@ -57,15 +65,16 @@ final class TokenRecords implements AutoCloseable {
    * Whether every watch is connected now. While one reconnects (an API server restart), a record written meanwhile
    * may be missing here, so a miss proves nothing.
    */
-  boolean watching() {
+  @Override
+  public boolean watching() {
     return informers.stream().allMatch(SharedIndexInformer::isWatching);
   }
 
   /** The records of {@code purpose} whose hash is {@code sha256Hex}: normally none or one. */
   List<TokenRecord> find(JobTokens.Purpose purpose, String sha256Hex) {
     List<TokenRecord> found = new ArrayList<>();
-    for (SharedIndexInformer<NixekJob> informer : informers) {
-      for (NixekJob job : informer.getIndexer().byIndex(BY_HASH, key(purpose, sha256Hex))) {
+    for (SlimStore store : stores) {
+      for (NixekJob job : store.byKey(key(purpose, sha256Hex))) {
         ObjectMeta m = job.getMetadata();
         found.add(new TokenRecord(m.getNamespace(), m.getName(), m.getUid(), JobTokens.tokenId(sha256Hex),
             sha256Hex, purpose));
@@ -79,7 +88,7 @@ final class TokenRecords implements AutoCloseable {
     informers.forEach(SharedIndexInformer::close);
   }
 
-  private static List<String> keys(NixekJob job) {
+  static List<String> keys(NixekJob job) {
     NixekJobStatus s = job.getStatus();
     if (s == null) {
       return List.of();
@@ -94,7 +103,7 @@ final class TokenRecords implements AutoCloseable {
     return keys;
   }
 
-  private static String key(JobTokens.Purpose purpose, String sha256Hex) {
+  static String key(JobTokens.Purpose purpose, String sha256Hex) {
     return purpose.label() + ":" + sha256Hex;
   }
 
@@ -116,9 +125,15 @@ final class TokenRecords implements AutoCloseable {
     return s;
   }
 
-  /** The informer's store of slim jobs. */
-  private static final class SlimStore implements ItemStore<NixekJob> {
+  /**
+   * The informer's store of slim jobs, with their index by token key ({@link #key}). Writes come from the informer
+   * (one at a time); lookups from any request thread, without a lock: each key maps to an immutable set of item keys,
+   * replaced whole, and an update adds the job under its new keys before it removes it from the keys it lost, so a
+   * job whose hash did not change is found throughout.
+   */
+  static final class SlimStore implements ItemStore<NixekJob> {
     private final Map<String, NixekJob> items = new ConcurrentHashMap<>();
+    private final Map<String, Set<String>> byKey = new ConcurrentHashMap<>();
 
     @Override
     public String getKey(NixekJob job) {
@@ -127,12 +142,66 @@ final class TokenRecords implements AutoCloseable {
 
     @Override
     public NixekJob put(String key, NixekJob job) {
-      return items.put(key, slim(job));
+      NixekJob slim = slim(job);
+      List<String> now = keys(slim);
+      for (String k : now) {
+        byKey.compute(k, (kk, set) -> with(set, key));
+      }
+      NixekJob old = items.put(key, slim);
+      if (old != null) {
+        for (String k : keys(old)) {
+          if (!now.contains(k)) {
+            byKey.computeIfPresent(k, (kk, set) -> without(set, key));
+          }
+        }
+      }
+      return old;
     }
 
     @Override
     public NixekJob remove(String key) {
-      return items.remove(key);
+      NixekJob old = items.remove(key);
+      if (old != null) {
+        for (String k : keys(old)) {
+          byKey.computeIfPresent(k, (kk, set) -> without(set, key));
+        }
+      }
+      return old;
+    }
+
+    /** The jobs recorded under {@code key}, as they are now. */
+    List<NixekJob> byKey(String key) {
+      Set<String> itemKeys = byKey.get(key);
+      if (itemKeys == null) {
+        return List.of();
+      }
+      List<NixekJob> found = new ArrayList<>(itemKeys.size());
+      for (String itemKey : itemKeys) {
+        NixekJob job = items.get(itemKey);
+        // an item replaced since the set was read counts only if it still has the key
+        if (job != null && keys(job).contains(key)) {
+          found.add(job);
+        }
+      }
+      return found;
+    }
+
+    private static Set<String> with(Set<String> set, String itemKey) {
+      if (set != null && set.contains(itemKey)) {
+        return set;
+      }
+      Set<String> next = new HashSet<>(set == null ? Set.of() : set);
+      next.add(itemKey);
+      return Set.copyOf(next);
+    }
+
+    private static Set<String> without(Set<String> set, String itemKey) {
+      if (!set.contains(itemKey)) {
+        return set;
+      }
+      Set<String> next = new HashSet<>(set);
+      next.remove(itemKey);
+      return next.isEmpty() ? null : Set.copyOf(next);
     }
 
     @Override
