@@ -299,6 +299,7 @@ class ChartTemplateTest {
     assertThat(rc.requestTimeout()).isEqualTo(Duration.ofSeconds(12));
     assertThat(rc.authFailuresPerMinute()).isEqualTo(7);
     assertThat(rc.jobQueueLimit()).isEqualTo(9);
+    assertThat(rc.jobReportsPerSecond()).isEqualTo(11);
     assertThat(rc.watchNamespaces()).containsExactly("team-a", "team-b");
     assertThat(Rendered.env(reports, fields())).containsEntry("LOG_LEVEL", "debug");
 

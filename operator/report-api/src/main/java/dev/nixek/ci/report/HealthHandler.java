@@ -9,14 +9,17 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code /healthz} (liveness: the event loop answers) and {@code /readyz} (readiness: a Kubernetes API call succeeded
- * within the configured age). A periodic probe lists one NixekJob, so readiness also covers a missing CRD or RBAC;
- * every successful report refreshes it too.
+ * {@code /healthz} (liveness: the event loop answers) and {@code /readyz} (readiness: the token records are loaded and
+ * their watch is connected, and a Kubernetes API call succeeded within the configured age). Without its watch the
+ * report API answers every unknown token 503, so it is not ready: a Service sends agents to a replica that can
+ * authenticate them. A periodic probe lists one NixekJob, so readiness also covers a missing CRD or RBAC; every
+ * successful report refreshes it too.
  */
 final class HealthHandler {
   private static final Logger LOG = LoggerFactory.getLogger(HealthHandler.class);
@@ -25,17 +28,29 @@ final class HealthHandler {
   private final KubernetesClient client;
   private final List<String> namespaces;
   private final ApiHealth health;
+  private final TokenWatch watch;
   private final Duration maxAge;
   private final AtomicBoolean probing = new AtomicBoolean();
   /** Whether the last probe failed: log the change, not every failed probe. */
   private final AtomicBoolean failing = new AtomicBoolean();
   private long timerId = -1;
 
-  HealthHandler(Vertx vertx, KubernetesClient client, List<String> namespaces, ApiHealth health, Duration maxAge) {
+  /** What readiness needs to know of the token records' watch ({@link TokenRecords}). */
+  interface TokenWatch {
+    /** Every watch has listed its jobs once. */
+    boolean synced();
+
+    /** Every watch is connected now. */
+    boolean watching();
+  }
+
+  HealthHandler(Vertx vertx, KubernetesClient client, List<String> namespaces, ApiHealth health, TokenWatch watch,
+      Duration maxAge) {
     this.vertx = vertx;
     this.client = client;
     this.namespaces = namespaces;
     this.health = health;
+    this.watch = watch;
     this.maxAge = maxAge;
   }
 
@@ -44,12 +59,27 @@ final class HealthHandler {
   }
 
   void readyz(RoutingContext ctx) {
-    if (health.isReady(maxAge)) {
+    Optional<String> why = notReady();
+    if (why.isEmpty()) {
       ReportApi.sendJson(ctx, 200, Map.of("status", "ready"));
     } else {
-      String when = health.sinceReachable().map(d -> "last reachable " + d.toSeconds() + "s ago").orElse("never reached");
-      ReportApi.sendJson(ctx, 503, new ReportError("not_ready", "Kubernetes API " + when));
+      ReportApi.sendJson(ctx, 503, new ReportError("not_ready", why.get()));
     }
+  }
+
+  /** Why the report API cannot serve reports now; empty when it can. */
+  Optional<String> notReady() {
+    if (!watch.synced()) {
+      return Optional.of("token records not loaded yet (the first list of NixekJobs has not completed)");
+    }
+    if (!watch.watching()) {
+      return Optional.of("the watch of token records is reconnecting; unknown tokens get 503 until it is back");
+    }
+    if (!health.isReady(maxAge)) {
+      return Optional.of("Kubernetes API " + health.sinceReachable()
+          .map(d -> "last reachable " + d.toSeconds() + "s ago").orElse("never reached"));
+    }
+    return Optional.empty();
   }
 
   /** Probes now and then every third of the readiness age. */

@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * POST /v1/jobs/:namespace/:name/steps/:index/finished   StepFinished  application/json
  * POST /v1/jobs/:namespace/:name/evaluation              EvaluationResult  application/json (evaluation token)
  * GET  /healthz   liveness
- * GET  /readyz    readiness (the Kubernetes API answered recently)
+ * GET  /readyz    readiness (token records loaded and watched, the Kubernetes API answered recently)
  * </pre>
  *
  * <p>Per request, in this order: a timeout ({@code NIXEK_REPORT_REQUEST_TIMEOUT_SECONDS}, 408 for a body sent too
@@ -61,6 +61,7 @@ public final class ReportApi {
   private final HealthHandler health;
   private final TokenRecords records;
   private final TokenResolver tokens;
+  private final JobRateLimit rate;
   private final AtomicInteger connections = new AtomicInteger();
   private HttpServer server;
 
@@ -70,12 +71,14 @@ public final class ReportApi {
     ApiHealth apiHealth = new ApiHealth();
     this.records = new TokenRecords(client, config.watchNamespaces());
     this.tokens = new TokenResolver(records, new AuthFailures(config.authFailuresPerMinute(), System::nanoTime));
+    this.rate = new JobRateLimit(config.jobReportsPerSecond(), System::nanoTime);
     ReportWriter writer = new ReportWriter(new StepsWriter(client), config.outputTailBytes(),
         config.outputTailBudgetBytes(), apiHealth);
     PerJobQueue queue = new PerJobQueue(config.jobQueueLimit());
     this.reports = new ReportHandler(writer, queue);
     this.evaluations = new EvaluationHandler(new EvaluationWriter(new StepsWriter(client), apiHealth), queue);
-    this.health = new HealthHandler(vertx, client, config.watchNamespaces(), apiHealth, config.readyMaxAge());
+    this.health = new HealthHandler(vertx, client, config.watchNamespaces(), apiHealth, records,
+        config.readyMaxAge());
   }
 
   /** The router with every route, body limit and error mapping. */
@@ -91,6 +94,10 @@ public final class ReportApi {
     }
     router.post(evaluation).handler(BodyHandler.create(false).setBodyLimit(config.evaluationLimitBytes()));
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.bodyLimitBytes()));
+    for (String kind : new String[] {ReportPaths.STARTED, ReportPaths.OUTPUT, ReportPaths.FINISHED}) {
+      // after the body: a 429 keeps the connection, and the agent's replay comes on it
+      router.post(step + kind).handler(rate::check);
+    }
     router.post(evaluation).consumes(JSON).handler(evaluations::evaluation);
     router.post(step + ReportPaths.STARTED).consumes(JSON).handler(reports::started);
     router.post(step + ReportPaths.OUTPUT).consumes(JSON).handler(reports::output);

@@ -32,6 +32,7 @@ import java.util.Map;
  * @param requestTimeout longest a request may take from its first byte to its answer (408 after)
  * @param authFailuresPerMinute failed authentications one client address may make per minute before 429
  * @param jobQueueLimit reports of one job queued or being written at most (429 above)
+ * @param jobReportsPerSecond reports one job may send per second, twice that at once (429 above)
  */
 public record ReportApiConfig(
     String bindHost,
@@ -47,7 +48,8 @@ public record ReportApiConfig(
     int maxConnections,
     Duration requestTimeout,
     int authFailuresPerMinute,
-    int jobQueueLimit) {
+    int jobQueueLimit,
+    int jobReportsPerSecond) {
 
   public static final ConfigOption<String> BIND = new ConfigOption<>("NIXEK_REPORT_BIND", "0.0.0.0",
       "Address the HTTP server binds to.", ReportApiConfig::hostName);
@@ -96,11 +98,16 @@ public record ReportApiConfig(
   public static final ConfigOption<Integer> JOB_QUEUE_LIMIT = new ConfigOption<>("NIXEK_REPORT_JOB_QUEUE_LIMIT", "16",
       "Reports of one job waiting or being written at most, 1..1024; one more gets 429 with Retry-After (the agent "
       + "sends the same report again after it).", intRange(1, 1024));
+  public static final ConfigOption<Integer> JOB_REPORTS_PER_SECOND = new ConfigOption<>(
+      "NIXEK_REPORT_JOB_REPORTS_PER_SECOND", "50", "Reports one job may send per second, 1..10000, and twice that at "
+      + "once; one more gets 429 with Retry-After. Keeps one noisy step from taking the Kubernetes API's write budget "
+      + "from the other jobs.", intRange(1, 10_000));
 
   /** Every option, for {@code --help} and the chart. */
   public static final List<ConfigOption<?>> OPTIONS = List.of(BIND, PORT, BODY_LIMIT_BYTES, EVALUATION_LIMIT_BYTES,
       OUTPUT_TAIL_BYTES, OUTPUT_TAIL_BUDGET_BYTES, FIELD_MANAGER, WATCH_NAMESPACES, WORKER_THREADS,
-      READY_MAX_AGE_SECONDS, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, AUTH_FAILURES_PER_MINUTE, JOB_QUEUE_LIMIT);
+      READY_MAX_AGE_SECONDS, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, AUTH_FAILURES_PER_MINUTE, JOB_QUEUE_LIMIT,
+      JOB_REPORTS_PER_SECOND);
 
   public ReportApiConfig {
     watchNamespaces = List.copyOf(watchNamespaces);
@@ -125,7 +132,8 @@ public record ReportApiConfig(
         MAX_CONNECTIONS.read(env),
         REQUEST_TIMEOUT_SECONDS.read(env),
         AUTH_FAILURES_PER_MINUTE.read(env),
-        JOB_QUEUE_LIMIT.read(env));
+        JOB_QUEUE_LIMIT.read(env),
+        JOB_REPORTS_PER_SECOND.read(env));
     checkObjectBudget(c.evaluationLimitBytes(), c.outputTailBytes(), c.outputTailBudgetBytes());
     return c;
   }

@@ -283,6 +283,32 @@ class ReportApiAbuseIT {
   }
 
   @Test
+  void aJobSendingFasterThanItsRateGets429WithRetryAfterAndNothingChangesWhileOtherJobsGoOn() throws Exception {
+    try (Harness slow = new Harness(Map.of("NIXEK_REPORT_JOB_REPORTS_PER_SECOND", "1"))) {
+      Job j = slow.createJob(NS, "noisy", "build");
+      Job other = slow.createJob(NS, "quiet", "build");
+      // one a second, two at once: started and the first chunk pass, the second chunk does not
+      slow.ok(j, j.path(0, "started"), startedJson("build", "2026-11-25T10:01:00Z"), "applied");
+      byte[] first = "one\n".getBytes(StandardCharsets.UTF_8);
+      slow.ok(j, j.path(0, "output"), chunkJson(0, 0, first), "applied");
+      String before = slow.snapshot(j);
+      String second = chunkJson(1, first.length, "two\n".getBytes(StandardCharsets.UTF_8));
+
+      var refused = slow.post(j.token(), j.path(0, "output"), second);
+
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(429);
+      assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+      assertThat(refused.body()).contains("\"error\":\"too_many_requests\"")
+          .contains("faster than 1 a second");
+      assertThat(slow.snapshot(j)).isEqualTo(before);
+      slow.ok(other, other.path(0, "started"), startedJson("build", "2026-11-25T10:01:00Z"), "applied");
+      // what the agent does: wait Retry-After, send the same bytes again
+      Thread.sleep(1_100);
+      slow.ok(j, j.path(0, "output"), second, "applied");
+    }
+  }
+
+  @Test
   void aBodySentTooSlowlyGets408AndItsConnectionIsClosed() throws Exception {
     Job j = fixture(tight);
     String before = tight.snapshot(j);

@@ -17,7 +17,7 @@ class ReportApiConfigTest {
   void defaults() {
     ReportApiConfig c = ReportApiConfig.fromEnv(Map.of());
     assertThat(c).isEqualTo(new ReportApiConfig("0.0.0.0", 8080, 32768, 262144, 4096, 131072, "nixek-report-api", List.of(),
-        16, Duration.ofSeconds(30), 1024, Duration.ofSeconds(30), 30, 16));
+        16, Duration.ofSeconds(30), 1024, Duration.ofSeconds(30), 30, 16, 50));
   }
 
   @Test
@@ -54,6 +54,7 @@ class ReportApiConfigTest {
       "NIXEK_REPORT_REQUEST_TIMEOUT_SECONDS|601",
       "NIXEK_REPORT_AUTH_FAILURES_PER_MINUTE|0",
       "NIXEK_REPORT_JOB_QUEUE_LIMIT|2000",
+      "NIXEK_REPORT_JOB_REPORTS_PER_SECOND|0",
       "NIXEK_READY_MAX_AGE_SECONDS|0",
       "NIXEK_REPORT_BIND|0.0.0.0 1"})
   void anInvalidValueNamesItsOption(String option, String value) {
