@@ -7,7 +7,8 @@
 #   PHASES="quiet attack" RATE=50 DURATION=60 bench/report-load/run.sh
 #   PHASES=sweep SWEEP="25 50 100" SWEEP_DURATION=30 bench/report-load/run.sh
 #
-# Knobs (environment): PHASES ("warmup sweep quiet attack"), RATE (500 reports/s), JOBS (20), DURATION (600 s), SWEEP
+# Knobs (environment): PHASES ("warmup sweep quiet attack"), RATE (500 reports/s; "swept": the highest rate the
+# sweep sustained), JOBS (20), DURATION (600 s), SWEEP
 # ("25 50 100 200 500"), SWEEP_DURATION (60 s), DRAIN (30 s after a schedule's end before the rest is given up),
 # STEPS (4 per job), CHUNK_BYTES (512 per output chunk), ATTACK_RATE (2000 unknown-token requests/s), SLOW (500 slow
 # connections), SLOW_INTERVAL_MS (2000: one header line per slow connection this often), ATTACK_SOURCES (1 loopback

@@ -70,7 +70,9 @@ public final class ReportLoadBench {
           chunkBytes, drain, loadAverage());
       header();
       List<String> phases = List.of(env.getOrDefault("PHASES", "warmup sweep quiet attack").trim().split("\\s+"));
-      int rate = num("RATE", 500);
+      // RATE=swept: the quiet and attack phases run at the highest rate the sweep sustained
+      boolean swept = "swept".equals(env.getOrDefault("RATE", "").trim());
+      int rate = swept ? 0 : num("RATE", 500);
       int duration = num("DURATION", 600);
       int sustained = -1;
       for (String phase : phases) {
@@ -83,6 +85,9 @@ public final class ReportLoadBench {
               if (res.sustained() && sweepRate > sustained) {
                 sustained = sweepRate;
               }
+            }
+            if (swept) {
+              rate = Math.max(sustained, Integer.parseInt(env.getOrDefault("SWEEP", "25").trim().split("\\s+")[0]));
             }
             notes.add("highest swept rate sustained (p99 < 1 s, less than 1 s of backlog, nothing unsent or lost): "
                 + (sustained < 0 ? "none" : sustained + " reports/s"));
@@ -138,9 +143,9 @@ public final class ReportLoadBench {
   }
 
   /** One phase's figures. */
-  record Result(double p99, long backlog, long unsent, long lost, long refused, long abandoned) {
+  record Result(int rate, double p99, long backlog, long unsent, long lost, long refused, long abandoned) {
     boolean sustained() {
-      return p99 < 1000 && unsent == 0 && lost == 0 && refused == 0 && abandoned == 0;
+      return p99 < 1000 && backlog <= rate && unsent == 0 && lost == 0 && refused == 0 && abandoned == 0;
     }
   }
 
@@ -202,7 +207,7 @@ public final class ReportLoadBench {
         cpu1[2] - cpu0[2], cpu1[3] - cpu0[3], heap[2] == 0 ? "no GC" : Long.toString(heap[0] / 1024),
         heap[2] == 0 ? "no GC" : Long.toString(heap[1] / 1024), hwm / 1024, logAfter - logBefore));
     System.out.println(rows.get(rows.size() - 1));
-    notes.add(label + ": " + (wall1 - wall0) / 1000 + " s measured (schedule " + seconds + " s + drain), "
+    notes.add(label + ": load average " + loadAverage() + " at the end; " + (wall1 - wall0) / 1000 + " s measured (schedule " + seconds + " s + drain), "
         + heap[2] + " GCs, " + n + " reports per job over " + steps + " steps, " + check.appliedUnacknowledged()
         + " applied but unacknowledged (in flight when given up)" + (check.firstLoss() == null ? ""
         : "; FIRST LOSS: " + check.firstLoss()) + (agents.firstRefusal == null ? ""
@@ -222,7 +227,7 @@ public final class ReportLoadBench {
     }
     // let the API server's and the report API's caches settle before the next phase
     Thread.sleep(5000);
-    return new Result(p99, backlog, agents.unsent.get(), check.lost(), agents.refused.get(), agents.abandoned.get());
+    return new Result(rate, p99, backlog, agents.unsent.get(), check.lost(), agents.refused.get(), agents.abandoned.get());
   }
 
   /** A line every 10 s: how far behind the schedule the agents are, and the window's latencies. */
