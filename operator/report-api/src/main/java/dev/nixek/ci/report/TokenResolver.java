@@ -102,8 +102,10 @@ final class TokenResolver {
         LOG.debug("{} {} from {}: {}", e.status(), ReportPathsLog.kind(ctx), client, e.getMessage());
       }
     }
-    // the body stays unread: this connection ends with the answer
+    // the body stays unread: this connection ends with the answer. The header alone does not close it (Vert.x
+    // would keep it until the read-idle timeout, holding a connection slot per refused request)
     ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+    ctx.addEndHandler(v -> ctx.request().connection().close());
     ReportApi.fail(ctx, answer);
   }
 

@@ -18,6 +18,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -208,6 +209,29 @@ class ReportApiAbuseIT {
       assertThat(r.closes()).as("the connection ends with a refusal: its body is never read").isTrue();
     }
     assertThat(h.snapshot(j)).as("nothing changed").isEqualTo(before);
+  }
+
+  /**
+   * A refusal says {@code Connection: close} and must mean it: a connection left open after it would hold one of the
+   * {@code NIXEK_REPORT_MAX_CONNECTIONS} slots until the read-idle timeout, for every refused request of a client
+   * that does not hang up itself (bench/report-load found them held 30 s).
+   */
+  @Test
+  void aRefusedConnectionIsClosedByTheServerAtOnce() throws Exception {
+    Job j = fixture(h);
+    try (Socket s = new Socket("127.0.0.1", h.port)) {
+      s.setSoTimeout(3_000);
+      OutputStream out = s.getOutputStream();
+      // a body announced and never sent: the server must not wait for it
+      out.write(post(j.path(0, "output"), List.of(bearer(h.unknownToken())), 100_000).replace("\n", "\r\n")
+          .getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      Raw r = read(s.getInputStream());
+      assertThat(r.status()).as(r.text()).isEqualTo(401);
+      long started = System.nanoTime();
+      assertThat(s.getInputStream().read()).as("closed by the server").isEqualTo(-1);
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+    }
   }
 
   // --- attempts ---
