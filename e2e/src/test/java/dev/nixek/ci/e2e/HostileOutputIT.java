@@ -10,7 +10,6 @@ import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
 import dev.nixek.ci.operator.testing.FakeMachineProvider;
 import dev.nixek.ci.protocol.AgentConfig;
-import dev.nixek.ci.protocol.Json;
 import dev.nixek.ci.protocol.OutputChunk;
 import dev.nixek.ci.protocol.ReportPaths;
 import dev.nixek.ci.protocol.StepStarted;
@@ -19,10 +18,7 @@ import dev.nixek.ci.testing.kube.KubeApiServer;
 import dev.nixek.ci.testing.kube.KubeApiServerExtension;
 import dev.nixek.ci.testing.kube.TestNamespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -110,12 +106,6 @@ class HostileOutputIT {
   }
 
   private static void post(HttpClient http, String base, AgentConfig cfg, String what, Object body) throws Exception {
-    HttpRequest req = HttpRequest.newBuilder(URI.create(base + ReportPaths.step(cfg.namespace(), cfg.name(), 0, what)))
-        .header("Authorization", "Bearer " + cfg.token())
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(Json.mapper().writeValueAsBytes(body)))
-        .build();
-    HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as("%s: %s", what, r.body()).isEqualTo(200);
+    AgentPost.post(http, base, cfg, 0, what, body);
   }
 }

@@ -16,7 +16,6 @@ import dev.nixek.ci.common.status.StepReports;
 import dev.nixek.ci.common.status.StepsWriter;
 import dev.nixek.ci.operator.testing.FakeMachineProvider;
 import dev.nixek.ci.protocol.AgentConfig;
-import dev.nixek.ci.protocol.Json;
 import dev.nixek.ci.protocol.ReportPaths;
 import dev.nixek.ci.protocol.StepFinished;
 import dev.nixek.ci.protocol.StepStarted;
@@ -27,10 +26,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -172,12 +168,6 @@ class StatusWritersIT {
 
   private static void post(HttpClient http, String base, AgentConfig cfg, int step, String what, Object body)
       throws Exception {
-    HttpRequest req = HttpRequest.newBuilder(URI.create(base + ReportPaths.step(cfg.namespace(), cfg.name(), step, what)))
-        .header("Authorization", "Bearer " + cfg.token())
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(Json.mapper().writeValueAsBytes(body)))
-        .build();
-    HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as("%s %s of %s: %s", what, step, cfg.name(), r.body()).isEqualTo(200);
+    AgentPost.post(http, base, cfg, step, what, body);
   }
 }
