@@ -1,8 +1,6 @@
 package dev.nixek.ci.report;
 
 import io.vertx.ext.web.RoutingContext;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
@@ -15,37 +13,20 @@ import java.util.function.LongSupplier;
  * jobs that report, and a bucket that has refilled (its job went quiet) is dropped on the next sweep.
  */
 final class JobRateLimit {
-  private static final long SECOND_NANOS = 1_000_000_000L;
-  /** Sweeps for full buckets when this many more jobs are tracked than after the last sweep. */
-  private static final int SWEEP_EVERY = 1024;
-
-  private final double perSecond;
-  private final double burst;
-  private final LongSupplier nanoClock;
-  private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
-  private volatile int sweepAt = SWEEP_EVERY;
-
-  private static final class Bucket {
-    double left;
-    long stamp;
-
-    Bucket(double left, long stamp) {
-      this.left = left;
-      this.stamp = stamp;
-    }
-  }
+  private final int perSecond;
+  private final TokenBuckets buckets;
 
   JobRateLimit(int perSecond, LongSupplier nanoClock) {
     this.perSecond = perSecond;
-    this.burst = 2.0 * perSecond;
-    this.nanoClock = nanoClock;
+    // no cap on keys: only jobs with a live token record get here
+    this.buckets = new TokenBuckets(2.0 * perSecond, perSecond, Integer.MAX_VALUE, nanoClock);
   }
 
   /** The route handler: the request's job (from its token record) takes one report from its bucket, or gets 429. */
   void check(RoutingContext ctx) {
     long retryAfter = take(TokenResolver.record(ctx).jobKey());
     if (retryAfter > 0) {
-      ReportApi.fail(ctx, ApiError.tooMany("this job sends reports faster than " + (int) perSecond
+      ReportApi.fail(ctx, ApiError.tooMany("this job sends reports faster than " + perSecond
           + " a second; retry later", retryAfter));
       return;
     }
@@ -54,41 +35,11 @@ final class JobRateLimit {
 
   /** Takes one report of {@code job}: 0 when within the limit, else the seconds until it may send (Retry-After). */
   long take(String job) {
-    long now = nanoClock.getAsLong();
-    if (buckets.size() >= sweepAt) {
-      sweep(now);
-    }
-    Bucket b = buckets.computeIfAbsent(job, k -> new Bucket(burst, now));
-    synchronized (b) {
-      refill(b, now);
-      if (b.left >= 1) {
-        b.left -= 1;
-        return 0;
-      }
-      return Math.max(1, (long) Math.ceil((1 - b.left) / perSecond));
-    }
+    return buckets.take(job);
   }
 
   /** How many jobs are tracked (for tests: idle jobs are forgotten). */
   int jobs() {
     return buckets.size();
-  }
-
-  private void sweep(long now) {
-    buckets.entrySet().removeIf(e -> {
-      synchronized (e.getValue()) {
-        refill(e.getValue(), now);
-        return e.getValue().left >= burst;
-      }
-    });
-    sweepAt = buckets.size() + SWEEP_EVERY;
-  }
-
-  private void refill(Bucket b, long now) {
-    long elapsed = now - b.stamp;
-    if (elapsed > 0) {
-      b.left = Math.min(burst, b.left + (double) elapsed * perSecond / SECOND_NANOS);
-      b.stamp = now;
-    }
   }
 }
