@@ -27,6 +27,8 @@ final class Agent {
   static final int SIGTERM_EXIT_CODE = 143;
   /** How long a SIGTERM'd agent keeps trying to report the killed step before it exits. */
   static final Duration SHUTDOWN_REPORT_TIME = Duration.ofSeconds(5);
+  /** How long the agent keeps trying to say why it stopped a job early before it exits anyway. */
+  static final Duration END_REPORT_TIME = Duration.ofSeconds(10);
 
   private final AgentConfig config;
   private final Path spoolDir;
@@ -106,6 +108,8 @@ final class Agent {
         LOG.error("job {}/{} done: the report API refused a report ({}), so the job's status cannot show what "
             + "happened after it: exit code {}", config.namespace(), config.name(), reporter.refusal(),
             EXIT_REPORT_REFUSED);
+        reporter.reportEnded(EXIT_REPORT_REFUSED, "the report API refused a report: " + reporter.refusal(),
+            END_REPORT_TIME);
         yield EXIT_REPORT_REFUSED;
       }
       case JOB_REFUSED, GAVE_UP, RUNNING -> EXIT_NOT_REPORTED;

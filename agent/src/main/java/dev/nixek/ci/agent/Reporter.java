@@ -1,5 +1,6 @@
 package dev.nixek.ci.agent;
 
+import dev.nixek.ci.protocol.AgentEnded;
 import dev.nixek.ci.protocol.Json;
 import dev.nixek.ci.protocol.OutputChunk;
 import dev.nixek.ci.protocol.ReportPaths;
@@ -8,6 +9,7 @@ import dev.nixek.ci.protocol.StepStarted;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -192,6 +194,36 @@ final class Reporter implements Runnable {
         }
         default -> throw new IllegalStateException(result.verdict().toString());
       }
+    }
+  }
+
+  /**
+   * Tells the report API why the agent stops the job early ({@link AgentEnded}), so that the job's condition can say
+   * it where the operator sees only a machine that went away (EC2). Best effort: retried on 5xx/408/429 and lost
+   * connections for at most {@code within}, and never an error — the agent exits with {@code exitCode} either way.
+   */
+  void reportEnded(int exitCode, String reason, Duration within) throws InterruptedException {
+    String path = ReportPaths.agentEnded(namespace, name);
+    byte[] body;
+    try {
+      body = Json.mapper().writeValueAsBytes(new AgentEnded(exitCode, reason, Instant.now().toString()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    long deadline = System.nanoTime() + within.toNanos();
+    Backoff delays = backoff.get();
+    while (true) {
+      ReportClient.Result result = client.post(path, body);
+      if (result.verdict() == ReportClient.Verdict.DELIVERED) {
+        LOG.info("told the report API why the job stopped (exit code {})", exitCode);
+        return;
+      }
+      Duration delay = result.delayAfter(delays);
+      if (result.verdict() != ReportClient.Verdict.RETRY || System.nanoTime() + delay.toNanos() > deadline) {
+        LOG.warn("could not tell the report API why the job stopped ({}: {})", result.status(), result.detail());
+        return;
+      }
+      Thread.sleep(delay.toMillis());
     }
   }
 

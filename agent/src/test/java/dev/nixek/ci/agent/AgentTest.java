@@ -124,6 +124,8 @@ class AgentTest {
     assertThat(api.finished(0).exitCode()).isEqualTo(7);
     assertThat(api.output(0)).isEqualTo("before\n");
     assertThat(work("ran-second")).doesNotExist();
+    // a failed step is told by its own report: no agent-ended report
+    assertThat(api.ended()).isEmpty();
   }
 
   @Test
@@ -248,6 +250,13 @@ class AgentTest {
     assertThat(api.arrivals()).filteredOn(a -> a.kind().equals(ReportPaths.OUTPUT) && a.seq() == 0).hasSize(1);
     assertThat(work("ran-second")).doesNotExist();
     assertThat(api.violations()).isEmpty();
+    // the operator of an EC2 job sees only a terminated instance: the agent says why in status.agentEnded
+    assertThat(api.ended()).singleElement().satisfies(e -> {
+      assertThat(e.exitCode()).isEqualTo(Agent.EXIT_REPORT_REFUSED);
+      assertThat(e.reason()).contains(ReportPaths.step(TestJobs.NAMESPACE, TestJobs.NAME, 0, ReportPaths.OUTPUT))
+          .contains("409").contains("injected conflict");
+      assertThat(java.time.Instant.parse(e.time())).isNotNull();
+    });
   }
 
   @Test
@@ -266,6 +275,8 @@ class AgentTest {
     assertThat(api.arrivals()).filteredOn(a -> a.kind().equals(ReportPaths.FINISHED) && a.step() == 1).hasSize(1);
     assertThat(api.finished(0).exitCode()).isZero();
     assertThat(api.violations()).isEmpty();
+    assertThat(api.ended()).singleElement().satisfies(e -> assertThat(e.reason()).contains(
+        ReportPaths.step(TestJobs.NAMESPACE, TestJobs.NAME, 1, ReportPaths.FINISHED)));
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.nixek.ci.agent;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.nixek.ci.protocol.AgentEnded;
 import dev.nixek.ci.protocol.Json;
 import dev.nixek.ci.protocol.OutputChunk;
 import dev.nixek.ci.protocol.ReportAck;
@@ -74,6 +75,7 @@ final class FakeReportApi implements AutoCloseable {
   private final Object lock = new Object();
   private final List<Arrival> arrivals = new ArrayList<>();
   private final List<String> violations = new ArrayList<>();
+  private final List<AgentEnded> ended = new ArrayList<>();
   private final List<Step> steps = new ArrayList<>();
   private final List<Map.Entry<Predicate<Arrival>, Fault>> faults = new ArrayList<>();
   private boolean refusing;
@@ -151,6 +153,13 @@ final class FakeReportApi implements AutoCloseable {
     }
   }
 
+  /** Every agent-ended report received, in order. */
+  List<AgentEnded> ended() {
+    synchronized (lock) {
+      return List.copyOf(ended);
+    }
+  }
+
   int stepCount() {
     synchronized (lock) {
       return steps.size();
@@ -221,7 +230,13 @@ final class FakeReportApi implements AutoCloseable {
       Answer answer;
       Fault fault = null;
       synchronized (lock) {
-        if (!"POST".equals(ex.getRequestMethod()) || !m.matches()) {
+        if ("POST".equals(ex.getRequestMethod()) && path.equals(jobPath + "/" + ReportPaths.AGENT_ENDED)
+            && ("Bearer " + token).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+          ended.add(Json.mapper().readValue(body, AgentEnded.class));
+          answer = applied();
+          arrivals.add(new Arrival(System.nanoTime(), -1, ReportPaths.AGENT_ENDED, -1, sha, answer.status,
+              answer.result));
+        } else if (!"POST".equals(ex.getRequestMethod()) || !m.matches()) {
           answer = violation(404, "not a report path: " + ex.getRequestMethod() + " " + path);
           arrivals.add(new Arrival(System.nanoTime(), -1, path, -1, sha, answer.status, answer.result));
         } else {

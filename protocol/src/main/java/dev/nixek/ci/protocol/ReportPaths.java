@@ -13,6 +13,8 @@ public final class ReportPaths {
   public static final String FINISHED = "finished";
   /** A job's evaluation result, posted once by its evaluation pod. Body: {@link EvaluationResult}. */
   public static final String EVALUATION = "evaluation";
+  /** The agent stopped the job early and says why. Body: {@link AgentEnded}. */
+  public static final String AGENT_ENDED = "agent-ended";
 
   private ReportPaths() {}
 
@@ -23,6 +25,11 @@ public final class ReportPaths {
   /** Where a job's evaluation pod posts its result. */
   public static String evaluation(String namespace, String name) {
     return job(namespace, name) + "/" + EVALUATION;
+  }
+
+  /** Where the agent says why it stopped a job early. */
+  public static String agentEnded(String namespace, String name) {
+    return job(namespace, name) + "/" + AGENT_ENDED;
   }
 
   public static String step(String namespace, String name, int index, String what) {

@@ -72,6 +72,12 @@ public class NixekJobStatus {
       + "machine. Written once, by the report API, from the evaluation pod's result.")
   public NixekJobEvaluation evaluation;
 
+  /** Why the agent stopped the job early, when it did (report API). */
+  @JsonPropertyDescription("Written by the report API when the job's agent stopped the job before its steps' "
+      + "reports said how it ended (a refused report): the agent's exit code and reason, which the job's condition "
+      + "then quotes.")
+  public NixekAgentEnded agentEnded;
+
   /** The steps' results, written by the report API from the agent's reports. */
   @JsonPropertyDescription("Per-step results, written by the report API from the agent's reports.")
   public List<NixekStepStatus> steps;

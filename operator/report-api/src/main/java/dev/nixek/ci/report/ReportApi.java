@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
  * POST /v1/jobs/:namespace/:name/steps/:index/output     OutputChunk   application/json
  * POST /v1/jobs/:namespace/:name/steps/:index/finished   StepFinished  application/json
  * POST /v1/jobs/:namespace/:name/evaluation              EvaluationResult  application/json (evaluation token)
+ * POST /v1/jobs/:namespace/:name/agent-ended             AgentEnded    application/json
  * GET  /healthz   liveness
  * GET  /readyz    readiness (token records loaded and watched, the Kubernetes API answered recently)
  * </pre>
@@ -58,6 +59,7 @@ public final class ReportApi {
   private final ReportApiConfig config;
   private final ReportHandler reports;
   private final EvaluationHandler evaluations;
+  private final AgentEndedHandler agentEnded;
   private final HealthHandler health;
   private final TokenRecords records;
   private final TokenResolver tokens;
@@ -77,6 +79,7 @@ public final class ReportApi {
     PerJobQueue queue = new PerJobQueue(config.jobQueueLimit());
     this.reports = new ReportHandler(writer, queue);
     this.evaluations = new EvaluationHandler(new EvaluationWriter(new StepsWriter(client), apiHealth), queue);
+    this.agentEnded = new AgentEndedHandler(new AgentEndedWriter(new StepsWriter(client), apiHealth), queue);
     this.health = new HealthHandler(vertx, client, config.watchNamespaces(), apiHealth, records,
         config.readyMaxAge());
   }
@@ -89,6 +92,8 @@ public final class ReportApi {
     String step = "/v1/jobs/:namespace/:name/steps/:index/";
     // authentication on routes of its own: Vert.x refuses a body handler after a user handler on one route
     router.post(evaluation).handler(tokens.handler(JobTokens.Purpose.EVALUATION));
+    String agentEndedPath = "/v1/jobs/:namespace/:name/" + ReportPaths.AGENT_ENDED;
+    router.post(agentEndedPath).handler(tokens.handler(JobTokens.Purpose.STEPS));
     for (String kind : new String[] {ReportPaths.STARTED, ReportPaths.OUTPUT, ReportPaths.FINISHED}) {
       router.post(step + kind).handler(tokens.handler(JobTokens.Purpose.STEPS));
     }
@@ -99,6 +104,7 @@ public final class ReportApi {
       router.post(step + kind).handler(rate::check);
     }
     router.post(evaluation).consumes(JSON).handler(evaluations::evaluation);
+    router.post(agentEndedPath).consumes(JSON).handler(agentEnded::agentEnded);
     router.post(step + ReportPaths.STARTED).consumes(JSON).handler(reports::started);
     router.post(step + ReportPaths.OUTPUT).consumes(JSON).handler(reports::output);
     router.post(step + ReportPaths.FINISHED).consumes(JSON).handler(reports::finished);

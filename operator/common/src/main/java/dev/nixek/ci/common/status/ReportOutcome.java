@@ -1,5 +1,6 @@
 package dev.nixek.ci.common.status;
 
+import dev.nixek.ci.api.v1alpha1.NixekAgentEnded;
 import dev.nixek.ci.api.v1alpha1.NixekJobEvaluation;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
 import java.util.List;
@@ -7,12 +8,17 @@ import java.util.List;
 /** What applying one report (an agent's step report, an evaluation pod's result) to a job comes to. */
 public sealed interface ReportOutcome {
   /**
-   * The report changes the job: write {@code steps} and, when not null, {@code evaluation} (the report API's two
-   * status fields). {@code steps} may be null only with an evaluation.
+   * The report changes the job: write each of the report API's status fields that is not null — {@code steps},
+   * {@code evaluation}, {@code agentEnded}.
    */
-  record Applied(List<NixekStepStatus> steps, NixekJobEvaluation evaluation) implements ReportOutcome {
+  record Applied(List<NixekStepStatus> steps, NixekJobEvaluation evaluation, NixekAgentEnded agentEnded)
+      implements ReportOutcome {
     public Applied(List<NixekStepStatus> steps) {
-      this(steps, null);
+      this(steps, null, null);
+    }
+
+    public Applied(List<NixekStepStatus> steps, NixekJobEvaluation evaluation) {
+      this(steps, evaluation, null);
     }
   }
 

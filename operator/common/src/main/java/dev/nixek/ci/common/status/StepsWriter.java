@@ -82,6 +82,9 @@ public final class StepsWriter {
     if (applied.evaluation() != null) {
       fields.put("evaluation", applied.evaluation());
     }
+    if (applied.agentEnded() != null) {
+      fields.put("agentEnded", applied.agentEnded());
+    }
     List<Object> ops = new ArrayList<>();
     ops.add(precondition);
     if (job.getStatus() == null) {

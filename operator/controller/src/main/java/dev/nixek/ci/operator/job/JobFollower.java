@@ -3,6 +3,7 @@ package dev.nixek.ci.operator.job;
 import static dev.nixek.ci.operator.job.JobPass.LOG;
 
 import dev.nixek.ci.api.v1alpha1.ConditionReason;
+import dev.nixek.ci.api.v1alpha1.NixekAgentEnded;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
@@ -16,6 +17,7 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -91,8 +93,21 @@ final class JobFollower {
       return machines.terminate(pass);
     }
     pass.end(ConditionReason.InstanceLost, "machine " + pass.next().instanceId + " is gone before the job finished ("
-        + why + ")", EventReason.InstanceLost);
+        + agentsAccount(fresh).orElse(why) + ")", EventReason.InstanceLost);
     return machines.terminate(pass);
+  }
+
+  /**
+   * What the agent said when it stopped the job early ({@code status.agentEnded}, written by the report API): on EC2
+   * the only account of why the machine went away, and a better one than the local provider's exit code.
+   */
+  static Optional<String> agentsAccount(NixekJob read) {
+    NixekAgentEnded ended = read == null || read.getStatus() == null ? null : read.getStatus().agentEnded;
+    if (ended == null || ended.exitCode == null) {
+      return Optional.empty();
+    }
+    return Optional.of("the agent stopped the job with exit code " + ended.exitCode + ": "
+        + Objects.requireNonNullElse(ended.reason, "no reason given"));
   }
 
   /** Ends the job if the steps of {@code read} (the pass's job, or a fresh read of it) say so; true when it did. */

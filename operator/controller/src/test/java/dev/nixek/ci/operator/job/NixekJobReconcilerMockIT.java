@@ -199,6 +199,20 @@ class NixekJobReconcilerMockIT {
   }
 
   @Test
+  void aMachineWhoseAgentSaidWhyItStoppedIsInstanceLostWithTheAgentsAccount() {
+    create(job(NS, "refused", run("a", "true"), run("b", "true")));
+    awaitReason("refused", "Running");
+    report("refused", 0, null);
+    reports.agentEnded(NS, "refused", 4, "the report API refused a report: .../steps/0/output answered 409 conflict");
+    provider.kill(provider.launched().get(0));
+    NixekJob done = awaitReason("refused", "InstanceLost");
+    // on EC2 the operator sees only a terminated instance: the agent's own account is what says what happened
+    assertThat(succeeded(done).getMessage()).contains(provider.launched().get(0))
+        .contains("the agent stopped the job with exit code 4: the report API refused a report")
+        .contains("409 conflict").doesNotContain("killed by the test");
+  }
+
+  @Test
   void aJobPastItsTimeoutIsTerminated() {
     NixekJob j = job(NS, "slow", run("sleep", "sleep 600"));
     j.getSpec().timeoutSeconds = 2L;

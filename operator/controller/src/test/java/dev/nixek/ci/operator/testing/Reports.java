@@ -1,5 +1,6 @@
 package dev.nixek.ci.operator.testing;
 
+import dev.nixek.ci.api.v1alpha1.NixekAgentEnded;
 import dev.nixek.ci.api.v1alpha1.NixekJobEvaluation;
 import dev.nixek.ci.common.job.EffectiveSteps;
 import dev.nixek.ci.common.status.ReportOutcome;
@@ -27,6 +28,15 @@ public final class Reports {
       steps.update(namespace, name, j -> StepReports.finished(EffectiveSteps.orEmpty(j), j.getStatus().steps, index,
           new StepFinished(exitCode, t, 0, false)));
     }
+  }
+
+  /** The job's agent said why it stopped the job early, as the report API records it. */
+  public void agentEnded(String namespace, String name, int exitCode, String reason) {
+    NixekAgentEnded ended = new NixekAgentEnded();
+    ended.exitCode = exitCode;
+    ended.reason = reason;
+    ended.time = Instant.now().toString();
+    steps.update(namespace, name, j -> new ReportOutcome.Applied(null, null, ended));
   }
 
   /** The job's evaluation pod posted {@code evaluation}: recorded with the steps Pending, as the report API does. */
