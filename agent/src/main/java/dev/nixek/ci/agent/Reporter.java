@@ -6,6 +6,7 @@ import dev.nixek.ci.protocol.OutputChunk;
 import dev.nixek.ci.protocol.ReportPaths;
 import dev.nixek.ci.protocol.StepFinished;
 import dev.nixek.ci.protocol.StepStarted;
+import dev.nixek.ci.protocol.TokenGrace;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -29,13 +30,6 @@ final class Reporter implements Runnable {
   /** How long to wait, while a step runs, for a full chunk before sending what there is. */
   static final Duration FLUSH_INTERVAL = Duration.ofMillis(500);
   private static final long IDLE_WAIT_NANOS = Duration.ofMinutes(1).toNanos();
-  /**
-   * How long a 401 is retried before the API has accepted any report of this job. The operator records a token
-   * before it hands the token out, but the report API learns records through a watch, a few milliseconds behind:
-   * an agent started at once (the {@code local} provider) can ask before the record arrived. Once one report is
-   * accepted the record is known, and a 401 means the job is over.
-   */
-  static final Duration UNKNOWN_TOKEN_GRACE = Duration.ofSeconds(10);
 
   /** How the reporter ended. */
   enum Outcome {
@@ -173,10 +167,10 @@ final class Reporter implements Runnable {
         case REJECTED -> throw new ReportRefused(path, result.status(), result.detail());
         case JOB_REFUSED -> {
           if (accepted || result.status() != 401
-              || System.nanoTime() - firstAttemptNanos > UNKNOWN_TOKEN_GRACE.toNanos()) {
+              || System.nanoTime() - firstAttemptNanos > TokenGrace.UNKNOWN_TOKEN.toNanos()) {
             throw new JobRefused(result.status(), result.detail());
           }
-          // the report API may not have seen this job's token record yet (see UNKNOWN_TOKEN_GRACE)
+          // the report API may not have seen this job's token record yet (see TokenGrace)
           LOG.info("report {} answered 401 before any report was accepted ({}); retrying: the report API may not "
               + "know this job's token yet", path, result.detail());
           Thread.sleep(delays.next().toMillis());

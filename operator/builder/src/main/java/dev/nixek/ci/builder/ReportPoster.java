@@ -1,5 +1,6 @@
 package dev.nixek.ci.builder;
 
+import dev.nixek.ci.protocol.TokenGrace;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -15,7 +16,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Posts an evaluation result to {@code <report URL>/v1/jobs/<ns>/<name>/evaluation} with the evaluation token.
  * Network errors, 5xx and 429 are retried with backoff until the report timeout (the report API may be restarting);
- * a 401 is retried for {@link #UNKNOWN_TOKEN_GRACE} (the report API may not know the token yet); any other answer is
+ * a 401 is retried for {@link TokenGrace#UNKNOWN_TOKEN} (the report API may not know the token yet); any other answer is
  * final: 200 is recorded (applied or duplicate), a 4xx is the report API's refusal, reported with
  * its message. The token is never logged.
  */
@@ -24,12 +25,6 @@ class ReportPoster {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration FIRST_BACKOFF = Duration.ofMillis(500);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
-  /**
-   * How long a 401 is retried. The operator records the evaluation token in the job's status before it starts the
-   * evaluation, but the report API learns records through a watch, a little behind: an evaluation that ends fast
-   * (a local process) can post before the record arrived. A 401 that lasts longer than this is final.
-   */
-  static final Duration UNKNOWN_TOKEN_GRACE = Duration.ofSeconds(10);
 
   /** What the report API answered to an accepted result: {@code applied} or {@code duplicate}. */
   record Outcome(String result) {}
@@ -42,7 +37,7 @@ class ReportPoster {
     URI uri = URI.create(base + "/v1/jobs/" + options.namespace() + "/" + options.jobName() + "/evaluation");
     Instant started = Instant.now();
     Instant deadline = started.plus(options.reportTimeout());
-    Instant graceEnds = started.plus(UNKNOWN_TOKEN_GRACE);
+    Instant graceEnds = started.plus(TokenGrace.UNKNOWN_TOKEN);
     Duration backoff = FIRST_BACKOFF;
     String last = null;
     for (int attempt = 1; ; attempt++) {
