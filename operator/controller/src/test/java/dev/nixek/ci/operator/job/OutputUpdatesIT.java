@@ -17,6 +17,7 @@ import dev.nixek.ci.operator.testing.Reports;
 import dev.nixek.ci.operator.testing.TestImages;
 import dev.nixek.ci.operator.testing.TestJobs;
 import dev.nixek.ci.protocol.OutputChunk;
+import dev.nixek.ci.protocol.StepFinished;
 import dev.nixek.ci.testing.kube.KubeApiServer;
 import dev.nixek.ci.testing.kube.KubeApiServerExtension;
 import dev.nixek.ci.testing.kube.TestNamespace;
@@ -26,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -142,7 +144,11 @@ class OutputUpdatesIT {
     Thread.sleep(3000);
     assertThat(describes() - quiet).as("DescribeInstances after %d tail-only status writes", TAIL_WRITES).isZero();
 
-    new Reports(client).step(ns, name, 0, 0);
+    // the step ends as the agent ends it: with the byte count of every chunk it sent
+    ReportOutcome finished = new StepsWriter(client).update(ns, name, j -> StepReports.finished(
+        EffectiveSteps.orEmpty(j), j.getStatus().steps, 0, new StepFinished(0, Instant.now().toString(),
+            j.getStatus().steps.get(0).outputBytes, false)));
+    assertThat(finished).isInstanceOf(ReportOutcome.Applied.class);
     await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(describes()).as(
         "DescribeInstances after step 0 finished").isGreaterThan(quiet));
     // the same reconcile moved on to the next step
