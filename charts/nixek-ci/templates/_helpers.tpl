@@ -89,6 +89,12 @@ release namespace; empty only with config.watchAllNamespaces (every namespace, c
 
 {{/* Values the chart refuses, each with what to do instead. */}}
 {{- define "nixek-ci.checks" -}}
+{{- if and (eq .Values.logs.store "local") (not .Values.logs.local.persistentVolumeClaim) }}
+{{- fail "logs.store local keeps every step's log in a directory: set logs.local.persistentVolumeClaim to an existing claim (ReadWriteMany unless the operator and report API share one pod: reportApi.mode sidecar, replicaCount 1). An emptyDir would lose acknowledged logs whenever a pod restarts; use logs.store s3 otherwise." }}
+{{- end }}
+{{- if and .Values.logs.s3.reportApiRoleArn (eq .Values.reportApi.mode "sidecar") }}
+{{- fail "logs.s3.reportApiRoleArn annotates the report API's own ServiceAccount, which reportApi.mode sidecar does not use: give the operator's role (serviceAccount.annotations) the report API's log rights instead" }}
+{{- end }}
 {{- if and (eq .Values.config.operator.provider "local") (not .Values.unsafeAllowLocalProvider) }}
 {{- fail "config.operator.provider local runs every job step inside the operator's container, with its ServiceAccount (pods create, Secrets read and write) and its files: for demos and tests only. Use provider ec2, or set unsafeAllowLocalProvider=true on a cluster nobody else uses." }}
 {{- end }}
@@ -157,6 +163,47 @@ live in the code (OperatorConfig, ReportApiConfig); this only names and formats 
 {{- toYaml $c }}
 {{- end }}
 
+{{/*
+The log store's options for one container, call with (dict "root" $ "component" "operator"|"report-api"): where the
+store is (both), retention (operator), limits and the status interval (report API). Rendered by nixek-ci.configEnv.
+*/}}
+{{- define "nixek-ci.logsConfig" -}}
+{{- $v := .root.Values }}
+{{- $c := dict "logStore" $v.logs.store }}
+{{- if eq $v.logs.store "s3" }}
+{{- $_ := set $c "logS3Bucket" (default $v.config.operator.imageBucket $v.logs.s3.bucket) }}
+{{- $_ := set $c "logS3Prefix" $v.logs.s3.prefix }}
+{{- $_ := set $c "logS3Region" (default $v.config.operator.awsRegion $v.logs.s3.region) }}
+{{- $_ := set $c "logS3Endpoint" (default (default "" $v.config.operator.s3Endpoint) $v.logs.s3.endpoint) }}
+{{- else }}
+{{- $_ := set $c "logDir" $v.logs.local.dir }}
+{{- end }}
+{{- if eq .component "operator" }}
+{{- $_ := set $c "logRetentionDays" $v.logs.retentionDays }}
+{{- else }}
+{{- $_ := set $c "logStepLimitBytes" $v.logs.stepLimitBytes }}
+{{- $_ := set $c "logJobLimitBytes" $v.logs.jobLimitBytes }}
+{{- $_ := set $c "reportStatusIntervalMillis" $v.logs.statusIntervalMillis }}
+{{- end }}
+{{- toYaml $c }}
+{{- end }}
+
+{{/* The local log store's claim, mounted by the operator and the report API (logs.store local only). */}}
+{{- define "nixek-ci.logsVolume" -}}
+{{- if eq .Values.logs.store "local" }}
+- name: logs
+  persistentVolumeClaim:
+    claimName: {{ .Values.logs.local.persistentVolumeClaim }}
+{{- end }}
+{{- end }}
+
+{{- define "nixek-ci.logsVolumeMount" -}}
+{{- if eq .Values.logs.store "local" }}
+- name: logs
+  mountPath: {{ .Values.logs.local.dir }}
+{{- end }}
+{{- end }}
+
 {{- define "nixek-ci.tmpVolume" -}}
 - name: tmp
   emptyDir:
@@ -175,6 +222,7 @@ live in the code (OperatorConfig, ReportApiConfig); this only names and formats 
     - name: JAVA_OPTS
       value: {{ .Values.reportApi.javaOpts | quote }}
     {{- include "nixek-ci.configEnv" (include "nixek-ci.reportApiConfig" . | fromYaml) | trim | nindent 4 }}
+    {{- include "nixek-ci.configEnv" (include "nixek-ci.logsConfig" (dict "root" . "component" "report-api") | fromYaml) | trim | nindent 4 }}
     {{- with .Values.reportApi.extraEnv }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -209,6 +257,7 @@ live in the code (OperatorConfig, ReportApiConfig); this only names and formats 
   volumeMounts:
     - name: tmp
       mountPath: /tmp
+    {{- include "nixek-ci.logsVolumeMount" . | nindent 4 }}
 {{- end }}
 
 {{/* Pod-level settings both Deployments share. */}}

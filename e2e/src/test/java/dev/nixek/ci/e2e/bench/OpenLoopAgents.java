@@ -235,6 +235,23 @@ final class OpenLoopAgents {
     }
   }
 
+  /** Output chunks of step {@code step} of job {@code job} acknowledged in the last run (after {@link #run}). */
+  long ackedChunks(int job, int step) {
+    return ackChunks[job][step];
+  }
+
+  /** Job {@code job}'s name. */
+  String name(int job) {
+    return names.get(job);
+  }
+
+  /** The bytes chunk {@code seq} of a step carries (what {@link #run} sends), to compare with what was stored. */
+  static byte[] chunk(int chunkBytes, int job, int step, long seq) {
+    byte[] b = new byte[chunkBytes];
+    fill(b, job, step, seq);
+    return b;
+  }
+
   /** Output that looks like a build log; a different line per chunk so no two chunks are alike. */
   private static void fill(byte[] line, int job, int step, long seq) {
     byte[] head = ("job " + job + " step " + step + " chunk " + seq + " ").getBytes(StandardCharsets.US_ASCII);

@@ -26,6 +26,10 @@ final class ChartDocs {
       b.append("- `").append(e.getKey()).append("` (operator): ").append(e.getValue()).append(" — ")
           .append(description).append('\n');
     }
+    b.append('\n').append("From the `logs` block (docs/logs.md), in both containers unless marked:\n\n");
+    for (Map.Entry<String, String> e : new java.util.TreeMap<>(ChartOptions.LOGS_MANAGED).entrySet()) {
+      b.append("- `").append(e.getKey()).append("`: ").append(e.getValue()).append('\n');
+    }
     return b.toString();
   }
 

@@ -58,8 +58,15 @@ public record ChartInstall(KubeApiServer kube, Path work, String release, String
             reportBind: 127.0.0.1
         reportApi:
           mode: %s
+        # the processes run on this machine: a local log store in the test's directory (the claim is never mounted)
+        logs:
+          store: local
+          local:
+            dir: %s
+            persistentVolumeClaim: test-logs
         """.formatted(jobs == null ? "" : jobs, jobs == null, reportPort, healthPort,
-        String.join(" ", Stack.javaJar("agent/target/nixek-agent.jar")), dir.resolve("machines"), reportPort, mode);
+        String.join(" ", Stack.javaJar("agent/target/nixek-agent.jar")), dir.resolve("machines"), reportPort, mode,
+        dir.resolve("logs"));
     Path valuesFile = Helm.valuesFile(dir, "values.yaml", values);
     List<String> args = new ArrayList<>(List.of("install", release, Helm.CHART.toString(), "--namespace", ns,
         "--values", valuesFile.toString()));

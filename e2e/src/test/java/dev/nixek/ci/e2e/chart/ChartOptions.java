@@ -34,7 +34,24 @@ public final class ChartOptions {
       "NIXEK_BUILDER_KVM_RESOURCE", "`builder.kvm.resource`",
       "NIXEK_BUILDER_KVM_FALLBACK", "`builder.kvm.fallback`",
       "NIXEK_BUILDER_NODE_SELECTOR", "`builder.nodeSelector` (a map; rendered key=value,...)",
-      "NIXEK_BUILDER_TOLERATIONS", "`builder.tolerations` (a list of tolerations; rendered as JSON)");
+      "NIXEK_BUILDER_TOLERATIONS", "`builder.tolerations` (a list of tolerations; rendered as JSON)",
+      "NIXEK_LOG_RETENTION_DAYS", "`logs.retentionDays`");
+
+  /**
+   * Options of the log store and the report API's log limits, which the chart renders from its {@code logs} block
+   * (docs/logs.md), not from {@code config}: the store's (both containers), the limits and the status interval (the
+   * report API).
+   */
+  public static final Map<String, String> LOGS_MANAGED = Map.of(
+      "NIXEK_LOG_STORE", "`logs.store`",
+      "NIXEK_LOG_DIR", "`logs.local.dir` (store local)",
+      "NIXEK_LOG_S3_BUCKET", "`logs.s3.bucket`, else `config.operator.imageBucket` (store s3)",
+      "NIXEK_LOG_S3_PREFIX", "`logs.s3.prefix` (store s3)",
+      "NIXEK_LOG_S3_REGION", "`logs.s3.region`, else `config.operator.awsRegion` (store s3)",
+      "NIXEK_LOG_S3_ENDPOINT", "`logs.s3.endpoint`, else `config.operator.s3Endpoint` (store s3)",
+      "NIXEK_LOG_STEP_LIMIT_BYTES", "`logs.stepLimitBytes` (report API)",
+      "NIXEK_LOG_JOB_LIMIT_BYTES", "`logs.jobLimitBytes` (report API)",
+      "NIXEK_REPORT_STATUS_INTERVAL_MILLIS", "`logs.statusIntervalMillis` (report API)");
 
   /** Keys whose empty value the chart replaces with one only it knows. */
   public static final Map<String, String> CHART_COMPUTED = Map.of(

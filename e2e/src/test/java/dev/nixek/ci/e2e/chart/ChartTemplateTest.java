@@ -316,7 +316,8 @@ class ChartTemplateTest {
     assertThat(r.get(ServiceAccount.class, "ci-operator").getMetadata().getAnnotations())
         .containsEntry("eks.amazonaws.com/role-arn", "arn:aws:iam::123456789012:role/nixek-ci-operator");
     assertThat(r.get(ServiceAccount.class, "ci-reports").getMetadata().getAnnotations())
-        .containsEntry("example.com/owner", "ci-team");
+        .containsEntry("example.com/owner", "ci-team")
+        .containsEntry("eks.amazonaws.com/role-arn", "arn:aws:iam::123456789012:role/nixek-ci-report-api");
     // builder pods run in their image's namespace: the builder ServiceAccount is in each watched one
     for (String ns : List.of("team-a", "team-b")) {
       ServiceAccount builder = r.all(ServiceAccount.class).stream()
@@ -336,6 +337,82 @@ class ChartTemplateTest {
     }
     assertThat(binding(r, NS, "ci-operator-own-namespace")).isEqualTo("Role/ci-operator -> " + NS + "/ci-operator");
     assertThat(r.all(ClusterRoleBinding.class)).isEmpty();
+  }
+
+  /**
+   * The log store's settings reach both containers from the one {@code logs} block; retention goes to the operator
+   * (which deletes), the limits and the status interval to the report API (which writes).
+   */
+  @Test
+  void theLogsBlockConfiguresTheStoreInBothContainersAndEachSidesOwnOptions() {
+    Rendered r = helm.template("nixek-ci", NS, List.of(full));
+    Map<String, String> op = Rendered.env(container(r.get(Deployment.class, "ci-operator"), "operator"), fields());
+    Map<String, String> api = Rendered.env(container(r.get(Deployment.class, "ci-report-api"), "report-api"),
+        fields());
+    Map<String, String> store = Map.of("NIXEK_LOG_STORE", "s3", "NIXEK_LOG_S3_BUCKET", "nixek-ci-logs",
+        "NIXEK_LOG_S3_PREFIX", "prod/logs", "NIXEK_LOG_S3_REGION", "eu-central-1",
+        "NIXEK_LOG_S3_ENDPOINT", "https://s3.eu-central-1.amazonaws.com");
+    assertThat(op).containsAllEntriesOf(store).containsEntry("NIXEK_LOG_RETENTION_DAYS", "30")
+        .doesNotContainKeys("NIXEK_LOG_DIR", "NIXEK_LOG_STEP_LIMIT_BYTES", "NIXEK_REPORT_STATUS_INTERVAL_MILLIS");
+    assertThat(api).containsAllEntriesOf(store).containsEntry("NIXEK_LOG_STEP_LIMIT_BYTES", "104857600")
+        .containsEntry("NIXEK_LOG_JOB_LIMIT_BYTES", "524288000")
+        .containsEntry("NIXEK_REPORT_STATUS_INTERVAL_MILLIS", "2000")
+        .doesNotContainKeys("NIXEK_LOG_DIR", "NIXEK_LOG_RETENTION_DAYS");
+    assertThat(OperatorConfig.fromEnv(op).logs().retention()).isEqualTo(java.time.Duration.ofDays(30));
+    for (Deployment d : List.of(r.get(Deployment.class, "ci-operator"), r.get(Deployment.class, "ci-report-api"))) {
+      assertThat(d.getSpec().getTemplate().getSpec().getVolumes()).extracting(v -> v.getName())
+          .as("no volume for an s3 store").doesNotContain("logs");
+    }
+  }
+
+  /** By default the logs go to the image bucket, in the region and through the endpoint the images use. */
+  @Test
+  void byDefaultTheLogsGoToTheImageBucket() {
+    Rendered r = helm.template("nixek-ci", NS, List.of(), "--set", "config.operator.imageBucket=ci-images",
+        "--set", "config.operator.awsRegion=eu-west-1", "--set", "config.operator.s3Endpoint=http://minio:9000");
+    for (Map<String, String> env : List.of(
+        Rendered.env(container(r.get(Deployment.class, "nixek-ci-operator"), "operator"), fields()),
+        Rendered.env(container(r.get(Deployment.class, "nixek-ci-report-api"), "report-api"), fields()))) {
+      assertThat(env).containsEntry("NIXEK_LOG_STORE", "s3").containsEntry("NIXEK_LOG_S3_BUCKET", "ci-images")
+          .containsEntry("NIXEK_LOG_S3_REGION", "eu-west-1").containsEntry("NIXEK_LOG_S3_ENDPOINT", "http://minio:9000")
+          .doesNotContainKeys("NIXEK_LOG_S3_PREFIX", "NIXEK_LOG_RETENTION_DAYS", "NIXEK_LOG_STEP_LIMIT_BYTES");
+    }
+    assertThat(r.get(ServiceAccount.class, "nixek-ci-report-api").getMetadata().getAnnotations())
+        .as("no role without logs.s3.reportApiRoleArn").isNullOrEmpty();
+  }
+
+  /**
+   * A local store only on a claim, mounted where both containers look; never an emptyDir (a restart would lose
+   * acknowledged logs). The report API's role annotation is for its own ServiceAccount, so not with the sidecar.
+   */
+  @Test
+  void aLocalLogStoreNeedsAClaimAndTheRoleNeedsTheReportApisOwnServiceAccount() {
+    CommandResult noClaim = helm.tryTemplate("nixek-ci", NS, List.of(), "--set", "logs.store=local");
+    assertThat(noClaim.exitCode()).isNotZero();
+    assertThat(noClaim.stderr()).contains("logs.store local keeps every step's log in a directory: set "
+        + "logs.local.persistentVolumeClaim");
+    Rendered r = helm.template("nixek-ci", NS, List.of(), "--set", "logs.store=local",
+        "--set", "logs.local.persistentVolumeClaim=ci-logs", "--set", "logs.local.dir=/data/logs");
+    for (String[] dc : List.of(new String[] {"nixek-ci-operator", "operator"},
+        new String[] {"nixek-ci-report-api", "report-api"})) {
+      Deployment d = r.get(Deployment.class, dc[0]);
+      assertThat(d.getSpec().getTemplate().getSpec().getVolumes()).filteredOn(v -> v.getName().equals("logs"))
+          .singleElement().satisfies(v -> {
+            assertThat(v.getPersistentVolumeClaim().getClaimName()).isEqualTo("ci-logs");
+            assertThat(v.getEmptyDir()).isNull();
+          });
+      assertThat(container(d, dc[1]).getVolumeMounts()).filteredOn(m -> m.getName().equals("logs"))
+          .singleElement().satisfies(m -> assertThat(m.getMountPath()).isEqualTo("/data/logs"));
+      assertThat(Rendered.env(container(d, dc[1]), fields())).containsEntry("NIXEK_LOG_STORE", "local")
+          .containsEntry("NIXEK_LOG_DIR", "/data/logs").doesNotContainKey("NIXEK_LOG_S3_BUCKET");
+    }
+    CommandResult sidecarRole = helm.tryTemplate("nixek-ci", NS, List.of(), "--set", "reportApi.mode=sidecar",
+        "--set", "logs.s3.reportApiRoleArn=arn:aws:iam::1:role/r");
+    assertThat(sidecarRole.exitCode()).isNotZero();
+    assertThat(sidecarRole.stderr()).contains("logs.s3.reportApiRoleArn annotates the report API's own "
+        + "ServiceAccount");
+    CommandResult badStore = helm.tryTemplate("nixek-ci", NS, List.of(), "--set", "logs.store=disk");
+    assertThat(badStore.exitCode()).as("the schema's enum").isNotZero();
   }
 
   /** The template's key → variable conversion is the one ChartOptions (and so the README and the tests) assume. */

@@ -34,6 +34,7 @@ class ChartValuesTest {
     ChartOptions.all().stream().filter(o -> !o.component().equals("report API")).forEach(o -> fromValues.add(o.env()));
     Set<String> expected = new TreeSet<>(ChartOptions.operatorOptions().keySet());
     expected.removeAll(ChartOptions.CHART_MANAGED.keySet());
+    expected.removeAll(ChartOptions.LOGS_MANAGED.keySet());
     assertThat(fromValues).as("config.operator keys + config.watchNamespaces vs OperatorConfig.OPTIONS")
         .containsExactlyElementsOf(expected);
   }
@@ -43,6 +44,7 @@ class ChartValuesTest {
     Set<String> fromValues = new TreeSet<>();
     ChartOptions.all().stream().filter(o -> !o.component().equals("operator")).forEach(o -> fromValues.add(o.env()));
     Set<String> expected = new TreeSet<>(ChartOptions.reportApiOptions().keySet());
+    expected.removeAll(ChartOptions.LOGS_MANAGED.keySet());
     assertThat(fromValues).as("config.reportApi keys + config.watchNamespaces vs ReportApiConfig.OPTIONS")
         .containsExactlyElementsOf(expected);
   }

@@ -8,6 +8,9 @@ import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.ImageModule;
 import dev.nixek.ci.operator.job.NixekJobReconciler;
+import dev.nixek.ci.operator.logs.JobLogCleanup;
+import dev.nixek.ci.operator.logs.LogCollector;
+import dev.nixek.ci.common.logs.LogStore;
 import dev.nixek.ci.operator.aws.AwsClients;
 import dev.nixek.ci.operator.aws.Ec2MachineProvider;
 import dev.nixek.ci.operator.job.CrashPoints;
@@ -62,7 +65,8 @@ public final class Main {
 
   /** A started operator; closing it stops it (the machines it launched keep running). */
   public record Running(Operator operator, HealthServer health, CollectorLoop collector, MachineProvider provider,
-      ImageModule images, LeaderElection election) implements AutoCloseable {
+      ImageModule images, LeaderElection election, CollectorLoop logCollector, AutoCloseable ownedLogStore)
+      implements AutoCloseable {
     public int healthPort() {
       return health.port();
     }
@@ -78,9 +82,17 @@ public final class Main {
         election.stopping();
       }
       collector.close();
+      logCollector.close();
       health.close();
       operator.stop();
       images.close();
+      if (ownedLogStore != null) {
+        try {
+          ownedLogStore.close();
+        } catch (Exception e) {
+          LOG.warn("closing the log store: {}", e.toString());
+        }
+      }
       if (provider instanceof AutoCloseable c) {
         try {
           c.close();
@@ -109,6 +121,8 @@ public final class Main {
     // the first run at once: machines of jobs deleted while no operator ran are found at start-up
     CollectorLoop collector = new CollectorLoop("machine collector", machines::collect, Duration.ZERO,
         config.lifecycle().collectorInterval());
+    LogStore logStore = seams.logStore() != null ? seams.logStore() : logStore(config);
+    CollectorLoop logCollector = logCollector(config, client, logStore, clock);
     EventRecorder events = new EventRecorder(client, clock);
     ImageModule images = ImageModule.create(config, client, clock, events, seams.awsCredentials(),
         seams.imageCrashPoints());
@@ -132,19 +146,21 @@ public final class Main {
                 @Override
                 public void start() {
                   collector.start();
+                  logCollector.start();
                   images.startCollector();
                 }
 
                 @Override
                 public void stop() {
                   collector.stop();
+                  logCollector.stop();
                   images.collector().stop();
                 }
               })
           .ifPresent(o::withLeaderElectionConfiguration);
     });
     operator.register(new NixekJobReconciler(client, config, provider, images.resolver(), tokens, events,
-        clock, crashPoints), c -> {
+        clock, crashPoints, new JobLogCleanup(logStore)), c -> {
       if (!config.watchNamespaces().isEmpty()) {
         c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
       }
@@ -163,12 +179,33 @@ public final class Main {
     }
     if (!config.leaderElection().enabled()) {
       collector.start();
+      logCollector.start();
       images.startCollector();
     }
     HealthServer health = new HealthServer(config.healthPort(),
         () -> operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy());
     return new Running(operator, health, collector, provider, images,
-        config.leaderElection().enabled() ? election : null);
+        config.leaderElection().enabled() ? election : null, logCollector,
+        seams.logStore() == null ? logStore : null);
+  }
+
+  /**
+   * The log store the configuration names (NIXEK_LOG_STORE and its siblings, shared with the report API); null while
+   * none is configured, and then the operator deletes no logs.
+   */
+  static LogStore logStore(OperatorConfig config) {
+    // LEAD (issue 14 merge): return LogStores.open(<the store options>) from helper 14a here, with the options read
+    // in OperatorConfig (the same NIXEK_LOG_* as the report API's). Until then: no store, no log clean-up.
+    return null;
+  }
+
+  /** The log collector's loop; with no store, a loop that does nothing. */
+  private static CollectorLoop logCollector(OperatorConfig config, KubernetesClient client, LogStore store,
+      Clock clock) {
+    Runnable pass = store == null ? () -> { }
+        : new LogCollector(client, store, config.watchNamespaces(), config.logs().retention(), clock)::collect;
+    // a minute after start-up: the machine collector goes first, and logs wait a little longer without harm
+    return new CollectorLoop("log collector", pass, Duration.ofMinutes(1), config.lifecycle().collectorInterval());
   }
 
   /** The machine provider the configuration names, with the SDK's default AWS credentials. */

@@ -1,5 +1,6 @@
 package dev.nixek.ci.operator;
 
+import dev.nixek.ci.common.logs.LogStore;
 import dev.nixek.ci.operator.image.ImageCrashPoints;
 import dev.nixek.ci.operator.job.CrashPoints;
 import dev.nixek.ci.operator.machine.MachineProvider;
@@ -18,9 +19,10 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
  *     profile)
  * @param onFatal runs when the operator can no longer do its work (it lost its Lease, or an informer stopped for
  *     good); production exits so that the pod restarts, tests record it
+ * @param logStore the step-log store whose logs the operator deletes; null for the one the configuration names
  */
 public record Seams(Clock clock, MachineProvider provider, CrashPoints crashPoints, ImageCrashPoints imageCrashPoints,
-    AwsCredentialsProvider awsCredentials, Runnable onFatal) {
+    AwsCredentialsProvider awsCredentials, Runnable onFatal, LogStore logStore) {
   public Seams {
     Objects.requireNonNull(clock);
     Objects.requireNonNull(crashPoints);
@@ -30,27 +32,32 @@ public record Seams(Clock clock, MachineProvider provider, CrashPoints crashPoin
 
   /** The real clock, the configured provider, no crash points, the SDK's credentials, exit on a fatal error. */
   public static Seams production() {
-    return new Seams(Clock.systemUTC(), null, CrashPoints.NONE, ImageCrashPoints.NONE, null, Seams::exit);
+    return new Seams(Clock.systemUTC(), null, CrashPoints.NONE, ImageCrashPoints.NONE, null, Seams::exit,
+        null);
   }
 
   public Seams withProvider(MachineProvider provider) {
-    return new Seams(clock, provider, crashPoints, imageCrashPoints, awsCredentials, onFatal);
+    return new Seams(clock, provider, crashPoints, imageCrashPoints, awsCredentials, onFatal, logStore);
   }
 
   public Seams withCrashPoints(CrashPoints crashPoints) {
-    return new Seams(clock, provider, crashPoints, imageCrashPoints, awsCredentials, onFatal);
+    return new Seams(clock, provider, crashPoints, imageCrashPoints, awsCredentials, onFatal, logStore);
   }
 
   public Seams withImageCrashPoints(ImageCrashPoints imageCrashPoints) {
-    return new Seams(clock, provider, crashPoints, imageCrashPoints, awsCredentials, onFatal);
+    return new Seams(clock, provider, crashPoints, imageCrashPoints, awsCredentials, onFatal, logStore);
   }
 
   public Seams withAwsCredentials(AwsCredentialsProvider awsCredentials) {
-    return new Seams(clock, provider, crashPoints, imageCrashPoints, awsCredentials, onFatal);
+    return new Seams(clock, provider, crashPoints, imageCrashPoints, awsCredentials, onFatal, logStore);
   }
 
   public Seams withOnFatal(Runnable onFatal) {
-    return new Seams(clock, provider, crashPoints, imageCrashPoints, awsCredentials, onFatal);
+    return new Seams(clock, provider, crashPoints, imageCrashPoints, awsCredentials, onFatal, logStore);
+  }
+
+  public Seams withLogStore(LogStore logStore) {
+    return new Seams(clock, provider, crashPoints, imageCrashPoints, awsCredentials, onFatal, logStore);
   }
 
   private static void exit() {

@@ -44,7 +44,8 @@ public record OperatorConfig(
     AwsOptions aws,
     ImageOptions images,
     EvaluationOptions evaluation,
-    JobLimits limits) {
+    JobLimits limits,
+    LogCleanupOptions logs) {
 
   /** Where jobs' machines run. */
   public enum Provider { LOCAL, EC2 }
@@ -104,7 +105,8 @@ public record OperatorConfig(
       JobLimits.OPTIONS,
       ImageOptions.OPTIONS,
       EvaluationOptions.OPTIONS,
-      LeaderElectionOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
+      LeaderElectionOptions.OPTIONS,
+      LogCleanupOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
 
   /**
    * Reads every option from {@code env}; throws {@link ConfigException} naming the first bad one, or the first
@@ -150,7 +152,8 @@ public record OperatorConfig(
         AwsOptions.fromEnv(env),
         ImageOptions.fromEnv(env),
         EvaluationOptions.fromEnv(env),
-        JobLimits.fromEnv(env, ec2.instanceType(), jobTimeout));
+        JobLimits.fromEnv(env, ec2.instanceType(), jobTimeout),
+        LogCleanupOptions.fromEnv(env));
   }
 
   /** A DNS label, or empty for none. */

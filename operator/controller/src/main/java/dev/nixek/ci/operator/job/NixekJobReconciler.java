@@ -23,10 +23,12 @@ import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.ImageResolver;
 import dev.nixek.ci.operator.job.JobValidator.SpecError;
+import dev.nixek.ci.operator.logs.JobLogCleanup;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import dev.nixek.ci.operator.pod.RetryBackoff;
 import dev.nixek.ci.operator.status.StatusWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -54,14 +56,15 @@ import java.util.stream.Collectors;
  * through the provider) → follow ({@link JobFollower}: the steps the report API writes, the time limits) → finish
  * (write status only when it changed). The machine is terminated when the job ends, is cancelled or is deleted.
  *
- * <p>The report API's status writes trigger reconciles too ({@code generationAwareEventProcessing = false}); a job
+ * <p>The report API's status writes trigger reconciles too ({@code generationAwareEventProcessing = false}), except
+ * those that only move a step's output counters ({@link StateChangeFilter}); a job
  * waiting for its image is woken by the image's events, one being evaluated by its evaluation pod's, and everything
  * else is polled by rescheduling.
  *
  * <p>Launches are crash-safe (docs/ec2.md; {@link MachineLifecycle} tells how).
  */
 @ControllerConfiguration(name = "nixekjob", generationAwareEventProcessing = false,
-    fieldManager = FieldManagers.OPERATOR)
+    fieldManager = FieldManagers.OPERATOR, informer = @Informer(onUpdateFilter = StateChangeFilter.class))
 public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJob> {
   private static final Duration DELETE_RECHECK = Duration.ofSeconds(2);
 
@@ -73,9 +76,19 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   private final JobFollower follower;
   private final JobLimits limits;
   private final JobTokens tokens;
+  private final JobLogCleanup logs;
 
+  /** Without a log store: a deleted job has no logs to delete. */
   public NixekJobReconciler(KubernetesClient client, OperatorConfig config, MachineProvider provider,
       ImageResolver images, JobTokens tokens, EventRecorder events, Clock clock, CrashPoints crashPoints) {
+    this(client, config, provider, images, tokens, events, clock, crashPoints, JobLogCleanup.NONE);
+  }
+
+  /** {@code logs} deletes a deleted job's step logs once its machine is terminated. */
+  public NixekJobReconciler(KubernetesClient client, OperatorConfig config, MachineProvider provider,
+      ImageResolver images, JobTokens tokens, EventRecorder events, Clock clock, CrashPoints crashPoints,
+      JobLogCleanup logs) {
+    this.logs = logs;
     this.provider = provider;
     this.limits = config.limits();
     this.tokens = tokens;
@@ -242,6 +255,8 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     if (!machines.ensureTerminated(pass, deleting)) {
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(DELETE_RECHECK);
     }
+    // after the machine: its agent sends nothing more (a late chunk is an orphan the log collector deletes)
+    logs.jobDeleted(job);
     JobPass.LOG.info("job {} deleted; its machine {} is terminated", pass.ref(),
         Optional.ofNullable(pass.next().instanceId).orElse("(none recorded)"));
     return DeleteControl.defaultDelete();

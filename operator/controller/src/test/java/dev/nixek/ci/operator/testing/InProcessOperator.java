@@ -1,5 +1,6 @@
 package dev.nixek.ci.operator.testing;
 
+import dev.nixek.ci.common.logs.LogStore;
 import dev.nixek.ci.operator.Main;
 import dev.nixek.ci.operator.Seams;
 import dev.nixek.ci.operator.config.OperatorConfig;
@@ -14,6 +15,7 @@ public final class InProcessOperator implements AutoCloseable {
   private final Map<String, String> env;
   private Main.Running running;
   private int starts;
+  private LogStore logStore;
 
   public InProcessOperator(KubernetesClient client, Map<String, String> env) {
     this.client = client;
@@ -30,6 +32,12 @@ public final class InProcessOperator implements AutoCloseable {
     return this;
   }
 
+  /** The log store it deletes logs from (from the next start on). */
+  public InProcessOperator logStore(LogStore store) {
+    this.logStore = store;
+    return this;
+  }
+
   public InProcessOperator start() throws Exception {
     return start(CrashPoints.NONE);
   }
@@ -38,7 +46,8 @@ public final class InProcessOperator implements AutoCloseable {
     if (running != null) {
       throw new IllegalStateException("already running");
     }
-    running = Main.start(config(), client, Seams.production().withCrashPoints(crashPoints));
+    running = Main.start(config(), client, Seams.production().withCrashPoints(crashPoints)
+        .withLogStore(logStore));
     starts++;
     return this;
   }
