@@ -24,6 +24,12 @@ import java.util.Optional;
 public final class GitOpsConditions {
   public static final String RECONCILING = "Reconciling";
   public static final String STALLED = "Stalled";
+  /**
+   * Most characters of a derived condition's message: the own condition keeps the whole (up to 2,048 characters of
+   * nix's error), the copies a short one, so three copies add well under 3 KiB to the status at worst and the
+   * 16 KiB reserve of {@link ObjectBudget} holds.
+   */
+  public static final int MESSAGE_MAX = 160;
 
   private GitOpsConditions() {}
 
@@ -81,10 +87,18 @@ public final class GitOpsConditions {
         .withType(type)
         .withStatus(status)
         .withReason(from.getReason())
-        .withMessage(from.getMessage())
+        .withMessage(abbreviate(from.getMessage()))
         .withObservedGeneration(from.getObservedGeneration())
         .withLastTransitionTime(transition)
         .build());
     return out;
+  }
+
+  /** {@code message} cut to {@link #MESSAGE_MAX} code points, "…" marking the cut; never inside a surrogate pair. */
+  static String abbreviate(String message) {
+    if (message == null || message.codePointCount(0, message.length()) <= MESSAGE_MAX) {
+      return message;
+    }
+    return message.substring(0, message.offsetByCodePoints(0, MESSAGE_MAX - 1)) + "…";
   }
 }

@@ -86,6 +86,19 @@ class GitOpsConditionsTest {
   }
 
   @Test
+  void aLongMessageIsKeptWholeOnlyInTheOwnCondition() {
+    String whole = "x".repeat(2000) + "\uD83D\uDE80";
+    List<Condition> c = GitOpsConditions.forJob(
+        Conditions.with(null, Conditions.SUCCEEDED, ConditionReason.EvaluationFailed, whole, 1L, T0), 1L, T0);
+    assertThat(find(c, "Succeeded").getMessage()).isEqualTo(whole);
+    assertThat(find(c, "Stalled").getMessage()).hasSize(GitOpsConditions.MESSAGE_MAX).endsWith("x…");
+    String emoji = "\uD83D\uDE80".repeat(200);
+    assertThat(GitOpsConditions.abbreviate(emoji).codePointCount(0, GitOpsConditions.abbreviate(emoji).length()))
+        .isEqualTo(GitOpsConditions.MESSAGE_MAX);
+    assertThat(GitOpsConditions.abbreviate(emoji)).startsWith("\uD83D\uDE80").endsWith("\uD83D\uDE80…");
+  }
+
+  @Test
   void nothingIsDerivedBeforeTheOwnConditionExists() {
     assertThat(GitOpsConditions.forJob(List.of(), 1L, T0)).isEmpty();
     assertThat(GitOpsConditions.forImage(null, T0)).isNull();
