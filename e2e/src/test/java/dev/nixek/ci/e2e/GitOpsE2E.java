@@ -112,7 +112,8 @@ class GitOpsE2E extends RealApiServerStackTier {
         assertNotStale(json);
       }
       assertThat(condition(captured.get("cancelled"), "Stalled").path("status").asText()).isEqualTo("True");
-      assertThat(HealthJudges.kstatus(captured.get("failed")).message()).contains("exit");
+      assertThat(HealthJudges.kstatus(captured.get("failed")).message())
+          .isEqualTo("step 'build' (1/1) failed with exit code 3");
     }
   }
 

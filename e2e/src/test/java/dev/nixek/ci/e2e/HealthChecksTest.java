@@ -103,6 +103,18 @@ class HealthChecksTest {
         .isEqualTo(new Verdict("Degraded", "EvaluationFailed: " + stored));
   }
 
+  /** docs/operations.md shows each script, as the argocd-cm entry, exactly as the chart ships it. */
+  @Test
+  void theOperationsDocShowsTheShippedScripts() throws java.io.IOException {
+    String doc = java.nio.file.Files.readString(ManifestsIT.HOME.resolve("docs/operations.md"));
+    for (String kind : java.util.List.of("NixekJob", "NixekMachineImage")) {
+      String script = java.nio.file.Files.readString(HealthJudges.HEALTH.resolve(kind.toLowerCase() + ".lua"));
+      String indented = script.lines().map(l -> l.isEmpty() ? "" : "    " + l)
+          .collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+      assertThat(doc).contains("  resource.customizations.health.ci.nixek.dev_" + kind + ": |\n" + indented);
+    }
+  }
+
   private static NixekJob job(ConditionReason reason, String message, long generation) {
     NixekJob job = TestJobs.job("ns", "j", TestJobs.run("a", "true"));
     job.getMetadata().setGeneration(generation);
