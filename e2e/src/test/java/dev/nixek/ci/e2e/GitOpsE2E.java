@@ -56,7 +56,7 @@ class GitOpsE2E extends RealApiServerStackTier {
   @Test
   void everyStateOfARealJobGetsItsVerdict() throws Exception {
     List<String> watched = new CopyOnWriteArrayList<>();
-    try (Watch w = client.genericKubernetesResources("ci.nixek.dev/v1alpha1", "NixekJob").inNamespace(ns)
+    Watch watch = client.genericKubernetesResources("ci.nixek.dev/v1alpha1", "NixekJob").inNamespace(ns)
         .watch(new Watcher<GenericKubernetesResource>() {
           @Override
           public void eventReceived(Action action, GenericKubernetesResource resource) {
@@ -65,7 +65,8 @@ class GitOpsE2E extends RealApiServerStackTier {
 
           @Override
           public void onClose(WatcherException cause) {}
-        })) {
+        });
+    try {
       apply(JOB.formatted("succeeded", "'echo ok'", "")).orThrow();
       apply(JOB.formatted("failed", "'exit 3'", "")).orThrow();
       apply(JOB.formatted("running", "'sleep 300'", "")).orThrow();
@@ -114,6 +115,8 @@ class GitOpsE2E extends RealApiServerStackTier {
       assertThat(condition(captured.get("cancelled"), "Stalled").path("status").asText()).isEqualTo("True");
       assertThat(HealthJudges.kstatus(captured.get("failed")).message())
           .isEqualTo("step 'build' (1/1) failed with exit code 3");
+    } finally {
+      watch.close();
     }
   }
 
