@@ -129,6 +129,10 @@ class GitOpsE2E extends RealApiServerStackTier {
   void reapplyingAnEndedJobRunsNothingAgain() throws Exception {
     String manifest = JOB.formatted("once", "'echo once'", "");
     apply(manifest).orThrow();
+    // what docs/operations.md offers for "wait until it ended, either way"
+    server.kubectl("wait", "-n", ns, "nixekjob/once", "--for=condition=Reconciling=false", "--timeout=180s")
+        .orThrow();
+    assertThat(condition(get("once"), "Succeeded").path("status").asText()).isEqualTo("True");
     String done = awaitReason("once", "Succeeded");
     assertThat(launches("once")).isEqualTo(1);
 
