@@ -11,11 +11,12 @@ cd "$(dirname "$0")"
 log() { echo "[test.sh] $*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages: jq (nix tests), nftables (checks the agent module's IMDS guard). Not Debian's nix-bin: the tests
-# use the image's Nix, below.
+# Debian packages: jq (nix tests), nftables (checks the agent module's IMDS guard), lua5.4 (runs the chart's Argo CD
+# health checks). Not Debian's nix-bin: the tests use the image's Nix, below.
 missing=()
 command -v jq >/dev/null || missing+=(jq)
 command -v nft >/dev/null || missing+=(nftables)
+command -v lua5.4 >/dev/null || missing+=(lua5.4)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   as_root apt-get update -q >/dev/null
@@ -41,6 +42,8 @@ fi
 # kube-apiserver, etcd and helm, built from the Go module proxy into .cache/bin (reused when present)
 hack/build-test-binaries.sh
 hack/build-test-binaries.sh --check
+# kstatus's verdict (sigs.k8s.io/cli-utils), the health Flux and kpt compute: a small checker, same cache
+hack/build-kstatus-check.sh
 
 command -v kubectl >/dev/null || { log "kubectl is required on PATH"; exit 1; }
 

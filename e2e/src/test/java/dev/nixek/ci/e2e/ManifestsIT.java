@@ -183,6 +183,102 @@ public class ManifestsIT {
     assertThat(changed.stderr()).contains("spec.nix is immutable");
   }
 
+  /**
+   * Once created, a job's spec changes only in spec.cancel: every other field, changed, added or removed, is refused
+   * by the API server naming it (the CRD's transition rules), and nothing is stored; metadata stays free (GitOps tools
+   * write labels and annotations).
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("specChanges")
+  void aChangedSpecIsRefusedNamingTheField(String what, String changed, String field, KubeApiServer server,
+      TestNamespace ns) {
+    String created = STEPS_JOB.formatted("", "run: make", "");
+    assertThat(server.kubectlWithInput(created, "apply", "--server-side", "-n", ns.name(), "-f", "-").exitCode())
+        .isZero();
+    String before = server.kubectl("get", "nixekjob", "frozen", "-n", ns.name(), "-o", "jsonpath={.spec}").stdout();
+    CommandResult r = server.kubectlWithInput(changed, "apply", "--server-side", "-n", ns.name(), "-f", "-");
+    assertThat(r.exitCode()).as("%s was accepted: %s", what, r.stdout()).isNotZero();
+    assertThat(r.stderr()).as(what).contains(field + ": Invalid value")
+        .contains(field + " is immutable: a job runs once, as it was created, and only spec.cancel may change");
+    assertThat(server.kubectl("get", "nixekjob", "frozen", "-n", ns.name(), "-o", "jsonpath={.spec}").stdout())
+        .as("nothing stored").isEqualTo(before);
+  }
+
+  private static final String STEPS_JOB = """
+      apiVersion: ci.nixek.dev/v1alpha1
+      kind: NixekJob
+      metadata:
+        name: frozen
+      spec:
+        machineImageName: img
+      %s
+        steps:
+        - name: build
+          %s
+      %s
+      """;
+
+  static List<Object[]> specChanges() {
+    return List.of(
+        new Object[] {"a step's script", STEPS_JOB.formatted("", "run: make test", ""), "spec.steps"},
+        new Object[] {"a step's program", STEPS_JOB.formatted("", "command: [make]", ""), "spec.steps"},
+        new Object[] {"a step added", STEPS_JOB.formatted("", "run: make", "  - name: more\n    run: x"),
+            "spec.steps"},
+        new Object[] {"env added", STEPS_JOB.formatted("  env: {A: b}", "run: make", ""), "spec.env"},
+        new Object[] {"instance type added", STEPS_JOB.formatted("  instanceType: m7i.large", "run: make", ""),
+            "spec.instanceType"},
+        new Object[] {"timeout added", STEPS_JOB.formatted("  timeoutSeconds: 60", "run: make", ""),
+            "spec.timeoutSeconds"},
+        new Object[] {"another image", STEPS_JOB.formatted("", "run: make", "").replace("img", "other"),
+            "spec.machineImageName"},
+        new Object[] {"an inline machine instead", STEPS_JOB.formatted("", "run: make", "")
+            .replace("machineImageName: img", "machine: '{ }'"), "spec.machineImageName"});
+  }
+
+  /** What stays mutable: spec.cancel (both ways), labels and annotations; re-applying the same manifest is no change. */
+  @Test
+  void cancelMetadataAndTheSameManifestAreAccepted(KubeApiServer server, TestNamespace ns) {
+    String created = STEPS_JOB.formatted("", "run: make", "");
+    assertThat(server.kubectlWithInput(created, "apply", "--server-side", "-n", ns.name(), "-f", "-").exitCode())
+        .isZero();
+    CommandResult again = server.kubectlWithInput(created, "apply", "--server-side", "-n", ns.name(), "-f", "-");
+    assertThat(again.exitCode()).as(again.stderr()).isZero();
+    assertThat(server.kubectl("get", "nixekjob", "frozen", "-n", ns.name(), "-o",
+        "jsonpath={.metadata.generation}").stdout()).as("the same manifest is no change").isEqualTo("1");
+    for (String cancel : List.of("  cancel: true", "  cancel: false")) {
+      CommandResult r = server.kubectlWithInput(STEPS_JOB.formatted(cancel, "run: make", ""), "apply",
+          "--server-side", "-n", ns.name(), "-f", "-");
+      assertThat(r.exitCode()).as("%s: %s", cancel, r.stderr()).isZero();
+    }
+    CommandResult labelled = server.kubectl("label", "-n", ns.name(), "nixekjob", "frozen",
+        "app.kubernetes.io/instance=ci");
+    assertThat(labelled.exitCode()).as(labelled.stderr()).isZero();
+    CommandResult annotated = server.kubectl("annotate", "-n", ns.name(), "nixekjob", "frozen",
+        "argocd.argoproj.io/tracking-id=x");
+    assertThat(annotated.exitCode()).as(annotated.stderr()).isZero();
+  }
+
+  /**
+   * The transition rules stay within the API server's cost budgets at the spec's maximums: the CRD was accepted (its
+   * estimated cost), and cancelling a job of 1,000 steps of 1,000-character scripts is too (the runtime cost).
+   */
+  @Test
+  void cancellingTheLargestJobStaysWithinTheCelCostBudget(KubeApiServer server, TestNamespace ns) {
+    List<dev.nixek.ci.api.v1alpha1.NixekJobStep> steps = new java.util.ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      steps.add(TestJobs.run("step " + i, "x".repeat(1000)));
+    }
+    NixekJob job = TestJobs.job(ns.name(), "large", steps.toArray(dev.nixek.ci.api.v1alpha1.NixekJobStep[]::new));
+    server.client().resource(job).create();
+    NixekJob cancelled = server.client().resources(NixekJob.class).inNamespace(ns.name()).withName("large")
+        .edit(j -> {
+          j.getSpec().cancel = true;
+          return j;
+        });
+    assertThat(cancelled.getSpec().cancel).isTrue();
+    assertThat(cancelled.getMetadata().getGeneration()).isEqualTo(2L);
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("invalidManifests")
   void anInvalidManifestIsRejectedNamingTheField(String what, String manifest, String field, KubeApiServer server,

@@ -16,6 +16,11 @@ import java.util.Map;
  * an inline {@code machine}. The first two are evaluated by an evaluation pod into steps and a machine
  * ({@code status.evaluation}).
  *
+ * <p>Immutable once created, except {@code cancel} (docs/operations.md, "GitOps semantics"): a job runs once, as it was
+ * created, so a changed field is refused by the API server naming it, not silently ignored while the job runs on the
+ * old one. One transition rule per field, each comparing presence too (a rule on the field itself would not run when
+ * the field is added or removed); equality is linear, so 1,000 steps stay within the cost budget.
+ *
  * <p>Unique step names are checked by the operator, not the schema: a CEL rule comparing every pair of up to 1,000
  * steps exceeds the API server's cost budget (measured: 3.2x on kube-apiserver 1.37), and 1,000 steps stays allowed.
  */
@@ -26,22 +31,48 @@ import java.util.Map;
     + " : !has(self.machineImageName) && !has(self.machine)",
     message = "spec.steps needs exactly one of spec.machineImageName and spec.machine; with spec.nix or spec.flake "
         + "the job names its machine itself, so neither is set")
+@ValidationRule(value = "has(self.nix) == has(oldSelf.nix)"
+    + " && (!has(self.nix) || self.nix == oldSelf.nix)", fieldPath = ".nix",
+    message = "spec.nix" + NixekJobSpec.IMMUTABLE)
+@ValidationRule(value = "has(self.flake) == has(oldSelf.flake)"
+    + " && (!has(self.flake) || self.flake == oldSelf.flake)", fieldPath = ".flake",
+    message = "spec.flake" + NixekJobSpec.IMMUTABLE)
+@ValidationRule(value = "has(self.machineImageName) == has(oldSelf.machineImageName)"
+    + " && (!has(self.machineImageName) || self.machineImageName == oldSelf.machineImageName)",
+    fieldPath = ".machineImageName",
+    message = "spec.machineImageName" + NixekJobSpec.IMMUTABLE)
+@ValidationRule(value = "has(self.machine) == has(oldSelf.machine)"
+    + " && (!has(self.machine) || self.machine == oldSelf.machine)", fieldPath = ".machine",
+    message = "spec.machine" + NixekJobSpec.IMMUTABLE)
+@ValidationRule(value = "has(self.steps) == has(oldSelf.steps)"
+    + " && (!has(self.steps) || self.steps == oldSelf.steps)", fieldPath = ".steps",
+    message = "spec.steps" + NixekJobSpec.IMMUTABLE)
+@ValidationRule(value = "has(self.env) == has(oldSelf.env)"
+    + " && (!has(self.env) || self.env == oldSelf.env)", fieldPath = ".env",
+    message = "spec.env" + NixekJobSpec.IMMUTABLE)
+@ValidationRule(value = "has(self.instanceType) == has(oldSelf.instanceType)"
+    + " && (!has(self.instanceType) || self.instanceType == oldSelf.instanceType)", fieldPath = ".instanceType",
+    message = "spec.instanceType" + NixekJobSpec.IMMUTABLE)
+@ValidationRule(value = "has(self.timeoutSeconds) == has(oldSelf.timeoutSeconds)"
+    + " && (!has(self.timeoutSeconds) || self.timeoutSeconds == oldSelf.timeoutSeconds)", fieldPath = ".timeoutSeconds",
+    message = "spec.timeoutSeconds" + NixekJobSpec.IMMUTABLE)
 public class NixekJobSpec {
+  /** The API server's refusal of a changed field, after the field's name: what may change, and how to run again. */
+  public static final String IMMUTABLE = " is immutable: a job runs once, as it was created, and only spec.cancel may "
+      + "change; to run again, create a new job (a new name, or metadata.generateName with kubectl create)";
+
   /** The whole job as a Nix expression, evaluated by the operator's evaluation pod. */
   @JsonPropertyDescription("The whole job as a Nix expression (an attribute set, or a function returning one, with "
       + "'machine' (a NixOS module) and 'steps'), e.g. '{ nixpkgs, ... }: { machine = { pkgs, ... }: { ... }; steps = "
       + "[ { name = \"build\"; run = \"make\"; } ]; }'. Evaluated once, in an evaluation pod; the result is in "
       + "status.evaluation. Exactly one of nix, flake and steps. Immutable.")
   @Size(min = 1, max = 65536)
-  @ValidationRule(value = "self == oldSelf", message = "spec.nix is immutable: a job is evaluated once; create a new job")
   public String nix;
 
   /** A job of a flake at a pinned revision, evaluated by the operator's evaluation pod. */
   @JsonPropertyDescription("A job exposed by a flake, at a pinned revision (by default the attribute "
       + "ci.jobs.<metadata.name>). Evaluated once, in an evaluation pod; the result is in status.evaluation. Exactly "
       + "one of nix, flake and steps. Immutable.")
-  @ValidationRule(value = "self == oldSelf", message = "spec.flake is immutable: a job is evaluated once; create a "
-      + "new job")
   public NixekJobFlake flake;
 
   /** The {@link NixekMachineImage} (in the job's namespace) whose machine the job runs on. */
@@ -81,6 +112,7 @@ public class NixekJobSpec {
   public Long timeoutSeconds;
 
   /** Set to true to cancel the job. */
-  @JsonPropertyDescription("Set to true to cancel the job: its VM is terminated and the job ends Cancelled.")
+  @JsonPropertyDescription("Set to true to cancel the job: its VM is terminated and the job ends Cancelled. The only "
+      + "field of the spec that may change once the job is created.")
   public Boolean cancel;
 }

@@ -17,7 +17,9 @@ public class NixekJobStatus {
   public Long observedGeneration;
 
   /** The job's conditions; {@code Succeeded} is the one that matters. */
-  @JsonPropertyDescription(ConditionReason.JOB_SUCCEEDED)
+  @JsonPropertyDescription(ConditionReason.JOB_SUCCEEDED
+      + " For GitOps tools (kstatus) the operator derives from Succeeded: Ready (the same status, reason and "
+      + "message), Reconciling (True while Succeeded is Unknown) and Stalled (True once it is False).")
   public List<Condition> conditions;
 
   /** How far the job got, as "n/total". */

@@ -13,7 +13,9 @@ public class NixekMachineImageStatus {
   public Long observedGeneration;
 
   /** The image's conditions; {@code Ready} is the one that matters. */
-  @JsonPropertyDescription(ConditionReason.IMAGE_READY)
+  @JsonPropertyDescription(ConditionReason.IMAGE_READY
+      + " For GitOps tools (kstatus) the operator derives from Ready: Reconciling (True while Ready is Unknown) and "
+      + "Stalled (True once it is False).")
   public List<Condition> conditions;
 
   /** The content-addressed identity of the image. */

@@ -6,6 +6,7 @@ import dev.nixek.ci.api.v1alpha1.ConditionReason;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImageStatus;
 import dev.nixek.ci.common.status.Conditions;
+import dev.nixek.ci.common.status.GitOpsConditions;
 import dev.nixek.ci.common.text.ControlChars;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
@@ -93,6 +94,8 @@ final class ImagePass {
 
   /** Writes the status now (if it changed): what AWS did must be on record before the next step. */
   void persist() {
+    // Reconciling and Stalled follow Ready as this pass leaves it (GitOpsConditions)
+    next.conditions = GitOpsConditions.forImage(next.conditions, clock.instant());
     if (!statusWriter.same(image.getStatus(), next)) {
       image = statusWriter.write(context, image, next);
     }

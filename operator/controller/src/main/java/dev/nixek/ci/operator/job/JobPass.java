@@ -6,6 +6,7 @@ import dev.nixek.ci.api.v1alpha1.ConditionReason;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
 import dev.nixek.ci.common.status.Conditions;
+import dev.nixek.ci.common.status.GitOpsConditions;
 import dev.nixek.ci.common.text.ControlChars;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
@@ -163,17 +164,20 @@ final class JobPass {
    * token is never written over a newer state), and goes on as a pass over the job as written.
    */
   JobPass written() {
+    deriveGitOps();
     NixekJob written = services.statusWriter().write(context, job(), next, true);
     return new JobPass(services, context, written, OperatorStatus.of(written.getStatus()), now);
   }
 
   /** Writes the status now, changed or not. */
   void write() {
+    deriveGitOps();
     services.statusWriter().write(context, job(), next, false);
   }
 
   /** Ends the reconcile: writes the status if it changed, and looks again after the poll interval if {@code poll}. */
   UpdateControl<NixekJob> finish(boolean poll) {
+    deriveGitOps();
     if (!services.statusWriter().same(job().getStatus(), next)) {
       write();
     }
@@ -182,10 +186,16 @@ final class JobPass {
 
   /** Ends the reconcile: writes the status if it changed, and looks again after {@code delay}. */
   UpdateControl<NixekJob> finish(Duration delay) {
+    deriveGitOps();
     if (!services.statusWriter().same(job().getStatus(), next)) {
       write();
     }
     return UpdateControl.<NixekJob>noUpdate().rescheduleAfter(delay);
+  }
+
+  /** Ready, Reconciling and Stalled follow the Succeeded condition as this pass leaves it, at its generation. */
+  private void deriveGitOps() {
+    next.conditions = GitOpsConditions.forJob(next.conditions, next.observedGeneration, now);
   }
 
   /** Ends the reconcile without a write, looking again after the poll interval. */
