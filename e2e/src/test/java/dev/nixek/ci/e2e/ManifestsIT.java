@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -159,6 +160,52 @@ public class ManifestsIT {
     server.client().resource(display).create();
     assertThat(server.client().resources(NixekJob.class).inNamespace(ns.name()).withName("display").get().getSpec()
         .steps).extracting(s -> s.name).containsExactly("Check hello", "Build / 100% ünïcödé ✓ 🚀");
+  }
+
+  /**
+   * A control character YAML cannot print, stored in any object, makes {@code kubectl get -o yaml} fail for every list
+   * it is in: the schema refuses it in every free-text field of the spec, naming the field; what YAML prints (tab,
+   * CR, NEL, any script) is stored as written and the list prints.
+   */
+  @Test
+  void controlCharactersThatYamlCannotPrintAreRefusedInEveryFreeTextField(KubeApiServer server, TestNamespace ns) {
+    Map<String, java.util.function.Consumer<NixekJob>> fields = new java.util.LinkedHashMap<>();
+    fields.put("spec.steps[0].run", j -> j.getSpec().steps.get(0).run = "echo \u007f");
+    fields.put("spec.steps[0].command[1]", j -> {
+      j.getSpec().steps.get(0).run = null;
+      j.getSpec().steps.get(0).command = List.of("printf", "\u001b]0;owned\u0007");
+    });
+    fields.put("spec.steps[0].env.X", j -> j.getSpec().steps.get(0).env = Map.of("X", "\u009b2J"));
+    fields.put("spec.env.X", j -> j.getSpec().env = Map.of("X", "\u0000"));
+    fields.put("spec.machine", j -> {
+      j.getSpec().machineImageName = null;
+      j.getSpec().machine = "{ }\u007f";
+    });
+    int n = 0;
+    for (Map.Entry<String, java.util.function.Consumer<NixekJob>> f : fields.entrySet()) {
+      NixekJob job = TestJobs.job(ns.name(), "ctl-" + n++, TestJobs.run("a", "true"));
+      f.getValue().accept(job);
+      assertThatThrownBy(() -> server.client().resource(job).create()).as(f.getKey())
+          .isInstanceOfSatisfying(KubernetesClientException.class, e -> {
+            assertThat(e.getCode()).isEqualTo(422);
+            assertThat(e.getMessage()).contains(f.getKey());
+          });
+    }
+    NixekJob nix = new NixekJob();
+    nix.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withNamespace(ns.name()).withName("ctl-nix")
+        .build());
+    nix.setSpec(new dev.nixek.ci.api.v1alpha1.NixekJobSpec());
+    nix.getSpec().nix = "{ steps = [ ]; }\u0008";
+    assertThatThrownBy(() -> server.client().resource(nix).create())
+        .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getMessage()).contains("spec.nix"));
+
+    NixekJob printable = TestJobs.job(ns.name(), "printable", TestJobs.run("a", "printf 'a\\tb\\r\\n'\t\r\n# ✓ 🚀 \u0085"));
+    printable.getSpec().env = Map.of("TAB", "a\tb");
+    server.client().resource(printable).create();
+    CommandResult yaml = server.kubectl("get", "nixekjobs", "-n", ns.name(), "-o", "yaml");
+    assertThat(yaml.exitCode()).as(yaml.stderr()).isZero();
+    assertThat(server.kubectl("get", "nixekjobs", "-n", ns.name(), "-o", "name").stdout().strip())
+        .isEqualTo("nixekjob.ci.nixek.dev/printable");
   }
 
   @Test

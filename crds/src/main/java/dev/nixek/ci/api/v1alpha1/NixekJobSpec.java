@@ -67,6 +67,7 @@ public class NixekJobSpec {
       + "[ { name = \"build\"; run = \"make\"; } ]; }'. Evaluated once, in an evaluation pod; the result is in "
       + "status.evaluation. Exactly one of nix, flake and steps. Immutable.")
   @Size(min = 1, max = 65536)
+  @Pattern(TextRules.YAML_PRINTABLE)
   public String nix;
 
   /** A job of a flake at a pinned revision, evaluated by the operator's evaluation pod. */
@@ -87,6 +88,7 @@ public class NixekJobSpec {
       + "the content-addressed NixekMachineImage for it. Only with steps, and then exactly one of machineImageName and "
       + "machine.")
   @Size(min = 1, max = 65536)
+  @Pattern(TextRules.YAML_PRINTABLE)
   public String machine;
 
   /** The steps, run in order on the job's machine (explicit form). */
@@ -97,7 +99,7 @@ public class NixekJobSpec {
 
   /** Environment for every step. */
   @JsonPropertyDescription("Environment variables for every step (a step's own env wins). Not for secrets.")
-  public Map<String, String> env;
+  public Map<String, @Pattern(TextRules.YAML_PRINTABLE) String> env;
 
   /** The EC2 instance type; the operator's default when unset. */
   @JsonPropertyDescription("EC2 instance type for the job's VM, e.g. m7i.large. Defaults to the operator's.")

@@ -41,16 +41,17 @@ public class NixekJobStep {
   /** A shell script, run with /bin/sh -c. */
   @JsonPropertyDescription("Shell script run with /bin/sh -c. Exactly one of run and command.")
   @Size(min = 1, max = 65536)
+  @Pattern(TextRules.YAML_PRINTABLE)
   public String run;
 
   /** An argv, run without a shell. */
   @JsonPropertyDescription("Program and arguments, run without a shell. Exactly one of run and command.")
   @Size(min = 1, max = 1024)
-  public List<String> command;
+  public List<@Pattern(TextRules.YAML_PRINTABLE) String> command;
 
   /** Environment for this step. */
   @JsonPropertyDescription("Environment variables for this step. Not for secrets.")
-  public Map<String, String> env;
+  public Map<String, @Pattern(TextRules.YAML_PRINTABLE) String> env;
 
   /** The step's time limit; the agent kills it when it passes. */
   @JsonPropertyDescription("Time limit for this step in seconds; the agent kills the step's processes when it "

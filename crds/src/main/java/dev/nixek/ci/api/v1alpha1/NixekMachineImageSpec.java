@@ -28,12 +28,14 @@ public class NixekMachineImageSpec {
   @JsonPropertyDescription("The machine: a NixOS module as a Nix expression, e.g. "
       + "'{ pkgs, ... }: { environment.systemPackages = [ pkgs.git ]; }'. Exactly one of machine, nix and flake.")
   @Size(min = 1, max = 65536)
+  @Pattern(TextRules.YAML_PRINTABLE)
   public String machine;
 
   /** A job expression whose machine this image is. */
   @JsonPropertyDescription("A job as a Nix expression (as a NixekJob's spec.nix); the image is its machine. Needs "
       + "drvPath. Exactly one of machine, nix and flake.")
   @Size(min = 1, max = 65536)
+  @Pattern(TextRules.YAML_PRINTABLE)
   public String nix;
 
   /** A flake job whose machine this image is. */

@@ -1,6 +1,7 @@
 package dev.nixek.ci.common.job;
 
 import dev.nixek.ci.api.v1alpha1.NixekJobStep;
+import dev.nixek.ci.api.v1alpha1.TextRules;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +69,9 @@ public final class StepRules {
       if (hasRun && s.run.length() > MAX_RUN_CHARS) {
         return err(here + ".run", "is longer than " + MAX_RUN_CHARS + " characters");
       }
+      if (hasRun && TextRules.firstUnprintable(s.run) >= 0) {
+        return err(here + ".run", unprintable(s.run));
+      }
       if (hasCommand && (s.command.isEmpty() || s.command.get(0) == null || s.command.get(0).isEmpty())) {
         return err(here + ".command", "needs at least a program");
       }
@@ -78,6 +82,9 @@ public final class StepRules {
         for (int k = 0; k < s.command.size(); k++) {
           if (s.command.get(k) == null || s.command.get(k).indexOf('\0') >= 0) {
             return err(here + ".command[" + k + "]", "must be a string without NUL characters");
+          }
+          if (TextRules.firstUnprintable(s.command.get(k)) >= 0) {
+            return err(here + ".command[" + k + "]", unprintable(s.command.get(k)));
           }
         }
       }
@@ -90,6 +97,9 @@ public final class StepRules {
           if (e.getValue() == null || e.getValue().indexOf('\0') >= 0) {
             return err(here + ".env." + e.getKey(), "must be a string without NUL characters");
           }
+          if (TextRules.firstUnprintable(e.getValue()) >= 0) {
+            return err(here + ".env." + e.getKey(), unprintable(e.getValue()));
+          }
         }
       }
       if (s.timeoutSeconds != null && s.timeoutSeconds < 1) {
@@ -100,6 +110,14 @@ public final class StepRules {
       }
     }
     return Optional.empty();
+  }
+
+  /** Why {@code text} cannot be stored: names the character and where it is, never quotes the text. */
+  private static String unprintable(String text) {
+    int at = TextRules.firstUnprintable(text);
+    return String.format("has the control character U+%04X at character %d: only tab, line feed, carriage return and "
+        + "printable characters are allowed (kubectl cannot print an object with others as YAML)", (int) text.charAt(at),
+        at);
   }
 
   private static Optional<Problem> err(String field, String problem) {

@@ -7,6 +7,7 @@ import dev.nixek.ci.api.v1alpha1.NixekJobEvaluation;
 import dev.nixek.ci.api.v1alpha1.NixekJobSpec;
 import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
 import dev.nixek.ci.api.v1alpha1.NixekJobStep;
+import dev.nixek.ci.api.v1alpha1.TextRules;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -55,6 +56,32 @@ class StepRulesTest {
     NixekJobStep slow = run("a", "x");
     slow.timeoutSeconds = 604801L;
     assertThat(problem(List.of(slow))).isEqualTo("steps[0].timeoutSeconds: must be at most 604800");
+  }
+
+  @Test
+  void scriptsArgumentsAndEnvironmentValuesHoldOnlyWhatYamlCanPrint() {
+    assertThat(problem(List.of(run("a", "printf 'a\tb\r\n'\n# ünïcödé ✓ 🚀 and NEL \u0085")))).isNull();
+    assertThat(problem(List.of(run("a", "echo \u007f")))).isEqualTo("steps[0].run: has the control character U+007F "
+        + "at character 5: only tab, line feed, carriage return and printable characters are allowed (kubectl cannot "
+        + "print an object with others as YAML)");
+    NixekJobStep argv = new NixekJobStep();
+    argv.name = "a";
+    argv.command = List.of("printf", "\u001b[2J");
+    assertThat(problem(List.of(argv))).startsWith("steps[0].command[1]: has the control character U+001B at character 0");
+    NixekJobStep env = run("a", "x");
+    env.env = Map.of("CSI", "\u009b");
+    assertThat(problem(List.of(env))).startsWith("steps[0].env.CSI: has the control character U+009B at character 0");
+  }
+
+  /** The operator's and report API's check and the CRD's pattern (which the API server applies) agree on every char. */
+  @Test
+  void theJavaCheckAndTheSchemaPatternAgreeOnEveryCharacter() {
+    java.util.regex.Pattern schema = java.util.regex.Pattern.compile(TextRules.YAML_PRINTABLE);
+    for (int c = 0; c <= 0xffff; c++) {
+      String text = "a" + (char) c + "b";
+      assertThat(TextRules.firstUnprintable(text) < 0).as("U+%04X", c).isEqualTo(schema.matcher(text).matches());
+    }
+    assertThat(TextRules.firstUnprintable("a\u007fb")).isEqualTo(1);
   }
 
   @Test
