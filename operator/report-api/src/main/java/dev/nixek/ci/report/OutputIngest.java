@@ -87,6 +87,7 @@ final class OutputIngest {
         c = loaded.cursor();
         if (loaded.jobEnded()) {
           // a replay is still acknowledged; anything else is refused as on every write to an ended job
+          c.finished = true;
           ReportOutcome o = replay(c, chunk, data.length, sha256(data));
           return o instanceof Duplicate ? o : new Rejected(401, ReportWriter.TOKEN_REVOKED,
               "the job has finished; its token no longer accepts reports");

@@ -85,7 +85,7 @@ public final class ReportApi {
     this.rate = new JobRateLimit(config.jobReportsPerSecond(), System::nanoTime);
     StepsWriter steps = new StepsWriter(client);
     StepCursors cursors = new StepCursors(System::currentTimeMillis);
-    this.flusher = new StatusFlusher(cursors, steps, logs, config.statusIntervalMillis(), System::currentTimeMillis);
+    this.flusher = new StatusFlusher(cursors, steps::update, logs, config.statusIntervalMillis(), System::currentTimeMillis);
     ReportWriter writer = new ReportWriter(steps, config.outputTailBytes(), config.outputTailBudgetBytes(), apiHealth,
         logs, cursors, config.logLimits(), flusher);
     OutputIngest ingest = new OutputIngest(logs, cursors, config.logLimits(), record -> {

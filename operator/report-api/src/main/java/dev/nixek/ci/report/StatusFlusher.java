@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,14 +40,20 @@ final class StatusFlusher {
   static final long IDLE_MILLIS = 10 * 60 * 1000L;
 
   private final StepCursors cursors;
-  private final StepsWriter writer;
+  private final Writes writer;
   private final LogStore store;
   private final long intervalMillis;
   private final LongSupplier clockMillis;
   private final Map<JobLogs, Long> lastWrite = new ConcurrentHashMap<>();
   private final Set<JobLogs> inFlight = ConcurrentHashMap.newKeySet();
 
-  StatusFlusher(StepCursors cursors, StepsWriter writer, LogStore store, long intervalMillis,
+  /** How a flush writes: {@link StepsWriter#update} (tests count the writes). */
+  @FunctionalInterface
+  interface Writes {
+    ReportOutcome update(String namespace, String name, Function<NixekJob, ReportOutcome> change);
+  }
+
+  StatusFlusher(StepCursors cursors, Writes writer, LogStore store, long intervalMillis,
       LongSupplier clockMillis) {
     this.cursors = cursors;
     this.writer = writer;

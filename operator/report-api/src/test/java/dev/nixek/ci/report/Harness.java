@@ -66,6 +66,7 @@ final class Harness implements AutoCloseable {
   final int port;
   final HttpClient http;
   final Set<String> tokensSeen = ConcurrentHashMap.newKeySet();
+  final MemoryLogStore logs;
   private final JobTokens tokens = new JobTokens(JobTokens.newKey());
   private final List<String> watched;
 
@@ -77,6 +78,12 @@ final class Harness implements AutoCloseable {
   }
 
   Harness(Map<String, String> env) throws Exception {
+    this(env, new MemoryLogStore());
+  }
+
+  /** A report API storing output in {@code logs}: give two harnesses one store to make them replicas. */
+  Harness(Map<String, String> env, MemoryLogStore logs) throws Exception {
+    this.logs = logs;
     Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
     kube = new KubernetesMockServer(new Context(), new MockWebServer(), responses,
         new KubernetesMixedDispatcher(responses), false);
@@ -95,7 +102,7 @@ final class Harness implements AutoCloseable {
     ReportApiConfig config = ReportApiConfig.fromEnv(all);
     watched = config.watchNamespaces();
     vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(config.workerThreads()));
-    api = new ReportApi(vertx, client, config);
+    api = new ReportApi(vertx, client, config, logs);
     HttpServer server = api.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     port = server.actualPort();
     http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
