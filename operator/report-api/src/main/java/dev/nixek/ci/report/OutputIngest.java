@@ -25,6 +25,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * <p>The common case costs one store write: this replica's {@link StepCursor} knows the next seq and offset. The
  * store is read only when the chunk is not the one the cursor expects (another replica took the previous ones, a
  * restart, a replay of an older chunk), and the job is read (one GET) only when this replica has no cursor for the
- * step yet. Blocking: run it on a worker, one report of a job at a time ({@link PerJobQueue}).
+ * step yet, or once the watch saw the job end. Blocking: run it on a worker, one report of a job at a time
+ * ({@link PerJobQueue}).
  */
 final class OutputIngest {
   private static final Logger LOG = LoggerFactory.getLogger(OutputIngest.class);
@@ -49,11 +51,13 @@ final class OutputIngest {
   private final StepCursors cursors;
   private final LogLimits limits;
   private final Function<TokenRecord, NixekJob> jobs;
+  private final Predicate<TokenRecord> ended;
   private final int tailBytes;
   private final int tailBudgetBytes;
 
   OutputIngest(LogStore store, StepCursors cursors, LogLimits limits, Function<TokenRecord, NixekJob> jobs,
-      int tailBytes, int tailBudgetBytes) {
+      Predicate<TokenRecord> ended, int tailBytes, int tailBudgetBytes) {
+    this.ended = ended;
     this.store = store;
     this.cursors = cursors;
     this.limits = limits;
@@ -79,6 +83,11 @@ final class OutputIngest {
     StepLog log = new StepLog(token.namespace(), token.jobName(), token.jobUid(), index);
     try {
       StepCursor c = cursors.get(log);
+      if (c != null && ended.test(token)) {
+        // the watch saw the job end: the read below tells a replay (200) from a report too late (401)
+        cursors.remove(log);
+        c = null;
+      }
       if (c == null) {
         Loaded loaded = load(token, index, log);
         if (loaded.rejected() != null) {

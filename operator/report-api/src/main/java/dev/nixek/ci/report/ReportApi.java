@@ -92,7 +92,7 @@ public final class ReportApi {
       NixekJob job = client.resources(NixekJob.class).inNamespace(record.namespace()).withName(record.jobName()).get();
       apiHealth.reachable();
       return job;
-    }, config.outputTailBytes(), config.outputTailBudgetBytes());
+    }, records::ended, config.outputTailBytes(), config.outputTailBudgetBytes());
     PerJobQueue queue = new PerJobQueue(config.jobQueueLimit());
     this.reports = new ReportHandler(writer, ingest, queue);
     this.evaluations = new EvaluationHandler(new EvaluationWriter(new StepsWriter(client), apiHealth), queue);
@@ -192,6 +192,11 @@ public final class ReportApi {
   /** The watched token records (for tests: a record is usable once it is here). */
   TokenRecords tokenRecords() {
     return records;
+  }
+
+  /** The port the server listens on (for tests). */
+  int boundPort() {
+    return server.actualPort();
   }
 
   /** Open connections (for tests). */

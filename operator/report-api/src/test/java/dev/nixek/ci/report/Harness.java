@@ -62,8 +62,9 @@ final class Harness implements AutoCloseable {
   final KubernetesMockServer kube;
   final KubernetesClient client;
   final Vertx vertx;
-  final ReportApi api;
-  final int port;
+  ReportApi api;
+  int port;
+  private final ReportApiConfig config;
   final HttpClient http;
   final Set<String> tokensSeen = ConcurrentHashMap.newKeySet();
   final MemoryLogStore logs;
@@ -99,13 +100,31 @@ final class Harness implements AutoCloseable {
     all.put("NIXEK_REPORT_BIND", "127.0.0.1");
     all.put("NIXEK_REPORT_PORT", "0");
     all.putAll(env);
-    ReportApiConfig config = ReportApiConfig.fromEnv(all);
+    config = ReportApiConfig.fromEnv(all);
     watched = config.watchNamespaces();
     vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(config.workerThreads()));
     api = new ReportApi(vertx, client, config, logs);
     HttpServer server = api.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     port = server.actualPort();
     http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  /** Another report API instance on the same API server and log store: a replica. Stopped by the caller. */
+  ReportApi replica() throws Exception {
+    ReportApi other = new ReportApi(vertx, client, config, logs);
+    other.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!other.tokenRecords().synced() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    return other;
+  }
+
+  /** Stops the report API (as a crash would: nothing in its memory survives) and starts a new one on a new port. */
+  void restartApi() throws Exception {
+    await(api.stop());
+    api = replica();
+    port = api.boundPort();
   }
 
   @Override
@@ -271,6 +290,17 @@ final class Harness implements AutoCloseable {
         1L, Instant.parse("2026-11-25T10:05:00Z"));
     job.getStatus().completionTime = "2026-11-25T10:05:00Z";
     client.resource(job).updateStatus();
+    // output is refused once the report API's watch has seen the end (no read per chunk)
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    TokenRecord record = new TokenRecord(j.namespace(), j.name(), j.uid(), "", "", JobTokens.Purpose.STEPS);
+    while (!api.tokenRecords().ended(record) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
   }
 
   // --- the agent's side ---

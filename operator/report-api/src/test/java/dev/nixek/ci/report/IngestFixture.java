@@ -64,7 +64,7 @@ final class IngestFixture {
     return new OutputIngest(store, cursors, limits, t -> {
       gets.incrementAndGet();
       return job;
-    }, 4096, 131072);
+    }, t -> dev.nixek.ci.common.status.Conditions.isTerminal(job.getStatus()), 4096, 131072);
   }
 
   StepCursors cursors() {

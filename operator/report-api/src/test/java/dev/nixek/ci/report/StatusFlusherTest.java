@@ -3,7 +3,6 @@ package dev.nixek.ci.report;
 import static dev.nixek.ci.report.IngestFixture.chunk;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus.State;
 import dev.nixek.ci.common.status.ReportOutcome;
@@ -12,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /** Coalesced status writes with a fake clock: at most one per interval per job, never backwards, retried on failure. */
@@ -123,9 +121,5 @@ class StatusFlusherTest {
     assertThat(s.outputTail).isEqualTo("one two three");
     assertThat(s.outputBytes).isEqualTo(13);
     assertThat(s.outputChunks).isEqualTo(3);
-  }
-
-  static Function<NixekJob, ReportOutcome> unused() {
-    return null;
   }
 }
