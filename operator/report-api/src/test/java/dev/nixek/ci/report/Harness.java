@@ -99,6 +99,9 @@ final class Harness implements AutoCloseable {
     Map<String, String> all = new LinkedHashMap<>();
     all.put("NIXEK_REPORT_BIND", "127.0.0.1");
     all.put("NIXEK_REPORT_PORT", "0");
+    // many tests compare the job before and after a refused report: a status flush in between (output acknowledged
+    // before) would be a change they did not make. StatusFlusherTest and CoalescedStatusIT test the flusher.
+    all.put("NIXEK_REPORT_STATUS_INTERVAL_MILLIS", "60000");
     all.putAll(env);
     config = ReportApiConfig.fromEnv(all);
     watched = config.watchNamespaces();

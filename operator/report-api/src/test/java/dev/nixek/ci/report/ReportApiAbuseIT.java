@@ -308,7 +308,9 @@ class ReportApiAbuseIT {
 
   @Test
   void aJobSendingFasterThanItsRateGets429WithRetryAfterAndNothingChangesWhileOtherJobsGoOn() throws Exception {
-    try (Harness slow = new Harness(Map.of("NIXEK_REPORT_JOB_REPORTS_PER_SECOND", "1"))) {
+    // no status flush during the test: the snapshot after the refusal must equal the one before
+    try (Harness slow = new Harness(Map.of("NIXEK_REPORT_JOB_REPORTS_PER_SECOND", "1",
+        "NIXEK_REPORT_STATUS_INTERVAL_MILLIS", "60000"))) {
       Job j = slow.createJob(NS, "noisy", "build");
       Job other = slow.createJob(NS, "quiet", "build");
       // one a second, two at once: started and the first chunk pass, the second chunk does not
