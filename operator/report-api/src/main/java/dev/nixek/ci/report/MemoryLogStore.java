@@ -25,6 +25,8 @@ final class MemoryLogStore implements LogStore {
   private final Map<StepLog, Step> steps = new HashMap<>();
   /** Calls of {@link #put} (tests count store writes). */
   final AtomicInteger puts = new AtomicInteger();
+  /** Set by tests: every put fails as a disk or S3 outage would. */
+  volatile boolean failPuts;
 
   private static final class Step {
     final List<byte[]> chunks = new ArrayList<>();
@@ -37,6 +39,9 @@ final class MemoryLogStore implements LogStore {
   @Override
   public synchronized void put(StepLog log, long seq, long offset, byte[] data) throws IOException {
     puts.incrementAndGet();
+    if (failPuts) {
+      throw new IOException("the store is down (test)");
+    }
     Step s = steps.computeIfAbsent(log, l -> new Step());
     if (seq < s.meta.size()) {
       StoredChunk c = s.meta.get((int) seq);

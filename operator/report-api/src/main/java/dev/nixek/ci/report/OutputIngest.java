@@ -104,13 +104,8 @@ final class OutputIngest {
         cursors.put(c);
       }
       return apply(c, chunk, data);
-    } catch (IOException | RuntimeException e) {
-      if (e instanceof ApiError) {
-        throw (ApiError) e;
-      }
-      if (e instanceof io.fabric8.kubernetes.client.KubernetesClientException k) {
-        throw k;
-      }
+    } catch (IOException | java.io.UncheckedIOException e) {
+      // the agent retries a 503 with the same bytes; nothing was acknowledged
       LOG.warn("log store failed for {} step {}: {}", token.jobKey(), index, e.toString());
       throw new ApiError(503, "log_store_unavailable", "the log store failed; retry later");
     }

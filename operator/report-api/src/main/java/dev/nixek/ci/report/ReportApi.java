@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
@@ -70,6 +71,7 @@ public final class ReportApi {
   private final StatusFlusher flusher;
   private final AtomicBoolean flushing = new AtomicBoolean();
   private long flushTimer = -1;
+  private WorkerExecutor flushPool;
   private HttpServer server;
 
   /**
@@ -167,12 +169,14 @@ public final class ReportApi {
    * being due; the writes run on workers, never on the event loop.
    */
   private void startFlushing() {
+    // status writes on threads of their own: a slow API server must not hold the workers that acknowledge chunks
+    flushPool = vertx.createSharedWorkerExecutor("nixek-status-flush", Math.max(2, config.workerThreads() / 4));
     long period = Math.max(10, config.statusIntervalMillis() / 10);
     flushTimer = vertx.setPeriodic(period, id -> {
       if (!flushing.compareAndSet(false, true)) {
         return;
       }
-      vertx.executeBlocking(() -> flusher.tick(task -> vertx.executeBlocking(() -> {
+      flushPool.executeBlocking(() -> flusher.tick(task -> flushPool.executeBlocking(() -> {
         task.run();
         return null;
       }, false)), false).onComplete(ar -> flushing.set(false));
@@ -207,6 +211,7 @@ public final class ReportApi {
   public Future<Void> stop() {
     if (flushTimer >= 0) {
       vertx.cancelTimer(flushTimer);
+      flushPool.close();
     }
     records.close();
     health.stopProbing();

@@ -2,6 +2,7 @@ package dev.nixek.ci.report;
 
 import static dev.nixek.ci.report.IngestFixture.chunk;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus.State;
 import dev.nixek.ci.common.status.ReportOutcome;
@@ -104,6 +105,17 @@ class ChunkReplayTest {
     assertThat(restarted.output(f.token, 0, chunk(1, 3, "defg"))).isInstanceOf(Duplicate.class);
     ReportOutcome o = restarted.output(f.token, 0, chunk(2, 7, "more"));
     assertThat(((Rejected) o).httpStatus()).isEqualTo(401);
+  }
+
+  @Test
+  void aStoreOutageIs503AndTheSameChunkIsStoredOnItsRetry() throws Exception {
+    assertThat(ingest.output(f.token, 0, chunk(0, 0, "abc"))).isInstanceOf(Applied.class);
+    f.store.failPuts = true;
+    assertThatThrownBy(() -> ingest.output(f.token, 0, chunk(1, 3, "def")))
+        .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.status()).isEqualTo(503));
+    f.store.failPuts = false;
+    assertThat(ingest.output(f.token, 0, chunk(1, 3, "def"))).isInstanceOf(Applied.class);
+    assertThat(new String(f.stored(0), StandardCharsets.UTF_8)).isEqualTo("abcdef");
   }
 
   private static void assertConflict(ReportOutcome o, String says) {

@@ -7,7 +7,6 @@ import dev.nixek.ci.api.v1alpha1.NixekJobStep;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus.State;
 import dev.nixek.ci.common.logs.StepLog;
-import dev.nixek.ci.common.status.ReportOutcome;
 import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.protocol.OutputChunk;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -15,7 +14,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -83,9 +81,5 @@ final class IngestFixture {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     store.read(new StepLog("ci", "j", UID, index), 0, Long.MAX_VALUE, out);
     return out.toByteArray();
-  }
-
-  static List<ReportOutcome> none() {
-    return List.of();
   }
 }
