@@ -69,6 +69,9 @@ class HostileOutputIT {
       post(http, stack.reportUrl(), cfg, ReportPaths.OUTPUT,
           new OutputChunk(0, 0, Base64.getEncoder().encodeToString(data)));
 
+      // the tail is written by the report API's flusher, within NIXEK_REPORT_STATUS_INTERVAL_MILLIS (1 s)
+      await().atMost(Duration.ofSeconds(10)).until(() -> client.resources(NixekJob.class).inNamespace(ns)
+          .withName("hostile").get().getStatus().steps.get(0).outputTail != null);
       NixekJob stored = client.resources(NixekJob.class).inNamespace(ns).withName("hostile").get();
       assertThat(stored.getStatus().steps.get(0).outputTail)
           .isEqualTo("\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31mred\\x1b[0m \\u009b1m DEL:\\x7f\n");

@@ -34,20 +34,25 @@ public class NixekStepStatus {
   public String finishTime;
 
   /** The last bytes of the step's output. */
-  @JsonPropertyDescription("The last few KiB of the step's combined stdout/stderr (bounded; full output is "
-      + "outputBytes long).")
+  @JsonPropertyDescription("The last few KiB of the step's stored output, as text (bounded; the full log is in the "
+      + "log store). Written at most once per NIXEK_REPORT_STATUS_INTERVAL_MILLIS while the step runs, and finally "
+      + "with its end.")
   public String outputTail;
 
   /** How many bytes of output the step produced. */
-  @JsonPropertyDescription("Total bytes of output the step produced so far.")
+  @JsonPropertyDescription("Bytes of output the step produced and the report API acknowledged (at most one status "
+      + "interval behind while it runs; exact once it ended). More than the stored log holds when the output was cut "
+      + "(outputCutAtBytes).")
   public Long outputBytes;
 
-  /** How many output chunks were applied. */
-  @JsonPropertyDescription("Number of output chunks applied; the next chunk the report API accepts has this seq.")
+  /** How many output chunks were acknowledged. */
+  @JsonPropertyDescription("Output chunks the report API acknowledged (at most one status interval behind while the "
+      + "step runs).")
   public Long outputChunks;
 
-  /** A digest of the last applied chunk, so a replay of it can be told from a different chunk with the same seq. */
-  @JsonPropertyDescription("First 128 bits of the SHA-256 of the last applied output chunk's bytes, in hex: a chunk "
-      + "sent again with that seq is a duplicate only if its bytes are the same.")
-  public String lastChunkSha256;
+  /** Where the stored log was cut, when the step printed more than its limit. */
+  @JsonPropertyDescription("Set when the step's output went past NIXEK_LOG_STEP_LIMIT_BYTES or the job's "
+      + "NIXEK_LOG_JOB_LIMIT_BYTES: the log store keeps the first this many bytes and one marker line; later output "
+      + "was acknowledged but not stored. The step itself is not failed for it.")
+  public Long outputCutAtBytes;
 }

@@ -300,6 +300,9 @@ class ChartTemplateTest {
     assertThat(rc.authFailuresPerMinute()).isEqualTo(7);
     assertThat(rc.jobQueueLimit()).isEqualTo(9);
     assertThat(rc.jobReportsPerSecond()).isEqualTo(11);
+    assertThat(rc.statusIntervalMillis()).isEqualTo(2500);
+    assertThat(rc.logStepLimitBytes()).isEqualTo(2L << 30);
+    assertThat(rc.logJobLimitBytes()).isEqualTo(20L << 30);
     assertThat(rc.watchNamespaces()).containsExactly("team-a", "team-b");
     assertThat(Rendered.env(reports, fields())).containsEntry("LOG_LEVEL", "debug");
 

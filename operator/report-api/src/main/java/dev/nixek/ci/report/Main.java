@@ -7,7 +7,9 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
+import dev.nixek.ci.common.logs.LogStore;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +47,18 @@ public final class Main {
     return new KubernetesClientBuilder().withConfig(kube).build();
   }
 
+  /**
+   * The log store step output goes to (docs/logs.md). THE one place that picks it.
+   *
+   * <p>MERGE (issue 14): replace the body with {@code return LogStores.open(LogStoreOptions.fromEnv(env));} (the
+   * local and S3 stores and their options are built alongside) and delete {@link MemoryLogStore}'s use here; until
+   * then output is kept in memory only, lost with the process.
+   */
+  static LogStore openLogStore(Map<String, String> env) {
+    LOG.warn("no durable log store is wired in this build: step output is kept in memory only");
+    return new MemoryLogStore();
+  }
+
   public static void main(String[] args) throws Exception {
     if (List.of(args).contains("--help")) {
       System.out.println("nixek-report-api: the nixek-ci report API. Configuration (environment):\n");
@@ -59,9 +73,17 @@ public final class Main {
       System.exit(2);
       return;
     }
+    LogStore logs;
+    try {
+      logs = openLogStore(System.getenv());
+    } catch (ConfigException e) {
+      System.err.println("nixek-report-api: invalid configuration: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     KubernetesClient client = kubernetesClient(config);
     Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(config.workerThreads()));
-    ReportApi api = new ReportApi(vertx, client, config);
+    ReportApi api = new ReportApi(vertx, client, config, logs);
     HttpServer server;
     try {
       server = api.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -81,6 +103,7 @@ public final class Main {
         LOG.warn("unclean shutdown: {}", e.toString());
       } finally {
         client.close();
+        logs.close();
       }
     }, "nixek-report-api-shutdown"));
     System.out.println(LISTENING + server.actualPort());

@@ -1,6 +1,8 @@
 package dev.nixek.ci.report;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.common.logs.LogStore;
 import dev.nixek.ci.common.status.StepsWriter;
 import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.protocol.Json;
@@ -10,6 +12,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
@@ -19,6 +22,8 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.ext.web.handler.TimeoutHandler;
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -65,19 +70,35 @@ public final class ReportApi {
   private final TokenResolver tokens;
   private final JobRateLimit rate;
   private final AtomicInteger connections = new AtomicInteger();
+  private final StatusFlusher flusher;
+  private final AtomicBoolean flushing = new AtomicBoolean();
+  private long flushTimer = -1;
+  private WorkerExecutor flushPool;
   private HttpServer server;
 
-  public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config) {
+  /**
+   * A report API storing step output in {@code logs} (docs/logs.md): the caller owns the store and closes it after
+   * {@link #stop}.
+   */
+  public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config, LogStore logs) {
     this.vertx = vertx;
     this.config = config;
     ApiHealth apiHealth = new ApiHealth();
     this.records = new TokenRecords(client, config.watchNamespaces());
     this.tokens = new TokenResolver(records, new AuthFailures(config.authFailuresPerMinute(), System::nanoTime));
     this.rate = new JobRateLimit(config.jobReportsPerSecond(), System::nanoTime);
-    ReportWriter writer = new ReportWriter(new StepsWriter(client), config.outputTailBytes(),
-        config.outputTailBudgetBytes(), apiHealth);
+    StepsWriter steps = new StepsWriter(client);
+    StepCursors cursors = new StepCursors(System::currentTimeMillis);
+    this.flusher = new StatusFlusher(cursors, steps::update, logs, config.statusIntervalMillis(), System::currentTimeMillis);
+    ReportWriter writer = new ReportWriter(steps, config.outputTailBytes(), config.outputTailBudgetBytes(), apiHealth,
+        logs, cursors, config.logLimits(), flusher);
+    OutputIngest ingest = new OutputIngest(logs, cursors, config.logLimits(), record -> {
+      NixekJob job = client.resources(NixekJob.class).inNamespace(record.namespace()).withName(record.jobName()).get();
+      apiHealth.reachable();
+      return job;
+    }, records::ended, config.outputTailBytes(), config.outputTailBudgetBytes());
     PerJobQueue queue = new PerJobQueue(config.jobQueueLimit());
-    this.reports = new ReportHandler(writer, queue);
+    this.reports = new ReportHandler(writer, ingest, queue);
     this.evaluations = new EvaluationHandler(new EvaluationWriter(new StepsWriter(client), apiHealth), queue);
     this.agentEnded = new AgentEndedHandler(new AgentEndedWriter(new StepsWriter(client), apiHealth), queue);
     this.health = new HealthHandler(vertx, client, config.watchNamespaces(), apiHealth, records,
@@ -142,10 +163,30 @@ public final class ReportApi {
         .onSuccess(s -> {
           server = s;
           health.startProbing();
+          startFlushing();
           LOG.info("report API listening on {}:{} (body limit {} bytes, namespaces {})", config.bindHost(),
               s.actualPort(), config.bodyLimitBytes(),
               config.watchNamespaces().isEmpty() ? "all" : config.watchNamespaces());
         });
+  }
+
+  /**
+   * Looks for jobs whose status is due ten times per interval, so a job is written within a tenth of an interval of
+   * being due; the writes run on workers, never on the event loop.
+   */
+  private void startFlushing() {
+    // status writes on threads of their own: a slow API server must not hold the workers that acknowledge chunks
+    flushPool = vertx.createSharedWorkerExecutor("nixek-status-flush", Math.max(2, config.workerThreads() / 4));
+    long period = Math.max(10, config.statusIntervalMillis() / 10);
+    flushTimer = vertx.setPeriodic(period, id -> {
+      if (!flushing.compareAndSet(false, true)) {
+        return;
+      }
+      flushPool.executeBlocking(() -> flusher.tick(task -> flushPool.executeBlocking(() -> {
+        task.run();
+        return null;
+      }, false)), false).onComplete(ar -> flushing.set(false));
+    });
   }
 
   /** Closes a connection over {@code NIXEK_REPORT_MAX_CONNECTIONS} before it can send anything. */
@@ -163,12 +204,21 @@ public final class ReportApi {
     return records;
   }
 
+  /** The port the server listens on (for tests). */
+  int boundPort() {
+    return server.actualPort();
+  }
+
   /** Open connections (for tests). */
   int openConnections() {
     return connections.get();
   }
 
   public Future<Void> stop() {
+    if (flushTimer >= 0) {
+      vertx.cancelTimer(flushTimer);
+      flushPool.close();
+    }
     records.close();
     health.stopProbing();
     return server == null ? Future.succeededFuture() : server.close();
@@ -184,6 +234,12 @@ public final class ReportApi {
       status = e.status();
       error = e.error();
       message = e.getMessage();
+    } else if (failure instanceof IOException e) {
+      // the log store (a disk, S3): the agent retries a 503 with the same bytes
+      LOG.warn("log store error handling {} {}: {}", ctx.request().method(), ctx.normalizedPath(), e.toString());
+      status = 503;
+      error = "log_store_unavailable";
+      message = "the log store failed; retry later";
     } else if (failure instanceof KubernetesClientException e) {
       // the agent retries: a 503 makes it back off and send the same report again
       LOG.warn("Kubernetes API error ({}) handling {} {}: {}", e.getCode(), ctx.request().method(), ctx.normalizedPath(),
@@ -253,7 +309,8 @@ public final class ReportApi {
 
   /** Hands a failure to the failure handler with the status it will answer with. */
   static void fail(RoutingContext ctx, Throwable t) {
-    int status = t instanceof ApiError e ? e.status() : t instanceof KubernetesClientException ? 503 : 500;
+    int status = t instanceof ApiError e ? e.status()
+        : t instanceof KubernetesClientException || t instanceof IOException ? 503 : 500;
     ctx.fail(status, t);
   }
 

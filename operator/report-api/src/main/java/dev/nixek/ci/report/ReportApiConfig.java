@@ -33,6 +33,9 @@ import java.util.Map;
  * @param authFailuresPerMinute failed authentications one client address may make per minute before 429
  * @param jobQueueLimit reports of one job queued or being written at most (429 above)
  * @param jobReportsPerSecond reports one job may send per second, twice that at once (429 above)
+ * @param statusIntervalMillis how often at most one job's acknowledged output is written to its status
+ * @param logStepLimitBytes bytes of one step's output the log store keeps before the step's log is cut
+ * @param logJobLimitBytes bytes of all of one job's steps' output the log store keeps
  */
 public record ReportApiConfig(
     String bindHost,
@@ -49,7 +52,10 @@ public record ReportApiConfig(
     Duration requestTimeout,
     int authFailuresPerMinute,
     int jobQueueLimit,
-    int jobReportsPerSecond) {
+    int jobReportsPerSecond,
+    int statusIntervalMillis,
+    long logStepLimitBytes,
+    long logJobLimitBytes) {
 
   public static final ConfigOption<String> BIND = new ConfigOption<>("NIXEK_REPORT_BIND", "0.0.0.0",
       "Address the HTTP server binds to.", ReportApiConfig::hostName);
@@ -99,15 +105,30 @@ public record ReportApiConfig(
       "Reports of one job waiting or being written at most, 1..1024; one more gets 429 with Retry-After (the agent "
       + "sends the same report again after it).", intRange(1, 1024));
   public static final ConfigOption<Integer> JOB_REPORTS_PER_SECOND = new ConfigOption<>(
-      "NIXEK_REPORT_JOB_REPORTS_PER_SECOND", "50", "Reports one job may send per second, 1..10000, and twice that at "
-      + "once; one more gets 429 with Retry-After. Keeps one noisy step from taking the Kubernetes API's write budget "
-      + "from the other jobs.", intRange(1, 10_000));
+      "NIXEK_REPORT_JOB_REPORTS_PER_SECOND", "1000", "Reports one job may send per second, 1..10000, and twice that at "
+      + "once; one more gets 429 with Retry-After. An output chunk costs a log store write and no Kubernetes API call "
+      + "(docs/logs.md#ingest-and-coalesced-status), so this only keeps one noisy step (up to 16 MiB/s of full "
+      + "chunks at the default) from taking the report API and the store from the other jobs.",
+      intRange(1, 10_000));
+  public static final ConfigOption<Integer> STATUS_INTERVAL_MILLIS = new ConfigOption<>(
+      "NIXEK_REPORT_STATUS_INTERVAL_MILLIS", "1000", "A job's acknowledged output (status.steps[].outputTail, "
+      + "outputBytes, outputChunks) is written to its status at most once per this many milliseconds, 100..60000; a "
+      + "step's start and end are written at once. Lower means a fresher tail and more Kubernetes API writes.",
+      intRange(100, 60_000));
+  public static final ConfigOption<Long> LOG_STEP_LIMIT_BYTES = new ConfigOption<>(LogLimits.STEP_OPTION,
+      "1073741824", "Bytes of one step's output the log store keeps, 1..1099511627776 (default 1 GiB). A step that "
+      + "prints more is cut: its log ends with one marker line, later output is acknowledged but not stored, "
+      + "status.steps[].outputCutAtBytes says where; the step is not failed for it.", longRange(1, 1L << 40));
+  public static final ConfigOption<Long> LOG_JOB_LIMIT_BYTES = new ConfigOption<>(LogLimits.JOB_OPTION,
+      "10737418240", "Bytes of all of one job's steps' output the log store keeps, 1..1099511627776 (default "
+      + "10 GiB); the step that goes past it is cut as for " + LogLimits.STEP_OPTION + ", and later steps store only "
+      + "the marker line.", longRange(1, 1L << 40));
 
   /** Every option, for {@code --help} and the chart. */
   public static final List<ConfigOption<?>> OPTIONS = List.of(BIND, PORT, BODY_LIMIT_BYTES, EVALUATION_LIMIT_BYTES,
       OUTPUT_TAIL_BYTES, OUTPUT_TAIL_BUDGET_BYTES, FIELD_MANAGER, WATCH_NAMESPACES, WORKER_THREADS,
       READY_MAX_AGE_SECONDS, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, AUTH_FAILURES_PER_MINUTE, JOB_QUEUE_LIMIT,
-      JOB_REPORTS_PER_SECOND);
+      JOB_REPORTS_PER_SECOND, STATUS_INTERVAL_MILLIS, LOG_STEP_LIMIT_BYTES, LOG_JOB_LIMIT_BYTES);
 
   public ReportApiConfig {
     watchNamespaces = List.copyOf(watchNamespaces);
@@ -133,7 +154,10 @@ public record ReportApiConfig(
         REQUEST_TIMEOUT_SECONDS.read(env),
         AUTH_FAILURES_PER_MINUTE.read(env),
         JOB_QUEUE_LIMIT.read(env),
-        JOB_REPORTS_PER_SECOND.read(env));
+        JOB_REPORTS_PER_SECOND.read(env),
+        STATUS_INTERVAL_MILLIS.read(env),
+        LOG_STEP_LIMIT_BYTES.read(env),
+        LOG_JOB_LIMIT_BYTES.read(env));
     checkObjectBudget(c.evaluationLimitBytes(), c.outputTailBytes(), c.outputTailBudgetBytes());
     return c;
   }
@@ -150,6 +174,26 @@ public record ReportApiConfig(
           + ", reserve " + ObjectBudget.RESERVE_BYTES + "), past etcd's object limit of "
           + ObjectBudget.ETCD_OBJECT_LIMIT + " bytes: lower one of them");
     }
+  }
+
+  /** How much output the log store keeps per step and per job. */
+  LogLimits logLimits() {
+    return new LogLimits(logStepLimitBytes, logJobLimitBytes);
+  }
+
+  private static java.util.function.Function<String, Long> longRange(long min, long max) {
+    return s -> {
+      long v;
+      try {
+        v = Long.parseLong(s);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("expected an integer");
+      }
+      if (v < min || v > max) {
+        throw new IllegalArgumentException("expected an integer from " + min + " to " + max);
+      }
+      return v;
+    };
   }
 
   private static String hostName(String s) {

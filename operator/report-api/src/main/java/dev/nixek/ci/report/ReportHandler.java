@@ -28,9 +28,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The three report endpoints. Checks run in this order, and none has a side effect before the last: bearer token
- * shape (401), token record (401), token's job = path's job (403) — these three before the body is read — step index (404), body (400), then the
- * read-modify-write of the job's steps (401 for a dead token, 404/409/422 from {@link StepReports}, 200 applied or
- * duplicate). The token itself is never logged; its id (a prefix of its hash) is.
+ * shape (401), token record (401), token's job = path's job (403) — these three before the body is read — step
+ * index (404), body (400), then the report itself: {@code started} and {@code finished} by read-modify-write of the
+ * job's steps ({@link ReportWriter}; 401 for a dead token, 404/409/422 from {@link StepReports}), an output chunk
+ * into the log store ({@link OutputIngest}); 200 applied or duplicate. The token itself is never logged; its id (a
+ * prefix of its hash) is.
  */
 final class ReportHandler {
   private static final Logger LOG = LoggerFactory.getLogger(ReportHandler.class);
@@ -38,35 +40,54 @@ final class ReportHandler {
   private static final Pattern INDEX = Pattern.compile("0|[1-9][0-9]{0,8}");
 
   private final ReportWriter writer;
+  private final OutputIngest ingest;
   private final PerJobQueue queue;
 
-  ReportHandler(ReportWriter writer, PerJobQueue queue) {
+  ReportHandler(ReportWriter writer, OutputIngest ingest, PerJobQueue queue) {
     this.writer = writer;
+    this.ingest = ingest;
     this.queue = queue;
   }
 
   void started(RoutingContext ctx) {
-    handle(ctx, ReportPaths.STARTED, StepStarted.class, (spec, steps, index, report, tailLimit) ->
-        StepReports.started(spec, steps, index, report));
+    handle(ctx, ReportPaths.STARTED, StepStarted.class, writer::started);
   }
 
   void output(RoutingContext ctx) {
-    handle(ctx, ReportPaths.OUTPUT, OutputChunk.class, StepReports::output);
+    handle(ctx, ReportPaths.OUTPUT, OutputChunk.class, ingest::output);
   }
 
   void finished(RoutingContext ctx) {
-    handle(ctx, ReportPaths.FINISHED, StepFinished.class, (spec, steps, index, report, tailLimit) ->
-        StepReports.finished(spec, steps, index, report));
+    Context caller = ctx.vertx().getOrCreateContext();
+    handle(ctx, ReportPaths.FINISHED, StepFinished.class, writer::finished).onSuccess(outcome -> {
+      if (outcome instanceof Applied || outcome instanceof Duplicate) {
+        // after the answer: every byte is durable in chunk objects already, sealing only compacts them (a crash
+        // before it leaves a readable, unsealed log, sealed by the agent's replay of this report or the clean-up)
+        TokenRecord record = TokenResolver.record(ctx);
+        int index = index(ctx.pathParam("index"));
+        caller.executeBlocking(() -> {
+          writer.seal(record, index);
+          return null;
+        }, false).onFailure(t -> LOG.warn("sealing the log of {} step {} failed: {}", record.jobKey(), index,
+            t.toString()));
+      }
+    });
   }
 
-  private <T> void handle(RoutingContext ctx, String kind, Class<T> type, StepChange<T> change) {
+  /** One report of a step, applied by {@code task} on a worker after the job's earlier reports. */
+  @FunctionalInterface
+  interface Task<T> {
+    ReportOutcome apply(TokenRecord record, int index, T report) throws Exception;
+  }
+
+  private <T> Future<ReportOutcome> handle(RoutingContext ctx, String kind, Class<T> type, Task<T> task) {
     Context caller = ctx.vertx().getOrCreateContext();
     // authenticated before the body was read (TokenResolver#handler)
-    Future.succeededFuture(TokenResolver.record(ctx))
+    return Future.succeededFuture(TokenResolver.record(ctx))
         .compose(record -> {
           int index = index(ctx.pathParam("index"));
           T report = parse(ctx.body().buffer(), type);
-          return queue.submit(caller, record.jobKey(), () -> writer.write(record, index, report, change))
+          return queue.submit(caller, record.jobKey(), () -> task.apply(record, index, report))
               .map(outcome -> {
                 log(kind, record, index, outcome);
                 return outcome;

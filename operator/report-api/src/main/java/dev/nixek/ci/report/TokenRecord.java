@@ -18,6 +18,11 @@ import java.util.Optional;
  */
 record TokenRecord(String namespace, String jobName, String jobUid, String tokenId, String sha256Hex,
     Purpose purpose) {
+  /** Step {@code index}'s log in the log store. */
+  dev.nixek.ci.common.logs.StepLog step(int index) {
+    return new dev.nixek.ci.common.logs.StepLog(namespace, jobName, jobUid, index);
+  }
+
   /** The key reports of one job are serialized on. */
   String jobKey() {
     return namespace + "/" + jobName;

@@ -2,6 +2,7 @@ package dev.nixek.ci.report;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
+import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.common.token.JobTokens;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -21,8 +22,8 @@ import java.util.stream.Stream;
  * The token records of every job the report API serves, kept current by a watch on NixekJobs: a record is the SHA-256
  * the operator wrote to the job's status ({@code status.stepTokenSha256}, {@code status.evaluationTokenSha256};
  * docs/architecture.md#token-protocol). A lookup is a map read: a flood of unknown tokens costs no API call and no
- * memory. Only what a lookup needs is kept of each job (name, UID, the two hashes), so memory grows with the number
- * of jobs, not with their steps or output.
+ * memory. Only what a lookup needs is kept of each job (name, UID, the two hashes, and the conditions once it ended),
+ * so memory grows with the number of jobs, not with their steps or output.
  *
  * <p>The hash index is this class's own ({@link SlimStore}), not the informer's: fabric8's indexer reads without the
  * lock its writes hold, and an update removes a job's index entries before it adds them again, so a lookup racing the
@@ -83,6 +84,18 @@ final class TokenRecords implements AutoCloseable, HealthHandler.TokenWatch {
     return found;
   }
 
+  /** Whether the watch has seen {@code record}'s job end (a few milliseconds after the operator wrote it). */
+  boolean ended(TokenRecord record) {
+    String key = record.namespace() + "/" + record.jobName();
+    for (SlimStore store : stores) {
+      NixekJob job = store.get(key);
+      if (job != null && record.jobUid().equals(job.getMetadata().getUid()) && Conditions.isTerminal(job.getStatus())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   @Override
   public void close() {
     informers.forEach(SharedIndexInformer::close);
@@ -120,6 +133,10 @@ final class TokenRecords implements AutoCloseable, HealthHandler.TokenWatch {
       NixekJobStatus st = new NixekJobStatus();
       st.stepTokenSha256 = job.getStatus().stepTokenSha256;
       st.evaluationTokenSha256 = job.getStatus().evaluationTokenSha256;
+      if (Conditions.isTerminal(job.getStatus())) {
+        // whether the job ended: output is checked against the watch, not a read per chunk (OutputIngest)
+        st.conditions = job.getStatus().conditions;
+      }
       s.setStatus(st);
     }
     return s;

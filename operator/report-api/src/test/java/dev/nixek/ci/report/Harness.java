@@ -62,10 +62,12 @@ final class Harness implements AutoCloseable {
   final KubernetesMockServer kube;
   final KubernetesClient client;
   final Vertx vertx;
-  final ReportApi api;
-  final int port;
+  ReportApi api;
+  int port;
+  private final ReportApiConfig config;
   final HttpClient http;
   final Set<String> tokensSeen = ConcurrentHashMap.newKeySet();
+  final MemoryLogStore logs;
   private final JobTokens tokens = new JobTokens(JobTokens.newKey());
   private final List<String> watched;
 
@@ -77,6 +79,12 @@ final class Harness implements AutoCloseable {
   }
 
   Harness(Map<String, String> env) throws Exception {
+    this(env, new MemoryLogStore());
+  }
+
+  /** A report API storing output in {@code logs}: give two harnesses one store to make them replicas. */
+  Harness(Map<String, String> env, MemoryLogStore logs) throws Exception {
+    this.logs = logs;
     Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
     kube = new KubernetesMockServer(new Context(), new MockWebServer(), responses,
         new KubernetesMixedDispatcher(responses), false);
@@ -91,14 +99,35 @@ final class Harness implements AutoCloseable {
     Map<String, String> all = new LinkedHashMap<>();
     all.put("NIXEK_REPORT_BIND", "127.0.0.1");
     all.put("NIXEK_REPORT_PORT", "0");
+    // many tests compare the job before and after a refused report: a status flush in between (output acknowledged
+    // before) would be a change they did not make. StatusFlusherTest and CoalescedStatusIT test the flusher.
+    all.put("NIXEK_REPORT_STATUS_INTERVAL_MILLIS", "60000");
     all.putAll(env);
-    ReportApiConfig config = ReportApiConfig.fromEnv(all);
+    config = ReportApiConfig.fromEnv(all);
     watched = config.watchNamespaces();
     vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(config.workerThreads()));
-    api = new ReportApi(vertx, client, config);
+    api = new ReportApi(vertx, client, config, logs);
     HttpServer server = api.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     port = server.actualPort();
     http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  /** Another report API instance on the same API server and log store: a replica. Stopped by the caller. */
+  ReportApi replica() throws Exception {
+    ReportApi other = new ReportApi(vertx, client, config, logs);
+    other.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!other.tokenRecords().synced() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    return other;
+  }
+
+  /** Stops the report API (as a crash would: nothing in its memory survives) and starts a new one on a new port. */
+  void restartApi() throws Exception {
+    await(api.stop());
+    api = replica();
+    port = api.boundPort();
   }
 
   @Override
@@ -264,6 +293,17 @@ final class Harness implements AutoCloseable {
         1L, Instant.parse("2026-11-25T10:05:00Z"));
     job.getStatus().completionTime = "2026-11-25T10:05:00Z";
     client.resource(job).updateStatus();
+    // output is refused once the report API's watch has seen the end (no read per chunk)
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    TokenRecord record = new TokenRecord(j.namespace(), j.name(), j.uid(), "", "", JobTokens.Purpose.STEPS);
+    while (!api.tokenRecords().ended(record) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
   }
 
   // --- the agent's side ---

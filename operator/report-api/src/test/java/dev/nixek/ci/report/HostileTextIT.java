@@ -3,6 +3,7 @@ package dev.nixek.ci.report;
 import static dev.nixek.ci.report.Harness.NS;
 import static dev.nixek.ci.report.Harness.OTHER_NS;
 import static dev.nixek.ci.report.Harness.chunkJson;
+import static dev.nixek.ci.report.Harness.finishedJson;
 import static dev.nixek.ci.report.Harness.startedJson;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -37,7 +38,9 @@ class HostileTextIT {
 
   @BeforeAll
   static void start() throws Exception {
-    h = new Harness(Map.of("NIXEK_OUTPUT_TAIL_BYTES", String.valueOf(TAIL)));
+    // no flush during a test: a snapshot before and after a refused report must be equal
+    h = new Harness(Map.of("NIXEK_OUTPUT_TAIL_BYTES", String.valueOf(TAIL), "NIXEK_REPORT_STATUS_INTERVAL_MILLIS",
+        "60000"));
   }
 
   @AfterAll
@@ -63,6 +66,7 @@ class HostileTextIT {
     byte[] hostile = "\u001b]0;pwned\u0007\u001b[2J\u001b[31mred\u001b[0m\r\n\u007f\u009b1m done\n"
         .getBytes(StandardCharsets.UTF_8);
     h.ok(j, j.path(0, "output"), chunkJson(0, 0, hostile), "applied");
+    h.ok(j, j.path(0, "finished"), finishedJson(0, "2026-11-25T10:02:00Z", hostile.length), "applied");
 
     String tail = h.job(j).getStatus().steps.get(0).outputTail;
     assertThat(tail).isEqualTo("\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31mred\\x1b[0m\\x0d\n\\x7f\\u009b1m done\n");
@@ -77,6 +81,7 @@ class HostileTextIT {
       byte[] chunk = new byte[4000];
       Arrays.fill(chunk, (byte) c);
       h.ok(j, j.path(0, "output"), chunkJson(0, 0, chunk), "applied");
+      h.ok(j, j.path(0, "finished"), finishedJson(0, "2026-11-25T10:02:00Z", chunk.length), "applied");
       String tail = h.job(j).getStatus().steps.get(0).outputTail;
       assertThat(JsonSize.of(tail)).as("tail of U+%04X", (int) c).isLessThanOrEqualTo(TAIL)
           .isGreaterThan(TAIL - 6);
@@ -102,7 +107,7 @@ class HostileTextIT {
             (h, j) -> h.post(j.token(), j.path(0, "output"), chunkJson(1, A.length, "b".getBytes()))),
         new Replay("same seq, same bytes at another offset", 409, "conflict",
             (h, j) -> h.post(j.token(), j.path(0, "output"), chunkJson(1, 0, B))),
-        new Replay("an older seq, byte for byte", 409, "conflict",
+        new Replay("an older seq, byte for byte (the store keeps every chunk)", 200, "duplicate",
             (h, j) -> h.post(j.token(), j.path(0, "output"), chunkJson(0, 0, A))),
         new Replay("an older seq, other bytes", 409, "conflict",
             (h, j) -> h.post(j.token(), j.path(0, "output"), chunkJson(0, 0, B))));
@@ -113,6 +118,8 @@ class HostileTextIT {
   void onlyAByteIdenticalReplayIsADuplicate(Replay c) throws Exception {
     Job j = running();
     String before = h.snapshot(j);
+    var log = new dev.nixek.ci.common.logs.StepLog(NS, j.name(), j.uid(), 0);
+    var stored = h.logs.state(log);
 
     HttpResponse<String> r = c.request().apply(h, j);
 
@@ -123,6 +130,7 @@ class HostileTextIT {
       assertThat(Json.mapper().readValue(r.body(), ReportError.class).error()).isEqualTo(c.result());
     }
     assertThat(h.snapshot(j)).isEqualTo(before);
+    assertThat(h.logs.state(log)).isEqualTo(stored);
   }
 
   // --- hostile text in paths and bodies, in the bad-input matrix's style ---

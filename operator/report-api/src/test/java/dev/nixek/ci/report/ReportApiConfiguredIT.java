@@ -3,6 +3,7 @@ package dev.nixek.ci.report;
 import static dev.nixek.ci.report.Harness.NS;
 import static dev.nixek.ci.report.Harness.OTHER_NS;
 import static dev.nixek.ci.report.Harness.chunkJson;
+import static dev.nixek.ci.report.Harness.finishedJson;
 import static dev.nixek.ci.report.Harness.startedJson;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -61,8 +62,12 @@ class ReportApiConfiguredIT {
 
     h.stopKubernetes();
 
-    String chunk = chunkJson(0, 0, "lost?\n".getBytes(StandardCharsets.UTF_8));
-    HttpResponse<String> cached = h.post(j.token(), j.path(0, "output"), chunk);
+    // output needs only the log store: this replica knows the step runs, so the chunk is stored and acknowledged
+    String chunk = chunkJson(0, 0, "kept\n".getBytes(StandardCharsets.UTF_8));
+    h.ok(j, j.path(0, "output"), chunk, "applied");
+    assertThat(h.logs.state(new dev.nixek.ci.common.logs.StepLog(NS, j.name(), j.uid(), 0)).bytes()).isEqualTo(5);
+    // a state change needs the Kubernetes API
+    HttpResponse<String> cached = h.post(j.token(), j.path(0, "finished"), finishedJson(0, "2026-11-25T10:02:00Z", 5));
     assertThat(cached.statusCode()).as(cached.body()).isEqualTo(503);
     assertThat(Json.mapper().readValue(cached.body(), ReportError.class).error()).isEqualTo("kubernetes_unavailable");
     // the watch of token records is down too: a miss proves nothing then, so an unknown token is 503 (retry), not 401

@@ -13,7 +13,7 @@ public final class ObjectBudget {
   public static final int ETCD_OBJECT_LIMIT = 1536 * 1024;
   /**
    * One step's status without its tail, as stored JSON, at most: a 100-character name at up to 6 bytes a character
-   * ({@code <} is stored as {@code \}{@code u003c}), two timestamps, the counts, the chunk digest and the keys
+   * ({@code <} is stored as {@code \}{@code u003c}), two timestamps, the counts, the cut offset and the keys
    * (ObjectBudgetTest measures the worst case).
    */
   public static final int STEP_STATUS_MAX_BYTES = 1000;

@@ -30,7 +30,7 @@ class ObjectBudgetTest {
     s.outputTail = "";
     s.outputBytes = Long.MAX_VALUE;
     s.outputChunks = Long.MAX_VALUE;
-    s.lastChunkSha256 = "0".repeat(32);
+    s.outputCutAtBytes = Long.MAX_VALUE;
     String json = Serialization.asJson(s);
     // as the API server stores it: Go escapes <, > and & as six-byte \\u003c
     long stored = json.length() + 5L * json.chars().filter(c -> c == '<' || c == '>' || c == '&').count() + 1;
