@@ -20,7 +20,7 @@ import java.util.List;
  */
 public final class StateChangeFilter implements OnUpdateFilter<NixekJob> {
   /** Fields of {@code status.steps[]} that move with the output only. */
-  static final List<String> OUTPUT_FIELDS = List.of("outputTail", "outputBytes", "outputChunks", "lastChunkSha256");
+  static final List<String> OUTPUT_FIELDS = List.of("outputTail", "outputBytes", "outputChunks", "outputCutAtBytes");
   /** Fields of {@code metadata} that every write changes. */
   private static final List<String> WRITE_FIELDS = List.of("resourceVersion", "managedFields");
 

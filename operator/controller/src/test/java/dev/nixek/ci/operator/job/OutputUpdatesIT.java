@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
 import dev.nixek.ci.common.job.EffectiveSteps;
 import dev.nixek.ci.common.logs.JobLogs;
+import dev.nixek.ci.common.status.OutputTail;
 import dev.nixek.ci.common.status.ReportOutcome;
 import dev.nixek.ci.common.status.StepReports;
 import dev.nixek.ci.common.status.StepsWriter;
@@ -16,7 +18,6 @@ import dev.nixek.ci.operator.testing.InProcessOperator;
 import dev.nixek.ci.operator.testing.Reports;
 import dev.nixek.ci.operator.testing.TestImages;
 import dev.nixek.ci.operator.testing.TestJobs;
-import dev.nixek.ci.protocol.OutputChunk;
 import dev.nixek.ci.protocol.StepFinished;
 import dev.nixek.ci.testing.kube.KubeApiServer;
 import dev.nixek.ci.testing.kube.KubeApiServerExtension;
@@ -28,7 +29,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -115,13 +117,18 @@ class OutputUpdatesIT {
     return after;
   }
 
-  /** Writes one output chunk of step 0 into the status exactly as the report API's writer does. */
+  /** Writes step 0's output fields as the report API's status flusher does after chunk {@code seq}. */
   private void chunk(String name, long seq, String text) {
     byte[] data = text.getBytes(StandardCharsets.UTF_8);
-    long offset = seq * data.length;
-    ReportOutcome outcome = new StepsWriter(client).update(ns, name, j -> StepReports.output(
-        EffectiveSteps.orEmpty(j), j.getStatus().steps, 0,
-        new OutputChunk(seq, offset, Base64.getEncoder().encodeToString(data)), 4096));
+    ReportOutcome outcome = new StepsWriter(client).update(ns, name, j -> {
+      List<NixekStepStatus> steps = new ArrayList<>();
+      j.getStatus().steps.forEach(st -> steps.add(StepReports.copy(st)));
+      NixekStepStatus step = steps.get(0);
+      step.outputTail = OutputTail.append(step.outputTail, data, 4096);
+      step.outputBytes = (seq + 1) * data.length;
+      step.outputChunks = seq + 1;
+      return new ReportOutcome.Applied(steps);
+    });
     assertThat(outcome).isInstanceOf(ReportOutcome.Applied.class);
   }
 

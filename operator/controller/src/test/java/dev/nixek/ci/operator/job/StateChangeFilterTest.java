@@ -39,7 +39,7 @@ class StateChangeFilterTest {
     build.outputTail = "compiling a\n";
     build.outputBytes = 12L;
     build.outputChunks = 1L;
-    build.lastChunkSha256 = "00aa";
+    build.outputCutAtBytes = null;
     NixekStepStatus test = new NixekStepStatus();
     test.name = "test";
     test.state = State.Pending;
@@ -73,7 +73,7 @@ class StateChangeFilterTest {
       build(j).outputTail = "compiling a\ncompiling b\n";
       build(j).outputBytes = 24L;
       build(j).outputChunks = 2L;
-      build(j).lastChunkSha256 = "00bb";
+      build(j).outputCutAtBytes = 24L;
     })).isFalse();
     assertThat(wakes(j -> build(j).outputBytes = 13L)).as("one counter alone").isFalse();
     // the first chunk of a step with none before: the fields appear
