@@ -1,5 +1,7 @@
 package dev.nixek.ci.common.logs;
 
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -156,10 +158,10 @@ public final class LocalLogStore implements LogStore {
     Path logTemp = step.resolve(TEMP + "log-" + UUID.randomUUID());
     Path indexTemp = step.resolve(TEMP + "index-" + UUID.randomUUID());
     try {
-      try (FileChannel out = FileChannel.open(logTemp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-          FILE_ATTR);
-          FileChannel index = FileChannel.open(indexTemp,
-              Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), FILE_ATTR)) {
+      ByteArrayOutputStream index = new ByteArrayOutputStream();
+      try (FileChannel outFile = FileChannel.open(logTemp,
+          Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), FILE_ATTR)) {
+        OutputStream out = new BufferedOutputStream(Channels.newOutputStream(outFile), 1 << 20);
         long expected = 0;
         for (long seq = 0; seq < n; seq++) {
           try (FileChannel in = FileChannel.open(chunkFile(step, seq), StandardOpenOption.READ)) {
@@ -172,14 +174,15 @@ public final class LocalLogStore implements LogStore {
             if (!ChunkIndex.sha256Hex(data).equals(c.sha256())) {
               throw new IOException("cannot seal " + step + ": chunk " + seq + " does not match its SHA-256");
             }
-            writeAll(out, ByteBuffer.wrap(data));
-            writeAll(index, ByteBuffer.wrap(ChunkIndex.encode(c)));
+            out.write(data);
+            index.writeBytes(ChunkIndex.encode(c));
             expected = c.end();
           }
         }
-        out.force(true);
-        index.force(true);
+        out.flush();
+        outFile.force(true);
       }
+      writeDurably(indexTemp, ByteBuffer.wrap(index.toByteArray()));
       // index first: whoever sees the log also finds every chunk's record (chunk() after sealing)
       Files.move(indexTemp, step.resolve(INDEX), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       Files.move(logTemp, step.resolve(LOG), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -245,7 +245,7 @@ public final class S3LogStore implements LogStore {
   }
 
   private long readSealed(String key, long size, long from, long maxBytes, OutputStream out) throws IOException {
-    long last = Math.min(size, from + maxBytes) - 1;
+    long last = Math.min(size, saturatedEnd(from, maxBytes)) - 1;
     if (from >= size || maxBytes == 0) {
       return 0;
     }
@@ -267,7 +267,7 @@ public final class S3LogStore implements LogStore {
       private ChunkRef advance() {
         while (all.hasNext()) {
           ChunkRef c = all.next();
-          if (c.offset >= from + maxBytes) {
+          if (c.offset >= saturatedEnd(from, maxBytes)) {
             return null;
           }
           if (c.end() > from) {
@@ -292,6 +292,11 @@ public final class S3LogStore implements LogStore {
         return c;
       }
     };
+  }
+
+  /** {@code from + maxBytes}, or Long.MAX_VALUE where that overflows ("everything from here" is often MAX_VALUE). */
+  private static long saturatedEnd(long from, long maxBytes) {
+    return maxBytes > Long.MAX_VALUE - from ? Long.MAX_VALUE : from + maxBytes;
   }
 
   @Override

@@ -203,8 +203,8 @@ abstract class LogStoreContract {
 
   private void checkEveryRange(LogStore s, byte[] all) throws IOException {
     for (int from = 0; from <= all.length + 2; from++) {
-      for (int max : new int[] {0, 1, 2, 5, all.length, Integer.MAX_VALUE}) {
-        int end = (int) Math.min(all.length, (long) from + max);
+      for (long max : new long[] {0, 1, 2, 5, all.length, Integer.MAX_VALUE, Long.MAX_VALUE}) {
+        int end = (int) Math.min(all.length, from + Math.min(max, all.length));
         byte[] expected = from >= all.length ? new byte[0] : Arrays.copyOfRange(all, from, end);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         long n = s.read(STEP, from, max, out);
