@@ -9,25 +9,17 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * The log store in a local directory (the embedded default and the demo); layout in docs/logs.md#store-layout.
@@ -36,9 +28,6 @@ import java.util.stream.Stream;
  * directory (two report API replicas on one host) see each other's chunks. Directories are 0700, files 0600.
  */
 public final class LocalLogStore implements LogStore {
-  private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwx------");
-  private static final FileAttribute<Set<PosixFilePermission>> FILE_ATTR =
-      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
   private static final String TEMP = ".tmp-";
   private static final String LOG = "log";
   private static final String INDEX = "log.index";
@@ -50,7 +39,7 @@ public final class LocalLogStore implements LogStore {
   /** A store in {@code root}, created (0700) when missing. */
   public LocalLogStore(Path root) throws IOException {
     this.root = root.toAbsolutePath().normalize();
-    mkdirs(this.root);
+    LocalFiles.mkdirs(this.root);
   }
 
   public Path root() {
@@ -68,13 +57,13 @@ public final class LocalLogStore implements LogStore {
     StoredChunk chunk = new StoredChunk(seq, offset, data.length, ChunkIndex.sha256Hex(data));
     Path target = chunks.resolve(ChunkIndex.seqName(seq));
     for (int attempt = 1; ; attempt++) {
-      mkdirs(chunks);
+      LocalFiles.mkdirs(chunks);
       Path temp = chunks.resolve(TEMP + UUID.randomUUID());
       try {
-        writeDurably(temp, ByteBuffer.wrap(ChunkIndex.encode(chunk)), ByteBuffer.wrap(data));
+        LocalFiles.writeDurably(temp, ByteBuffer.wrap(ChunkIndex.encode(chunk)), ByteBuffer.wrap(data));
         // link(2) never replaces: a chunk that is there stays as it was, and a replay is told from a contradiction
         Files.createLink(target, temp);
-        forceDir(chunks);
+        LocalFiles.forceDir(chunks);
         return;
       } catch (FileAlreadyExistsException e) {
         StoredChunk stored = readHeader(target, seq);
@@ -109,7 +98,7 @@ public final class LocalLogStore implements LogStore {
       if ((seq + 1) * ChunkIndex.SIZE > index.size()) {
         return Optional.empty();
       }
-      return Optional.of(ChunkIndex.decode(seq, readFully(index, seq * ChunkIndex.SIZE, ChunkIndex.SIZE)));
+      return Optional.of(ChunkIndex.decode(seq, LocalFiles.readFully(index, seq * ChunkIndex.SIZE, ChunkIndex.SIZE)));
     } catch (NoSuchFileException e) {
       return Optional.empty();
     }
@@ -147,12 +136,12 @@ public final class LocalLogStore implements LogStore {
         }
       }
     }
-    deleteTree(chunks);
+    LocalFiles.deleteTree(chunks);
   }
 
   private void compact(Path step) throws IOException {
     if (!Files.isDirectory(step)) {
-      mkdirs(step);
+      LocalFiles.mkdirs(step);
     }
     long n = contiguousChunks(step);
     Path logTemp = step.resolve(TEMP + "log-" + UUID.randomUUID());
@@ -160,17 +149,17 @@ public final class LocalLogStore implements LogStore {
     try {
       ByteArrayOutputStream index = new ByteArrayOutputStream();
       try (FileChannel outFile = FileChannel.open(logTemp,
-          Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), FILE_ATTR)) {
+          Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), LocalFiles.FILE_ATTR)) {
         OutputStream out = new BufferedOutputStream(Channels.newOutputStream(outFile), 1 << 20);
         long expected = 0;
         for (long seq = 0; seq < n; seq++) {
           try (FileChannel in = FileChannel.open(chunkFile(step, seq), StandardOpenOption.READ)) {
-            StoredChunk c = ChunkIndex.decode(seq, readFully(in, 0, ChunkIndex.SIZE));
+            StoredChunk c = ChunkIndex.decode(seq, LocalFiles.readFully(in, 0, ChunkIndex.SIZE));
             if (c.offset() != expected || in.size() != ChunkIndex.SIZE + (long) c.length()) {
               throw new IOException("cannot seal " + step + ": chunk " + seq + " is " + c + " in a file of "
                   + in.size() + " bytes, expected offset " + expected);
             }
-            byte[] data = readFully(in, ChunkIndex.SIZE, c.length());
+            byte[] data = LocalFiles.readFully(in, ChunkIndex.SIZE, c.length());
             if (!ChunkIndex.sha256Hex(data).equals(c.sha256())) {
               throw new IOException("cannot seal " + step + ": chunk " + seq + " does not match its SHA-256");
             }
@@ -182,11 +171,11 @@ public final class LocalLogStore implements LogStore {
         out.flush();
         outFile.force(true);
       }
-      writeDurably(indexTemp, ByteBuffer.wrap(index.toByteArray()));
+      LocalFiles.writeDurably(indexTemp, ByteBuffer.wrap(index.toByteArray()));
       // index first: whoever sees the log also finds every chunk's record (chunk() after sealing)
       Files.move(indexTemp, step.resolve(INDEX), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       Files.move(logTemp, step.resolve(LOG), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      forceDir(step);
+      LocalFiles.forceDir(step);
     } finally {
       Files.deleteIfExists(logTemp);
       Files.deleteIfExists(indexTemp);
@@ -202,7 +191,7 @@ public final class LocalLogStore implements LogStore {
     long copied = 0;
     for (int attempt = 1; ; attempt++) {
       try (FileChannel sealed = FileChannel.open(step.resolve(LOG), StandardOpenOption.READ)) {
-        return copied + copy(sealed, from + copied, Math.max(0, sealed.size() - from - copied),
+        return copied + LocalFiles.copy(sealed, from + copied, Math.max(0, sealed.size() - from - copied),
             maxBytes - copied, out);
       } catch (NoSuchFileException notSealed) {
         // read the chunks
@@ -226,7 +215,7 @@ public final class LocalLogStore implements LogStore {
       long seq = findChunk(step, n, from);
       for (; seq < n && copied < maxBytes; seq++) {
         try (FileChannel in = FileChannel.open(chunkFile(step, seq), StandardOpenOption.READ)) {
-          StoredChunk c = ChunkIndex.decode(seq, readFully(in, 0, ChunkIndex.SIZE));
+          StoredChunk c = ChunkIndex.decode(seq, LocalFiles.readFully(in, 0, ChunkIndex.SIZE));
           long pos = from + copied;
           if (pos < c.offset() || pos >= c.end()) {
             if (pos >= c.end()) {
@@ -234,7 +223,7 @@ public final class LocalLogStore implements LogStore {
             }
             throw new IOException("chunk " + seq + " of " + step + " starts at " + c.offset() + ", expected " + pos);
           }
-          copied += copy(in, ChunkIndex.SIZE + pos - c.offset(), c.end() - pos, maxBytes - copied, out);
+          copied += LocalFiles.copy(in, ChunkIndex.SIZE + pos - c.offset(), c.end() - pos, maxBytes - copied, out);
         }
       }
       return copied;
@@ -261,7 +250,7 @@ public final class LocalLogStore implements LogStore {
   @Override
   public void delete(JobLogs job) throws IOException {
     Path dir = root.resolve(LogNames.jobPath(job));
-    deleteTree(dir);
+    LocalFiles.deleteTree(dir);
     // drop the name and namespace directories when empty, so that they do not pile up job after job
     for (Path p = dir.getParent(); p != null && !p.equals(root); p = p.getParent()) {
       try {
@@ -275,13 +264,13 @@ public final class LocalLogStore implements LogStore {
   @Override
   public List<StoredJob> jobs() throws IOException {
     List<StoredJob> out = new ArrayList<>();
-    for (Path ns : children(root)) {
-      for (Path name : children(ns)) {
-        for (Path uid : children(name)) {
+    for (Path ns : LocalFiles.children(root)) {
+      for (Path name : LocalFiles.children(ns)) {
+        for (Path uid : LocalFiles.children(name)) {
           Optional<JobLogs> job = LogNames.parseJob(ns.getFileName().toString(), name.getFileName().toString(),
               uid.getFileName().toString());
           if (job.isPresent()) {
-            newest(uid).ifPresent(t -> out.add(new StoredJob(job.get(), t)));
+            LocalFiles.newest(uid).ifPresent(t -> out.add(new StoredJob(job.get(), t)));
           }
         }
       }
@@ -337,143 +326,8 @@ public final class LocalLogStore implements LogStore {
 
   private static StoredChunk readHeader(Path file, long seq) throws IOException {
     try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
-      return ChunkIndex.decode(seq, readFully(in, 0, ChunkIndex.SIZE));
+      return ChunkIndex.decode(seq, LocalFiles.readFully(in, 0, ChunkIndex.SIZE));
     }
-  }
-
-  private static byte[] readFully(FileChannel in, long position, int length) throws IOException {
-    ByteBuffer buf = ByteBuffer.allocate(length);
-    while (buf.hasRemaining()) {
-      if (in.read(buf, position + buf.position()) < 0) {
-        throw new IOException("unexpected end of file at " + (position + buf.position()));
-      }
-    }
-    return buf.array();
-  }
-
-  private static long copy(FileChannel in, long position, long available, long maxBytes, OutputStream out)
-      throws IOException {
-    long want = Math.min(available, maxBytes);
-    if (want <= 0) {
-      return 0;
-    }
-    long done = 0;
-    var sink = Channels.newChannel(out);
-    while (done < want) {
-      long n = in.transferTo(position + done, want - done, sink);
-      if (n <= 0) {
-        throw new IOException("file ended early");
-      }
-      done += n;
-    }
-    return done;
-  }
-
-  private static void writeDurably(Path file, ByteBuffer... parts) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-        FILE_ATTR)) {
-      for (ByteBuffer b : parts) {
-        writeAll(ch, b);
-      }
-      ch.force(true);
-    }
-  }
-
-  private static void writeAll(FileChannel ch, ByteBuffer b) throws IOException {
-    while (b.hasRemaining()) {
-      ch.write(b);
-    }
-  }
-
-  /** Creates missing directories (0700) and forces each new one's parent, so the new entry survives a crash. */
-  private static void mkdirs(Path dir) throws IOException {
-    if (Files.isDirectory(dir)) {
-      return;
-    }
-    Path parent = dir.getParent();
-    if (parent != null) {
-      mkdirs(parent);
-    }
-    try {
-      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(DIR_MODE));
-      Files.setPosixFilePermissions(dir, DIR_MODE); // the umask may have taken bits away, never added: be exact
-      if (parent != null) {
-        forceDir(parent);
-      }
-    } catch (FileAlreadyExistsException e) {
-      // made by another writer at the same time
-    }
-  }
-
-  private static void forceDir(Path dir) throws IOException {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    }
-  }
-
-  private static List<Path> children(Path dir) throws IOException {
-    try (Stream<Path> s = Files.list(dir)) {
-      return s.filter(p -> !p.getFileName().toString().startsWith(".")).toList();
-    } catch (NoSuchFileException e) {
-      return List.of();
-    }
-  }
-
-  private static Optional<Instant> newest(Path dir) throws IOException {
-    Instant[] max = {null};
-    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-        Instant t = attrs.lastModifiedTime().toInstant();
-        if (attrs.isRegularFile() && (max[0] == null || t.isAfter(max[0]))) {
-          max[0] = t;
-        }
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-        if (e instanceof NoSuchFileException) {
-          return FileVisitResult.CONTINUE; // removed while we walked
-        }
-        throw e;
-      }
-    });
-    return Optional.ofNullable(max[0]);
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.deleteIfExists(file);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-        if (e instanceof NoSuchFileException) {
-          return FileVisitResult.CONTINUE;
-        }
-        throw e;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-        if (e != null && !(e instanceof NoSuchFileException)) {
-          throw e;
-        }
-        try {
-          Files.deleteIfExists(d);
-        } catch (DirectoryNotEmptyException raced) {
-          // a writer added a file meanwhile (a late chunk): left for the next delete
-        }
-        return FileVisitResult.CONTINUE;
-      }
-    });
   }
 
   /** A chunk file vanished mid-read (sealing or deletion removed it); {@code copied} bytes were already written. */

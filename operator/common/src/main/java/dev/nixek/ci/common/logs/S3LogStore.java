@@ -10,7 +10,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -21,7 +20,6 @@ import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.Delete;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
@@ -147,7 +145,7 @@ public final class S3LogStore implements LogStore {
       long n = 0;
       long bytes = 0;
       while (listing.chunks.hasNext()) {
-        ChunkRef c = listing.chunks.next();
+        S3ChunkRefs.ChunkRef c = listing.chunks.next();
         n++;
         bytes = c.end();
       }
@@ -177,16 +175,16 @@ public final class S3LogStore implements LogStore {
     }
   }
 
-  private void compact(String step, Iterator<ChunkRef> chunks) throws IOException {
+  private void compact(String step, Iterator<S3ChunkRefs.ChunkRef> chunks) throws IOException {
     ByteArrayOutputStream index = new ByteArrayOutputStream();
-    PartWriter out = new PartWriter(step + LOG);
+    S3PartWriter out = new S3PartWriter(s3, bucket, step + LOG, PART_SIZE);
     try {
       long[] expected = {0};
       long[] count = {0};
       fetchInOrder(chunks, f -> {
-        StoredChunk c = stored(f.ref.seq, f.ref.key, f.metadata, f.data.length);
+        StoredChunk c = stored(f.ref.seq(), f.ref.key(), f.metadata, f.data.length);
         if (c.offset() != expected[0] || !ChunkIndex.sha256Hex(f.data).equals(c.sha256())) {
-          throw new IOException("cannot seal " + step + ": chunk " + f.ref.seq + " is " + c + " and its bytes' "
+          throw new IOException("cannot seal " + step + ": chunk " + f.ref.seq() + " is " + c + " and its bytes' "
               + "SHA-256 is " + ChunkIndex.sha256Hex(f.data) + ", expected offset " + expected[0]);
         }
         out.write(f.data);
@@ -222,8 +220,8 @@ public final class S3LogStore implements LogStore {
         long start = from + copied;
         long want = maxBytes - copied;
         try {
-          fetchInOrder(chunksFrom(listing.chunks, start, want), f -> {
-            long skip = Math.max(0, start + done[0] - f.ref.offset);
+          fetchInOrder(S3ChunkRefs.from(listing.chunks, start, want), f -> {
+            long skip = Math.max(0, start + done[0] - f.ref.offset());
             int n = (int) Math.min(f.data.length - skip, want - done[0]);
             if (n > 0) {
               out.write(f.data, (int) skip, n);
@@ -259,43 +257,8 @@ public final class S3LogStore implements LogStore {
     }
   }
 
-  /** The chunks that hold bytes from {@code from} on, as many as cover {@code maxBytes}. */
-  private static Iterator<ChunkRef> chunksFrom(Iterator<ChunkRef> all, long from, long maxBytes) {
-    return new Iterator<>() {
-      private ChunkRef next = advance();
-
-      private ChunkRef advance() {
-        while (all.hasNext()) {
-          ChunkRef c = all.next();
-          if (c.offset >= saturatedEnd(from, maxBytes)) {
-            return null;
-          }
-          if (c.end() > from) {
-            return c;
-          }
-        }
-        return null;
-      }
-
-      @Override
-      public boolean hasNext() {
-        return next != null;
-      }
-
-      @Override
-      public ChunkRef next() {
-        if (next == null) {
-          throw new NoSuchElementException();
-        }
-        ChunkRef c = next;
-        next = advance();
-        return c;
-      }
-    };
-  }
-
   /** {@code from + maxBytes}, or Long.MAX_VALUE where that overflows ("everything from here" is often MAX_VALUE). */
-  private static long saturatedEnd(long from, long maxBytes) {
+  static long saturatedEnd(long from, long maxBytes) {
     return maxBytes > Long.MAX_VALUE - from ? Long.MAX_VALUE : from + maxBytes;
   }
 
@@ -356,67 +319,16 @@ public final class S3LogStore implements LogStore {
       }
       return new Listing(first.size(), index.size(), null);
     }
-    return new Listing(-1, -1, contiguousChunks(step, first, it));
-  }
-
-  private static Iterator<ChunkRef> contiguousChunks(String step, S3Object first, Iterator<S3Object> rest) {
-    return new Iterator<>() {
-      private S3Object pending = first;
-      private long seq;
-      private long offset;
-      private ChunkRef next = advance();
-
-      private ChunkRef advance() {
-        while (true) {
-          S3Object o = pending;
-          pending = null;
-          if (o == null) {
-            if (!rest.hasNext()) {
-              return null;
-            }
-            o = rest.next();
-          }
-          if (!o.key().startsWith(step + CHUNKS)) {
-            continue; // log.index of an interrupted seal
-          }
-          long s = ChunkIndex.parseSeqName(o.key().substring(step.length() + CHUNKS.length()));
-          if (s < 0 || s < seq) {
-            continue;
-          }
-          if (s > seq) {
-            return null; // a gap: what follows is not part of the log (yet)
-          }
-          ChunkRef c = new ChunkRef(seq, o.key(), offset, o.size());
-          seq++;
-          offset += o.size();
-          return c;
-        }
-      }
-
-      @Override
-      public boolean hasNext() {
-        return next != null;
-      }
-
-      @Override
-      public ChunkRef next() {
-        if (next == null) {
-          throw new NoSuchElementException();
-        }
-        ChunkRef c = next;
-        next = advance();
-        return c;
-      }
-    };
+    return new Listing(-1, -1, S3ChunkRefs.contiguous(step + CHUNKS, first, it));
   }
 
   /** GETs the chunks {@value #WINDOW} at a time and hands them to {@code consumer} in order, until it says stop. */
-  private void fetchInOrder(Iterator<ChunkRef> refs, ChunkConsumer consumer) throws IOException {
+  private void fetchInOrder(Iterator<S3ChunkRefs.ChunkRef> refs, ChunkConsumer consumer) throws IOException {
     ArrayDeque<Future<Fetched>> window = new ArrayDeque<>();
     try {
       while (true) {
         while (window.size() < WINDOW && refs.hasNext()) {
-          ChunkRef r = refs.next();
+          S3ChunkRefs.ChunkRef r = refs.next();
           window.add(fetcher.submit(() -> fetch(r)));
         }
         Future<Fetched> head = window.poll();
@@ -429,21 +341,21 @@ public final class S3LogStore implements LogStore {
     }
   }
 
-  private Fetched fetch(ChunkRef r) throws IOException {
+  private Fetched fetch(S3ChunkRefs.ChunkRef r) throws IOException {
     try {
-      var bytes = s3.getObjectAsBytes(b -> b.bucket(bucket).key(r.key));
+      var bytes = s3.getObjectAsBytes(b -> b.bucket(bucket).key(r.key()));
       byte[] data = bytes.asByteArray();
-      if (data.length != r.size) {
-        throw new IOException("GET " + r.key + " gave " + data.length + " bytes, LIST said " + r.size);
+      if (data.length != r.size()) {
+        throw new IOException("GET " + r.key() + " gave " + data.length + " bytes, LIST said " + r.size());
       }
       return new Fetched(r, bytes.response().metadata(), data);
     } catch (S3Exception e) {
       if (e.statusCode() == 404) {
-        throw new ChunkGone(r.key);
+        throw new ChunkGone(r.key());
       }
-      throw io("GET", r.key, e);
+      throw io("GET", r.key(), e);
     } catch (SdkException e) {
-      throw io("GET", r.key, e);
+      throw io("GET", r.key(), e);
     }
   }
 
@@ -504,75 +416,13 @@ public final class S3LogStore implements LogStore {
     return new IOException("S3 " + op + " s3://" + bucket + "/" + key + ": " + e.getMessage(), e);
   }
 
-  /** Writes one object: a single PUT when it stays under a part, else a multipart upload of whole parts. */
-  private final class PartWriter {
-    private final String key;
-    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-    private final List<CompletedPart> parts = new ArrayList<>();
-    private String uploadId;
-    private boolean finished;
-
-    PartWriter(String key) {
-      this.key = key;
-    }
-
-    void write(byte[] data) {
-      buffer.writeBytes(data);
-      if (buffer.size() >= PART_SIZE) {
-        if (uploadId == null) {
-          uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key)
-              .contentType("application/octet-stream")).uploadId();
-        }
-        uploadPart();
-      }
-    }
-
-    private void uploadPart() {
-      int number = parts.size() + 1;
-      String etag = s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(number),
-          RequestBody.fromBytes(buffer.toByteArray())).eTag();
-      parts.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
-      buffer.reset();
-    }
-
-    void finish(Map<String, String> metadata) {
-      if (uploadId == null) {
-        s3.putObject(b -> b.bucket(bucket).key(key).contentType("application/octet-stream").metadata(metadata),
-            RequestBody.fromBytes(buffer.toByteArray()));
-      } else {
-        if (buffer.size() > 0) {
-          uploadPart();
-        }
-        s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
-            .multipartUpload(m -> m.parts(parts)));
-      }
-      finished = true;
-    }
-
-    void abortIfUnfinished() {
-      if (uploadId != null && !finished) {
-        try {
-          s3.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
-        } catch (SdkException e) {
-          // the bucket's abort-incomplete-uploads rule, or delete(), removes it later (docs/logs.md)
-        }
-      }
-    }
-  }
-
-  private record Listing(long logSize, long indexSize, Iterator<ChunkRef> chunks) {
+  private record Listing(long logSize, long indexSize, Iterator<S3ChunkRefs.ChunkRef> chunks) {
     boolean sealed() {
       return logSize >= 0;
     }
   }
 
-  private record ChunkRef(long seq, String key, long offset, long size) {
-    long end() {
-      return offset + size;
-    }
-  }
-
-  private record Fetched(ChunkRef ref, Map<String, String> metadata, byte[] data) {}
+  private record Fetched(S3ChunkRefs.ChunkRef ref, Map<String, String> metadata, byte[] data) {}
 
   @FunctionalInterface
   private interface ChunkConsumer {
