@@ -9,7 +9,10 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 
-/** Writes one object of the S3 log store: a single PUT when it stays under a part, else a multipart upload of whole parts. */
+/**
+ * Writes one object of the S3 log store: a single PUT when it stays under a part, else a multipart upload of whole
+ * parts (every part but the last at least 5 MiB, as S3 requires), aborted when not finished.
+ */
 final class S3PartWriter {
 private final S3Client s3;
 private final String bucket;
