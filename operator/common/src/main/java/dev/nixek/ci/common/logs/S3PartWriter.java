@@ -14,9 +14,9 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
  * parts (every part but the last at least 5 MiB, as S3 requires), aborted when not finished.
  */
 final class S3PartWriter {
-private final S3Client s3;
-private final String bucket;
-private final int partSize;
+  private final S3Client s3;
+  private final String bucket;
+  private final int partSize;
   private final String key;
   private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
   private final List<CompletedPart> parts = new ArrayList<>();
