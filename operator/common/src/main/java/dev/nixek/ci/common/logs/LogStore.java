@@ -22,13 +22,21 @@ public interface LogStore extends AutoCloseable {
    * is durable (an S3 PUT answered, or a file written, forced to disk and renamed into place), so a chunk is
    * acknowledged to the agent only after this returned. Storing the same chunk again with the same bytes is harmless
    * (a replay after a lost answer); the caller checks order and replays ({@link #chunk}, {@link #state}) first.
+   * A chunk stored after {@link #seal} is never read (the next seal or delete removes it): check {@link #state}.
+   *
+   * @throws IllegalArgumentException when a name is not a valid Kubernetes name/uid (so it could not escape the
+   *     store's directory or prefix), or seq, offset or data are invalid
    */
   void put(StepLog log, long seq, long offset, byte[] data) throws IOException;
 
   /** Chunk {@code seq} as stored (also after sealing), or empty when the step has no such chunk. */
   Optional<StoredChunk> chunk(StepLog log, long seq) throws IOException;
 
-  /** The step's stored state: how many chunks without a gap from 0, how many bytes, whether sealed. */
+  /**
+   * The step's stored state: how many chunks without a gap from 0, how many bytes, whether sealed. Costs a directory
+   * listing (local) or one LIST per 1,000 chunks (S3): per chunk, {@link #chunk} of the previous seq (one HEAD) is
+   * the cheaper way to find where the next chunk must start.
+   */
   StoredLog state(StepLog log) throws IOException;
 
   /**
