@@ -1,6 +1,7 @@
 package dev.nixek.ci.report;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.nixek.ci.common.logs.LogStore;
 import dev.nixek.ci.common.status.StepsWriter;
 import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.protocol.Json;
@@ -32,6 +33,7 @@ import org.slf4j.LoggerFactory;
  * POST /v1/jobs/:namespace/:name/steps/:index/output     OutputChunk   application/json
  * POST /v1/jobs/:namespace/:name/steps/:index/finished   StepFinished  application/json
  * POST /v1/jobs/:namespace/:name/evaluation              EvaluationResult  application/json (evaluation token)
+ * GET  /v1/logs/:namespace/:name/steps/:index             a step's log (Kubernetes user token; {@link LogsHandler})
  * GET  /healthz   liveness
  * GET  /readyz    readiness (token records loaded and watched, the Kubernetes API answered recently)
  * </pre>
@@ -62,11 +64,19 @@ public final class ReportApi {
   private final TokenRecords records;
   private final TokenResolver tokens;
   private final JobRateLimit rate;
+  private final LogWakeups logWakeups = new LogWakeups();
+  private final LogsHandler logs;
   private final AtomicInteger connections = new AtomicInteger();
   private HttpServer server;
 
   public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config) {
+    this(vertx, client, config, null);
+  }
+
+  /** {@code logStore}: where step logs are read from (docs/logs.md); null answers the logs endpoint 503. */
+  public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config, LogStore logStore) {
     this.vertx = vertx;
+    this.logs = new LogsHandler(client, logStore, logWakeups);
     this.config = config;
     ApiHealth apiHealth = new ApiHealth();
     this.records = new TokenRecords(client, config.watchNamespaces());
@@ -84,6 +94,8 @@ public final class ReportApi {
   /** The router with every route, body limit and error mapping. */
   public Router router() {
     Router router = Router.router(vertx);
+    // before the request timeout: a follower's answer lasts as long as its step
+    logs.routes(router);
     router.route().handler(TimeoutHandler.create(config.requestTimeout().toMillis(), 408));
     String evaluation = "/v1/jobs/:namespace/:name/" + ReportPaths.EVALUATION;
     String step = "/v1/jobs/:namespace/:name/steps/:index/";
@@ -162,7 +174,13 @@ public final class ReportApi {
     return connections.get();
   }
 
+  /** Wakes the log followers of a step: call after storing a chunk of it. */
+  public LogWakeups logWakeups() {
+    return logWakeups;
+  }
+
   public Future<Void> stop() {
+    logs.close();
     records.close();
     health.stopProbing();
     return server == null ? Future.succeededFuture() : server.close();
