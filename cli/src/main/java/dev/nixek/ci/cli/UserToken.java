@@ -9,7 +9,7 @@ import java.util.Optional;
  * authenticates with a client certificate only has none: the API server checked the certificate during the TLS
  * handshake, and no API can check it again for a third party.
  */
-final class UserToken {
+public final class UserToken {
   static final String CLIENT_CERTIFICATE_ONLY = "your kubeconfig's user authenticates with a client certificate "
       + "only; the nixek-ci logs endpoint checks Kubernetes bearer tokens (TokenReview) and cannot check a client "
       + "certificate. Use a context with a token (e.g. kubectl create token <serviceaccount>, or an OIDC/exec login)";
@@ -19,7 +19,7 @@ final class UserToken {
   private UserToken() {}
 
   /** The current token (asked again each time: a provider may refresh it). */
-  static Optional<String> of(Config config) {
+  public static Optional<String> of(Config config) {
     if (config.getOauthTokenProvider() != null) {
       return nonBlank(config.getOauthTokenProvider().getToken());
     }
@@ -28,7 +28,7 @@ final class UserToken {
   }
 
   /** Why there is no token, for the error message. */
-  static String whyNone(Config config) {
+  public static String whyNone(Config config) {
     boolean cert = config.getClientCertFile() != null || config.getClientCertData() != null;
     return cert ? CLIENT_CERTIFICATE_ONLY : NONE;
   }
