@@ -52,14 +52,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(KubeApiServerExtension.class)
 class LogsEndpointIT {
-  private static KubeApiServer server;
-  private static KubernetesClient admin;
-  private static String ns;
+  static KubeApiServer server;
+  static KubernetesClient admin;
+  static String ns;
   private static String otherNs;
   private static Vertx vertx;
-  private static ReportApi api;
-  private static MemoryLogStore store;
-  private static String base;
+  static ReportApi api;
+  static MemoryLogStore store;
+  static String base;
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @BeforeAll
@@ -134,7 +134,7 @@ class LogsEndpointIT {
   }
 
   /** A job with steps a and b, launched as the operator leaves it (status.logs pointing here). */
-  private static NixekJob job(String namespace, String name) {
+  static NixekJob job(String namespace, String name) {
     NixekJob job = new NixekJob();
     job.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
     NixekJobSpec spec = new NixekJobSpec();
@@ -154,7 +154,7 @@ class LogsEndpointIT {
     return admin.resource(created).updateStatus();
   }
 
-  private static void stepState(NixekJob job, int index, NixekStepStatus.State state) {
+  static void stepState(NixekJob job, int index, NixekStepStatus.State state) {
     NixekJob fresh = admin.resources(NixekJob.class).inNamespace(job.getMetadata().getNamespace())
         .withName(job.getMetadata().getName()).get();
     if (fresh.getStatus().steps == null) {
@@ -170,7 +170,7 @@ class LogsEndpointIT {
     admin.resource(fresh).updateStatus();
   }
 
-  private static StepLog log(NixekJob job, int index) {
+  static StepLog log(NixekJob job, int index) {
     return new StepLog(job.getMetadata().getNamespace(), job.getMetadata().getName(), job.getMetadata().getUid(),
         index);
   }
