@@ -79,6 +79,11 @@ final class LogReaders {
         u.getExtra() == null ? Map.of() : Map.copyOf(u.getExtra())), null);
   }
 
+  /** Whether the token was authenticated within the TTL (no API call): such a caller is not throttled. */
+  boolean recentlyAuthenticated(String token) {
+    return users.get(JobTokens.sha256Hex(token)).map(Authentication::authenticated).orElse(false);
+  }
+
   /** Whether {@code user} may {@code get nixekjobs/log} of job {@code namespace/name}; one SubjectAccessReview. */
   boolean mayRead(User user, String token, String namespace, String name) {
     // keyed by the token too: two tokens of one user name may carry different groups

@@ -4,7 +4,6 @@ import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobStep;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
 import dev.nixek.ci.common.job.EffectiveSteps;
-import dev.nixek.ci.common.job.StepRules;
 import dev.nixek.ci.common.logs.LogStore;
 import dev.nixek.ci.common.logs.StepLog;
 import dev.nixek.ci.common.logs.StoredLog;
@@ -21,7 +20,6 @@ import io.vertx.ext.web.RoutingContext;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -29,7 +27,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,9 +47,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>401 without a bearer token or with one the API server does not accept; 403 when RBAC says no (before anything
  * about the job is read, so a 404 tells only users who may read it that it is absent); 404 for no such job or step;
- * 429 when {@link #MAX_OPEN} answers are open. A follower ends when the step's state is final, the job ended, the
- * store sealed the log, or the job was deleted; a new chunk stored by this process wakes it ({@link LogWakeups}), one
- * stored by another replica is seen at its next poll of the store ({@link #POLL_MILLIS}).
+ * 429 when {@link #MAX_OPEN} answers are open, or the client failed authentication too often (as for reports).
+ * A follower ends when the step's state is final, the job ended, the store sealed the log, or the job was deleted;
+ * a new chunk stored by this process wakes it ({@link LogWakeups}), one stored by another replica is seen at its
+ * next poll of the store ({@link #POLL_MILLIS}).
  *
  * <p>Every answer runs on a thread of its own (the store and the Kubernetes API block), bounded by {@link #MAX_OPEN}.
  */
@@ -69,13 +67,15 @@ final class LogsHandler {
   static final long JOB_CHECK_MILLIS = 1000;
   /** A reader that takes no byte for this long is dropped (it holds a thread). */
   static final long WRITE_TIMEOUT_SECONDS = 60;
-  private static final Pattern DNS_NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
-  private static final String SCHEME = "bearer ";
 
   private final KubernetesClient client;
   private final LogStore store;
   private final LogReaders readers;
   private final LogWakeups wakeups;
+  private final AuthFailures failures;
+  /** Clients over their failure budget until the nano time held: refused before a TokenReview is made for them. */
+  private final TtlCache<String, Long> blocked = new TtlCache<>(java.time.Duration.ofMinutes(1), 4096,
+      System::nanoTime);
   private final Semaphore open = new Semaphore(MAX_OPEN);
   private final AtomicInteger threadIds = new AtomicInteger();
   private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
@@ -84,12 +84,10 @@ final class LogsHandler {
     return t;
   });
 
-  /** What was asked for. */
-  record Request(String namespace, String name, int index, long offset, long limit, boolean follow) {}
-
   /** {@code store} null: no log store is configured, and the route says so. */
-  LogsHandler(KubernetesClient client, LogStore store, LogWakeups wakeups) {
+  LogsHandler(KubernetesClient client, LogStore store, LogWakeups wakeups, int authFailuresPerMinute) {
     this.client = client;
+    this.failures = new AuthFailures(authFailuresPerMinute, System::nanoTime);
     this.store = store;
     this.wakeups = wakeups;
     this.readers = new LogReaders(client, System::nanoTime);
@@ -111,13 +109,19 @@ final class LogsHandler {
 
   private void read(RoutingContext ctx) {
     Context context = Vertx.currentContext();
-    Request request;
+    LogRequest request;
     String token;
+    String address = ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
     try {
-      request = parse(ctx);
-      token = bearer(ctx);
+      request = LogRequest.parse(ctx);
+      token = LogRequest.bearer(ctx);
+      Long until = blocked.get(address).orElse(null);
+      if (until != null && until - System.nanoTime() > 0 && !readers.recentlyAuthenticated(token)) {
+        throw ApiError.tooMany("too many failed authentications from this client; retry later",
+            TimeUnit.NANOSECONDS.toSeconds(until - System.nanoTime()) + 1);
+      }
     } catch (ApiError e) {
-      ReportApi.fail(ctx, e);
+      ReportApi.fail(ctx, refusal(address, e));
       return;
     }
     if (!open.tryAcquire()) {
@@ -132,7 +136,8 @@ final class LogsHandler {
           serve(ctx, request, token, gone);
         } catch (Throwable t) {
           if (!gone.get()) {
-            context.runOnContext(v -> ReportApi.fail(ctx, t));
+            Throwable answer = t instanceof ApiError e ? refusal(address, e) : t;
+            context.runOnContext(v -> ReportApi.fail(ctx, answer));
           }
         } finally {
           open.release();
@@ -144,7 +149,25 @@ final class LogsHandler {
     }
   }
 
-  private void serve(RoutingContext ctx, Request r, String token, AtomicBoolean gone) throws Exception {
+  /**
+   * A 401 or 403 counts against the client's failure budget (NIXEK_REPORT_AUTH_FAILURES_PER_MINUTE, as for reports);
+   * over it the answer is 429, and the client's next requests are refused before any TokenReview (but for a token
+   * authenticated within the cache's TTL), so made-up tokens from one address cost the Kubernetes API a bounded
+   * number of reviews.
+   */
+  private ApiError refusal(String address, ApiError e) {
+    if (e.status() != 401 && e.status() != 403) {
+      return e;
+    }
+    long retryAfter = failures.fail(address);
+    if (retryAfter <= 0) {
+      return e;
+    }
+    blocked.put(address, System.nanoTime() + TimeUnit.SECONDS.toNanos(retryAfter));
+    return ApiError.tooMany("too many failed authentications from this client; retry later", retryAfter);
+  }
+
+  private void serve(RoutingContext ctx, LogRequest r, String token, AtomicBoolean gone) throws Exception {
     LogReaders.Authentication who = readers.authenticate(token);
     if (!who.authenticated()) {
       throw ApiError.unauthorized("the Kubernetes API server did not accept the bearer token ("
@@ -201,7 +224,7 @@ final class LogsHandler {
     }
   }
 
-  private void follow(HttpServerResponse response, NixekJob job, StepLog log, Request r, long end, boolean ended,
+  private void follow(HttpServerResponse response, NixekJob job, StepLog log, LogRequest r, long end, boolean ended,
       AtomicBoolean gone) throws Exception {
     long pos = r.offset();
     long nextJobCheck = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(JOB_CHECK_MILLIS);
@@ -279,68 +302,6 @@ final class LogsHandler {
     NixekStepStatus.State s = steps.get(index).state;
     return s == NixekStepStatus.State.Succeeded || s == NixekStepStatus.State.Failed
         || s == NixekStepStatus.State.Skipped;
-  }
-
-  static Request parse(RoutingContext ctx) {
-    String namespace = ctx.pathParam("namespace");
-    String name = ctx.pathParam("name");
-    if (namespace == null || namespace.length() > 63 || !DNS_NAME.matcher(namespace).matches()) {
-      throw ApiError.badRequest("the namespace in the path is not a Kubernetes namespace name");
-    }
-    if (name == null || name.length() > 253 || !DNS_NAME.matcher(name).matches()) {
-      throw ApiError.badRequest("the job name in the path is not a Kubernetes object name");
-    }
-    int index = (int) number(ctx.pathParam("index"), "step index", StepRules.MAX_STEPS - 1, 0);
-    long offset = number(ctx.queryParams().get(LogPaths.OFFSET), LogPaths.OFFSET, Long.MAX_VALUE, 0);
-    long limit = number(ctx.queryParams().get(LogPaths.LIMIT), LogPaths.LIMIT, Long.MAX_VALUE, -1);
-    String follow = ctx.queryParams().get(LogPaths.FOLLOW);
-    boolean f;
-    if (follow == null || follow.equals("false") || follow.equals("0")) {
-      f = false;
-    } else if (follow.equals("true") || follow.equals("1") || follow.isEmpty()) {
-      f = true;
-    } else {
-      throw ApiError.badRequest("follow must be true or false");
-    }
-    return new Request(namespace, name, index, offset, limit, f);
-  }
-
-  private static long number(String value, String what, long max, long absent) {
-    if (value == null) {
-      return absent;
-    }
-    try {
-      long n = Long.parseLong(value);
-      if (n < 0 || n > max) {
-        throw ApiError.badRequest(what + " must be 0.." + max + ", was " + value);
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw ApiError.badRequest(what + " must be a whole number, was \"" + (value.length() > 32
-          ? value.substring(0, 32) + "..." : value) + "\"");
-    }
-  }
-
-  /** The caller's bearer token, never logged; client certificates cannot be checked by a TokenReview. */
-  static String bearer(RoutingContext ctx) {
-    List<String> values = ctx.request().headers().getAll(HttpHeaders.AUTHORIZATION);
-    if (values.isEmpty()) {
-      throw ApiError.unauthorized("missing Authorization: Bearer <Kubernetes token>; logs are read with a "
-          + "Kubernetes bearer token (a client certificate cannot be checked here)");
-    }
-    if (values.size() > 1) {
-      throw ApiError.unauthorized("more than one Authorization header");
-    }
-    String value = values.get(0).trim();
-    if (value.length() <= SCHEME.length()
-        || !value.substring(0, SCHEME.length()).toLowerCase(Locale.ROOT).equals(SCHEME)) {
-      throw ApiError.unauthorized("the Authorization scheme must be Bearer");
-    }
-    String token = value.substring(SCHEME.length()).trim();
-    if (token.isEmpty() || token.length() > 16 * 1024 || token.chars().anyMatch(c -> c <= ' ' || c > '~')) {
-      throw ApiError.unauthorized("the bearer token is empty or malformed");
-    }
-    return token;
   }
 
   private static long saturatedAdd(long a, long b) {

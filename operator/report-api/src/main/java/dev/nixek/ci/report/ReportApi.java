@@ -76,7 +76,7 @@ public final class ReportApi {
   /** {@code logStore}: where step logs are read from (docs/logs.md); null answers the logs endpoint 503. */
   public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config, LogStore logStore) {
     this.vertx = vertx;
-    this.logs = new LogsHandler(client, logStore, logWakeups);
+    this.logs = new LogsHandler(client, logStore, logWakeups, config.authFailuresPerMinute());
     this.config = config;
     ApiHealth apiHealth = new ApiHealth();
     this.records = new TokenRecords(client, config.watchNamespaces());

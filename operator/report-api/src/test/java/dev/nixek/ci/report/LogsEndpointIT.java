@@ -329,6 +329,42 @@ class LogsEndpointIT {
     assertThat(get(reader, LogPaths.step(ns, "two-steps", 0) + "?follow=maybe").statusCode()).isEqualTo(400);
   }
 
+  @Test
+  void madeUpTokensFromOneClientAreThrottledBeforeAnyTokenReviewButAKnownReaderGoesOn() throws Exception {
+    job(ns, "throttled");
+    String reader = server.serviceAccountToken(ns, "reader");
+    // a report API of its own: its failure budget (2 a minute) must not throttle the other tests' client
+    Vertx v = Vertx.vertx();
+    ReportApi strict = new ReportApi(v, server.clientFor(ns, "report-api"), ReportApiConfig.fromEnv(Map.of(
+        "NIXEK_REPORT_BIND", "127.0.0.1", "NIXEK_REPORT_PORT", "0", "NIXEK_WATCH_NAMESPACES", ns,
+        "NIXEK_REPORT_AUTH_FAILURES_PER_MINUTE", "2")), store);
+    try {
+      int port = strict.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).actualPort();
+      String path = "http://127.0.0.1:" + port + LogPaths.step(ns, "throttled", 0);
+      java.util.function.Function<String, HttpResponse<byte[]>> send = t -> {
+        try {
+          return HTTP.send(HttpRequest.newBuilder(URI.create(path)).header("Authorization", "Bearer " + t).build(),
+              HttpResponse.BodyHandlers.ofByteArray());
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      };
+      assertThat(send.apply(reader).statusCode()).as("known before the flood").isEqualTo(200);
+      List<Integer> codes = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        codes.add(send.apply("made-up-" + i).statusCode());
+      }
+      assertThat(codes).containsExactly(401, 401, 429, 429);
+      HttpResponse<byte[]> throttled = send.apply("made-up-4");
+      assertThat(throttled.headers().firstValue("Retry-After")).isPresent();
+      assertThat(send.apply(reader).statusCode()).as("a token authenticated within 10 s is not throttled")
+          .isEqualTo(200);
+    } finally {
+      strict.stop().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      v.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
   /** The plugin's entry point with its streams captured. */
   static final class Plugin {
     static int run(ByteArrayOutputStream out, ByteArrayOutputStream err, String... args) {
