@@ -9,5 +9,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mvn -B -o -pl operator/report-api -am verify -Dtest=LogFollowLatencyBench -Dsurefire.failIfNoSpecifiedTests=false \
-  -DredirectTestOutputToFile=false -Dchunks="${CHUNKS:-500}" -DchunkBytes="${CHUNK_BYTES:-1024}" \
-  -DintervalMicros="${INTERVAL_MICROS:-10000}" | grep -E 'FOLLOW-LATENCY|Tests run:|FAIL|ERROR' || true
+  -Dchunks="${CHUNKS:-500}" -DchunkBytes="${CHUNK_BYTES:-1024}" \
+  -DintervalMicros="${INTERVAL_MICROS:-10000}" | grep -E "Tests run:|FAIL|ERROR" || true
+grep FOLLOW-LATENCY operator/report-api/target/surefire-reports/dev.nixek.ci.report.LogFollowLatencyBench-output.txt

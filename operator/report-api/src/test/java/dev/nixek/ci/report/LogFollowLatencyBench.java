@@ -46,8 +46,12 @@ class LogFollowLatencyBench {
 
   @Test
   void followLatency() throws Exception {
-    for (boolean wake : new boolean[] {true, false}) {
-      long[] latencies = measure("bench-" + (wake ? "wake" : "poll"), wake);
+    // a warm-up round of each (JIT, connections), then each measured twice, alternating
+    measure("bench-warm-wake", true);
+    measure("bench-warm-poll", false);
+    int round = 0;
+    for (boolean wake : new boolean[] {true, false, true, false}) {
+      long[] latencies = measure("bench-" + (wake ? "wake-" : "poll-") + round++, wake);
       Arrays.sort(latencies);
       System.out.printf("FOLLOW-LATENCY %-34s chunks %d x %d B every %.1f ms: p50 %.2f ms  p99 %.2f ms  max %.2f ms  "
           + "load %s%n", wake ? "stored by this replica (woken)" : "stored by another replica (polled)", CHUNKS,

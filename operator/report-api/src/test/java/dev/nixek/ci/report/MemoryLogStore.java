@@ -6,7 +6,6 @@ import dev.nixek.ci.common.logs.StepLog;
 import dev.nixek.ci.common.logs.StoredChunk;
 import dev.nixek.ci.common.logs.StoredLog;
 import dev.nixek.ci.common.token.JobTokens;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Instant;
@@ -22,26 +21,28 @@ final class MemoryLogStore implements LogStore {
 
   private static final class Step {
     final List<StoredChunk> chunks = new ArrayList<>();
-    final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    final List<byte[]> data = new ArrayList<>();
+    long size;
     boolean sealed;
   }
 
   /** Appends {@code data} as the step's next chunk. */
   synchronized void append(StepLog log, byte[] data) throws IOException {
     Step s = steps.computeIfAbsent(log, k -> new Step());
-    put(log, s.chunks.size(), s.bytes.size(), data);
+    put(log, s.chunks.size(), s.size, data);
   }
 
   @Override
   public synchronized void put(StepLog log, long seq, long offset, byte[] data) throws IOException {
     Step s = steps.computeIfAbsent(log, k -> new Step());
-    if (s.sealed || seq != s.chunks.size() || offset != s.bytes.size()) {
+    if (s.sealed || seq != s.chunks.size() || offset != s.size) {
       throw new IOException("out of order: chunk " + seq + " at " + offset + ", have " + s.chunks.size() + " at "
-          + s.bytes.size());
+          + s.size);
     }
     s.chunks.add(new StoredChunk(seq, offset, data.length, JobTokens.sha256Hex(new String(data,
         java.nio.charset.StandardCharsets.ISO_8859_1))));
-    s.bytes.write(data);
+    s.data.add(data.clone());
+    s.size += data.length;
   }
 
   @Override
@@ -53,7 +54,7 @@ final class MemoryLogStore implements LogStore {
   @Override
   public synchronized StoredLog state(StepLog log) {
     Step s = steps.get(log);
-    return s == null ? StoredLog.EMPTY : new StoredLog(s.chunks.size(), s.bytes.size(), s.sealed);
+    return s == null ? StoredLog.EMPTY : new StoredLog(s.chunks.size(), s.size, s.sealed);
   }
 
   @Override
@@ -64,12 +65,21 @@ final class MemoryLogStore implements LogStore {
   @Override
   public synchronized long read(StepLog log, long from, long maxBytes, OutputStream out) throws IOException {
     Step s = steps.get(log);
-    if (s == null || from >= s.bytes.size()) {
+    if (s == null || from >= s.size) {
       return 0;
     }
-    int n = (int) Math.min(maxBytes, s.bytes.size() - from);
-    out.write(s.bytes.toByteArray(), (int) from, n);
-    return n;
+    long copied = 0;
+    for (int i = 0; i < s.data.size() && copied < maxBytes; i++) {
+      StoredChunk c = s.chunks.get(i);
+      if (c.end() <= from + copied) {
+        continue;
+      }
+      int start = (int) (from + copied - c.offset());
+      int n = (int) Math.min(c.length() - start, maxBytes - copied);
+      out.write(s.data.get(i), start, n);
+      copied += n;
+    }
+    return copied;
   }
 
   @Override
