@@ -168,8 +168,13 @@ public final class KubectlNixek {
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build()) {
       return o.command().equals("get") ? get(client, ns, o) : logs(client, config, ns, o);
     } catch (KubernetesClientException e) {
-      err.println("kubectl-nixek: the Kubernetes API refused or failed: " + (e.getCode() > 0 ? "HTTP " + e.getCode()
-          + " " : "") + firstLine(e.getMessage()));
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      err.println("kubectl-nixek: the Kubernetes API at " + config.getMasterUrl() + " refused or failed: "
+          + (e.getCode() > 0 ? "HTTP " + e.getCode() + " " + firstLine(e.getMessage())
+          : root.getClass().getSimpleName() + ": " + firstLine(root.getMessage())));
       return 1;
     } catch (LogClient.LogException e) {
       err.println("kubectl-nixek: " + e.getMessage()
