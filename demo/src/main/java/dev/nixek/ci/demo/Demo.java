@@ -1,19 +1,24 @@
 package dev.nixek.ci.demo;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.cli.LogClient;
+import dev.nixek.ci.cli.UserToken;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
-import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.ServerRequest;
+import io.fabric8.mockwebserver.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +27,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.regex.Pattern;
 
 /**
@@ -81,11 +87,15 @@ public final class Demo {
     } else {
       // the mock logs every request through java.util.logging at INFO
       java.util.logging.Logger.getLogger("io.fabric8.mockwebserver").setLevel(java.util.logging.Level.WARNING);
-      mock = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-          new KubernetesCrudDispatcher(), true);
+      // CRUD for every object; the reviews the logs endpoint asks answered for the demo's user (DemoAuth)
+      Map<ServerRequest, Queue<ServerResponse>> expectations = new HashMap<>();
+      mock = new KubernetesMockServer(new Context(), new MockWebServer(), expectations,
+          new KubernetesMixedDispatcher(expectations), true);
       mock.init();
+      DemoAuth auth = new DemoAuth();
+      auth.install(mock);
       kubeconfig = work.resolve("kubeconfig");
-      Files.writeString(kubeconfig, kubeconfigFor("https://localhost:" + mock.getPort()));
+      Files.writeString(kubeconfig, kubeconfigFor("https://localhost:" + mock.getPort(), auth.credential()));
       out.println("==> embedded Kubernetes API (fabric8 mock server, CRUD mode) on port " + mock.getPort());
     }
     List<Child> children = new ArrayList<>();
@@ -97,6 +107,10 @@ public final class Demo {
 
       Map<String, String> common = new HashMap<>();
       common.put("KUBECONFIG", kubeconfig.toString());
+      // every byte of every step's output, in the demo's work directory (docs/logs.md); the operator deletes a
+      // job's logs with the job
+      common.put("NIXEK_LOG_STORE", "local");
+      common.put("NIXEK_LOG_DIR", work.resolve("logs").toString());
       Child report = Child.start("report API", javaJar("operator/report-api/target/nixek-report-api.jar"),
           with(common, Map.of("NIXEK_REPORT_BIND", "127.0.0.1", "NIXEK_REPORT_PORT", "0")),
           work.resolve("report-api.log"));
@@ -129,7 +143,11 @@ public final class Demo {
       jobs.resource(job).create();
       out.println("==> applied " + manifest + ": nixekjob " + namespace + "/" + name);
 
-      JobFollower follower = new JobFollower(out);
+      // step output through the logs endpoint, with the kubeconfig's user token, as kubectl nixek logs reads it
+      Config user = client.getConfiguration();
+      JobFollower follower = new JobFollower(out, new StepLogs(out, new LogClient(
+          HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build(),
+          () -> UserToken.of(user).orElse(null))));
       Instant deadline = Instant.now().plus(timeout);
       NixekJob current = null;
       while (Instant.now().isBefore(deadline)) {
@@ -196,7 +214,7 @@ public final class Demo {
     }
   }
 
-  private static String kubeconfigFor(String server) {
+  private static String kubeconfigFor(String server, String token) {
     return """
         apiVersion: v1
         kind: Config
@@ -208,7 +226,7 @@ public final class Demo {
         users:
         - name: demo
           user:
-            token: demo
+            token: %s
         contexts:
         - name: embedded
           context:
@@ -216,6 +234,6 @@ public final class Demo {
             user: demo
             namespace: default
         current-context: embedded
-        """.formatted(server);
+        """.formatted(server, token);
   }
 }

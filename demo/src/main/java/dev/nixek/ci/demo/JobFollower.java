@@ -15,9 +15,25 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Prints a job's progress as it happens: step starts, output, results — from the job's status alone. */
+/**
+ * Prints a job's progress as it happens: step starts and results from the job's status, output from a
+ * {@link StepOutput} (the logs endpoint, {@link StepLogs}) or, without one, from the status tails.
+ */
 final class JobFollower {
+  /** Where step output comes from when it is not the status tails. */
+  interface StepOutput {
+    /** False once it cannot print output: the status tails are printed instead. */
+    boolean live();
+
+    /** Step {@code index} has started (called on every update while it runs). */
+    void progress(NixekJob job, int index, String name);
+
+    /** Step {@code index} ended: returns once all its output is printed, before its result line. */
+    void ended(NixekJob job, int index, String name);
+  }
+
   private final PrintStream out;
+  private final StepOutput output;
   private final Map<String, NixekStepStatus.State> states = new HashMap<>();
   private final Map<String, Long> printedBytes = new HashMap<>();
   private String lastReason;
@@ -25,7 +41,12 @@ final class JobFollower {
   private boolean evaluationShown;
 
   JobFollower(PrintStream out) {
+    this(out, null);
+  }
+
+  JobFollower(PrintStream out, StepOutput output) {
     this.out = out;
+    this.output = output;
   }
 
   /** Prints what changed since the last call. */
@@ -48,14 +69,25 @@ final class JobFollower {
     if (steps == null) {
       return;
     }
-    for (NixekStepStatus s : steps) {
+    for (int i = 0; i < steps.size(); i++) {
+      NixekStepStatus s = steps.get(i);
       NixekStepStatus.State before = states.put(s.name, s.state);
       boolean startedNow = (before == null || before == NixekStepStatus.State.Pending)
           && s.state != NixekStepStatus.State.Pending && s.state != NixekStepStatus.State.Skipped;
       if (startedNow) {
         out.printf("[%s] started%n", s.name);
       }
-      printOutput(s);
+      boolean ran = s.state != NixekStepStatus.State.Pending && s.state != NixekStepStatus.State.Skipped;
+      if (output != null && output.live() && ran) {
+        if (before != s.state && s.state != NixekStepStatus.State.Running) {
+          output.ended(job, i, s.name);
+        } else {
+          output.progress(job, i, s.name);
+        }
+      }
+      if (output == null || !output.live()) {
+        printOutput(s);
+      }
       if (before != s.state) {
         switch (s.state) {
           case Succeeded -> out.printf("[%s] succeeded (exit code 0%s)%n", s.name, duration(s));

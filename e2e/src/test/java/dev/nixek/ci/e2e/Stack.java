@@ -69,8 +69,14 @@ public final class Stack implements AutoCloseable {
     operatorEnv.put("NIXEK_POLL_SECONDS", "1");
     operatorEnv.put("NIXEK_LOCAL_STATE_DIR", work.resolve("machines").toString());
     operatorEnv.put("NIXEK_LOCAL_AGENT_COMMAND", String.join(" ", javaJar("agent/target/nixek-agent.jar")));
+    // one local log store for both processes, in the test's work directory (an extraEnv may name another)
+    Map<String, String> logStore = Map.of("NIXEK_LOG_STORE", "local", "NIXEK_LOG_DIR", work.resolve("logs").toString());
+    operatorEnv.putAll(logStore);
     operatorEnv.putAll(extraEnv);
     reportEnv = new HashMap<>();
+    reportEnv.putAll(logStore);
+    reportEnv.putAll(extraEnv.entrySet().stream().filter(e -> e.getKey().startsWith("NIXEK_LOG_"))
+        .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)));
     reportEnv.put("KUBECONFIG", kubeconfig.toString());
     reportEnv.put("NIXEK_REPORT_BIND", "127.0.0.1");
     reportEnv.put("NIXEK_REPORT_PORT", Integer.toString(reportPort));

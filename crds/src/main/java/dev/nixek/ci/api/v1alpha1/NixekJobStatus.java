@@ -69,6 +69,11 @@ public class NixekJobStatus {
   @JsonPropertyDescription("When the job finished (RFC 3339).")
   public String completionTime;
 
+  /** Where the job's full step logs are and how to follow them (written by the operator at launch). */
+  @JsonPropertyDescription("Where the job's full step logs are served and the command to follow them; written by the "
+      + "operator when it launches the job.")
+  public NixekJobLogs logs;
+
   /** What the job's Nix expression evaluated to (nix and flake forms), written by the report API. */
   @JsonPropertyDescription("What the job's Nix expression (spec.nix or spec.flake) evaluated to: the steps and the "
       + "machine. Written once, by the report API, from the evaluation pod's result.")

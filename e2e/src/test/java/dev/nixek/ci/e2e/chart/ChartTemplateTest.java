@@ -78,9 +78,22 @@ class ChartTemplateTest {
         "ClusterRole/nixek-ci-operator", "RoleBinding/" + NS + "/nixek-ci-operator",
         "Role/" + NS + "/nixek-ci-operator", "RoleBinding/" + NS + "/nixek-ci-operator-own-namespace",
         "ClusterRole/nixek-ci-report-api", "RoleBinding/" + NS + "/nixek-ci-report-api",
+        "ClusterRoleBinding/nixek-ci-report-api-auth-delegator", "ClusterRole/nixek-ci-view",
         "Service/" + NS + "/nixek-ci-report-api",
         "Deployment/" + NS + "/nixek-ci-operator", "Deployment/" + NS + "/nixek-ci-report-api");
-    assertThat(r.all(ClusterRoleBinding.class)).as("cluster-wide bindings").isEmpty();
+    // the one cluster-wide binding: TokenReview and SubjectAccessReview for the logs endpoint, nothing else
+    assertThat(r.all(ClusterRoleBinding.class)).as("cluster-wide bindings").singleElement().satisfies(b -> {
+      assertThat(b.getRoleRef().getName()).isEqualTo("system:auth-delegator");
+      assertThat(b.getSubjects()).extracting(Subject::getName, Subject::getNamespace)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple("nixek-ci-report-api", NS));
+    });
+    assertThat(r.get(ClusterRole.class, "nixek-ci-view").getMetadata().getLabels())
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-view", "true");
+    assertThat(r.get(ClusterRole.class, "nixek-ci-view").getRules())
+        .anySatisfy(p -> {
+          assertThat(p.getResources()).containsExactly("nixekjobs/log");
+          assertThat(p.getVerbs()).containsExactly("get");
+        });
     Deployment d = r.get(Deployment.class, "nixek-ci-operator");
     Deployment api = r.get(Deployment.class, "nixek-ci-report-api");
     assertThat(d.getSpec().getReplicas()).isEqualTo(2);
@@ -168,6 +181,7 @@ class ChartTemplateTest {
         "ClusterRole/nixek-ci-operator", "ClusterRoleBinding/nixek-ci-operator",
         "Role/" + NS + "/nixek-ci-operator", "RoleBinding/" + NS + "/nixek-ci-operator-own-namespace",
         "ClusterRole/nixek-ci-report-api", "ClusterRoleBinding/nixek-ci-report-api",
+        "ClusterRoleBinding/nixek-ci-report-api-auth-delegator", "ClusterRole/nixek-ci-view",
         "Service/" + NS + "/nixek-ci-report-api",
         "Deployment/" + NS + "/nixek-ci-operator");
     Deployment d = r.get(Deployment.class, "nixek-ci-operator");
@@ -215,6 +229,7 @@ class ChartTemplateTest {
         "ClusterRole/ci-operator", "RoleBinding/team-a/ci-operator", "RoleBinding/team-b/ci-operator",
         "Role/" + NS + "/ci-operator", "RoleBinding/" + NS + "/ci-operator-own-namespace",
         "ClusterRole/ci-report-api", "RoleBinding/team-a/ci-report-api", "RoleBinding/team-b/ci-report-api",
+        "ClusterRoleBinding/ci-report-api-auth-delegator", "ClusterRole/ci-view",
         "Service/" + NS + "/ci-report-api",
         "Deployment/" + NS + "/ci-operator", "Deployment/" + NS + "/ci-report-api");
 
@@ -339,7 +354,9 @@ class ChartTemplateTest {
       assertThat(binding(r, ns, "ci-report-api")).isEqualTo("ClusterRole/ci-report-api -> " + NS + "/ci-reports");
     }
     assertThat(binding(r, NS, "ci-operator-own-namespace")).isEqualTo("Role/ci-operator -> " + NS + "/ci-operator");
-    assertThat(r.all(ClusterRoleBinding.class)).isEmpty();
+    assertThat(r.all(ClusterRoleBinding.class)).extracting(b -> b.getMetadata().getName() + " -> "
+        + b.getRoleRef().getName() + " for " + b.getSubjects().get(0).getName())
+        .containsExactly("ci-report-api-auth-delegator -> system:auth-delegator for ci-reports");
   }
 
   /**

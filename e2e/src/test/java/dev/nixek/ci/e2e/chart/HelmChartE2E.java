@@ -80,6 +80,7 @@ class HelmChartE2E {
         "ServiceAccount/" + ns + "/objects-nixek-ci-operator", "ServiceAccount/" + ns + "/objects-nixek-ci-report-api",
         "ServiceAccount/" + jobs + "/objects-nixek-ci-builder",
         "ClusterRole/objects-nixek-ci-operator", "ClusterRole/objects-nixek-ci-report-api",
+        "ClusterRoleBinding/objects-nixek-ci-report-api-auth-delegator", "ClusterRole/objects-nixek-ci-view",
         "Role/" + ns + "/objects-nixek-ci-operator", "RoleBinding/" + ns + "/objects-nixek-ci-operator-own-namespace",
         "RoleBinding/" + jobs + "/objects-nixek-ci-operator", "RoleBinding/" + jobs + "/objects-nixek-ci-report-api",
         "Service/" + ns + "/objects-nixek-ci-report-api",
@@ -142,6 +143,11 @@ class HelmChartE2E {
       }
       assertThat(kube.kubectl(reportKubeconfig, "auth", "can-i", "patch", "nixekjobs.ci.nixek.dev", "-n",
           chart.jobsNamespace()).stdout().trim()).as("report API may patch job specs").isEqualTo("no");
+      // the logs endpoint asks the cluster who a reader is and what it may read (system:auth-delegator)
+      for (String review : List.of("tokenreviews.authentication.k8s.io", "subjectaccessreviews.authorization.k8s.io")) {
+        assertThat(kube.kubectl(reportKubeconfig, "auth", "can-i", "create", review).stdout().trim())
+            .as("report API may create %s", review).isEqualTo("yes");
+      }
     }
   }
 

@@ -11,6 +11,7 @@ import dev.nixek.ci.operator.job.NixekJobReconciler;
 import dev.nixek.ci.operator.logs.JobLogCleanup;
 import dev.nixek.ci.operator.logs.LogCollector;
 import dev.nixek.ci.common.logs.LogStore;
+import dev.nixek.ci.common.logs.LogStores;
 import dev.nixek.ci.operator.aws.AwsClients;
 import dev.nixek.ci.operator.aws.Ec2MachineProvider;
 import dev.nixek.ci.operator.job.CrashPoints;
@@ -121,7 +122,8 @@ public final class Main {
     // the first run at once: machines of jobs deleted while no operator ran are found at start-up
     CollectorLoop collector = new CollectorLoop("machine collector", machines::collect, Duration.ZERO,
         config.lifecycle().collectorInterval());
-    LogStore logStore = seams.logStore() != null ? seams.logStore() : logStore(config);
+    LogStore logStore = seams.logStore() != null ? seams.logStore()
+        : logStore(config, seams.awsCredentials());
     CollectorLoop logCollector = logCollector(config, client, logStore, clock);
     EventRecorder events = new EventRecorder(client, clock);
     ImageModule images = ImageModule.create(config, client, clock, events, seams.awsCredentials(),
@@ -189,14 +191,10 @@ public final class Main {
         seams.logStore() == null ? logStore : null);
   }
 
-  /**
-   * The log store the configuration names (NIXEK_LOG_STORE and its siblings, shared with the report API); null while
-   * none is configured, and then the operator deletes no logs.
-   */
-  static LogStore logStore(OperatorConfig config) {
-    // LEAD (issue 14 merge): return LogStores.open(<the store options>) from helper 14a here, with the options read
-    // in OperatorConfig (the same NIXEK_LOG_* as the report API's). Until then: no store, no log clean-up.
-    return null;
+  /** The log store the configuration names (NIXEK_LOG_STORE and its siblings, shared with the report API). */
+  static LogStore logStore(OperatorConfig config, AwsCredentialsProvider credentials) {
+    return credentials == null ? LogStores.open(config.logs().store())
+        : LogStores.open(config.logs().store(), credentials);
   }
 
   /** The log collector's loop; with no store, a loop that does nothing. */

@@ -8,6 +8,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import dev.nixek.ci.common.logs.LogStore;
+import dev.nixek.ci.common.logs.LogStoreOptions;
+import dev.nixek.ci.common.logs.LogStores;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -47,16 +49,9 @@ public final class Main {
     return new KubernetesClientBuilder().withConfig(kube).build();
   }
 
-  /**
-   * The log store step output goes to (docs/logs.md). THE one place that picks it.
-   *
-   * <p>MERGE (issue 14): replace the body with {@code return LogStores.open(LogStoreOptions.fromEnv(env));} (the
-   * local and S3 stores and their options are built alongside) and delete {@link MemoryLogStore}'s use here; until
-   * then output is kept in memory only, lost with the process.
-   */
+  /** The log store step output goes to and is read from (docs/logs.md): the same options as the operator's. */
   static LogStore openLogStore(Map<String, String> env) {
-    LOG.warn("no durable log store is wired in this build: step output is kept in memory only");
-    return new MemoryLogStore();
+    return LogStores.open(LogStoreOptions.fromEnv(env));
   }
 
   public static void main(String[] args) throws Exception {

@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
  * POST /v1/jobs/:namespace/:name/steps/:index/finished   StepFinished  application/json
  * POST /v1/jobs/:namespace/:name/evaluation              EvaluationResult  application/json (evaluation token)
  * POST /v1/jobs/:namespace/:name/agent-ended             AgentEnded    application/json
+ * GET  /v1/logs/:namespace/:name/steps/:index             a step's log (Kubernetes user token; {@link LogsHandler})
  * GET  /healthz   liveness
  * GET  /readyz    readiness (token records loaded and watched, the Kubernetes API answered recently)
  * </pre>
@@ -69,6 +70,8 @@ public final class ReportApi {
   private final TokenRecords records;
   private final TokenResolver tokens;
   private final JobRateLimit rate;
+  private final LogWakeups logWakeups = new LogWakeups();
+  private final LogsHandler logs;
   private final AtomicInteger connections = new AtomicInteger();
   private final StatusFlusher flusher;
   private final AtomicBoolean flushing = new AtomicBoolean();
@@ -77,11 +80,12 @@ public final class ReportApi {
   private HttpServer server;
 
   /**
-   * A report API storing step output in {@code logs} (docs/logs.md): the caller owns the store and closes it after
-   * {@link #stop}.
+   * A report API storing step output in {@code logStore} and serving it from there (docs/logs.md): the caller owns
+   * the store and closes it after {@link #stop}.
    */
-  public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config, LogStore logs) {
+  public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config, LogStore logStore) {
     this.vertx = vertx;
+    this.logs = new LogsHandler(client, logStore, logWakeups, config.authFailuresPerMinute());
     this.config = config;
     ApiHealth apiHealth = new ApiHealth();
     this.records = new TokenRecords(client, config.watchNamespaces());
@@ -89,10 +93,13 @@ public final class ReportApi {
     this.rate = new JobRateLimit(config.jobReportsPerSecond(), System::nanoTime);
     StepsWriter steps = new StepsWriter(client);
     StepCursors cursors = new StepCursors(System::currentTimeMillis);
-    this.flusher = new StatusFlusher(cursors, steps::update, logs, config.statusIntervalMillis(), System::currentTimeMillis);
+    this.flusher = new StatusFlusher(cursors, steps::update, logStore, config.statusIntervalMillis(),
+        System::currentTimeMillis);
+    // what ingest stores or seals wakes this replica's followers of the step at once
+    LogStore waking = logWakeups.waking(logStore);
     ReportWriter writer = new ReportWriter(steps, config.outputTailBytes(), config.outputTailBudgetBytes(), apiHealth,
-        logs, cursors, config.logLimits(), flusher);
-    OutputIngest ingest = new OutputIngest(logs, cursors, config.logLimits(), record -> {
+        waking, cursors, config.logLimits(), flusher);
+    OutputIngest ingest = new OutputIngest(waking, cursors, config.logLimits(), record -> {
       NixekJob job = client.resources(NixekJob.class).inNamespace(record.namespace()).withName(record.jobName()).get();
       apiHealth.reachable();
       return job;
@@ -108,6 +115,8 @@ public final class ReportApi {
   /** The router with every route, body limit and error mapping. */
   public Router router() {
     Router router = Router.router(vertx);
+    // before the request timeout: a follower's answer lasts as long as its step
+    logs.routes(router);
     router.route().handler(TimeoutHandler.create(config.requestTimeout().toMillis(), 408));
     String evaluation = "/v1/jobs/:namespace/:name/" + ReportPaths.EVALUATION;
     String step = "/v1/jobs/:namespace/:name/steps/:index/";
@@ -214,11 +223,17 @@ public final class ReportApi {
     return connections.get();
   }
 
+  /** Wakes the log followers of a step: call after storing a chunk of it. */
+  public LogWakeups logWakeups() {
+    return logWakeups;
+  }
+
   public Future<Void> stop() {
     if (flushTimer >= 0) {
       vertx.cancelTimer(flushTimer);
       flushPool.close();
     }
+    logs.close();
     records.close();
     health.stopProbing();
     return server == null ? Future.succeededFuture() : server.close();

@@ -8,6 +8,7 @@ import static dev.nixek.ci.common.config.Parsers.seconds;
 import dev.nixek.ci.common.config.ConfigException;
 import dev.nixek.ci.common.config.ConfigOption;
 import dev.nixek.ci.common.job.StepRules;
+import dev.nixek.ci.common.logs.LogStoreOptions;
 import dev.nixek.ci.common.status.FieldManagers;
 import dev.nixek.ci.common.status.ObjectBudget;
 import java.time.Duration;
@@ -125,10 +126,11 @@ public record ReportApiConfig(
       + "the marker line.", longRange(1, 1L << 40));
 
   /** Every option, for {@code --help} and the chart. */
-  public static final List<ConfigOption<?>> OPTIONS = List.of(BIND, PORT, BODY_LIMIT_BYTES, EVALUATION_LIMIT_BYTES,
-      OUTPUT_TAIL_BYTES, OUTPUT_TAIL_BUDGET_BYTES, FIELD_MANAGER, WATCH_NAMESPACES, WORKER_THREADS,
-      READY_MAX_AGE_SECONDS, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, AUTH_FAILURES_PER_MINUTE, JOB_QUEUE_LIMIT,
-      JOB_REPORTS_PER_SECOND, STATUS_INTERVAL_MILLIS, LOG_STEP_LIMIT_BYTES, LOG_JOB_LIMIT_BYTES);
+  public static final List<ConfigOption<?>> OPTIONS = java.util.stream.Stream.of(List.<ConfigOption<?>>of(BIND, PORT,
+      BODY_LIMIT_BYTES, EVALUATION_LIMIT_BYTES, OUTPUT_TAIL_BYTES, OUTPUT_TAIL_BUDGET_BYTES, FIELD_MANAGER,
+      WATCH_NAMESPACES, WORKER_THREADS, READY_MAX_AGE_SECONDS, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS,
+      AUTH_FAILURES_PER_MINUTE, JOB_QUEUE_LIMIT, JOB_REPORTS_PER_SECOND, STATUS_INTERVAL_MILLIS, LOG_STEP_LIMIT_BYTES,
+      LOG_JOB_LIMIT_BYTES), LogStoreOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
 
   public ReportApiConfig {
     watchNamespaces = List.copyOf(watchNamespaces);

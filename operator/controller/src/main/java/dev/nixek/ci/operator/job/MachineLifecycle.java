@@ -4,6 +4,7 @@ import static dev.nixek.ci.operator.job.JobPass.LOG;
 
 import dev.nixek.ci.api.v1alpha1.ConditionReason;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.api.v1alpha1.NixekJobLogs;
 import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
 import dev.nixek.ci.common.job.EffectiveSteps;
@@ -18,6 +19,7 @@ import dev.nixek.ci.operator.machine.LaunchException;
 import dev.nixek.ci.operator.machine.LaunchRequest;
 import dev.nixek.ci.operator.machine.Machine;
 import dev.nixek.ci.operator.machine.MachineProvider;
+import dev.nixek.ci.protocol.LogPaths;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -66,6 +68,10 @@ final class MachineLifecycle {
     next.attempt = 1;
     next.launchToken = LaunchTokens.of(pass.job().getMetadata().getUid(), next.attempt);
     next.stepTokenSha256 = stepTokenSha256(pass.job(), next.attempt);
+    // recorded with the launch, so kubectl describe shows where the log will be before the first byte arrives
+    String ns = pass.job().getMetadata().getNamespace();
+    String name = pass.job().getMetadata().getName();
+    next.logs = new NixekJobLogs(LogPaths.jobUrl(config.reportUrl(), ns, name), LogPaths.followCommand(ns, name));
     pass.waiting(ConditionReason.Launching, "launching a " + provider.name() + " machine");
     return recordTokenAndLaunch(pass);
   }

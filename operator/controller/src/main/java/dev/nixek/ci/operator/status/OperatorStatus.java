@@ -28,6 +28,7 @@ public final class OperatorStatus {
     c.machineTerminated = status.machineTerminated;
     c.startTime = status.startTime;
     c.completionTime = status.completionTime;
+    c.logs = status.logs;
     return c;
   }
 }

@@ -40,7 +40,8 @@ final class ImageOperator implements AutoCloseable {
       throw new IllegalStateException("already running");
     }
     running = Main.start(config, client, Seams.production().withProvider(provider)
-        .withAwsCredentials(env.credentials()).withImageCrashPoints(crashPoints));
+        .withAwsCredentials(env.credentials()).withImageCrashPoints(crashPoints)
+        .withLogStore(new dev.nixek.ci.operator.testing.InMemoryLogStore()));
     starts++;
     return this;
   }

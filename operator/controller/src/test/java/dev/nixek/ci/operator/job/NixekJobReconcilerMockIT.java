@@ -73,6 +73,9 @@ class NixekJobReconcilerMockIT {
     assertThat(running.getStatus().startTime).isNotNull();
     assertThat(running.getStatus().currentStep).isEqualTo("0/2");
     assertThat(running.getStatus().observedGeneration).isEqualTo(running.getMetadata().getGeneration());
+    // where the whole log is, for kubectl describe (docs/logs.md#reading-logs), from NIXEK_REPORT_URL
+    assertThat(running.getStatus().logs.url).isEqualTo("http://127.0.0.1:8080/v1/logs/ci/hello");
+    assertThat(running.getStatus().logs.command).isEqualTo("kubectl nixek logs -f -n ci hello");
 
     // the token: handed to the provider, only its hash stored, in the job's status (where a co-tenant who may
     // create Secrets cannot write) — and no Secret at all
@@ -89,6 +92,7 @@ class NixekJobReconcilerMockIT {
     NixekJob done = awaitReason("hello", "Succeeded");
     assertThat(succeeded(done).getStatus()).isEqualTo("True");
     assertThat(done.getStatus().completionTime).isNotNull();
+    assertThat(done.getStatus().logs.url).as("kept by every later status write").endsWith("/v1/logs/ci/hello");
     assertThat(done.getStatus().currentStep).isEqualTo("2/2");
     assertThat(done.getStatus().steps).extracting(s -> s.state).containsExactly(State.Succeeded, State.Succeeded);
     await().untilAsserted(() -> assertThat(provider.terminated()).containsExactly(machine));

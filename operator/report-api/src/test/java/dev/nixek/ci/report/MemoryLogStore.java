@@ -18,8 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A {@link LogStore} in memory, with the contract's checks (a chunk must continue the log; the same chunk again is
  * harmless; nothing after sealing). For tests — several report API instances share one to act as replicas of one
- * store — and as the stand-in {@link Main#openLogStore} uses until the durable stores are wired: it keeps nothing
- * across a restart.
+ * store — and for the read side's tests, which write chunks straight into it ({@link #append}).
  */
 final class MemoryLogStore implements LogStore {
   private final Map<StepLog, Step> steps = new HashMap<>();
@@ -34,6 +33,12 @@ final class MemoryLogStore implements LogStore {
     long bytes;
     boolean sealed;
     Instant written = Instant.now();
+  }
+
+  /** Appends {@code data} as the step's next chunk (what ingest would have stored). */
+  synchronized void append(StepLog log, byte[] data) throws IOException {
+    StoredLog now = state(log);
+    put(log, now.chunks(), now.bytes(), data);
   }
 
   @Override
