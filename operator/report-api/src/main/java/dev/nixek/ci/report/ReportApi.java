@@ -63,7 +63,9 @@ public final class ReportApi {
   private final TokenResolver tokens;
   private final JobRateLimit rate;
   private final AtomicInteger connections = new AtomicInteger();
+  private final ReportMetrics metrics = new ReportMetrics();
   private HttpServer server;
+  private HttpServer metricsServer;
 
   public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config) {
     this.vertx = vertx;
@@ -84,6 +86,7 @@ public final class ReportApi {
   /** The router with every route, body limit and error mapping. */
   public Router router() {
     Router router = Router.router(vertx);
+    router.route().handler(metrics::handle);
     router.route().handler(TimeoutHandler.create(config.requestTimeout().toMillis(), 408));
     String evaluation = "/v1/jobs/:namespace/:name/" + ReportPaths.EVALUATION;
     String step = "/v1/jobs/:namespace/:name/steps/:index/";
@@ -129,10 +132,10 @@ public final class ReportApi {
         LOG.error("cannot watch NixekJobs for token records; every report gets 503 until it can: {}", t.toString());
       }
     });
-    return vertx.createHttpServer(options)
+    return startMetrics().compose(m -> vertx.createHttpServer(options)
         .connectionHandler(this::countConnection)
         .requestHandler(router())
-        .listen()
+        .listen())
         .onSuccess(s -> {
           server = s;
           health.startProbing();
@@ -140,6 +143,39 @@ public final class ReportApi {
               s.actualPort(), config.bodyLimitBytes(),
               config.watchNamespaces().isEmpty() ? "all" : config.watchNamespaces());
         });
+  }
+
+  /**
+   * The metrics server, on a port of its own ({@code NIXEK_REPORT_METRICS_PORT}): the agents' port may face the
+   * internet, and job counts and error rates are nobody's business there (docs/operations.md#metrics).
+   */
+  private Future<Void> startMetrics() {
+    if (config.metricsPort() < 0) {
+      return Future.succeededFuture();
+    }
+    Router router = Router.router(vertx);
+    router.get("/metrics").handler(ctx -> ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+        .end(metrics.scrape()));
+    return vertx.createHttpServer(new HttpServerOptions().setHost(config.bindHost()).setPort(config.metricsPort())
+            .setIdleTimeout(120).setIdleTimeoutUnit(TimeUnit.SECONDS))
+        .requestHandler(router)
+        .listen()
+        .onSuccess(s -> {
+          metricsServer = s;
+          LOG.info("report API metrics on {}:{}", config.bindHost(), s.actualPort());
+        })
+        .mapEmpty();
+  }
+
+  /** The bound port of {@code /metrics}; -1 when it serves none (or is not started). */
+  public int metricsPort() {
+    return metricsServer == null ? -1 : metricsServer.actualPort();
+  }
+
+  /** The metrics (for tests and the metrics server). */
+  ReportMetrics metrics() {
+    return metrics;
   }
 
   /** Closes a connection over {@code NIXEK_REPORT_MAX_CONNECTIONS} before it can send anything. */
@@ -165,7 +201,9 @@ public final class ReportApi {
   public Future<Void> stop() {
     records.close();
     health.stopProbing();
-    return server == null ? Future.succeededFuture() : server.close();
+    Future<Void> m = metricsServer == null ? Future.succeededFuture() : metricsServer.close();
+    Future<Void> closed = server == null ? m : Future.all(m, server.close()).mapEmpty();
+    return closed.onComplete(v -> metrics.close());
   }
 
   /** The one failure handler: maps what went wrong to a status code and a {@link ReportError} body. */

@@ -33,6 +33,7 @@ import java.util.Map;
  * @param authFailuresPerMinute failed authentications one client address may make per minute before 429
  * @param jobQueueLimit reports of one job queued or being written at most (429 above)
  * @param jobReportsPerSecond reports one job may send per second, twice that at once (429 above)
+ * @param metricsPort TCP port of {@code /metrics}, 0 for a free one, -1 for none
  */
 public record ReportApiConfig(
     String bindHost,
@@ -49,7 +50,8 @@ public record ReportApiConfig(
     Duration requestTimeout,
     int authFailuresPerMinute,
     int jobQueueLimit,
-    int jobReportsPerSecond) {
+    int jobReportsPerSecond,
+    int metricsPort) {
 
   public static final ConfigOption<String> BIND = new ConfigOption<>("NIXEK_REPORT_BIND", "0.0.0.0",
       "Address the HTTP server binds to.", ReportApiConfig::hostName);
@@ -103,11 +105,16 @@ public record ReportApiConfig(
       + "once; one more gets 429 with Retry-After. Keeps one noisy step from taking the Kubernetes API's write budget "
       + "from the other jobs.", intRange(1, 10_000));
 
+  public static final ConfigOption<Integer> METRICS_PORT = new ConfigOption<>("NIXEK_REPORT_METRICS_PORT", "0",
+      "TCP port of /metrics (Prometheus text), on NIXEK_REPORT_BIND but apart from NIXEK_REPORT_PORT, which agents "
+      + "reach and may face the internet; 0..65535, 0 picks a free port (printed on stdout as 'nixek-report-api "
+      + "metrics on port N'), -1 serves no metrics. The chart sets 8082.", intRange(-1, 65535));
+
   /** Every option, for {@code --help} and the chart. */
   public static final List<ConfigOption<?>> OPTIONS = List.of(BIND, PORT, BODY_LIMIT_BYTES, EVALUATION_LIMIT_BYTES,
       OUTPUT_TAIL_BYTES, OUTPUT_TAIL_BUDGET_BYTES, FIELD_MANAGER, WATCH_NAMESPACES, WORKER_THREADS,
       READY_MAX_AGE_SECONDS, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, AUTH_FAILURES_PER_MINUTE, JOB_QUEUE_LIMIT,
-      JOB_REPORTS_PER_SECOND);
+      JOB_REPORTS_PER_SECOND, METRICS_PORT);
 
   public ReportApiConfig {
     watchNamespaces = List.copyOf(watchNamespaces);
@@ -133,7 +140,12 @@ public record ReportApiConfig(
         REQUEST_TIMEOUT_SECONDS.read(env),
         AUTH_FAILURES_PER_MINUTE.read(env),
         JOB_QUEUE_LIMIT.read(env),
-        JOB_REPORTS_PER_SECOND.read(env));
+        JOB_REPORTS_PER_SECOND.read(env),
+        METRICS_PORT.read(env));
+    if (c.metricsPort() > 0 && c.metricsPort() == c.port()) {
+      throw new ConfigException(METRICS_PORT.key() + "=" + c.metricsPort() + " is " + PORT.key()
+          + ": metrics need a port of their own, apart from the agents'");
+    }
     checkObjectBudget(c.evaluationLimitBytes(), c.outputTailBytes(), c.outputTailBudgetBytes());
     return c;
   }

@@ -9,6 +9,7 @@ import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.common.text.ControlChars;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
+import dev.nixek.ci.operator.metrics.JobMetrics;
 import dev.nixek.ci.operator.status.OperatorStatus;
 import dev.nixek.ci.operator.status.StatusWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -33,7 +34,12 @@ final class JobPass {
 
   /** What every pass of a reconciler shares. */
   record Services(KubernetesClient client, StatusWriter<NixekJob, NixekJobStatus> statusWriter,
-      EventRecorder events, Clock clock, Duration pollInterval) {
+      EventRecorder events, Clock clock, Duration pollInterval, JobMetrics metrics) {
+    Services(KubernetesClient client, StatusWriter<NixekJob, NixekJobStatus> statusWriter, EventRecorder events,
+        Clock clock, Duration pollInterval) {
+      this(client, statusWriter, events, clock, pollInterval, JobMetrics.unregistered());
+    }
+
     /** A pass over {@code job} as this reconcile got it. */
     JobPass begin(Context<NixekJob> context, NixekJob job) {
       NixekJobStatus next = OperatorStatus.of(job.getStatus());
@@ -164,12 +170,14 @@ final class JobPass {
    */
   JobPass written() {
     NixekJob written = services.statusWriter().write(context, job(), next, true);
+    services.metrics().written(job(), next, now);
     return new JobPass(services, context, written, OperatorStatus.of(written.getStatus()), now);
   }
 
   /** Writes the status now, changed or not. */
   void write() {
     services.statusWriter().write(context, job(), next, false);
+    services.metrics().written(job(), next, now);
   }
 
   /** Ends the reconcile: writes the status if it changed, and looks again after the poll interval if {@code poll}. */

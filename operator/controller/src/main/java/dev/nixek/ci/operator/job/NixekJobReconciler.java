@@ -24,6 +24,7 @@ import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.ImageResolver;
 import dev.nixek.ci.operator.job.JobValidator.SpecError;
 import dev.nixek.ci.operator.machine.MachineProvider;
+import dev.nixek.ci.operator.metrics.JobMetrics;
 import dev.nixek.ci.operator.pod.RetryBackoff;
 import dev.nixek.ci.operator.status.StatusWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -73,14 +74,22 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   private final JobFollower follower;
   private final JobLimits limits;
   private final JobTokens tokens;
+  private final JobMetrics metrics;
 
   public NixekJobReconciler(KubernetesClient client, OperatorConfig config, MachineProvider provider,
       ImageResolver images, JobTokens tokens, EventRecorder events, Clock clock, CrashPoints crashPoints) {
+    this(client, config, provider, images, tokens, events, clock, crashPoints, JobMetrics.unregistered());
+  }
+
+  public NixekJobReconciler(KubernetesClient client, OperatorConfig config, MachineProvider provider,
+      ImageResolver images, JobTokens tokens, EventRecorder events, Clock clock, CrashPoints crashPoints,
+      JobMetrics metrics) {
     this.provider = provider;
+    this.metrics = metrics;
     this.limits = config.limits();
     this.tokens = tokens;
     this.passes = new JobPass.Services(client, StatusWriter.jobs(config.useSsa()), events, clock,
-        config.pollInterval());
+        config.pollInterval(), metrics);
     // where pods cannot run (the local provider's host, e.g. the demo's API server without a kubelet): local processes
     this.localEvaluations = config.evaluation().runnerFor(provider.name(), provider.requiresImage()) == EvaluationOptions.Runner.LOCAL
         ? new LocalEvaluations(client, config, tokens, events, !provider.requiresImage()) : null;
@@ -96,6 +105,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   @Override
   public List<EventSource<?, NixekJob>> prepareEventSources(EventSourceContext<NixekJob> context) {
     List<EventSource<?, NixekJob>> sources = new ArrayList<>();
+    metrics.watch(() -> context.getPrimaryCache().list());
     sources.add(evaluator.eventSource(context));
     if (localEvaluations != null) {
       sources.add(localEvaluations);
