@@ -41,6 +41,9 @@ fi
 # kube-apiserver, etcd and helm, built from the Go module proxy into .cache/bin (reused when present)
 hack/build-test-binaries.sh
 hack/build-test-binaries.sh --check
+# promtool (Prometheus's checker of the scraped /metrics), likewise from the Go module proxy
+hack/build-promtool.sh
+hack/build-promtool.sh --check
 
 command -v kubectl >/dev/null || { log "kubectl is required on PATH"; exit 1; }
 
