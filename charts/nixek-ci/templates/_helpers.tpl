@@ -182,6 +182,11 @@ live in the code (OperatorConfig, ReportApiConfig); this only names and formats 
     - name: http
       containerPort: {{ .Values.config.reportApi.reportPort }}
       protocol: TCP
+    {{- if gt (int (default -1 .Values.config.reportApi.reportMetricsPort)) 0 }}
+    - name: report-metrics
+      containerPort: {{ .Values.config.reportApi.reportMetricsPort }}
+      protocol: TCP
+    {{- end }}
   startupProbe:
     httpGet:
       path: /healthz
