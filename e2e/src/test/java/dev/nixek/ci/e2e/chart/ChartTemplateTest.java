@@ -586,10 +586,14 @@ class ChartTemplateTest {
     }
   }
 
-  /** Liveness on /healthz and readiness on /readyz of the named port, which is the port the program listens on. */
+  /**
+   * Liveness on /healthz and readiness on /readyz of the named port, which is the port the program listens on (the
+   * report API's container also has its metrics port, apart from it).
+   */
   static void assertProbes(Container c, String portName, int port, String portOption) {
     assertThat(c.getPorts()).extracting(ContainerPort::getName, ContainerPort::getContainerPort)
-        .containsExactly(org.assertj.core.groups.Tuple.tuple(portName, port));
+        .contains(org.assertj.core.groups.Tuple.tuple(portName, port));
+    assertThat(c.getPorts()).extracting(ContainerPort::getName).isSubsetOf(portName, "report-metrics");
     assertThat(Rendered.env(c, fields())).containsEntry(portOption, Integer.toString(port));
     for (Probe p : Stream.of(c.getLivenessProbe(), c.getStartupProbe()).toList()) {
       assertThat(p.getHttpGet().getPath()).isEqualTo("/healthz");
