@@ -44,6 +44,10 @@ hack/build-test-binaries.sh
 hack/build-test-binaries.sh --check
 # kstatus's verdict (sigs.k8s.io/cli-utils), the health Flux and kpt compute: a small checker, same cache
 hack/build-kstatus-check.sh
+hack/build-kstatus-check.sh --check
+# promtool (Prometheus's checker of the scraped /metrics), likewise from the Go module proxy
+hack/build-promtool.sh
+hack/build-promtool.sh --check
 
 command -v kubectl >/dev/null || { log "kubectl is required on PATH"; exit 1; }
 

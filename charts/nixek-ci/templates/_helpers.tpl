@@ -230,6 +230,11 @@ store is (both), retention (operator), limits and the status interval (report AP
     - name: http
       containerPort: {{ .Values.config.reportApi.reportPort }}
       protocol: TCP
+    {{- if gt (int (default -1 .Values.config.reportApi.reportMetricsPort)) 0 }}
+    - name: report-metrics
+      containerPort: {{ .Values.config.reportApi.reportMetricsPort }}
+      protocol: TCP
+    {{- end }}
   startupProbe:
     httpGet:
       path: /healthz

@@ -231,6 +231,8 @@ class ChartTemplateTest {
         "ClusterRole/ci-report-api", "RoleBinding/team-a/ci-report-api", "RoleBinding/team-b/ci-report-api",
         "ClusterRoleBinding/ci-report-api-auth-delegator", "ClusterRole/ci-view",
         "Service/" + NS + "/ci-report-api",
+        "Service/" + NS + "/ci-operator-metrics", "Service/" + NS + "/ci-report-api-metrics",
+        "ServiceMonitor/" + NS + "/ci",
         "Deployment/" + NS + "/ci-operator", "Deployment/" + NS + "/ci-report-api");
 
     Deployment op = r.get(Deployment.class, "ci-operator");
@@ -435,6 +437,68 @@ class ChartTemplateTest {
     assertThat(badStore.exitCode()).as("the schema's enum").isNotZero();
   }
 
+  /**
+   * Metrics: cluster-internal Services in front of the operator's health port and the report API's metrics port, a
+   * ServiceMonitor selecting exactly those, and the report API's public Service carrying no metrics port.
+   */
+  @Test
+  void theMetricsServicesAndServiceMonitorMatchTheContainersPortsAndNotThePublicService() {
+    Rendered r = helm.template("nixek-ci", NS, List.of(full));
+    Container operator = container(r.get(Deployment.class, "ci-operator"), "operator");
+    Container api = container(r.get(Deployment.class, "ci-report-api"), "report-api");
+    assertThat(operator.getPorts()).anySatisfy(p -> {
+      assertThat(p.getName()).isEqualTo("health");
+      assertThat(p.getContainerPort()).isEqualTo(9090);
+    });
+    assertThat(api.getPorts()).anySatisfy(p -> {
+      assertThat(p.getName()).isEqualTo("report-metrics");
+      assertThat(p.getContainerPort()).isEqualTo(9082);
+    });
+    assertThat(Rendered.env(api, Map.of())).containsEntry("NIXEK_REPORT_METRICS_PORT", "9082");
+
+    Service opMetrics = r.get(Service.class, "ci-operator-metrics");
+    Service apiMetrics = r.get(Service.class, "ci-report-api-metrics");
+    assertThat(opMetrics.getSpec().getType()).isEqualTo("ClusterIP");
+    assertThat(apiMetrics.getSpec().getType()).isEqualTo("ClusterIP");
+    assertThat(opMetrics.getSpec().getPorts()).singleElement().satisfies(p -> {
+      assertThat(p.getName()).isEqualTo("metrics");
+      assertThat(p.getTargetPort().getStrVal()).isEqualTo("health");
+    });
+    assertThat(apiMetrics.getSpec().getPorts()).singleElement().satisfies(p -> {
+      assertThat(p.getName()).isEqualTo("metrics");
+      assertThat(p.getTargetPort().getStrVal()).isEqualTo("report-metrics");
+    });
+    Map<String, String> opPodLabels = r.get(Deployment.class, "ci-operator").getSpec().getTemplate().getMetadata()
+        .getLabels();
+    Map<String, String> apiPodLabels = r.get(Deployment.class, "ci-report-api").getSpec().getTemplate().getMetadata()
+        .getLabels();
+    assertThat(opPodLabels).containsAllEntriesOf(opMetrics.getSpec().getSelector());
+    assertThat(apiPodLabels).containsAllEntriesOf(apiMetrics.getSpec().getSelector());
+    assertThat(r.get(Service.class, "ci-report-api").getSpec().getPorts()).extracting(p -> p.getName())
+        .containsExactly("http");
+
+    var monitor = r.objects().stream().filter(o -> "ServiceMonitor".equals(o.getKind())).findFirst().orElseThrow();
+    JsonNode spec = new ObjectMapper().valueToTree(monitor).get("spec");
+    assertThat(monitor.getMetadata().getLabels()).containsEntry("release", "kube-prometheus");
+    Map<String, String> selector = new ObjectMapper().convertValue(spec.get("selector").get("matchLabels"),
+        new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() { });
+    for (Service s : r.all(Service.class)) {
+      boolean selected = s.getMetadata().getLabels().entrySet().containsAll(selector.entrySet());
+      assertThat(selected).as("ServiceMonitor selects %s", s.getMetadata().getName())
+          .isEqualTo(s.getMetadata().getName().endsWith("-metrics"));
+    }
+    assertThat(spec.get("endpoints")).singleElement().satisfies(e -> {
+      assertThat(e.get("port").asText()).isEqualTo("metrics");
+      assertThat(e.get("path").asText()).isEqualTo("/metrics");
+      assertThat(e.get("interval").asText()).isEqualTo("15s");
+      assertThat(e.get("scrapeTimeout").asText()).isEqualTo("5s");
+    });
+
+    // off by default: no Service, no ServiceMonitor (the Prometheus Operator's CRDs may not be installed)
+    assertThat(helm.template("nixek-ci", NS, List.of()).names())
+        .noneMatch(n -> n.startsWith("ServiceMonitor/") || n.endsWith("-metrics"));
+  }
+
   /** The template's key → variable conversion is the one ChartOptions (and so the README and the tests) assume. */
   @Test
   void everyConfigKeyBecomesTheEnvironmentVariableNamedAfterIt() throws IOException {
@@ -619,10 +683,14 @@ class ChartTemplateTest {
     }
   }
 
-  /** Liveness on /healthz and readiness on /readyz of the named port, which is the port the program listens on. */
+  /**
+   * Liveness on /healthz and readiness on /readyz of the named port, which is the port the program listens on (the
+   * report API's container also has its metrics port, apart from it).
+   */
   static void assertProbes(Container c, String portName, int port, String portOption) {
     assertThat(c.getPorts()).extracting(ContainerPort::getName, ContainerPort::getContainerPort)
-        .containsExactly(org.assertj.core.groups.Tuple.tuple(portName, port));
+        .contains(org.assertj.core.groups.Tuple.tuple(portName, port));
+    assertThat(c.getPorts()).extracting(ContainerPort::getName).isSubsetOf(portName, "report-metrics");
     assertThat(Rendered.env(c, fields())).containsEntry(portOption, Integer.toString(port));
     for (Probe p : Stream.of(c.getLivenessProbe(), c.getStartupProbe()).toList()) {
       assertThat(p.getHttpGet().getPath()).isEqualTo("/healthz");

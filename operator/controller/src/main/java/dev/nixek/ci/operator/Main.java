@@ -17,6 +17,7 @@ import dev.nixek.ci.operator.aws.Ec2MachineProvider;
 import dev.nixek.ci.operator.job.CrashPoints;
 import dev.nixek.ci.operator.machine.MachineCollector;
 import dev.nixek.ci.operator.machine.MachineProvider;
+import dev.nixek.ci.operator.metrics.OperatorMetrics;
 import dev.nixek.ci.operator.machine.local.LocalMachineProvider;
 import dev.nixek.ci.operator.token.TokenKeyStore;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -28,6 +29,7 @@ import java.util.HashSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 
 /** The operator's entry point: builds the whole graph by hand (no DI container) and starts it. */
 public final class Main {
@@ -66,8 +68,8 @@ public final class Main {
 
   /** A started operator; closing it stops it (the machines it launched keep running). */
   public record Running(Operator operator, HealthServer health, CollectorLoop collector, MachineProvider provider,
-      ImageModule images, LeaderElection election, CollectorLoop logCollector, AutoCloseable ownedLogStore)
-      implements AutoCloseable {
+      ImageModule images, LeaderElection election, CollectorLoop logCollector, AutoCloseable ownedLogStore,
+      OperatorMetrics metrics) implements AutoCloseable {
     public int healthPort() {
       return health.port();
     }
@@ -94,6 +96,7 @@ public final class Main {
           LOG.warn("closing the log store: {}", e.toString());
         }
       }
+      metrics.close();
       if (provider instanceof AutoCloseable c) {
         try {
           c.close();
@@ -113,8 +116,9 @@ public final class Main {
     Clock clock = seams.clock();
     Runnable onFatal = seams.onFatal();
     CrashPoints crashPoints = seams.crashPoints();
+    OperatorMetrics metrics = new OperatorMetrics().withJvm();
     MachineProvider provider = seams.provider() != null ? seams.provider()
-        : provider(config, clock, seams.awsCredentials());
+        : provider(config, clock, seams.awsCredentials(), metrics);
     JobTokens tokens = TokenKeyStore.load(client, config.operatorNamespace(), config.tokenKeySecret());
     // one collector per cluster: with leader election only the leader runs it (and it is safe to run twice anyway)
     MachineCollector machines = new MachineCollector(client, provider, config.watchNamespaces(),
@@ -127,10 +131,11 @@ public final class Main {
     CollectorLoop logCollector = logCollector(config, client, logStore, clock);
     EventRecorder events = new EventRecorder(client, clock);
     ImageModule images = ImageModule.create(config, client, clock, events, seams.awsCredentials(),
-        seams.imageCrashPoints());
+        seams.imageCrashPoints(), metrics);
     LeaderElection election = new LeaderElection();
     Operator operator = new Operator(o -> {
       o.withKubernetesClient(client)
+          .withMetrics(metrics.josdk())
           .withCloseClientOnStop(false)
           .withConcurrentReconciliationThreads(config.reconcileThreads())
           .withUseSSAToPatchPrimaryResource(config.useSsa())
@@ -162,7 +167,7 @@ public final class Main {
           .ifPresent(o::withLeaderElectionConfiguration);
     });
     operator.register(new NixekJobReconciler(client, config, provider, images.resolver(), tokens, events,
-        clock, crashPoints, new JobLogCleanup(logStore)), c -> {
+        clock, crashPoints, new JobLogCleanup(logStore), metrics.jobs()), c -> {
       if (!config.watchNamespaces().isEmpty()) {
         c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
       }
@@ -177,6 +182,7 @@ public final class Main {
     } catch (RuntimeException e) {
       operator.stop(); // its informer threads would keep the JVM alive
       images.close();
+      metrics.close();
       throw e;
     }
     if (!config.leaderElection().enabled()) {
@@ -185,10 +191,11 @@ public final class Main {
       images.startCollector();
     }
     HealthServer health = new HealthServer(config.healthPort(),
-        () -> operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy());
+        () -> operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy(),
+        metrics::scrape);
     return new Running(operator, health, collector, provider, images,
         config.leaderElection().enabled() ? election : null, logCollector,
-        seams.logStore() == null ? logStore : null);
+        seams.logStore() == null ? logStore : null, metrics);
   }
 
   /** The log store the configuration names (NIXEK_LOG_STORE and its siblings, shared with the report API). */
@@ -208,16 +215,18 @@ public final class Main {
 
   /** The machine provider the configuration names, with the SDK's default AWS credentials. */
   public static MachineProvider provider(OperatorConfig config, Clock clock) {
-    return provider(config, clock, null);
+    return provider(config, clock, null, null);
   }
 
   /** The machine provider the configuration names; {@code credentials} null for the SDK's default chain. */
-  static MachineProvider provider(OperatorConfig config, Clock clock, AwsCredentialsProvider credentials) {
+  static MachineProvider provider(OperatorConfig config, Clock clock, AwsCredentialsProvider credentials,
+      OperatorMetrics metrics) {
+    var interceptor = metrics == null ? null : metrics.aws();
     return switch (config.provider()) {
       case LOCAL -> new LocalMachineProvider(config.localStateDir(), config.localAgentCommand(), config.clusterId(),
           clock);
-      case EC2 -> new Ec2MachineProvider(credentials == null ? new AwsClients(config.aws())
-          : new AwsClients(config.aws(), credentials), config.ec2(), config.clusterId());
+      case EC2 -> new Ec2MachineProvider(new AwsClients(config.aws(), credentials == null
+          ? DefaultCredentialsProvider.builder().build() : credentials, interceptor), config.ec2(), config.clusterId());
     };
   }
 }

@@ -27,6 +27,8 @@ public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
   /** The stdout line launchers wait for; N is the bound port. */
   public static final String LISTENING = "nixek-report-api listening on port ";
+  /** The stdout line, before {@link #LISTENING}, that tells the bound metrics port (none when metrics are off). */
+  public static final String METRICS = "nixek-report-api metrics on port ";
 
   /** Client-side retries of a failed Kubernetes call (about 0.7 s in all) unless fabric8's own setting says. */
   static final int DEFAULT_RETRY_LIMIT = 3;
@@ -101,6 +103,10 @@ public final class Main {
         logs.close();
       }
     }, "nixek-report-api-shutdown"));
+    if (api.metricsPort() >= 0) {
+      // before the listening line, which launchers wait for: they have read this one by then
+      System.out.println(METRICS + api.metricsPort());
+    }
     System.out.println(LISTENING + server.actualPort());
     System.out.flush();
   }

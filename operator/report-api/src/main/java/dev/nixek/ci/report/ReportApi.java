@@ -77,7 +77,9 @@ public final class ReportApi {
   private final AtomicBoolean flushing = new AtomicBoolean();
   private long flushTimer = -1;
   private WorkerExecutor flushPool;
+  private final ReportMetrics metrics = new ReportMetrics();
   private HttpServer server;
+  private HttpServer metricsServer;
 
   /**
    * A report API storing step output in {@code logStore} and serving it from there (docs/logs.md): the caller owns
@@ -115,6 +117,7 @@ public final class ReportApi {
   /** The router with every route, body limit and error mapping. */
   public Router router() {
     Router router = Router.router(vertx);
+    router.route().handler(metrics::handle);
     // before the request timeout: a follower's answer lasts as long as its step
     logs.routes(router);
     router.route().handler(TimeoutHandler.create(config.requestTimeout().toMillis(), 408));
@@ -165,10 +168,10 @@ public final class ReportApi {
         LOG.error("cannot watch NixekJobs for token records; every report gets 503 until it can: {}", t.toString());
       }
     });
-    return vertx.createHttpServer(options)
+    return startMetrics().compose(m -> vertx.createHttpServer(options)
         .connectionHandler(this::countConnection)
         .requestHandler(router())
-        .listen()
+        .listen())
         .onSuccess(s -> {
           server = s;
           health.startProbing();
@@ -196,6 +199,39 @@ public final class ReportApi {
         return null;
       }, false)), false).onComplete(ar -> flushing.set(false));
     });
+  }
+
+  /**
+   * The metrics server, on a port of its own ({@code NIXEK_REPORT_METRICS_PORT}): the agents' port may face the
+   * internet, and job counts and error rates are nobody's business there (docs/operations.md#metrics).
+   */
+  private Future<Void> startMetrics() {
+    if (config.metricsPort() < 0) {
+      return Future.succeededFuture();
+    }
+    Router router = Router.router(vertx);
+    router.get("/metrics").handler(ctx -> ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+        .end(metrics.scrape()));
+    return vertx.createHttpServer(new HttpServerOptions().setHost(config.bindHost()).setPort(config.metricsPort())
+            .setIdleTimeout(120).setIdleTimeoutUnit(TimeUnit.SECONDS))
+        .requestHandler(router)
+        .listen()
+        .onSuccess(s -> {
+          metricsServer = s;
+          LOG.info("report API metrics on {}:{}", config.bindHost(), s.actualPort());
+        })
+        .mapEmpty();
+  }
+
+  /** The bound port of {@code /metrics}; -1 when it serves none (or is not started). */
+  public int metricsPort() {
+    return metricsServer == null ? -1 : metricsServer.actualPort();
+  }
+
+  /** The metrics (for tests and the metrics server). */
+  ReportMetrics metrics() {
+    return metrics;
   }
 
   /** Closes a connection over {@code NIXEK_REPORT_MAX_CONNECTIONS} before it can send anything. */
@@ -236,7 +272,9 @@ public final class ReportApi {
     logs.close();
     records.close();
     health.stopProbing();
-    return server == null ? Future.succeededFuture() : server.close();
+    Future<Void> m = metricsServer == null ? Future.succeededFuture() : metricsServer.close();
+    Future<Void> closed = server == null ? m : Future.all(m, server.close()).mapEmpty();
+    return closed.onComplete(v -> metrics.close());
   }
 
   /** The one failure handler: maps what went wrong to a status code and a {@link ReportError} body. */

@@ -37,6 +37,7 @@ import java.util.Map;
  * @param statusIntervalMillis how often at most one job's acknowledged output is written to its status
  * @param logStepLimitBytes bytes of one step's output the log store keeps before the step's log is cut
  * @param logJobLimitBytes bytes of all of one job's steps' output the log store keeps
+ * @param metricsPort TCP port of {@code /metrics}, 0 for a free one, -1 for none
  */
 public record ReportApiConfig(
     String bindHost,
@@ -56,7 +57,8 @@ public record ReportApiConfig(
     int jobReportsPerSecond,
     int statusIntervalMillis,
     long logStepLimitBytes,
-    long logJobLimitBytes) {
+    long logJobLimitBytes,
+    int metricsPort) {
 
   public static final ConfigOption<String> BIND = new ConfigOption<>("NIXEK_REPORT_BIND", "0.0.0.0",
       "Address the HTTP server binds to.", ReportApiConfig::hostName);
@@ -125,12 +127,17 @@ public record ReportApiConfig(
       + "10 GiB); the step that goes past it is cut as for " + LogLimits.STEP_OPTION + ", and later steps store only "
       + "the marker line.", longRange(1, 1L << 40));
 
+  public static final ConfigOption<Integer> METRICS_PORT = new ConfigOption<>("NIXEK_REPORT_METRICS_PORT", "0",
+      "TCP port of /metrics (Prometheus text), on NIXEK_REPORT_BIND but apart from NIXEK_REPORT_PORT, which agents "
+      + "reach and may face the internet; 0..65535, 0 picks a free port (printed on stdout as 'nixek-report-api "
+      + "metrics on port N'), -1 serves no metrics. The chart sets 8082.", intRange(-1, 65535));
+
   /** Every option, for {@code --help} and the chart. */
   public static final List<ConfigOption<?>> OPTIONS = java.util.stream.Stream.of(List.<ConfigOption<?>>of(BIND, PORT,
       BODY_LIMIT_BYTES, EVALUATION_LIMIT_BYTES, OUTPUT_TAIL_BYTES, OUTPUT_TAIL_BUDGET_BYTES, FIELD_MANAGER,
       WATCH_NAMESPACES, WORKER_THREADS, READY_MAX_AGE_SECONDS, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS,
       AUTH_FAILURES_PER_MINUTE, JOB_QUEUE_LIMIT, JOB_REPORTS_PER_SECOND, STATUS_INTERVAL_MILLIS, LOG_STEP_LIMIT_BYTES,
-      LOG_JOB_LIMIT_BYTES), LogStoreOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
+      LOG_JOB_LIMIT_BYTES, METRICS_PORT), LogStoreOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
 
   public ReportApiConfig {
     watchNamespaces = List.copyOf(watchNamespaces);
@@ -159,7 +166,12 @@ public record ReportApiConfig(
         JOB_REPORTS_PER_SECOND.read(env),
         STATUS_INTERVAL_MILLIS.read(env),
         LOG_STEP_LIMIT_BYTES.read(env),
-        LOG_JOB_LIMIT_BYTES.read(env));
+        LOG_JOB_LIMIT_BYTES.read(env),
+        METRICS_PORT.read(env));
+    if (c.metricsPort() > 0 && c.metricsPort() == c.port()) {
+      throw new ConfigException(METRICS_PORT.key() + "=" + c.metricsPort() + " is " + PORT.key()
+          + ": metrics need a port of their own, apart from the agents'");
+    }
     checkObjectBudget(c.evaluationLimitBytes(), c.outputTailBytes(), c.outputTailBudgetBytes());
     return c;
   }

@@ -17,7 +17,7 @@ class ReportApiConfigTest {
   void defaults() {
     ReportApiConfig c = ReportApiConfig.fromEnv(Map.of());
     assertThat(c).isEqualTo(new ReportApiConfig("0.0.0.0", 8080, 32768, 262144, 4096, 131072, "nixek-report-api", List.of(),
-        16, Duration.ofSeconds(30), 1024, Duration.ofSeconds(30), 30, 16, 1000, 1000, 1L << 30, 10L << 30));
+        16, Duration.ofSeconds(30), 1024, Duration.ofSeconds(30), 30, 16, 1000, 1000, 1L << 30, 10L << 30, 0));
   }
 
   @Test
@@ -56,10 +56,21 @@ class ReportApiConfigTest {
       "NIXEK_REPORT_JOB_QUEUE_LIMIT|2000",
       "NIXEK_REPORT_JOB_REPORTS_PER_SECOND|0",
       "NIXEK_READY_MAX_AGE_SECONDS|0",
+      "NIXEK_REPORT_METRICS_PORT|-2",
+      "NIXEK_REPORT_METRICS_PORT|65536",
       "NIXEK_REPORT_BIND|0.0.0.0 1"})
   void anInvalidValueNamesItsOption(String option, String value) {
     assertThatThrownBy(() -> ReportApiConfig.fromEnv(Map.of(option, value)))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith(option + "=");
+  }
+
+  @Test
+  void metricsCannotShareTheAgentsPort() {
+    assertThatThrownBy(() -> ReportApiConfig.fromEnv(Map.of("NIXEK_REPORT_PORT", "8080",
+        "NIXEK_REPORT_METRICS_PORT", "8080")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("NIXEK_REPORT_METRICS_PORT=8080 is NIXEK_REPORT_PORT");
+    assertThat(ReportApiConfig.fromEnv(Map.of("NIXEK_REPORT_METRICS_PORT", "-1")).metricsPort()).isEqualTo(-1);
   }
 }

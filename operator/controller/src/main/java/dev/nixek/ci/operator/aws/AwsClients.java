@@ -2,11 +2,13 @@ package dev.nixek.ci.operator.aws;
 
 import dev.nixek.ci.operator.config.AwsOptions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -23,6 +25,7 @@ public final class AwsClients implements AutoCloseable {
   private final AwsOptions options;
   private final AwsCredentialsProvider credentials;
   private final SdkHttpClient http;
+  private final List<ExecutionInterceptor> interceptors;
   private final Map<String, Ec2Client> ec2 = new ConcurrentHashMap<>();
   private final Map<String, S3Client> s3 = new ConcurrentHashMap<>();
 
@@ -32,6 +35,12 @@ public final class AwsClients implements AutoCloseable {
   }
 
   public AwsClients(AwsOptions options, AwsCredentialsProvider credentials) {
+    this(options, credentials, null);
+  }
+
+  /** With {@code interceptor} (the operator's AWS call metrics; null for none) on every client. */
+  public AwsClients(AwsOptions options, AwsCredentialsProvider credentials, ExecutionInterceptor interceptor) {
+    this.interceptors = interceptor == null ? List.of() : List.of(interceptor);
     this.options = options;
     this.credentials = credentials;
     this.http = UrlConnectionHttpClient.builder()
@@ -59,7 +68,7 @@ public final class AwsClients implements AutoCloseable {
   public Ec2Client ec2(String region) {
     return ec2.computeIfAbsent(region, r -> {
       var b = Ec2Client.builder().httpClient(http).credentialsProvider(credentials).region(Region.of(r))
-          .overrideConfiguration(o -> o.apiCallTimeout(Duration.ofMinutes(2)));
+          .overrideConfiguration(o -> o.apiCallTimeout(Duration.ofMinutes(2)).executionInterceptors(interceptors));
       options.ec2Endpoint().ifPresent(b::endpointOverride);
       return b.build();
     });
@@ -69,7 +78,7 @@ public final class AwsClients implements AutoCloseable {
     return s3.computeIfAbsent(region, r -> {
       var b = S3Client.builder().httpClient(http).credentialsProvider(credentials).region(Region.of(r))
           .forcePathStyle(options.s3PathStyle())
-          .overrideConfiguration(o -> o.apiCallTimeout(Duration.ofMinutes(2)));
+          .overrideConfiguration(o -> o.apiCallTimeout(Duration.ofMinutes(2)).executionInterceptors(interceptors));
       options.s3Endpoint().ifPresent(b::endpointOverride);
       return b.build();
     });

@@ -80,7 +80,7 @@ public record OperatorConfig(
   public static final ConfigOption<Integer> RECONCILE_THREADS = new ConfigOption<>("NIXEK_RECONCILE_THREADS", "10",
       "concurrent reconciliations", intRange(1, 200));
   public static final ConfigOption<Integer> HEALTH_PORT = new ConfigOption<>("NIXEK_HEALTH_PORT", "8081",
-      "port of the /healthz and /readyz endpoints (0: pick a free port)", intRange(0, 65535));
+      "port of the /healthz, /readyz and /metrics (Prometheus) endpoints (0: pick a free port)", intRange(0, 65535));
   public static final ConfigOption<Duration> POLL_INTERVAL = new ConfigOption<>("NIXEK_POLL_SECONDS", "5",
       "how often a running job's machine is checked", seconds(1, 3600));
   public static final ConfigOption<Duration> JOB_TIMEOUT = new ConfigOption<>("NIXEK_JOB_TIMEOUT_SECONDS", "3600",

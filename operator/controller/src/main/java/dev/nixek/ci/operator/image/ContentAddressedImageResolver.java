@@ -1,5 +1,6 @@
 package dev.nixek.ci.operator.image;
 
+import dev.nixek.ci.operator.metrics.ImageMetrics;
 import dev.nixek.ci.api.v1alpha1.ConditionReason;
 import dev.nixek.ci.api.v1alpha1.NixekEvaluatedMachine;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
@@ -43,8 +44,14 @@ public final class ContentAddressedImageResolver implements ImageResolver {
   private final KubernetesClient client;
   private final ImageOptions options;
   private final NamedImageResolver named;
+  private final ImageMetrics metrics;
 
   public ContentAddressedImageResolver(KubernetesClient client, ImageOptions options) {
+    this(client, options, ImageMetrics.unregistered());
+  }
+
+  public ContentAddressedImageResolver(KubernetesClient client, ImageOptions options, ImageMetrics metrics) {
+    this.metrics = metrics;
     this.client = client;
     this.options = options;
     this.named = new NamedImageResolver(client);
@@ -115,6 +122,7 @@ public final class ContentAddressedImageResolver implements ImageResolver {
       fresh.setSpec(spec);
       if (KubeObjects.createIfAbsent(() -> images.resource(fresh).create()).isPresent()) {
         LOG.info("job {}/{}: created NixekMachineImage {} for {}", ns, job.getMetadata().getName(), name, what);
+        metrics.cacheMiss();
       }
       return new Resolution.Waiting(ConditionReason.WaitingForImage, "NixekMachineImage '" + name + "' (" + what
           + "'s image) is being made");
@@ -143,6 +151,11 @@ public final class ContentAddressedImageResolver implements ImageResolver {
         }
         throw e;
       }
+    }
+    if (r instanceof Resolution.Ready && !(ns + "/" + job.getMetadata().getName()).equals(
+        image.getMetadata().getAnnotations() == null ? null : image.getMetadata().getAnnotations().get(CREATED_FOR))) {
+      // a job resolves its image Ready once, as it launches: another job's image, reused
+      metrics.cacheHit();
     }
     return r;
   }

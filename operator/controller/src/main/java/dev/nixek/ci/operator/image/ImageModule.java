@@ -1,5 +1,6 @@
 package dev.nixek.ci.operator.image;
 
+import dev.nixek.ci.operator.metrics.OperatorMetrics;
 import dev.nixek.ci.operator.collect.CollectorLoop;
 import dev.nixek.ci.operator.aws.AwsClients;
 import dev.nixek.ci.operator.config.OperatorConfig;
@@ -28,11 +29,12 @@ public final class ImageModule implements AutoCloseable {
   private final boolean configured;
 
   private ImageModule(OperatorConfig config, KubernetesClient client, Clock clock, EventRecorder events,
-      AwsCredentialsProvider credentials, ImageCrashPoints crashPoints) {
+      AwsCredentialsProvider credentials, ImageCrashPoints crashPoints, OperatorMetrics metrics) {
     this.aws = new AwsClients(config.aws(), credentials != null ? credentials
-        : DefaultCredentialsProvider.builder().build());
-    this.reconciler = new NixekMachineImageReconciler(client, config, aws, events, clock, crashPoints);
-    this.resolver = new ContentAddressedImageResolver(client, config.images());
+        : DefaultCredentialsProvider.builder().build(), metrics.aws());
+    this.reconciler = new NixekMachineImageReconciler(client, config, aws, events, clock, crashPoints,
+        metrics.images());
+    this.resolver = new ContentAddressedImageResolver(client, config.images(), metrics.images());
     this.inlineCollector = new InlineImageCollector(client, config, clock);
     this.awsCollector = new ImageCollector(client, config, aws, clock);
     // the first run one interval after start: the operator has just (re)started, nothing is urgent
@@ -48,7 +50,15 @@ public final class ImageModule implements AutoCloseable {
    */
   public static ImageModule create(OperatorConfig config, KubernetesClient client, Clock clock,
       EventRecorder events, AwsCredentialsProvider credentials, ImageCrashPoints crashPoints) {
-    return new ImageModule(config, client, clock, events, credentials, crashPoints);
+    return create(config, client, clock, events, credentials, crashPoints, new OperatorMetrics());
+  }
+
+  /** {@link #create(OperatorConfig, KubernetesClient, Clock, EventRecorder, AwsCredentialsProvider,
+   * ImageCrashPoints)} reporting to the operator's {@code metrics}. */
+  public static ImageModule create(OperatorConfig config, KubernetesClient client, Clock clock,
+      EventRecorder events, AwsCredentialsProvider credentials, ImageCrashPoints crashPoints,
+      OperatorMetrics metrics) {
+    return new ImageModule(config, client, clock, events, credentials, crashPoints, metrics);
   }
 
   public NixekMachineImageReconciler reconciler() {

@@ -1,5 +1,6 @@
 package dev.nixek.ci.operator.image;
 
+import dev.nixek.ci.operator.metrics.ImageMetrics;
 import static dev.nixek.ci.common.status.Conditions.READY;
 
 import dev.nixek.ci.api.v1alpha1.ConditionReason;
@@ -29,9 +30,11 @@ final class ImagePass {
   private final Clock clock;
   private final EventRecorder events;
   private final StatusWriter<NixekMachineImage, NixekMachineImageStatus> statusWriter;
+  private final ImageMetrics metrics;
 
   ImagePass(Context<NixekMachineImage> context, NixekMachineImage image, Clock clock, EventRecorder events,
-      StatusWriter<NixekMachineImage, NixekMachineImageStatus> statusWriter) {
+      StatusWriter<NixekMachineImage, NixekMachineImageStatus> statusWriter, ImageMetrics metrics) {
+    this.metrics = metrics;
     this.context = context;
     this.image = image;
     this.next = ImageStatuses.copy(image.getStatus());
@@ -97,7 +100,9 @@ final class ImagePass {
     // Reconciling and Stalled follow Ready as this pass leaves it (GitOpsConditions)
     next.conditions = GitOpsConditions.forImage(next.conditions, clock.instant());
     if (!statusWriter.same(image.getStatus(), next)) {
+      NixekMachineImage before = image;
       image = statusWriter.write(context, image, next);
+      metrics.written(before, next, clock.instant());
     }
   }
 

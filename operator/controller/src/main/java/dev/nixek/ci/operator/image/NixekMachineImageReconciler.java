@@ -1,5 +1,6 @@
 package dev.nixek.ci.operator.image;
 
+import dev.nixek.ci.operator.metrics.ImageMetrics;
 import static dev.nixek.ci.common.status.Conditions.FALSE;
 import static dev.nixek.ci.common.status.Conditions.UNKNOWN;
 
@@ -60,6 +61,7 @@ public class NixekMachineImageReconciler implements Reconciler<NixekMachineImage
   private static final Logger LOG = LoggerFactory.getLogger(NixekMachineImageReconciler.class);
 
   private final EventRecorder events;
+  private final ImageMetrics metrics;
   private final Clock clock;
   private final StatusWriter<NixekMachineImage, NixekMachineImageStatus> statusWriter;
   private final ImageTargets targets;
@@ -74,6 +76,12 @@ public class NixekMachineImageReconciler implements Reconciler<NixekMachineImage
 
   public NixekMachineImageReconciler(KubernetesClient client, OperatorConfig config, AwsClients aws,
       EventRecorder events, Clock clock, ImageCrashPoints crashPoints) {
+    this(client, config, aws, events, clock, crashPoints, ImageMetrics.unregistered());
+  }
+
+  public NixekMachineImageReconciler(KubernetesClient client, OperatorConfig config, AwsClients aws,
+      EventRecorder events, Clock clock, ImageCrashPoints crashPoints, ImageMetrics metrics) {
+    this.metrics = metrics;
     this.events = events;
     this.clock = clock;
     this.statusWriter = StatusWriter.images(config.useSsa());
@@ -97,7 +105,7 @@ public class NixekMachineImageReconciler implements Reconciler<NixekMachineImage
 
   @Override
   public UpdateControl<NixekMachineImage> reconcile(NixekMachineImage image, Context<NixekMachineImage> context) {
-    ImagePass pass = new ImagePass(context, image, clock, events, statusWriter);
+    ImagePass pass = new ImagePass(context, image, clock, events, statusWriter, metrics);
     long generation = image.getMetadata().getGeneration() == null ? 0 : image.getMetadata().getGeneration();
     Optional<InvalidField> invalid = targets.invalid(image);
     if (invalid.isPresent()) {

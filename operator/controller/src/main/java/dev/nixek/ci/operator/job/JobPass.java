@@ -10,6 +10,7 @@ import dev.nixek.ci.common.status.GitOpsConditions;
 import dev.nixek.ci.common.text.ControlChars;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
+import dev.nixek.ci.operator.metrics.JobMetrics;
 import dev.nixek.ci.operator.status.OperatorStatus;
 import dev.nixek.ci.operator.status.StatusWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -34,7 +35,12 @@ final class JobPass {
 
   /** What every pass of a reconciler shares. */
   record Services(KubernetesClient client, StatusWriter<NixekJob, NixekJobStatus> statusWriter,
-      EventRecorder events, Clock clock, Duration pollInterval) {
+      EventRecorder events, Clock clock, Duration pollInterval, JobMetrics metrics) {
+    Services(KubernetesClient client, StatusWriter<NixekJob, NixekJobStatus> statusWriter, EventRecorder events,
+        Clock clock, Duration pollInterval) {
+      this(client, statusWriter, events, clock, pollInterval, JobMetrics.unregistered());
+    }
+
     /** A pass over {@code job} as this reconcile got it. */
     JobPass begin(Context<NixekJob> context, NixekJob job) {
       NixekJobStatus next = OperatorStatus.of(job.getStatus());
@@ -166,6 +172,7 @@ final class JobPass {
   JobPass written() {
     deriveGitOps();
     NixekJob written = services.statusWriter().write(context, job(), next, true);
+    services.metrics().written(job(), next, now);
     return new JobPass(services, context, written, OperatorStatus.of(written.getStatus()), now);
   }
 
@@ -173,6 +180,7 @@ final class JobPass {
   void write() {
     deriveGitOps();
     services.statusWriter().write(context, job(), next, false);
+    services.metrics().written(job(), next, now);
   }
 
   /** Ends the reconcile: writes the status if it changed, and looks again after the poll interval if {@code poll}. */

@@ -25,6 +25,7 @@ import dev.nixek.ci.operator.image.ImageResolver;
 import dev.nixek.ci.operator.job.JobValidator.SpecError;
 import dev.nixek.ci.operator.logs.JobLogCleanup;
 import dev.nixek.ci.operator.machine.MachineProvider;
+import dev.nixek.ci.operator.metrics.JobMetrics;
 import dev.nixek.ci.operator.pod.RetryBackoff;
 import dev.nixek.ci.operator.status.StatusWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -77,23 +78,29 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   private final JobLimits limits;
   private final JobTokens tokens;
   private final JobLogCleanup logs;
+  private final JobMetrics metrics;
 
-  /** Without a log store: a deleted job has no logs to delete. */
+  /** Without a log store (a deleted job has no logs to delete) and without metrics. */
   public NixekJobReconciler(KubernetesClient client, OperatorConfig config, MachineProvider provider,
       ImageResolver images, JobTokens tokens, EventRecorder events, Clock clock, CrashPoints crashPoints) {
-    this(client, config, provider, images, tokens, events, clock, crashPoints, JobLogCleanup.NONE);
+    this(client, config, provider, images, tokens, events, clock, crashPoints, JobLogCleanup.NONE,
+        JobMetrics.unregistered());
   }
 
-  /** {@code logs} deletes a deleted job's step logs once its machine is terminated. */
+  /**
+   * {@code logs} deletes a deleted job's step logs once its machine is terminated; {@code metrics} counts what the
+   * job's status writes say.
+   */
   public NixekJobReconciler(KubernetesClient client, OperatorConfig config, MachineProvider provider,
       ImageResolver images, JobTokens tokens, EventRecorder events, Clock clock, CrashPoints crashPoints,
-      JobLogCleanup logs) {
+      JobLogCleanup logs, JobMetrics metrics) {
     this.logs = logs;
     this.provider = provider;
+    this.metrics = metrics;
     this.limits = config.limits();
     this.tokens = tokens;
     this.passes = new JobPass.Services(client, StatusWriter.jobs(config.useSsa()), events, clock,
-        config.pollInterval());
+        config.pollInterval(), metrics);
     // where pods cannot run (the local provider's host, e.g. the demo's API server without a kubelet): local processes
     this.localEvaluations = config.evaluation().runnerFor(provider.name(), provider.requiresImage()) == EvaluationOptions.Runner.LOCAL
         ? new LocalEvaluations(client, config, tokens, events, !provider.requiresImage()) : null;
@@ -109,6 +116,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   @Override
   public List<EventSource<?, NixekJob>> prepareEventSources(EventSourceContext<NixekJob> context) {
     List<EventSource<?, NixekJob>> sources = new ArrayList<>();
+    metrics.watch(() -> context.getPrimaryCache().list());
     sources.add(evaluator.eventSource(context));
     if (localEvaluations != null) {
       sources.add(localEvaluations);
