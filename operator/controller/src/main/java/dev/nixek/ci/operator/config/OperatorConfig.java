@@ -44,7 +44,8 @@ public record OperatorConfig(
     AwsOptions aws,
     ImageOptions images,
     EvaluationOptions evaluation,
-    JobLimits limits) {
+    JobLimits limits,
+    QueueOptions queue) {
 
   /** Where jobs' machines run. */
   public enum Provider { LOCAL, EC2 }
@@ -102,6 +103,7 @@ public record OperatorConfig(
       AwsOptions.OPTIONS,
       Ec2Options.OPTIONS,
       JobLimits.OPTIONS,
+      QueueOptions.OPTIONS,
       ImageOptions.OPTIONS,
       EvaluationOptions.OPTIONS,
       LeaderElectionOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
@@ -150,7 +152,8 @@ public record OperatorConfig(
         AwsOptions.fromEnv(env),
         ImageOptions.fromEnv(env),
         EvaluationOptions.fromEnv(env),
-        JobLimits.fromEnv(env, ec2.instanceType(), jobTimeout));
+        JobLimits.fromEnv(env, ec2.instanceType(), jobTimeout),
+        QueueOptions.fromEnv(env));
   }
 
   /** A DNS label, or empty for none. */

@@ -85,6 +85,18 @@ final class JobPass {
     evaluated = job;
   }
 
+  /**
+   * Goes on as a pass over {@code newer} (the same job, written by someone else since, e.g. its steps removed), keeping
+   * the status this pass builds.
+   */
+  JobPass over(NixekJob newer) {
+    return new JobPass(services, context, newer, next, now);
+  }
+
+  KubernetesClient client() {
+    return services.client();
+  }
+
   /** "namespace/name", for log lines. */
   String ref() {
     return job().getMetadata().getNamespace() + "/" + job().getMetadata().getName();

@@ -73,6 +73,9 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   private final JobFollower follower;
   private final JobLimits limits;
   private final JobTokens tokens;
+  private final JobQueue queue;
+  private final JobRetries retries;
+  private final JobTtl ttl;
 
   public NixekJobReconciler(KubernetesClient client, OperatorConfig config, MachineProvider provider,
       ImageResolver images, JobTokens tokens, EventRecorder events, Clock clock, CrashPoints crashPoints) {
@@ -87,6 +90,9 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     this.evaluator = new JobEvaluator(client, config, tokens, events, localEvaluations);
     this.machines = new MachineLifecycle(config, provider, images, tokens, crashPoints);
     this.follower = new JobFollower(config, provider, machines);
+    this.queue = new JobQueue(config.queue());
+    this.retries = new JobRetries(machines);
+    this.ttl = new JobTtl(config.queue().ttlAfterFinished());
   }
 
   /**
@@ -97,6 +103,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   public List<EventSource<?, NixekJob>> prepareEventSources(EventSourceContext<NixekJob> context) {
     List<EventSource<?, NixekJob>> sources = new ArrayList<>();
     sources.add(evaluator.eventSource(context));
+    sources.add(queue.eventSource());
     if (localEvaluations != null) {
       sources.add(localEvaluations);
     }
@@ -127,7 +134,11 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     if (Conditions.isTerminal(job.getStatus())) {
       // ended before: all that may be left to do is terminating its machine
       Instant ended = JobPass.time(pass.next().completionTime).orElse(pass.now());
-      return pass.finish(!machines.ensureTerminated(pass, ended));
+      boolean terminated = machines.ensureTerminated(pass, ended);
+      if (terminated) {
+        queue.released(job.getMetadata().getNamespace(), context);
+      }
+      return ttl.afterFinished(pass, terminated);
     }
     Optional<SpecError> invalid = JobValidator.validate(job.getSpec(), job.getMetadata().getName(), limits);
     if (invalid.isPresent()) {
@@ -201,8 +212,11 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
       pass.end(ConditionReason.Cancelled, "cancelled by spec.cancel", EventReason.Cancelled);
       return machines.terminate(pass);
     }
+    if (JobRetries.pending(next)) {
+      return retries.retry(pass);
+    }
     if (next.launchToken == null) {
-      return machines.launchFirst(pass);
+      return machines.launchFirst(pass, queue::hold);
     }
     if (next.instanceId == null) {
       // a launch token without a machine: launched or not, replaying the launch with the same token is safe
@@ -242,6 +256,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     if (!machines.ensureTerminated(pass, deleting)) {
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(DELETE_RECHECK);
     }
+    queue.released(job.getMetadata().getNamespace(), context);
     JobPass.LOG.info("job {} deleted; its machine {} is terminated", pass.ref(),
         Optional.ofNullable(pass.next().instanceId).orElse("(none recorded)"));
     return DeleteControl.defaultDelete();
