@@ -40,8 +40,9 @@ final class QueueOrder {
     /** Wait: {@code position} (from 1) of {@code of} jobs waiting, with {@code running} of {@code limit} slots taken. */
     record Wait(int position, int of, int running, int limit) implements Decision {
       String message(String namespace) {
-        return "position " + position + " of " + of + " in namespace " + namespace + " (" + running + " of "
-            + limit + " jobs running)";
+        // not the running count: it changes with every launch, and each change would be a status write
+        return "position " + position + " of " + of + " in namespace " + namespace + " (at most " + limit
+            + " running at once)";
       }
     }
   }
