@@ -58,7 +58,9 @@ import java.util.stream.Collectors;
  * waiting for its image is woken by the image's events, one being evaluated by its evaluation pod's, and everything
  * else is polled by rescheduling.
  *
- * <p>Launches are crash-safe (docs/ec2.md; {@link MachineLifecycle} tells how).
+ * <p>Launches are crash-safe (docs/ec2.md; {@link MachineLifecycle} tells how). A namespace's limit of running jobs
+ * ({@link JobQueue}), retries after infrastructure failures ({@link JobRetries}) and the deletion of finished jobs
+ * ({@link JobTtl}) are their own classes, called from here.
  */
 @ControllerConfiguration(name = "nixekjob", generationAwareEventProcessing = false,
     fieldManager = FieldManagers.OPERATOR)
