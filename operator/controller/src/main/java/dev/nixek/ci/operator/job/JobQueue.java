@@ -75,9 +75,13 @@ final class JobQueue {
     return Optional.of(pass.finish(RECHECK));
   }
 
-  /** A job of {@code namespace} freed its slot (ended with its machine terminated, or deleted): wake the queued. */
-  void released(String namespace, Context<NixekJob> context) {
-    if (options.limitFor(namespace) == 0) {
+  /**
+   * A job of {@code namespace} freed its slot (ended with its machine terminated, or deleted): wake the queued. A job
+   * that ended before {@code since} (e.g. every finished job an operator sees again at start-up) wakes nobody: its
+   * slot was freed long ago, and the queued jobs' own rechecks cover what a restart missed.
+   */
+  void released(String namespace, Context<NixekJob> context, Instant ended, Instant now) {
+    if (options.limitFor(namespace) == 0 || ended.isBefore(now.minus(RECHECK.multipliedBy(2)))) {
       return;
     }
     Set<ResourceID> queued = context.getPrimaryCache().list(namespace)

@@ -138,7 +138,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
       Instant ended = JobPass.time(pass.next().completionTime).orElse(pass.now());
       boolean terminated = machines.ensureTerminated(pass, ended);
       if (terminated) {
-        queue.released(job.getMetadata().getNamespace(), context);
+        queue.released(job.getMetadata().getNamespace(), context, ended, pass.now());
       }
       return ttl.afterFinished(pass, terminated);
     }
@@ -258,7 +258,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     if (!machines.ensureTerminated(pass, deleting)) {
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(DELETE_RECHECK);
     }
-    queue.released(job.getMetadata().getNamespace(), context);
+    queue.released(job.getMetadata().getNamespace(), context, pass.now(), pass.now());
     JobPass.LOG.info("job {} deleted; its machine {} is terminated", pass.ref(),
         Optional.ofNullable(pass.next().instanceId).orElse("(none recorded)"));
     return DeleteControl.defaultDelete();

@@ -83,6 +83,7 @@ class QueueRetryTtlMockIT {
       await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
         assertThat(reason("q3")).isEqualTo("Queued");
         assertThat(reason("q4")).isEqualTo("Queued");
+        assertThat(reason("q5")).isEqualTo("Queued");
         assertThat(succeeded(get("q5")).getMessage())
             .isEqualTo("position 3 of 3 in namespace ci (at most 2 running at once)");
       });
