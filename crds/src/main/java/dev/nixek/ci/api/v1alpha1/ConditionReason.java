@@ -72,9 +72,9 @@ public enum ConditionReason {
 
   /** The CRD description of a job's conditions; {@code ConditionReasonTest} keeps it equal to the enum. */
   public static final String JOB_SUCCEEDED = "Conditions. Succeeded: Unknown while Evaluating, EvaluationPending, "
-      + "WaitingForImage, Queued, Launching or Running; True (Succeeded) when every step succeeded; False with StepFailed, "
-      + "TimedOut, AgentNeverReported, Cancelled, LaunchFailed, InstanceLost, ImageFailed, EvaluationFailed, NoMachine or "
-      + "InvalidSpec.";
+      + "WaitingForImage, Queued, Launching or Running; True (Succeeded) when every step succeeded; False with "
+      + "StepFailed, TimedOut, AgentNeverReported, Cancelled, LaunchFailed, InstanceLost, ImageFailed, "
+      + "EvaluationFailed, NoMachine or InvalidSpec.";
   /** The CRD description of an image's conditions; {@code ConditionReasonTest} keeps it equal to the enum. */
   public static final String IMAGE_READY = "Conditions. Ready: Unknown while Building, Uploading, Importing or "
       + "Registering; True (Ready) once the image is registered; False with InvalidSpec, BuildFailed or ImportFailed.";

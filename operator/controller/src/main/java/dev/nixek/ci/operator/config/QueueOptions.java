@@ -12,8 +12,8 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * How many jobs a namespace may run at once, and how long finished jobs are kept (docs/operations.md#queues-retries-and-ttl).
- * Part of {@link OperatorConfig}.
+ * How many jobs a namespace may run at once, and how long finished jobs are kept
+ * (docs/operations.md#queues-retries-and-ttl). Part of {@link OperatorConfig}.
  *
  * <p>Per-namespace limits are an operator option rather than a namespace annotation or a policy resource: reading
  * Namespace objects needs a cluster-scoped grant even for an operator that watches a few namespaces, and a policy

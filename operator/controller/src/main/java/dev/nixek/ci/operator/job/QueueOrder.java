@@ -37,7 +37,7 @@ final class QueueOrder {
     /** Launch. */
     record Admit() implements Decision {}
 
-    /** Wait: {@code position} (from 1) of {@code of} jobs waiting, with {@code running} of {@code limit} slots taken. */
+    /** Wait: {@code position} (from 1) of {@code of} waiting, with {@code running} of {@code limit} slots taken. */
     record Wait(int position, int of, int running, int limit) implements Decision {
       String message(String namespace) {
         // not the running count: it changes with every launch, and each change would be a status write
