@@ -8,10 +8,10 @@ a probe that fails without it.
 {{/* Operator, in every namespace whose jobs it runs (each watched namespace, or cluster-wide). */}}
 {{- define "nixek-ci.rules.operator" -}}
 # NixekJobs: informer (list, watch); a fresh read before calling a machine lost (get); finalizer add and
-# removal (patch)
+# removal (patch); a finished job past its ttlSecondsAfterFinished (delete)
 - apiGroups: ["ci.nixek.dev"]
   resources: ["nixekjobs"]
-  verbs: ["get", "list", "watch", "patch"]
+  verbs: ["get", "list", "watch", "patch", "delete"]
 # the operator's status fields, by server-side apply
 - apiGroups: ["ci.nixek.dev"]
   resources: ["nixekjobs/status"]

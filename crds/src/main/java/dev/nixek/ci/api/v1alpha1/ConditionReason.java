@@ -22,6 +22,11 @@ public enum ConditionReason {
   EvaluationPending(Kind.JOB, Status.UNKNOWN),
   /** The job waits for its machine image to become Ready. */
   WaitingForImage(Kind.JOB, Status.UNKNOWN),
+  /**
+   * The job is ready to launch but its namespace already runs as many jobs as its limit allows; the message gives its
+   * position ("position 3 of 5 in namespace x"). Jobs start in creation order as others end.
+   */
+  Queued(Kind.JOB, Status.UNKNOWN),
   /** The launch token is recorded and the machine is being launched (or the launch is retried). */
   Launching(Kind.JOB, Status.UNKNOWN),
   /** The machine is launched; the agent runs the steps. */
@@ -67,9 +72,9 @@ public enum ConditionReason {
 
   /** The CRD description of a job's conditions; {@code ConditionReasonTest} keeps it equal to the enum. */
   public static final String JOB_SUCCEEDED = "Conditions. Succeeded: Unknown while Evaluating, EvaluationPending, "
-      + "WaitingForImage, Launching or Running; True (Succeeded) when every step succeeded; False with StepFailed, "
-      + "TimedOut, AgentNeverReported, Cancelled, LaunchFailed, InstanceLost, ImageFailed, EvaluationFailed, NoMachine or "
-      + "InvalidSpec.";
+      + "WaitingForImage, Queued, Launching or Running; True (Succeeded) when every step succeeded; False with "
+      + "StepFailed, TimedOut, AgentNeverReported, Cancelled, LaunchFailed, InstanceLost, ImageFailed, "
+      + "EvaluationFailed, NoMachine or InvalidSpec.";
   /** The CRD description of an image's conditions; {@code ConditionReasonTest} keeps it equal to the enum. */
   public static final String IMAGE_READY = "Conditions. Ready: Unknown while Building, Uploading, Importing or "
       + "Registering; True (Ready) once the image is registered; False with InvalidSpec, BuildFailed or ImportFailed.";

@@ -113,6 +113,24 @@ public class NixekJobSpec {
   @Max(604800)
   public Long timeoutSeconds;
 
+  /** How many times an infrastructure failure may be retried with a new machine. */
+  @JsonPropertyDescription("How many times the job is retried on a new machine after an infrastructure failure: its "
+      + "machine was lost (InstanceLost) or its agent never reported (AgentNeverReported). Never after a failing "
+      + "step, a timeout or a cancel. Each retry is a new attempt (status.attempt, new tokens) that runs the steps "
+      + "from the first; earlier attempts are listed in status.attempts. Default 0.")
+  @Min(0)
+  @Max(10)
+  public Integer retries;
+
+  /** How long a finished job is kept before the operator deletes it (as batch/v1 Job's field). */
+  @JsonPropertyDescription("Seconds after the job finished (status.completionTime) at which the operator deletes "
+      + "it, as batch/v1 Job's field of the same name; its owned objects go with it, and an inline machine's image "
+      + "no job uses any more is then collected. Unset: the operator's default (NIXEK_JOB_TTL_SECONDS_AFTER_FINISHED; "
+      + "unset there too: kept).")
+  @Min(0)
+  @Max(31536000)
+  public Long ttlSecondsAfterFinished;
+
   /** Set to true to cancel the job. */
   @JsonPropertyDescription("Set to true to cancel the job: its VM is terminated and the job ends Cancelled. The only "
       + "field of the spec that may change once the job is created.")

@@ -2,6 +2,7 @@ package dev.nixek.ci.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.List;
 
@@ -36,9 +37,16 @@ public class NixekJobStatus {
   public String instanceId;
 
   /** Which launch attempt the job is on. */
-  @JsonPropertyDescription("The launch attempt, from 1; each attempt has its own launch token. A new attempt is "
-      + "made only when the previous attempt's machine was terminated before it was recorded or reported.")
+  @JsonPropertyDescription("The launch attempt, from 1; each attempt has its own launch token and step token. A new "
+      + "attempt is made when the previous attempt's machine was terminated before it was recorded or reported, or "
+      + "when spec.retries allows a retry after an infrastructure failure (status.attempts).")
   public Integer attempt;
+
+  /** The earlier attempts of a retried job ({@code spec.retries}), oldest first. */
+  @JsonPropertyDescription("The earlier attempts of a job retried after an infrastructure failure (spec.retries), "
+      + "oldest first: how each ended. The current attempt is status.attempt; its outcome is the condition.")
+  @Size(max = 16)
+  public List<NixekJobAttempt> attempts;
 
   /** The idempotency token of the current launch. */
   @JsonPropertyDescription("Idempotency token (EC2 ClientToken) of the current launch, recorded before launching "

@@ -65,9 +65,10 @@ public final class ExpectedRbac {
   /** The chart's rules with the given token key Secret and Lease names. */
   public static List<Rule> rules(String tokenKeySecret, String leaseName, boolean leaderElection) {
     List<Rule> rules = new ArrayList<>(List.of(
-        new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekjobs", List.of(), List.of("get", "list", "watch", "patch"),
+        new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekjobs", List.of(),
+            List.of("get", "list", "watch", "patch", "delete"),
             "JOSDK's informer (list, watch); a fresh read before a job is called InstanceLost (get); the finalizer "
-            + "(patch)"),
+            + "(patch); a finished job past its ttlSecondsAfterFinished (JobTtl: delete)"),
         new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekjobs/status", List.of(), List.of("patch"),
             "the operator's status fields, by server-side apply (StatusWriter.jobs)"),
         new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekmachineimages", List.of(),

@@ -58,11 +58,11 @@ import java.util.function.Supplier;
  * One installation of the chart and the probes that exercise every permission it grants, each as the code uses it:
  * the operator and the report API start and become ready, the operator leads and renews its Lease, a job on a
  * machine image succeeds with its Events, a job whose machine disappears ends InstanceLost, a deleted running job
- * goes away with its machine, a repeated Event bumps its count, a machine image starts its builder pod (and its
- * ConfigMap) and replaces the failed pod on a retry, a job's inline machine gets its image, an unused inline
- * machine's image is collected, a job written in Nix is evaluated in a pod, and its evaluation Secret and token record
- * are removed once the result is recorded. Both processes run with the chart's
- * ServiceAccounts; {@code before} can take a permission away first.
+ * goes away with its machine, a finished job goes after its ttlSecondsAfterFinished, a repeated Event bumps its
+ * count, a machine image starts its builder pod (and its ConfigMap) and replaces the failed pod on a retry, a job's
+ * inline machine gets its image, an unused inline machine's image is collected, a job written in Nix is evaluated in
+ * a pod, and its evaluation Secret and token record are removed once the result is recorded. Both processes run with
+ * the chart's ServiceAccounts; {@code before} can take a permission away first.
  *
  * <p>The images run against the EC2 fake and s3proxy ({@link ImageBackends}): the jobs' image {@value #IMAGE} is
  * made Ready by the operator itself, from an AMI registered under its content-addressed name (the image cache), so
@@ -193,6 +193,7 @@ final class RbacScenario {
           new Probe("job on an image succeeds with Events", probes::jobSucceeds),
           new Probe("lost machine ends the job InstanceLost", probes::lostMachine),
           new Probe("deleted running job goes, machine terminated", probes::deleteRunning),
+          new Probe("finished job goes after its ttlSecondsAfterFinished", probes::ttlAfterFinished),
           new Probe("repeated Event bumps its count", probes::eventRepeat),
           new Probe("machine image builds in a builder pod, replaced on retry", probes::builderPod),
           new Probe("inline machine gets its image", probes::inlineImage),
@@ -324,6 +325,23 @@ final class RbacScenario {
       }
       Condition c = succeeded(get("lost")).orElseThrow();
       return "InstanceLost".equals(c.getReason()) ? null : "job ended " + c.getReason() + ", not InstanceLost";
+    }
+
+    String ttlAfterFinished() throws InterruptedException {
+      NixekJob j = job(ns, "short-lived", TestJobs.run("hello", "echo hello"));
+      j.getSpec().machine = null;
+      j.getSpec().machineImageName = IMAGE;
+      j.getSpec().ttlSecondsAfterFinished = 1L;
+      admin.resources(NixekJob.class).inNamespace(ns).resource(j).create();
+      // it may be gone before a poll sees it finished: its Events tell that it succeeded first
+      String gone = waitFor(jobTimeout, () -> get("short-lived") == null,
+          () -> "job with ttlSecondsAfterFinished 1 still there: " + describe(get("short-lived")));
+      if (gone != null) {
+        return gone;
+      }
+      List<String> reasons = admin.v1().events().inNamespace(ns).list().getItems().stream()
+          .filter(e -> "short-lived".equals(e.getInvolvedObject().getName())).map(Event::getReason).toList();
+      return reasons.contains("Succeeded") ? null : "job gone without a Succeeded Event (Events: " + reasons + ")";
     }
 
     String deleteRunning() throws InterruptedException {

@@ -45,7 +45,8 @@ public record OperatorConfig(
     ImageOptions images,
     EvaluationOptions evaluation,
     JobLimits limits,
-    LogCleanupOptions logs) {
+    LogCleanupOptions logs,
+    QueueOptions queue) {
 
   /** Where jobs' machines run. */
   public enum Provider { LOCAL, EC2 }
@@ -103,6 +104,7 @@ public record OperatorConfig(
       AwsOptions.OPTIONS,
       Ec2Options.OPTIONS,
       JobLimits.OPTIONS,
+      QueueOptions.OPTIONS,
       ImageOptions.OPTIONS,
       EvaluationOptions.OPTIONS,
       LeaderElectionOptions.OPTIONS,
@@ -153,7 +155,8 @@ public record OperatorConfig(
         ImageOptions.fromEnv(env),
         EvaluationOptions.fromEnv(env),
         JobLimits.fromEnv(env, ec2.instanceType(), jobTimeout),
-        LogCleanupOptions.fromEnv(env));
+        LogCleanupOptions.fromEnv(env),
+        QueueOptions.fromEnv(env));
   }
 
   /** A DNS label, or empty for none. */

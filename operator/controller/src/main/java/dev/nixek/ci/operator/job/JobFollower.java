@@ -58,7 +58,7 @@ final class JobFollower {
         return UpdateControl.noUpdate();
       }
       if (!JobProgress.anyReported(steps(fresh))) {
-        pass.end(ConditionReason.AgentNeverReported, "the agent on machine " + next.instanceId
+        JobRetries.endOrRetry(pass, ConditionReason.AgentNeverReported, "the agent on machine " + next.instanceId
             + " sent no report within " + boot.toSeconds() + "s of launch", EventReason.AgentNeverReported);
         return machines.terminate(pass);
       }
@@ -92,8 +92,8 @@ final class JobFollower {
     if (fresh != null && endFromSteps(pass, fresh)) {
       return machines.terminate(pass);
     }
-    pass.end(ConditionReason.InstanceLost, "machine " + pass.next().instanceId + " is gone before the job finished ("
-        + agentsAccount(fresh).orElse(why) + ")", EventReason.InstanceLost);
+    JobRetries.endOrRetry(pass, ConditionReason.InstanceLost, "machine " + pass.next().instanceId
+        + " is gone before the job finished (" + agentsAccount(fresh).orElse(why) + ")", EventReason.InstanceLost);
     return machines.terminate(pass);
   }
 

@@ -32,6 +32,8 @@ import org.slf4j.LoggerFactory;
 final class JobPass {
   /** The job reconciler's one log category, whichever of its classes logs. */
   static final Logger LOG = LoggerFactory.getLogger(NixekJobReconciler.class);
+  /** How soon a pass that ended a job (or left a retry pending) is followed by the next. */
+  static final Duration AFTER_END = Duration.ofMillis(500);
 
   /** What every pass of a reconciler shares. */
   record Services(KubernetesClient client, StatusWriter<NixekJob, NixekJobStatus> statusWriter,
@@ -90,6 +92,18 @@ final class JobPass {
       throw new IllegalStateException("the pass already acts on the evaluated job");
     }
     evaluated = job;
+  }
+
+  /**
+   * Goes on as a pass over {@code newer} (the same job, written by someone else since, e.g. its steps removed), keeping
+   * the status this pass builds.
+   */
+  JobPass over(NixekJob newer) {
+    return new JobPass(services, context, newer, next, now);
+  }
+
+  KubernetesClient client() {
+    return services.client();
   }
 
   /** "namespace/name", for log lines. */
@@ -183,13 +197,24 @@ final class JobPass {
     services.metrics().written(job(), next, now);
   }
 
-  /** Ends the reconcile: writes the status if it changed, and looks again after the poll interval if {@code poll}. */
+  /**
+   * Ends the reconcile: writes the status if it changed, and looks again after the poll interval if {@code poll}. A
+   * write that ended the job or left a retry pending is looked at again soon whatever {@code poll} says: JOSDK drops
+   * the events of the operator's own writes, and an ended job still frees its queue slot and counts down its time to
+   * live, a pending retry still launches.
+   */
   UpdateControl<NixekJob> finish(boolean poll) {
     deriveGitOps();
+    boolean wrote = false;
     if (!services.statusWriter().same(job().getStatus(), next)) {
       write();
+      wrote = true;
     }
-    return poll ? pollLater() : UpdateControl.noUpdate();
+    if (poll) {
+      return pollLater();
+    }
+    return wrote && (Conditions.isTerminal(next) || JobRetries.pending(next))
+        ? UpdateControl.<NixekJob>noUpdate().rescheduleAfter(AFTER_END) : UpdateControl.noUpdate();
   }
 
   /** Ends the reconcile: writes the status if it changed, and looks again after {@code delay}. */

@@ -25,6 +25,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * A job's machine from launch to termination. Launches are crash-safe (docs/ec2.md): the launch token is written to
@@ -49,9 +50,14 @@ final class MachineLifecycle {
     this.crashPoints = crashPoints;
   }
 
-  /** The first launch: the job's image (if the provider boots one), the first launch token, then the machine. */
-  UpdateControl<NixekJob> launchFirst(JobPass pass) {
+  /**
+   * The first launch: the job's image (if the provider boots one), then the {@code gate} (the namespace's queue: empty
+   * lets the job launch, else it is how the reconcile ends), the first launch token, then the machine.
+   */
+  UpdateControl<NixekJob> launchFirst(JobPass pass,
+      Function<JobPass, Optional<UpdateControl<NixekJob>>> gate) {
     NixekJobStatus next = pass.next();
+    String imageId = null;
     if (provider.requiresImage()) {
       // the image is part of the launch: resolved once, recorded with the launch token, replayed as recorded
       Resolution image = images.resolve(pass.job());
@@ -63,7 +69,14 @@ final class MachineLifecycle {
         pass.end(f.reason(), f.message(), EventReason.Failed);
         return pass.finish(false);
       }
-      next.imageId = ((Resolution.Ready) image).imageId();
+      imageId = ((Resolution.Ready) image).imageId();
+    }
+    Optional<UpdateControl<NixekJob>> held = gate.apply(pass);
+    if (held.isPresent()) {
+      return held.get();
+    }
+    if (imageId != null) {
+      next.imageId = imageId;
     }
     next.attempt = 1;
     next.launchToken = LaunchTokens.of(pass.job().getMetadata().getUid(), next.attempt);
@@ -77,7 +90,7 @@ final class MachineLifecycle {
   }
 
   /** Persists {@code next.launchToken} (resourceVersion precondition) before anything is launched with it. */
-  private UpdateControl<NixekJob> recordTokenAndLaunch(JobPass pass) {
+  UpdateControl<NixekJob> recordTokenAndLaunch(JobPass pass) {
     crashPoints.reached(Point.BEFORE_TOKEN_PERSISTED, pass.job());
     JobPass written = pass.written();
     crashPoints.reached(Point.TOKEN_PERSISTED, written.job());
@@ -160,12 +173,13 @@ final class MachineLifecycle {
     String lost = "the machine of launch attempt " + next.attempt + " was terminated before the job recorded it";
     List<NixekStepStatus> steps = fresh.getStatus() == null ? null : fresh.getStatus().steps;
     if (JobProgress.anyReported(steps)) {
-      pass.end(ConditionReason.InstanceLost, lost + " (its steps had started; they are not run twice)",
-          EventReason.InstanceLost);
+      JobRetries.endOrRetry(pass, ConditionReason.InstanceLost, lost + " (its steps had started; they are not run "
+          + "twice in this attempt)", EventReason.InstanceLost);
       return pass.finish(false);
     }
     int max = config.lifecycle().maxLaunchAttempts();
-    if (next.attempt >= max) {
+    // attempts made by spec.retries do not count against the launch attempts
+    if (next.attempt - RetryPolicy.used(next) >= max) {
       pass.end(ConditionReason.LaunchFailed, lost + "; no attempts left (" + max + ")", EventReason.LaunchFailed);
       return pass.finish(false);
     }

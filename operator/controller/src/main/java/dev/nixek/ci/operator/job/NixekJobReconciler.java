@@ -62,7 +62,9 @@ import java.util.stream.Collectors;
  * waiting for its image is woken by the image's events, one being evaluated by its evaluation pod's, and everything
  * else is polled by rescheduling.
  *
- * <p>Launches are crash-safe (docs/ec2.md; {@link MachineLifecycle} tells how).
+ * <p>Launches are crash-safe (docs/ec2.md; {@link MachineLifecycle} tells how). A namespace's limit of running jobs
+ * ({@link JobQueue}), retries after infrastructure failures ({@link JobRetries}) and the deletion of finished jobs
+ * ({@link JobTtl}) are their own classes, called from here.
  */
 @ControllerConfiguration(name = "nixekjob", generationAwareEventProcessing = false,
     fieldManager = FieldManagers.OPERATOR, informer = @Informer(onUpdateFilter = StateChangeFilter.class))
@@ -79,6 +81,9 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   private final JobTokens tokens;
   private final JobLogCleanup logs;
   private final JobMetrics metrics;
+  private final JobQueue queue;
+  private final JobRetries retries;
+  private final JobTtl ttl;
 
   /** Without a log store (a deleted job has no logs to delete) and without metrics. */
   public NixekJobReconciler(KubernetesClient client, OperatorConfig config, MachineProvider provider,
@@ -107,6 +112,9 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     this.evaluator = new JobEvaluator(client, config, tokens, events, localEvaluations);
     this.machines = new MachineLifecycle(config, provider, images, tokens, crashPoints);
     this.follower = new JobFollower(config, provider, machines);
+    this.queue = new JobQueue(config.queue());
+    this.retries = new JobRetries(machines, logs);
+    this.ttl = new JobTtl(config.queue().ttlAfterFinished());
   }
 
   /**
@@ -118,6 +126,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     List<EventSource<?, NixekJob>> sources = new ArrayList<>();
     metrics.watch(() -> context.getPrimaryCache().list());
     sources.add(evaluator.eventSource(context));
+    sources.add(queue.eventSource());
     if (localEvaluations != null) {
       sources.add(localEvaluations);
     }
@@ -148,7 +157,11 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     if (Conditions.isTerminal(job.getStatus())) {
       // ended before: all that may be left to do is terminating its machine
       Instant ended = JobPass.time(pass.next().completionTime).orElse(pass.now());
-      return pass.finish(!machines.ensureTerminated(pass, ended));
+      boolean terminated = machines.ensureTerminated(pass, ended);
+      if (terminated) {
+        queue.released(job.getMetadata().getNamespace(), context, ended, pass.now());
+      }
+      return ttl.afterFinished(pass, terminated);
     }
     Optional<SpecError> invalid = JobValidator.validate(job.getSpec(), job.getMetadata().getName(), limits);
     if (invalid.isPresent()) {
@@ -222,8 +235,11 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
       pass.end(ConditionReason.Cancelled, "cancelled by spec.cancel", EventReason.Cancelled);
       return machines.terminate(pass);
     }
+    if (JobRetries.pending(next)) {
+      return retries.retry(pass);
+    }
     if (next.launchToken == null) {
-      return machines.launchFirst(pass);
+      return machines.launchFirst(pass, queue::hold);
     }
     if (next.instanceId == null) {
       // a launch token without a machine: launched or not, replaying the launch with the same token is safe
@@ -265,6 +281,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     }
     // after the machine: its agent sends nothing more (a late chunk is an orphan the log collector deletes)
     logs.jobDeleted(job);
+    queue.released(job.getMetadata().getNamespace(), context, pass.now(), pass.now());
     JobPass.LOG.info("job {} deleted; its machine {} is terminated", pass.ref(),
         Optional.ofNullable(pass.next().instanceId).orElse("(none recorded)"));
     return DeleteControl.defaultDelete();

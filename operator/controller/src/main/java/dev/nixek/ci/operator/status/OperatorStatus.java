@@ -22,6 +22,7 @@ public final class OperatorStatus {
     c.imageId = status.imageId;
     c.instanceId = status.instanceId;
     c.attempt = status.attempt;
+    c.attempts = status.attempts == null ? null : new ArrayList<>(status.attempts);
     c.launchToken = status.launchToken;
     c.stepTokenSha256 = status.stepTokenSha256;
     c.evaluationTokenSha256 = status.evaluationTokenSha256;

@@ -93,6 +93,11 @@ public final class FakeMachineProvider implements MachineProvider {
     machines.computeIfPresent(machineId, (k, m) -> withState(m, MachineState.TERMINATED, "killed by the test"));
   }
 
+  /** How many machines are running now (for sampling how many run at once). */
+  public int running() {
+    return (int) machines.values().stream().filter(m -> m.state() == MachineState.RUNNING).count();
+  }
+
   public void failNextLaunch(LaunchException e) {
     nextLaunchFailure = e;
   }

@@ -1,0 +1,108 @@
+package dev.nixek.ci.operator.job;
+
+import dev.nixek.ci.api.v1alpha1.ConditionReason;
+import dev.nixek.ci.api.v1alpha1.NixekJob;
+import dev.nixek.ci.common.status.Conditions;
+import dev.nixek.ci.operator.config.QueueOptions;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+/**
+ * The per-namespace limit of running jobs (docs/operations.md#queues-retries-and-ttl): a job ready to launch either
+ * takes a slot or waits {@code Queued} with its position, in creation order ({@link QueueOrder}).
+ *
+ * <p>JOSDK serialises reconciles of one job but runs different jobs in parallel, so two jobs could both see the last
+ * slot free. Decisions of one namespace are therefore taken under one lock, counting the jobs the informer cache shows
+ * with a launch token plus the jobs admitted here whose token the cache does not show yet. An admission is forgotten
+ * once the cache shows the job launched, ended or gone, or after {@link #ADMISSION_TTL} (a launch that never
+ * recorded its token: the job is then decided again). With leader election one operator decides at a time.
+ *
+ * <p>A job that frees a slot wakes the queued jobs of its namespace ({@link #released}); queued jobs also look again
+ * every {@link #RECHECK} in case a wake-up was missed (e.g. across a leader change).
+ */
+final class JobQueue {
+  static final Duration ADMISSION_TTL = Duration.ofMinutes(2);
+  static final Duration RECHECK = Duration.ofSeconds(30);
+
+  private final QueueOptions options;
+  private final SimpleInboundEventSource<NixekJob> wakeUps = new SimpleInboundEventSource<>("job-queue");
+  /** Per namespace: UIDs admitted (and when) whose launch token the cache may not show yet. */
+  private final Map<String, Map<String, Instant>> admitted = new ConcurrentHashMap<>();
+
+  JobQueue(QueueOptions options) {
+    this.options = options;
+  }
+
+  /** Wakes queued jobs when a slot of their namespace is freed. */
+  EventSource<?, NixekJob> eventSource() {
+    return wakeUps;
+  }
+
+  /**
+   * Empty when the pass's job (ready to launch) may launch now; else the job waits {@code Queued} with its position
+   * and this is how the reconcile ends.
+   */
+  Optional<UpdateControl<NixekJob>> hold(JobPass pass) {
+    NixekJob job = pass.job();
+    String namespace = job.getMetadata().getNamespace();
+    int limit = options.limitFor(namespace);
+    if (limit == 0) {
+      return Optional.empty();
+    }
+    QueueOrder.Decision decision;
+    Map<String, Instant> inFlight = admitted.computeIfAbsent(namespace, n -> new ConcurrentHashMap<>());
+    synchronized (inFlight) {
+      List<NixekJob> jobs = pass.context().getPrimaryCache().list(namespace).toList();
+      forgetSettled(inFlight, jobs, pass.now());
+      decision = QueueOrder.decide(job, jobs, inFlight.keySet(), limit);
+      if (decision instanceof QueueOrder.Decision.Admit) {
+        inFlight.putIfAbsent(job.getMetadata().getUid(), pass.now());
+        return Optional.empty();
+      }
+    }
+    pass.waiting(ConditionReason.Queued, ((QueueOrder.Decision.Wait) decision).message(namespace));
+    return Optional.of(pass.finish(RECHECK));
+  }
+
+  /**
+   * A job of {@code namespace} freed its slot (ended with its machine terminated, or deleted): wake the queued. A job
+   * that ended before {@code since} (e.g. every finished job an operator sees again at start-up) wakes nobody: its
+   * slot was freed long ago, and the queued jobs' own rechecks cover what a restart missed.
+   */
+  void released(String namespace, Context<NixekJob> context, Instant ended, Instant now) {
+    if (options.limitFor(namespace) == 0 || ended.isBefore(now.minus(RECHECK.multipliedBy(2)))) {
+      return;
+    }
+    Set<ResourceID> queued = context.getPrimaryCache().list(namespace)
+        .filter(QueueOrder::waitsForSlot)
+        .map(ResourceID::fromResource)
+        .collect(Collectors.toSet());
+    queued.forEach(wakeUps::propagateEvent);
+  }
+
+  private static void forgetSettled(Map<String, Instant> inFlight, List<NixekJob> jobs, Instant now) {
+    if (inFlight.isEmpty()) {
+      return;
+    }
+    Map<String, NixekJob> byUid = jobs.stream()
+        .collect(Collectors.toMap(j -> j.getMetadata().getUid(), j -> j, (a, b) -> a));
+    inFlight.entrySet().removeIf(e -> {
+      NixekJob j = byUid.get(e.getKey());
+      // not "no longer waiting" by its cached reason: an admitted job's cached status may still say WaitingForImage
+      return j == null || j.getMetadata().getDeletionTimestamp() != null
+          || j.getStatus() != null && (j.getStatus().launchToken != null || Conditions.isTerminal(j.getStatus()))
+          || e.getValue().plus(ADMISSION_TTL).isBefore(now);
+    });
+  }
+}
