@@ -182,7 +182,7 @@ public final class Main {
       case LOCAL -> new LocalMachineProvider(config.localStateDir(), config.localAgentCommand(), config.clusterId(),
           clock);
       case EC2 -> new Ec2MachineProvider(credentials == null ? new AwsClients(config.aws())
-          : new AwsClients(config.aws(), credentials), config.ec2(), config.clusterId());
+          : new AwsClients(config.aws(), credentials), config.ec2(), config.clusterId(), config.pollInterval(), clock);
     };
   }
 }

@@ -23,6 +23,7 @@ import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.ImageResolver;
 import dev.nixek.ci.operator.job.JobValidator.SpecError;
+import dev.nixek.ci.operator.machine.MachineEvents;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import dev.nixek.ci.operator.pod.RetryBackoff;
 import dev.nixek.ci.operator.status.StatusWriter;
@@ -100,6 +101,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     if (localEvaluations != null) {
       sources.add(localEvaluations);
     }
+    sources.add(new MachineEvents(provider));
     if (!provider.requiresImage()) {
       return sources;
     }
