@@ -43,7 +43,7 @@ import java.util.stream.Collectors;
  * Not a test: run by bench/scale/run.sh.
  */
 public final class ScaleBench {
-  private static final Pattern FULL_GC = Pattern.compile("Pause Full \\(System.gc\\(\\)\\) (\\d+)M->(\\d+)M");
+  private static final Pattern FULL_GC = Pattern.compile("Pause Full \\((?:System.gc\\(\\)|Diagnostic Command)\\) (\\d+)M->(\\d+)M");
   private static final Pattern RECONCILING = Pattern.compile(
       "^(\\S+ \\S+) .*Reconciling resource execution scope: .*ResourceID\\{name='([^']+)', namespace='([^']+)'");
   private static final DateTimeFormatter LOG_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
