@@ -2,7 +2,8 @@
 # Agent start-up benchmark: process start → first step running, for the agent jar (`java -jar`, as the NixOS module
 # runs it) with several JVM settings. The "first step" is `date +%s%N > mark`: the time it writes minus the time
 # just before `java` was exec'd is the whole start-up (JVM, class loading, config read, the `started` report to a
-# local acknowledging server, process spawn). Prints one line per variant; numbers so far are in README.md.
+# local acknowledging server, process spawn). Also the CPU time (user + system) of the whole run, which a loaded
+# machine distorts less. Prints one line per variant; numbers so far are in README.md.
 #
 #   bench/agent-start/run.sh               # RUNS=15 per variant
 #   RUNS=30 JAVA=/path/to/jdk/bin/java bench/agent-start/run.sh
@@ -60,13 +61,13 @@ cat > "$work/config.json" <<JSON
  "steps": [{"name": "first", "run": "date +%s%N > $work/mark"}], "poweroff": false}
 JSON
 
-run_agent() { # $@: JVM options; prints the milliseconds from exec to the first step's command
+run_agent() { # $@: JVM options; prints "ms-from-exec-to-first-step cpu-ms-of-the-whole-run"
   rm -f "$work/mark"; rm -rf "$work/w"; mkdir -p "$work/w"
-  local t0
+  local t0 TIMEFORMAT='%3U %3S'
   t0=$(date +%s%N)
-  "$java" "$@" -jar "$jar" --config "$work/config.json" --work-dir "$work/w" --drain-timeout-seconds 5 \
-    >"$work/agent.log" 2>&1 || { echo "agent failed:" >&2; cat "$work/agent.log" >&2; exit 1; }
-  echo $(( ($(cat "$work/mark") - t0) / 1000000 ))
+  { time "$java" "$@" -jar "$jar" --config "$work/config.json" --work-dir "$work/w" --drain-timeout-seconds 5 \
+    >"$work/agent.log" 2>&1 || { echo "agent failed:" >&2; cat "$work/agent.log" >&2; exit 1; }; } 2>"$work/time"
+  echo "$(( ($(cat "$work/mark") - t0) / 1000000 )) $(awk '{printf "%d", ($1 + $2) * 1000}' "$work/time")"
 }
 
 # AppCDS: a dynamic archive written at the end of a training run (what nix/packages/agent-jar.nix does at build time)
@@ -83,11 +84,13 @@ for v in $variants; do
     *) echo "unknown variant $v" >&2; exit 64 ;;
   esac
   run_agent "${opts[@]}" >/dev/null # warm the page cache
-  ms=()
-  for _ in $(seq "$runs"); do ms+=("$(run_agent "${opts[@]}")"); done
-  sorted=$(printf '%s\n' "${ms[@]}" | sort -n)
-  n=${#ms[@]}
-  printf '%-15s p50 %5d ms   min %5d ms   max %5d ms   (%s)\n' "$v" "$(sed -n "$(( (n + 1) / 2 ))p" <<<"$sorted")" \
-    "$(head -1 <<<"$sorted")" "$(tail -1 <<<"$sorted")" "${opts[*]:-no options}"
+  : >"$work/runs"
+  for _ in $(seq "$runs"); do run_agent "${opts[@]}" >>"$work/runs"; done
+  wall=$(cut -d' ' -f1 "$work/runs" | sort -n)
+  cpu=$(cut -d' ' -f2 "$work/runs" | sort -n)
+  mid=$(( (runs + 1) / 2 ))
+  printf '%-15s to first step: p50 %5d ms, min %5d ms, max %5d ms; CPU of the run: p50 %5d ms   (%s)\n' "$v" \
+    "$(sed -n "${mid}p" <<<"$wall")" "$(head -1 <<<"$wall")" "$(tail -1 <<<"$wall")" "$(sed -n "${mid}p" <<<"$cpu")" \
+    "${opts[*]:-no options}"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
