@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -48,8 +49,10 @@ public final class InstanceStates implements AutoCloseable {
   private final int pageSize;
   private final Map<String, Instant> terminatedAt = new ConcurrentHashMap<>();
   private volatile Snapshot snapshot;
+  /** Open once a first poll succeeded (or the poller stopped). */
+  private final CountDownLatch firstPoll = new CountDownLatch(1);
   private volatile MachineListener listener;
-  private ScheduledExecutorService poller;
+  private volatile ScheduledExecutorService poller;
   private int failuresInARow;
 
   /** What one DescribeInstances chain saw: instances by id, taken at {@code takenAt} (when it was sent). */
@@ -86,7 +89,7 @@ public final class InstanceStates implements AutoCloseable {
   }
 
   /** Whether it polls (until then every describe goes to EC2). */
-  synchronized boolean polling() {
+  boolean polling() {
     return poller != null;
   }
 
@@ -96,6 +99,16 @@ public final class InstanceStates implements AutoCloseable {
    */
   Optional<Machine> describe(String instanceId) {
     Snapshot s = snapshot;
+    if (s == null && polling()) {
+      // right after start-up every running job is reconciled at once: wait for the first poll (bounded) rather
+      // than send one DescribeInstances per job
+      try {
+        firstPoll.await(interval.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      s = snapshot;
+    }
     if (s == null || clock.instant().isAfter(s.takenAt().plus(interval.multipliedBy(2)))) {
       return Optional.empty();
     }
@@ -128,6 +141,7 @@ public final class InstanceStates implements AutoCloseable {
         now.put(i.instanceId(), seen(i))));
     Snapshot before = snapshot;
     snapshot = new Snapshot(takenAt, Map.copyOf(now));
+    firstPoll.countDown();
     // a terminate older than two intervals is covered by every snapshot from now on
     terminatedAt.values().removeIf(t -> t.isBefore(takenAt.minus(interval.multipliedBy(2))));
     if (before != null) {
@@ -203,6 +217,7 @@ public final class InstanceStates implements AutoCloseable {
       poller.shutdownNow();
       poller = null;
     }
+    firstPoll.countDown();
     snapshot = null;
   }
 }

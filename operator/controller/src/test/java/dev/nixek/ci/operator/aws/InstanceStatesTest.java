@@ -172,6 +172,24 @@ class InstanceStatesTest {
   }
 
   @Test
+  void describesRightAfterTheStartWaitForTheFirstPollInsteadOfAskingOneByOne() throws Exception {
+    String cluster = "cluster-" + UUID.randomUUID();
+    List<String> ids = launch(provider(cluster, new HandClock()), 5);
+    Ec2MachineProvider p = new Ec2MachineProvider(sdk, Ec2MachineProviderTest.options(Map.of()), cluster,
+        Duration.ofSeconds(20), Clock.systemUTC());
+    try {
+      fake.reset();
+      p.watch((ns, name) -> { });
+      for (String id : ids) {
+        assertThat(p.describe(id)).map(Machine::id).contains(id);
+      }
+      assertThat(fake.count("DescribeInstances")).as("the first poll only").isEqualTo(1);
+    } finally {
+      p.states().close();
+    }
+  }
+
+  @Test
   void anInstanceLaunchedAfterThePollIsLookedUpDirectlyWithTheUsualTolerance() throws Exception {
     HandClock clock = new HandClock();
     Ec2MachineProvider p = provider("cluster-" + UUID.randomUUID(), clock);
