@@ -226,7 +226,8 @@ public final class Main {
       case LOCAL -> new LocalMachineProvider(config.localStateDir(), config.localAgentCommand(), config.clusterId(),
           clock);
       case EC2 -> new Ec2MachineProvider(new AwsClients(config.aws(), credentials == null
-          ? DefaultCredentialsProvider.builder().build() : credentials, interceptor), config.ec2(), config.clusterId());
+          ? DefaultCredentialsProvider.builder().build() : credentials, interceptor), config.ec2(), config.clusterId(),
+          config.pollInterval(), clock);
     };
   }
 }

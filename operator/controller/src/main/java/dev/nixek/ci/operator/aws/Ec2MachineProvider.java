@@ -5,6 +5,7 @@ import dev.nixek.ci.operator.config.Ec2Options;
 import dev.nixek.ci.operator.machine.LaunchException;
 import dev.nixek.ci.operator.machine.LaunchRequest;
 import dev.nixek.ci.operator.machine.Machine;
+import dev.nixek.ci.operator.machine.MachineListener;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import dev.nixek.ci.operator.machine.MachineState;
 import dev.nixek.ci.protocol.Json;
@@ -12,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -70,22 +72,35 @@ public final class Ec2MachineProvider implements MachineProvider, AutoCloseable 
   private final Ec2Options options;
   private final String clusterId;
   private final Runnable close;
+  private final InstanceStates states;
 
-  /** The production provider: the EC2 client of {@code aws} for its default region; closing it closes {@code aws}. */
-  public Ec2MachineProvider(AwsClients aws, Ec2Options options, String clusterId) {
-    this(aws.ec2(aws.defaultRegion()), options, clusterId, aws::close);
+  /**
+   * The production provider: the EC2 client of {@code aws} for its default region, all instances described once
+   * every {@code pollInterval} once {@link #watch} is called; closing it closes {@code aws}.
+   */
+  public Ec2MachineProvider(AwsClients aws, Ec2Options options, String clusterId, Duration pollInterval,
+      Clock clock) {
+    this(aws.ec2(aws.defaultRegion()), options, clusterId, aws::close, pollInterval, clock);
+  }
+
+  /** With a given EC2 client (tests), which closing the provider closes; polls every 5 s once watched. */
+  public Ec2MachineProvider(Ec2Client ec2, Ec2Options options, String clusterId) {
+    this(ec2, options, clusterId, Duration.ofSeconds(5), Clock.systemUTC());
   }
 
   /** With a given EC2 client (tests), which closing the provider closes. */
-  public Ec2MachineProvider(Ec2Client ec2, Ec2Options options, String clusterId) {
-    this(ec2, options, clusterId, ec2::close);
+  public Ec2MachineProvider(Ec2Client ec2, Ec2Options options, String clusterId, Duration pollInterval,
+      Clock clock) {
+    this(ec2, options, clusterId, ec2::close, pollInterval, clock);
   }
 
-  private Ec2MachineProvider(Ec2Client ec2, Ec2Options options, String clusterId, Runnable close) {
+  private Ec2MachineProvider(Ec2Client ec2, Ec2Options options, String clusterId, Runnable close,
+      Duration pollInterval, Clock clock) {
     this.ec2 = ec2;
     this.options = options;
     this.clusterId = clusterId;
     this.close = close;
+    this.states = new InstanceStates(ec2, clusterId, pollInterval, clock);
   }
 
   @Override
@@ -229,8 +244,31 @@ public final class Ec2MachineProvider implements MachineProvider, AutoCloseable 
     return s.length() <= MAX_TAG_VALUE ? s : s.substring(0, MAX_TAG_VALUE);
   }
 
+  /** From then on all instances are described once per poll interval, and {@link #describe} answers from that. */
+  @Override
+  public void watch(MachineListener listener) {
+    states.start(listener);
+  }
+
+  @Override
+  public boolean watches() {
+    return states.polling();
+  }
+
+  /** The instance as the last poll saw it when that poll can vouch for it, else as EC2 says now. */
   @Override
   public Optional<Machine> describe(String machineId) {
+    Optional<Machine> polled = states.describe(machineId);
+    return polled.isPresent() ? polled : describeNow(machineId);
+  }
+
+  /** The poller behind {@link #describe} (tests drive it by hand). */
+  InstanceStates states() {
+    return states;
+  }
+
+  /** One DescribeInstances for one instance. */
+  Optional<Machine> describeNow(String machineId) {
     try {
       return ec2.describeInstances(DescribeInstancesRequest.builder().instanceIds(machineId).build())
           .reservations().stream()
@@ -260,6 +298,7 @@ public final class Ec2MachineProvider implements MachineProvider, AutoCloseable 
 
   @Override
   public void terminate(String machineId) {
+    states.terminating(machineId);
     try {
       ec2.terminateInstances(r -> r.instanceIds(machineId));
     } catch (SdkException e) {
@@ -287,6 +326,7 @@ public final class Ec2MachineProvider implements MachineProvider, AutoCloseable 
   /** Closes the EC2 client. */
   @Override
   public void close() {
+    states.close();
     close.run();
   }
 

@@ -63,6 +63,9 @@ final class BuildStage {
     // a builder pod may serve every image of its identity in its namespace: wake them all
     builderPods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, NixekMachineImage.class)
         .withName("builder-pods")
+        // builder pods run in their image's namespace: only the namespaces the operator watches (JOSDK's default,
+        // said here so that it stays so)
+        .withNamespacesInheritedFromController()
         .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGED_BY_VALUE + "," + Labels.COMPONENT + "="
             + BuilderPods.COMPONENT)
         .withSecondaryToPrimaryMapper(pod -> images.byIndex(NixekMachineImageReconciler.BUILDER_INDEX,

@@ -26,6 +26,9 @@ import java.util.Optional;
  * is terminated.
  */
 final class JobFollower {
+  /** The longest a running job whose machine the provider watches goes without a reconcile. */
+  static final Duration WATCHED_RECHECK = Duration.ofSeconds(60);
+
   private final OperatorConfig config;
   private final MachineProvider provider;
   private final MachineLifecycle machines;
@@ -81,7 +84,27 @@ final class JobFollower {
     if (machine.get().state().isGone()) {
       return lost(pass, Optional.ofNullable(machine.get().stateReason()).orElse(machine.get().state().name()));
     }
+    if (provider.watches()) {
+      // the provider wakes the job when its machine changes, and the report API's writes do when a step does:
+      // what is left to look for is a deadline
+      return pass.finish(nextDeadline(started, timeout, boot, !JobProgress.anyReported(steps(job)), now));
+    }
     return pass.finish(true);
+  }
+
+  /**
+   * How long until the job's next deadline (its timeout, or the boot timeout while the agent has not reported), at
+   * least one poll interval and at most {@link #WATCHED_RECHECK} (a backstop for a missed event).
+   */
+  private Duration nextDeadline(Instant started, Duration timeout, Duration boot, boolean waitingForAgent,
+      Instant now) {
+    Instant next = started.plus(timeout);
+    if (waitingForAgent && started.plus(boot).isBefore(next)) {
+      next = started.plus(boot);
+    }
+    Duration until = Duration.between(now, next).plusSeconds(1);
+    Duration min = config.pollInterval();
+    return until.compareTo(min) < 0 ? min : until.compareTo(WATCHED_RECHECK) > 0 ? WATCHED_RECHECK : until;
   }
 
   /** The job's machine is gone: the job ends InstanceLost, unless (on a fresh read) its steps had all been reported. */

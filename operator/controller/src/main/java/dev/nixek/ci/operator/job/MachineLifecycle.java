@@ -21,6 +21,7 @@ import dev.nixek.ci.operator.machine.Machine;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import dev.nixek.ci.protocol.LogPaths;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -35,6 +36,9 @@ import java.util.function.Function;
  * {@link MachineProvider#notFoundGrace()}.
  */
 final class MachineLifecycle {
+  /** The longest a job waiting for its image goes without a reconcile. */
+  static final Duration IMAGE_WAIT_RECHECK = Duration.ofSeconds(60);
+
   private final OperatorConfig config;
   private final MachineProvider provider;
   private final ImageResolver images;
@@ -63,7 +67,8 @@ final class MachineLifecycle {
       Resolution image = images.resolve(pass.job());
       if (image instanceof Resolution.Waiting w) {
         pass.waiting(w.reason(), w.message());
-        return pass.finish(true);
+        // the image's events wake the job (NixekJobReconciler's machine-images source): polling is only a backstop
+        return pass.finish(IMAGE_WAIT_RECHECK);
       }
       if (image instanceof Resolution.Failed f) {
         pass.end(f.reason(), f.message(), EventReason.Failed);

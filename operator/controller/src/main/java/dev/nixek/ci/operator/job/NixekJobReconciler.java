@@ -24,6 +24,7 @@ import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.ImageResolver;
 import dev.nixek.ci.operator.job.JobValidator.SpecError;
 import dev.nixek.ci.operator.logs.JobLogCleanup;
+import dev.nixek.ci.operator.machine.MachineEvents;
 import dev.nixek.ci.operator.machine.MachineProvider;
 import dev.nixek.ci.operator.metrics.JobMetrics;
 import dev.nixek.ci.operator.pod.RetryBackoff;
@@ -130,6 +131,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     if (localEvaluations != null) {
       sources.add(localEvaluations);
     }
+    sources.add(new MachineEvents(provider));
     if (!provider.requiresImage()) {
       return sources;
     }

@@ -49,4 +49,15 @@ public interface MachineProvider {
   default Duration notFoundGrace() {
     return Duration.ZERO;
   }
+
+  /**
+   * Starts telling {@code listener} of jobs whose machine changed state, for providers that poll all their machines
+   * at once (ec2); the others do nothing and their jobs are polled one by one.
+   */
+  default void watch(MachineListener listener) {}
+
+  /** Whether {@link #watch} tells of every state change, so that a job need not poll its machine itself. */
+  default boolean watches() {
+    return false;
+  }
 }

@@ -170,7 +170,7 @@ class Ec2CrashPointsIT {
       OperatorConfig config = operator.config();
       int collected;
       try (Ec2MachineProvider provider = new Ec2MachineProvider(new AwsClients(config.aws()), config.ec2(),
-          config.clusterId())) {
+          config.clusterId(), config.pollInterval(), Clock.systemUTC())) {
         collected = new MachineCollector(client, provider, List.of(), Duration.ZERO, Duration.ofMinutes(30),
             Duration.ofHours(1), Clock.systemUTC()).collect().size();
       }
