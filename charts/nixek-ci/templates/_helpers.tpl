@@ -172,7 +172,8 @@ store is (both), retention (operator), limits and the status interval (report AP
 {{- $c := dict "logStore" $v.logs.store }}
 {{- if eq $v.logs.store "s3" }}
 {{- $_ := set $c "logS3Bucket" (default $v.config.operator.imageBucket $v.logs.s3.bucket) }}
-{{- $_ := set $c "logS3Prefix" $v.logs.s3.prefix }}
+{{- /* one prefix per installation by default: the log collector deletes the logs of jobs it does not know */ -}}
+{{- $_ := set $c "logS3Prefix" (default (ternary (printf "logs/%s/" (toString $v.config.operator.clusterId)) "" (not (empty $v.config.operator.clusterId))) $v.logs.s3.prefix) }}
 {{- $_ := set $c "logS3Region" (default $v.config.operator.awsRegion $v.logs.s3.region) }}
 {{- $_ := set $c "logS3Endpoint" (default (default "" $v.config.operator.s3Endpoint) $v.logs.s3.endpoint) }}
 {{- else }}

@@ -1,6 +1,8 @@
 package dev.nixek.ci.e2e.bench;
 
 import dev.nixek.ci.common.logs.LogStore;
+import dev.nixek.ci.common.logs.LogStoreOptions;
+import dev.nixek.ci.common.logs.LogStores;
 import dev.nixek.ci.common.logs.StepLog;
 import dev.nixek.ci.common.logs.StoredLog;
 import dev.nixek.ci.e2e.ManifestsIT;
@@ -25,6 +27,8 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * The log-ingest benchmark (bench/log-ingest/README.md): 1 KiB output chunks from JOBS open-loop agents
@@ -79,7 +83,7 @@ public final class LogIngestBench {
       System.out.printf("log ingest benchmark: %d cores, Java %s, %s; report API -Xmx%s; JOBS=%d CHUNK_BYTES=%d "
           + "DURATION=%d s DRAIN=%d s; store %s; load average %s%n", Runtime.getRuntime().availableProcessors(),
           System.getProperty("java.version"), kube.versions(), env.getOrDefault("XMX", "256m"), jobs, chunkBytes,
-          duration, drain, store == null ? "NOT READ BACK (no LogStore wired: see openStore)" : "s3proxy",
+          duration, drain, "s3proxy",
           loadAverage());
       header();
       phase(20, 10, "w");
@@ -122,14 +126,10 @@ public final class LogIngestBench {
     return m;
   }
 
-  /**
-   * The store the report API writes to, opened in this JVM to read every acknowledged byte back. LEAD (issue 14
-   * merge): return {@code LogStores.open(...)} of helper 14a with the options of {@link #storeEnv} (for instance
-   * {@code LogStores.open(LogStoreOptions.fromEnv(storeEnv()))}, the credentials as system properties
-   * {@code aws.accessKeyId}/{@code aws.secretAccessKey}). Until then nothing is read back and the lost column says so.
-   */
+  /** The store the report API writes to, opened in this JVM (same options, same s3proxy) to read every byte back. */
   private LogStore openStore() {
-    return null;
+    return LogStores.open(LogStoreOptions.fromEnv(storeEnv()), StaticCredentialsProvider.create(
+        AwsBasicCredentials.create(s3.accessKey(), s3.secretKey())));
   }
 
   private void startReportApi() throws IOException, InterruptedException {

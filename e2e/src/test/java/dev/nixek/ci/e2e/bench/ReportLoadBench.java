@@ -132,6 +132,9 @@ public final class ReportLoadBench {
     pb.environment().put("NIXEK_REPORT_BIND", "127.0.0.1");
     pb.environment().put("NIXEK_REPORT_PORT", Integer.toString(port));
     pb.environment().put("NIXEK_WATCH_NAMESPACES", namespace);
+    // output goes to a local log store in the work directory (bench/log-ingest measures the S3 store)
+    pb.environment().putIfAbsent("NIXEK_LOG_STORE", "local");
+    pb.environment().putIfAbsent("NIXEK_LOG_DIR", work.resolve("logs").toString());
     api = pb.start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (!Files.readString(log, StandardCharsets.UTF_8).contains("listening on port " + port)) {

@@ -399,6 +399,15 @@ class ChartTemplateTest {
           .containsEntry("NIXEK_LOG_S3_REGION", "eu-west-1").containsEntry("NIXEK_LOG_S3_ENDPOINT", "http://minio:9000")
           .doesNotContainKeys("NIXEK_LOG_S3_PREFIX", "NIXEK_LOG_RETENTION_DAYS", "NIXEK_LOG_STEP_LIMIT_BYTES");
     }
+    // with a cluster id, the installation's own prefix: the log collector deletes the logs of jobs it does not know,
+    // so two installations must not share one
+    Rendered withId = helm.template("nixek-ci", NS, List.of(), "--set", "config.operator.imageBucket=ci-images",
+        "--set", "config.operator.clusterId=prod-eu-1");
+    for (Map<String, String> env : List.of(
+        Rendered.env(container(withId.get(Deployment.class, "nixek-ci-operator"), "operator"), fields()),
+        Rendered.env(container(withId.get(Deployment.class, "nixek-ci-report-api"), "report-api"), fields()))) {
+      assertThat(env).containsEntry("NIXEK_LOG_S3_PREFIX", "logs/prod-eu-1/");
+    }
     assertThat(r.get(ServiceAccount.class, "nixek-ci-report-api").getMetadata().getAnnotations())
         .as("no role without logs.s3.reportApiRoleArn").isNullOrEmpty();
   }

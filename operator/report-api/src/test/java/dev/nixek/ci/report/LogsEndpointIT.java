@@ -70,7 +70,8 @@ class LogsEndpointIT {
     otherNs = s.createUniqueNamespace("logs-other");
     try (InputStream crd = NixekJob.class.getResourceAsStream("/META-INF/fabric8/nixekjobs.ci.nixek.dev-v1.yml")) {
       admin.apiextensions().v1().customResourceDefinitions().resource(
-          Serialization.unmarshal(crd, CustomResourceDefinition.class)).serverSideApply();
+          // the same CRD other tests of this API server applied with kubectl: take its fields over
+          Serialization.unmarshal(crd, CustomResourceDefinition.class)).forceConflicts().serverSideApply();
     }
     await().atMost(Duration.ofSeconds(30)).until(() -> admin.apiextensions().v1().customResourceDefinitions()
         .withName("nixekjobs.ci.nixek.dev").get().getStatus().getConditions().stream()
