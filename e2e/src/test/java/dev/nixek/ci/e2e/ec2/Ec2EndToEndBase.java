@@ -9,6 +9,9 @@ import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobStep;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
 import dev.nixek.ci.common.status.Conditions;
+import dev.nixek.ci.common.status.ReportOutcome;
+import dev.nixek.ci.common.status.StepReports;
+import dev.nixek.ci.common.status.StepsWriter;
 import dev.nixek.ci.e2e.Stack;
 import dev.nixek.ci.operator.testing.Ec2TestEnv;
 import dev.nixek.ci.operator.testing.TestImages;
@@ -19,6 +22,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -199,6 +203,34 @@ abstract class Ec2EndToEndBase {
     NixekJob done = awaitTerminal("lost");
     assertThat(condition(done).getReason()).isEqualTo("InstanceLost");
     assertThat(condition(done).getMessage()).contains(running.getStatus().instanceId);
+    awaitOnlyInstanceTerminated(created);
+  }
+
+  /**
+   * The report API refuses the agent's report (here: step 0 is marked finished behind the agent's back, so its own
+   * `finished` is a 409); the agent stops and exits 4. On EC2 the operator then sees only an instance that powered
+   * off — the job's InstanceLost message quotes the agent's account, which it posted before exiting.
+   */
+  @Test
+  void aRefusedReportEndsTheJobWithTheAgentsAccount() {
+    NixekJob created = create(job("refused", run("slow", "sleep 4; echo done"), run("after", "true")));
+    awaitStepRunning("refused");
+    // what a conflicting writer (a bug, a hostile co-tenant with write access to status) could do
+    new StepsWriter(client()).update(namespace(), "refused", j -> {
+      List<NixekStepStatus> steps = new ArrayList<>();
+      j.getStatus().steps.forEach(st -> steps.add(StepReports.copy(st)));
+      steps.get(0).state = NixekStepStatus.State.Succeeded;
+      steps.get(0).exitCode = 0;
+      steps.get(0).finishTime = "2026-12-07T00:00:00Z";
+      return new ReportOutcome.Applied(steps);
+    });
+    NixekJob done = awaitTerminal("refused");
+    assertThat(condition(done).getReason()).isEqualTo("InstanceLost");
+    assertThat(done.getStatus().agentEnded).as("status.agentEnded").isNotNull();
+    assertThat(done.getStatus().agentEnded.exitCode).isEqualTo(4);
+    assertThat(condition(done).getMessage())
+        .contains("the agent stopped the job with exit code 4: the report API refused a report")
+        .containsPattern("/steps/0/(output|finished) answered 409");
     awaitOnlyInstanceTerminated(created);
   }
 
