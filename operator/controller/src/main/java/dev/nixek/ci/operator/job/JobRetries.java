@@ -99,7 +99,8 @@ final class JobRetries {
     }
     // the steps go before the new attempt's token record: until that write the old agent may still report, and its
     // report then moves the resourceVersion, so the write of the new attempt (with this precondition) fails and retries
-    boolean stale = fresh.getStatus() != null && fresh.getStatus().steps != null;
+    boolean stale = fresh.getStatus() != null
+        && (fresh.getStatus().steps != null || fresh.getStatus().agentEnded != null);
     pass = pass.over(stale ? withoutSteps(pass, fresh) : fresh);
     NixekJob job = pass.job();
     int attempt = next.attempt + 1;
@@ -118,12 +119,20 @@ final class JobRetries {
     return machines.recordTokenAndLaunch(pass);
   }
 
-  /** Removes {@code status.steps} (the report API's field) if the job is still at the resourceVersion read. */
+  /**
+   * Removes the old attempt's {@code status.steps} and {@code status.agentEnded} (the report API's fields) if the job
+   * is still at the resourceVersion read.
+   */
   private static NixekJob withoutSteps(JobPass pass, NixekJob fresh) {
-    List<Map<String, Object>> ops = List.of(
-        Map.of("op", "replace", "path", "/metadata/resourceVersion",
-            "value", fresh.getMetadata().getResourceVersion()),
-        Map.of("op", "remove", "path", "/status/steps"));
+    List<Map<String, Object>> ops = new ArrayList<>();
+    ops.add(Map.of("op", "replace", "path", "/metadata/resourceVersion",
+        "value", fresh.getMetadata().getResourceVersion()));
+    if (fresh.getStatus().steps != null) {
+      ops.add(Map.of("op", "remove", "path", "/status/steps"));
+    }
+    if (fresh.getStatus().agentEnded != null) {
+      ops.add(Map.of("op", "remove", "path", "/status/agentEnded"));
+    }
     return pass.client().resources(NixekJob.class).inNamespace(fresh.getMetadata().getNamespace())
         .withName(fresh.getMetadata().getName()).subresource("status")
         .patch(PatchContext.of(PatchType.JSON), Serialization.asJson(ops));

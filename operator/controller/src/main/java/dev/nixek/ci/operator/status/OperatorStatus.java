@@ -4,13 +4,13 @@ import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
 import java.util.ArrayList;
 
 /**
- * The operator's share of a job's status: everything but {@code steps} and {@code evaluation}, which belong to the
- * report API.
+ * The operator's share of a job's status: everything but {@code steps}, {@code evaluation} and {@code agentEnded},
+ * which belong to the report API.
  */
 public final class OperatorStatus {
   private OperatorStatus() {}
 
-  /** A copy of {@code status} without {@code steps} and {@code evaluation}. */
+  /** A copy of {@code status} without {@code steps}, {@code evaluation} and {@code agentEnded}. */
   public static NixekJobStatus of(NixekJobStatus status) {
     NixekJobStatus c = new NixekJobStatus();
     if (status == null) {

@@ -36,11 +36,12 @@ public final class StatusWriter<R extends CustomResource<?, S>, S> {
     this.keepOthers = keepOthers;
   }
 
-  /** Jobs: the operator owns everything but {@code steps} and {@code evaluation} (the report API's). */
+  /** Jobs: the operator owns everything but the report API's {@code steps}, {@code evaluation}, {@code agentEnded}. */
   public static StatusWriter<NixekJob, NixekJobStatus> jobs(boolean useSsa) {
     return new StatusWriter<>(useSsa, NixekJob::new, OperatorStatus::of, (own, current) -> {
       own.steps = current == null ? null : current.steps;
       own.evaluation = current == null ? null : current.evaluation;
+      own.agentEnded = current == null ? null : current.agentEnded;
       return own;
     });
   }
