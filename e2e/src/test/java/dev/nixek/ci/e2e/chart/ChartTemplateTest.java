@@ -317,9 +317,10 @@ class ChartTemplateTest {
     assertThat(rc.authFailuresPerMinute()).isEqualTo(7);
     assertThat(rc.jobQueueLimit()).isEqualTo(9);
     assertThat(rc.jobReportsPerSecond()).isEqualTo(11);
-    assertThat(rc.statusIntervalMillis()).isEqualTo(2500);
-    assertThat(rc.logStepLimitBytes()).isEqualTo(2L << 30);
-    assertThat(rc.logJobLimitBytes()).isEqualTo(20L << 30);
+    // from the logs block (logs.statusIntervalMillis, logs.stepLimitBytes, logs.jobLimitBytes)
+    assertThat(rc.statusIntervalMillis()).isEqualTo(2000);
+    assertThat(rc.logStepLimitBytes()).isEqualTo(104857600L);
+    assertThat(rc.logJobLimitBytes()).isEqualTo(524288000L);
     assertThat(rc.watchNamespaces()).containsExactly("team-a", "team-b");
     assertThat(Rendered.env(reports, fields())).containsEntry("LOG_LEVEL", "debug");
 

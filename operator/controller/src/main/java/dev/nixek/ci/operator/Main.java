@@ -47,6 +47,8 @@ public final class Main {
     OperatorConfig config;
     try {
       config = OperatorConfig.fromEnv(System.getenv());
+      // the store is opened in start(); an incomplete one is a configuration error, said as one
+      config.logs().store().requireComplete();
     } catch (ConfigException e) {
       System.err.println("nixek-operator: invalid configuration: " + e.getMessage());
       System.exit(64);

@@ -49,15 +49,23 @@ public record LogStoreOptions(Kind kind, Path dir, String bucket, String prefix,
 
   public static final List<ConfigOption<?>> OPTIONS = List.of(STORE, DIR, S3_BUCKET, S3_PREFIX, S3_REGION, S3_ENDPOINT);
 
-  /** The options in {@code env}; {@code s3} without a bucket fails naming {@code NIXEK_LOG_S3_BUCKET}. */
+  /**
+   * The options in {@code env}, each checked on its own. That {@code s3} has a bucket is checked when the store is
+   * opened ({@link #requireComplete}, {@link LogStores#open}): a process fails at start-up either way, while tools
+   * that only read the configuration (the chart's tests) can read an incomplete one.
+   */
   public static LogStoreOptions fromEnv(Map<String, String> env) {
-    LogStoreOptions o = new LogStoreOptions(STORE.read(env), DIR.read(env), S3_BUCKET.read(env), S3_PREFIX.read(env),
+    return new LogStoreOptions(STORE.read(env), DIR.read(env), S3_BUCKET.read(env), S3_PREFIX.read(env),
         S3_REGION.read(env), S3_ENDPOINT.read(env));
-    if (o.kind == Kind.S3 && o.bucket.isEmpty()) {
+  }
+
+  /** These options, if a store can be opened with them; {@code s3} without a bucket fails naming the option. */
+  public LogStoreOptions requireComplete() {
+    if (kind == Kind.S3 && bucket.isEmpty()) {
       throw new ConfigException(S3_BUCKET.key() + " is required when " + STORE.key() + "=s3 ("
           + S3_BUCKET.description() + ")");
     }
-    return o;
+    return this;
   }
 
   /** A local store in {@code dir}. */

@@ -25,6 +25,7 @@ public final class LogStores {
    * not allowed shows on the first write, with the S3 error.
    */
   public static LogStore open(LogStoreOptions options, AwsCredentialsProvider credentials) {
+    options.requireComplete();
     return switch (options.kind()) {
       case LOCAL -> {
         try {

@@ -33,7 +33,11 @@ class LogStoreOptionsTest {
 
   @Test
   void s3WithoutABucketFailsNamingTheOption() {
-    assertThatThrownBy(() -> LogStoreOptions.fromEnv(Map.of("NIXEK_LOG_STORE", "s3")))
+    LogStoreOptions noBucket = LogStoreOptions.fromEnv(Map.of("NIXEK_LOG_STORE", "s3"));
+    assertThatThrownBy(noBucket::requireComplete)
+        .isInstanceOf(ConfigException.class).hasMessageContaining("NIXEK_LOG_S3_BUCKET is required");
+    // a process opens its store at start-up: that is where it fails
+    assertThatThrownBy(() -> LogStores.open(noBucket))
         .isInstanceOf(ConfigException.class).hasMessageContaining("NIXEK_LOG_S3_BUCKET is required");
   }
 
