@@ -110,7 +110,14 @@ class HelmChartE2E {
     CommandResult rendered = Helm.locate(work.resolve("helm-full"))
         .run("template", "nixek-ci", Helm.CHART.toString(), "--namespace", ns, "--values", values.toString())
         .orThrow();
-    CommandResult dryRun = kube.kubectlWithInput(rendered.stdout(), "apply", "--dry-run=server", "-f", "-");
+    // the ServiceMonitor's CRD is the Prometheus Operator's, which this API server does not serve: it is checked by
+    // ChartTemplateTest; every other object goes to the API server
+    java.util.List<String> docs = java.util.Arrays.stream(rendered.stdout().split("(?m)^---\\s*$"))
+        .filter(d -> !d.contains("kind: ServiceMonitor")).toList();
+    assertThat(docs.size()).as("documents besides the ServiceMonitor")
+        .isLessThan(rendered.stdout().split("(?m)^---\\s*$").length);
+    CommandResult dryRun = kube.kubectlWithInput(String.join("\n---\n", docs), "apply", "--dry-run=server", "-f",
+        "-");
     assertThat(dryRun.exitCode()).as(dryRun.describe()).isZero();
     assertThat(dryRun.stdout()).contains("deployment.apps/ci-report-api created (server dry run)");
   }
