@@ -56,11 +56,7 @@ final class HealthJudges {
 
   /** kstatus's verdict (InProgress, Current, Failed, ...) on the object. */
   static Verdict kstatus(String json) {
-    Path dir = Optional.ofNullable(System.getenv("NIXEK_BIN_CACHE")).map(Path::of)
-        .orElse(ManifestsIT.HOME.resolve(".cache/bin"));
-    Path bin = dir.resolve("kstatus-check");
-    tool("kstatus-check", Files.isExecutable(bin) ? Optional.of(bin) : Optional.empty(),
-        "run hack/build-kstatus-check.sh (test.sh does)");
+    Path bin = TestBinaries.locate().require("kstatus-check");
     String out = run(List.of(bin.toString()), json).strip();
     int tab = out.indexOf('\t');
     return new Verdict(out.substring(0, tab), out.substring(tab + 1));

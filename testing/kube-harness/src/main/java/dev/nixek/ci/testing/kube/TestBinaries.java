@@ -22,6 +22,11 @@ import org.junit.jupiter.api.Assumptions;
  * at or above the working directory that holds {@code hack/build-test-binaries.sh}. kubectl is taken from
  * {@code $KUBECTL} or the {@code PATH}, then from the binary directory.
  *
+ * <p>While {@code hack/build-tools.sh} builds the binaries in the background (test.sh starts it beside Maven), the
+ * file named by the environment variable {@code NIXEK_TOOLS_STATUS} says {@code building}: a lookup waits until it
+ * says anything else (at most {@link #TOOL_BUILD_WAIT}), so a test that needs a tool runs once it is built rather than
+ * failing before it is.
+ *
  * <p>A missing binary fails the test with {@link IllegalStateException} when the environment variable
  * {@code CI} is {@code true}; otherwise it aborts the test (JUnit assumption: reported as skipped). Either
  * way the message says to run {@code hack/build-test-binaries.sh}.
@@ -30,6 +35,9 @@ public final class TestBinaries {
 
     /** The script that builds the binaries, relative to the repository root. */
     public static final String BUILD_SCRIPT = "hack/build-test-binaries.sh";
+
+    /** How long a lookup waits for a background tool build (a cold build of every tool takes 15-30 minutes). */
+    static final java.time.Duration TOOL_BUILD_WAIT = java.time.Duration.ofMinutes(50);
 
     private final Path binDir;
     private final String origin;
@@ -130,12 +138,47 @@ public final class TestBinaries {
             }
         }
         if (binDir != null) {
+            awaitToolBuild(System.getenv("NIXEK_TOOLS_STATUS"), TOOL_BUILD_WAIT);
             Path p = binDir.resolve(name);
             if (Files.isRegularFile(p) && Files.isExecutable(p)) {
                 return Optional.of(p);
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * Waits while the status file says {@code building}; returns at once without a file (no background build).
+     * Returns the status read last.
+     */
+    static String awaitToolBuild(String statusFile, java.time.Duration limit) {
+        if (statusFile == null || statusFile.isBlank()) {
+            return "";
+        }
+        Path file = Path.of(statusFile);
+        long deadline = System.nanoTime() + limit.toNanos();
+        long nextNote = System.nanoTime();
+        while (true) {
+            String status;
+            try {
+                status = Files.isRegularFile(file) ? Files.readString(file, StandardCharsets.UTF_8).strip() : "";
+            } catch (IOException e) {
+                status = "";
+            }
+            if (!"building".equals(status) || System.nanoTime() - deadline > 0) {
+                return status;
+            }
+            if (System.nanoTime() - nextNote >= 0) {
+                System.err.println("[TestBinaries] waiting for hack/build-tools.sh (" + file + " says building)");
+                nextNote = System.nanoTime() + java.time.Duration.ofMinutes(1).toNanos();
+            }
+            try {
+                Thread.sleep(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return status;
+            }
+        }
     }
 
     private String problem(String name) {
