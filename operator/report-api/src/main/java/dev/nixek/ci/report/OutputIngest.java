@@ -82,7 +82,7 @@ final class OutputIngest {
     }
     StepLog log = new StepLog(token.namespace(), token.jobName(), token.jobUid(), index);
     try {
-      StepCursor c = cursors.get(log);
+      StepCursor c = cursors.get(log, token.sha256Hex());
       if (c != null && ended.test(token)) {
         // the watch saw the job end: the read below tells a replay (200) from a report too late (401)
         cursors.remove(log);
@@ -270,7 +270,7 @@ final class OutputIngest {
     }
     int tailLimit = OutputTail.limitFor(spec.size(), tailBytes, tailBudgetBytes);
     long before = StepCursors.storedBefore(steps, index);
-    StepCursor c = new StepCursor(log, before, limits, tailLimit);
+    StepCursor c = new StepCursor(log, token.sha256Hex(), before, limits, tailLimit);
     StoredLog st = store.state(log);
     c.nextSeq = st.chunks();
     c.nextOffset = st.bytes();

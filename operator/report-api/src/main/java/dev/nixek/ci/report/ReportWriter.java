@@ -65,7 +65,7 @@ final class ReportWriter {
         StepReports.started(spec, steps, i, r), read);
     if (outcome instanceof Applied applied) {
       List<NixekJobStep> spec = EffectiveSteps.orEmpty(read.get());
-      StepCursor c = new StepCursor(token.step(index), StepCursors.storedBefore(applied.steps(), index), limits,
+      StepCursor c = new StepCursor(token.step(index), token.sha256Hex(), StepCursors.storedBefore(applied.steps(), index), limits,
           OutputTail.limitFor(spec.size(), tailBytes, tailBudgetBytes));
       cursors.put(c);
       flusher.wrote(token.step(index).job());
@@ -81,7 +81,7 @@ final class ReportWriter {
     StepLog log = token.step(index);
     // read before the status write: every chunk acknowledged before this report is in it
     StoredLog stored = store.state(log);
-    StepCursor cursor = cursors.get(log);
+    StepCursor cursor = cursors.get(log, token.sha256Hex());
     Long cursorCut;
     long cursorChunks;
     byte[] raw = null;

@@ -136,7 +136,8 @@ final class StatusFlusher {
     }
     boolean changed = false;
     for (StepCursor.Snapshot snap : snapshots) {
-      if (snap.index() >= steps.size()) {
+      if (snap.index() >= steps.size() || !snap.tokenSha256().equals(job.getStatus().stepTokenSha256)) {
+        // an earlier launch attempt's cursor: its counts are not the new attempt's
         continue;
       }
       NixekStepStatus s = steps.get(snap.index());

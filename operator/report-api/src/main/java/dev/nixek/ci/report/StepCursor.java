@@ -12,6 +12,12 @@ import java.util.Arrays;
  */
 final class StepCursor {
   final StepLog log;
+  /**
+   * The SHA-256 of the token whose reports built this cursor. A retried job's next attempt writes to the same step
+   * logs under a new token: a cursor of the old attempt must not be continued (see {@link StepCursors#get}), nor its
+   * counts flushed into the new attempt's status.
+   */
+  final String tokenSha256;
   /** Bytes stored by earlier steps of the job, for the job's limit. */
   final long storedBefore;
   /** The most this step stores before it is cut, and the option that says so (for the marker). */
@@ -41,8 +47,9 @@ final class StepCursor {
   /** When this replica last used the cursor (for eviction). */
   long lastUsedMillis;
 
-  StepCursor(StepLog log, long storedBefore, LogLimits limits, int tailLimit) {
+  StepCursor(StepLog log, String tokenSha256, long storedBefore, LogLimits limits, int tailLimit) {
     this.log = log;
+    this.tokenSha256 = java.util.Objects.requireNonNull(tokenSha256, "tokenSha256");
     this.storedBefore = storedBefore;
     this.limit = limits.forStep(storedBefore);
     this.limitOption = limits.cutBy(storedBefore);
@@ -98,9 +105,9 @@ final class StepCursor {
 
   /** What the status flusher writes, taken under the monitor. */
   synchronized Snapshot snapshot() {
-    return new Snapshot(log.stepIndex(), nextSeq, nextOffset, cutAt, tailStale ? null : tailText());
+    return new Snapshot(log.stepIndex(), tokenSha256, nextSeq, nextOffset, cutAt, tailStale ? null : tailText());
   }
 
   /** The step's output as status shows it; {@code tail} null when it must be read from the store first. */
-  record Snapshot(int index, long chunks, long bytes, Long cutAt, String tail) {}
+  record Snapshot(int index, String tokenSha256, long chunks, long bytes, Long cutAt, String tail) {}
 }

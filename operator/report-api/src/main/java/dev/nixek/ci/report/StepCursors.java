@@ -20,8 +20,17 @@ final class StepCursors {
     this.clockMillis = clockMillis;
   }
 
-  StepCursor get(StepLog log) {
+  /**
+   * The cursor of {@code log} for reports under the token with hash {@code tokenSha256}; null when there is none, or
+   * when the one there belongs to another token (an earlier launch attempt of a retried job, whose logs were deleted):
+   * that one is dropped, and the caller rebuilds the cursor from the job and the store.
+   */
+  StepCursor get(StepLog log, String tokenSha256) {
     StepCursor c = cursors.get(log);
+    if (c != null && !c.tokenSha256.equals(tokenSha256)) {
+      cursors.remove(log, c);
+      return null;
+    }
     if (c != null) {
       c.lastUsedMillis = clockMillis.getAsLong();
     }

@@ -67,6 +67,23 @@ class ChunkReplayTest {
   }
 
   @Test
+  void aRetriedJobsNewAttemptIsNotHeldToTheOldAttemptsCursor() throws Exception {
+    twoChunks();
+    // the job is retried: its logs are deleted and a new attempt's token replaces the old one's hash
+    f.store.delete(new dev.nixek.ci.common.logs.JobLogs("ci", "j", IngestFixture.UID));
+    String next = dev.nixek.ci.common.token.JobTokens.sha256Hex("next attempt");
+    f.job.getStatus().stepTokenSha256 = next;
+    TokenRecord nextToken = new TokenRecord("ci", "j", IngestFixture.UID, "id2", next,
+        dev.nixek.ci.common.token.JobTokens.Purpose.STEPS);
+    // this replica still holds the old attempt's cursor (seq 2, offset 7); the new attempt starts at 0
+    assertThat(ingest.output(nextToken, 0, chunk(0, 0, "new"))).isInstanceOf(Applied.class);
+    assertThat(ingest.output(nextToken, 0, chunk(1, 3, "er"))).isInstanceOf(Applied.class);
+    assertThat(new String(f.stored(0), StandardCharsets.UTF_8)).isEqualTo("newer");
+    // and the old attempt's token is refused, not continued from a cursor
+    assertThat(((Rejected) ingest.output(f.token, 0, chunk(2, 7, "h"))).httpStatus()).isEqualTo(401);
+  }
+
+  @Test
   void malformedChunksAre422() {
     assertThat(((Rejected) ingest.output(f.token, 0, new OutputChunk(0, 0, "%%%"))).httpStatus()).isEqualTo(422);
     assertThat(((Rejected) ingest.output(f.token, 0, new OutputChunk(-1, 0, "eA=="))).httpStatus()).isEqualTo(422);

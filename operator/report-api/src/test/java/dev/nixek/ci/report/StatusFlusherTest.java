@@ -98,14 +98,21 @@ class StatusFlusherTest {
     steps.get(0).outputTail = "ahead";
     // another replica is ahead
     ReportOutcome o = StatusFlusher.apply(f.job, IngestFixture.UID,
-        List.of(new StepCursor.Snapshot(0, 5, 50, null, "behind")));
+        List.of(new StepCursor.Snapshot(0, f.token.sha256Hex(), 5, 50, null, "behind")));
     assertThat(o).isInstanceOf(ReportOutcome.Duplicate.class);
-    o = StatusFlusher.apply(f.job, IngestFixture.UID, List.of(new StepCursor.Snapshot(0, 11, 110, null, "new")));
+    o = StatusFlusher.apply(f.job, IngestFixture.UID, List.of(
+        new StepCursor.Snapshot(0, f.token.sha256Hex(), 11, 110, null, "new")));
     assertThat(((Applied) o).steps().get(0).outputTail).isEqualTo("new");
+    // an earlier launch attempt's cursor (the job was retried since) writes nothing into the new attempt's status
+    assertThat(StatusFlusher.apply(f.job, IngestFixture.UID, List.of(
+        new StepCursor.Snapshot(0, "0".repeat(64), 20, 200, null, "old attempt"))))
+        .isInstanceOf(ReportOutcome.Duplicate.class);
     steps.get(0).state = State.Succeeded;
-    o = StatusFlusher.apply(f.job, IngestFixture.UID, List.of(new StepCursor.Snapshot(0, 12, 120, null, "late")));
+    o = StatusFlusher.apply(f.job, IngestFixture.UID, List.of(
+        new StepCursor.Snapshot(0, f.token.sha256Hex(), 12, 120, null, "late")));
     assertThat(o).isInstanceOf(ReportOutcome.Duplicate.class);
-    assertThat(StatusFlusher.apply(f.job, "another-uid", List.of(new StepCursor.Snapshot(0, 12, 120, null, "x"))))
+    assertThat(StatusFlusher.apply(f.job, "another-uid", List.of(
+        new StepCursor.Snapshot(0, f.token.sha256Hex(), 12, 120, null, "x"))))
         .isInstanceOf(ReportOutcome.Duplicate.class);
   }
 
