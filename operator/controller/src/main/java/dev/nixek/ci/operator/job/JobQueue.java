@@ -29,7 +29,10 @@ import java.util.stream.Collectors;
  * recorded its token: the job is then decided again). With leader election one operator decides at a time.
  *
  * <p>A job that frees a slot wakes the queued jobs of its namespace ({@link #released}); queued jobs also look again
- * every {@link #RECHECK} in case a wake-up was missed (e.g. across a leader change).
+ * every {@link #RECHECK} in case a wake-up was missed (e.g. across a leader change). The wake-up comes from the freeing
+ * job's reconcile, before that reconcile's status write (machineTerminated) reaches the cache, so the woken jobs would
+ * still count the freed slot as taken and wait for the recheck: a freed job is therefore remembered here ({@code
+ * freed}) until the cache shows its machine terminated or the job gone, or {@link #ADMISSION_TTL} passed.
  */
 final class JobQueue {
   static final Duration ADMISSION_TTL = Duration.ofMinutes(2);
@@ -39,6 +42,8 @@ final class JobQueue {
   private final SimpleInboundEventSource<NixekJob> wakeUps = new SimpleInboundEventSource<>("job-queue");
   /** Per namespace: UIDs admitted (and when) whose launch token the cache may not show yet. */
   private final Map<String, Map<String, Instant>> admitted = new ConcurrentHashMap<>();
+  /** Per namespace: UIDs whose slot was freed (and when) while the cache may still show them holding it. */
+  private final Map<String, Map<String, Instant>> freed = new ConcurrentHashMap<>();
 
   JobQueue(QueueOptions options) {
     this.options = options;
@@ -62,10 +67,12 @@ final class JobQueue {
     }
     QueueOrder.Decision decision;
     Map<String, Instant> inFlight = admitted.computeIfAbsent(namespace, n -> new ConcurrentHashMap<>());
+    Map<String, Instant> given = freed.computeIfAbsent(namespace, n -> new ConcurrentHashMap<>());
     synchronized (inFlight) {
       List<NixekJob> jobs = pass.context().getPrimaryCache().list(namespace).toList();
       forgetSettled(inFlight, jobs, pass.now());
-      decision = QueueOrder.decide(job, jobs, inFlight.keySet(), limit);
+      forgetShown(given, jobs, pass.now());
+      decision = QueueOrder.decide(job, jobs, inFlight.keySet(), given.keySet(), limit);
       if (decision instanceof QueueOrder.Decision.Admit) {
         inFlight.putIfAbsent(job.getMetadata().getUid(), pass.now());
         return Optional.empty();
@@ -80,15 +87,29 @@ final class JobQueue {
    * that ended before {@code since} (e.g. every finished job an operator sees again at start-up) wakes nobody: its
    * slot was freed long ago, and the queued jobs' own rechecks cover what a restart missed.
    */
-  void released(String namespace, Context<NixekJob> context, Instant ended, Instant now) {
+  void released(NixekJob job, Context<NixekJob> context, Instant ended, Instant now) {
+    String namespace = job.getMetadata().getNamespace();
     if (options.limitFor(namespace) == 0 || ended.isBefore(now.minus(RECHECK.multipliedBy(2)))) {
       return;
     }
+    freed.computeIfAbsent(namespace, n -> new ConcurrentHashMap<>()).putIfAbsent(job.getMetadata().getUid(), now);
     Set<ResourceID> queued = context.getPrimaryCache().list(namespace)
         .filter(QueueOrder::waitsForSlot)
         .map(ResourceID::fromResource)
         .collect(Collectors.toSet());
     queued.forEach(wakeUps::propagateEvent);
+  }
+
+  private static void forgetShown(Map<String, Instant> given, List<NixekJob> jobs, Instant now) {
+    if (given.isEmpty()) {
+      return;
+    }
+    Map<String, NixekJob> byUid = jobs.stream()
+        .collect(Collectors.toMap(j -> j.getMetadata().getUid(), j -> j, (a, b) -> a));
+    given.entrySet().removeIf(e -> {
+      NixekJob j = byUid.get(e.getKey());
+      return j == null || !QueueOrder.holdsSlot(j) || e.getValue().plus(ADMISSION_TTL).isBefore(now);
+    });
   }
 
   private static void forgetSettled(Map<String, Instant> inFlight, List<NixekJob> jobs, Instant now) {

@@ -161,7 +161,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
       Instant ended = JobPass.time(pass.next().completionTime).orElse(pass.now());
       boolean terminated = machines.ensureTerminated(pass, ended);
       if (terminated) {
-        queue.released(job.getMetadata().getNamespace(), context, ended, pass.now());
+        queue.released(job, context, ended, pass.now());
       }
       return ttl.afterFinished(pass, terminated);
     }
@@ -283,7 +283,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     }
     // after the machine: its agent sends nothing more (a late chunk is an orphan the log collector deletes)
     logs.jobDeleted(job);
-    queue.released(job.getMetadata().getNamespace(), context, pass.now(), pass.now());
+    queue.released(job, context, pass.now(), pass.now());
     JobPass.LOG.info("job {} deleted; its machine {} is terminated", pass.ref(),
         Optional.ofNullable(pass.next().instanceId).orElse("(none recorded)"));
     return DeleteControl.defaultDelete();

@@ -52,10 +52,19 @@ final class QueueOrder {
    * admitted but not yet seen with a launch token ({@code admitted}, by UID).
    */
   static Decision decide(NixekJob job, Collection<NixekJob> namespaceJobs, Set<String> admitted, int limit) {
+    return decide(job, namespaceJobs, admitted, Set.of(), limit);
+  }
+
+  /**
+   * As above; {@code freed} (by UID) are jobs known to have given their slot back (their machine is terminated)
+   * although the snapshot may not show it yet: they hold none.
+   */
+  static Decision decide(NixekJob job, Collection<NixekJob> namespaceJobs, Set<String> admitted, Set<String> freed,
+      int limit) {
     String uid = job.getMetadata().getUid();
     Set<String> slots = new HashSet<>(admitted);
     for (NixekJob j : namespaceJobs) {
-      if (holdsSlot(j)) {
+      if (holdsSlot(j) && !freed.contains(j.getMetadata().getUid())) {
         slots.add(j.getMetadata().getUid());
       }
     }

@@ -45,6 +45,17 @@ class QueueOrderTest {
   }
 
   @Test
+  void aSlotFreedBeforeTheCacheShowsItIsFreeForTheJobsItWakes() {
+    // r1 ended and its machine was terminated in the reconcile that wakes q1; the cache still shows it unterminated
+    List<NixekJob> ns = List.of(ended("r1", 0, false), running("r2", 1), waiting("q1", 2), waiting("q2", 3));
+    NixekJob q1 = ns.get(2);
+    assertThat(QueueOrder.decide(q1, ns, Set.of(), Set.of(), 2)).isInstanceOf(Decision.Wait.class);
+    assertThat(QueueOrder.decide(q1, ns, Set.of(), Set.of(uid("r1")), 2)).isEqualTo(new Decision.Admit());
+    assertThat(QueueOrder.decide(ns.get(3), ns, Set.of(uid("q1")), Set.of(uid("r1")), 2))
+        .isEqualTo(new Decision.Wait(1, 1, 2, 2));
+  }
+
+  @Test
   void anAdmissionTheCacheDoesNotShowYetTakesTheLastSlot() {
     List<NixekJob> ns = List.of(running("r1", 0), waiting("q1", 1), waiting("q2", 2));
     assertThat(decide("q1", ns, Set.of(), 2)).isEqualTo(new Decision.Admit());

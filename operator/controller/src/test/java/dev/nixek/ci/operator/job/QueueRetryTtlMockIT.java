@@ -97,14 +97,15 @@ class QueueRetryTtlMockIT {
       // finish the running jobs one at a time: each end lets exactly the next queued job start
       Set<String> done = new HashSet<>();
       while (done.size() < 5) {
-        String next = await().atMost(Duration.ofSeconds(90)).until(() -> runningJob(done), n -> n != null);
+        // a freed slot wakes the queued at once, well within the queue's 30 s recheck
+        String next = await().atMost(Duration.ofSeconds(20)).until(() -> runningJob(done), n -> n != null);
         reports.step(NS, next, 0, 0);
         awaitReason(next, "Succeeded");
         done.add(next);
         // one slot at a time: the freed slot's launch lands before another slot frees, so the launch order is the
         // admission order (two slots freed at once would launch their two jobs in a race)
         int launches = Math.min(5, 2 + done.size());
-        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(provider.launched()).hasSize(launches));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(provider.launched()).hasSize(launches));
       }
     } finally {
       sampling.set(false);
