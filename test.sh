@@ -48,6 +48,9 @@ hack/build-kstatus-check.sh --check
 # promtool (Prometheus's checker of the scraped /metrics), likewise from the Go module proxy
 hack/build-promtool.sh
 hack/build-promtool.sh --check
+# Gitea, the real forge of the repository/webhook tests (one main package; the cold build is the largest here)
+hack/build-gitea.sh
+hack/build-gitea.sh --check
 
 command -v kubectl >/dev/null || { log "kubectl is required on PATH"; exit 1; }
 
