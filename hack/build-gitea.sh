@@ -44,7 +44,7 @@ log() { echo "[build-gitea] $*" >&2; }
 release="${VERSION#v}"
 reports_version() {
   [[ -x "${BIN}" && -d "${ASSETS}/options/locale" ]] \
-    && "${BIN}" --version 2>&1 | head -1 | grep -q "^Gitea version ${release} "
+    && "${BIN}" --version 2>&1 | head -1 | grep -qi "^gitea version ${release} "
 }
 
 if [[ "${MODE}" == check ]]; then
