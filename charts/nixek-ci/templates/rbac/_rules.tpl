@@ -83,6 +83,14 @@ a probe that fails without it.
 - apiGroups: ["ci.nixek.dev"]
   resources: ["nixekjobs/status"]
   verbs: ["patch"]
+# webhooks: the repositories (and their sealed webhook secrets) are watched; a verified delivery is recorded in
+# status.webhook by merge patch (docs/webhooks.md)
+- apiGroups: ["ci.nixek.dev"]
+  resources: ["nixekrepositories"]
+  verbs: ["list", "watch"]
+- apiGroups: ["ci.nixek.dev"]
+  resources: ["nixekrepositories/status"]
+  verbs: ["patch"]
 {{- end }}
 
 {{/*

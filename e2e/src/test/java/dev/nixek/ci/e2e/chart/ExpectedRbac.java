@@ -106,7 +106,11 @@ public final class ExpectedRbac {
             "every report re-reads its job (get); the token records in the jobs' status, watched (TokenRecords: "
             + "list, watch); /readyz lists one job (list)"),
         new Rule(Scope.REPORT_API, "ci.nixek.dev", "nixekjobs/status", List.of(), List.of("patch"),
-            "status.steps, JSON patch with a resourceVersion precondition (StepsWriter)")));
+            "status.steps, JSON patch with a resourceVersion precondition (StepsWriter)"),
+        new Rule(Scope.REPORT_API, "ci.nixek.dev", "nixekrepositories", List.of(), List.of("list", "watch"),
+            "webhooks: the repositories and their sealed webhook secrets, watched (WebhookRepositories)"),
+        new Rule(Scope.REPORT_API, "ci.nixek.dev", "nixekrepositories/status", List.of(), List.of("patch"),
+            "webhooks: status.webhook, merge patch after a verified delivery (WebhookStatusWriter)")));
     return List.copyOf(rules);
   }
 

@@ -42,9 +42,16 @@ public record WebhookConfig(int bodyLimitBytes, Duration deliveryTtl, int delive
       SealKeyStore.DEFAULT_SECRET, "Name of the seal key Secret in NIXEK_OPERATOR_NAMESPACE (the report API may get "
       + "only that Secret).", dnsLabel());
 
-  /** Every option, for {@code --help} and the chart. */
+  /** The webhook options, for {@code --help} and the chart ({@code config.reportApi.webhook*}). */
   public static final List<ConfigOption<?>> OPTIONS = List.of(BODY_LIMIT_BYTES, DELIVERY_TTL_SECONDS,
-      DELIVERY_CACHE_ENTRIES, SEAL_KEY_NAMESPACE, SEAL_KEY_SECRET);
+      DELIVERY_CACHE_ENTRIES);
+
+  /**
+   * Where the seal key is. Not in {@link #OPTIONS}: the seal key is not the webhooks' alone (job secrets are opened
+   * with it too), so these belong with the seal key's own options, which also give the chart's namespace; until they
+   * exist the report API reads these two, and the chart leaves them at their defaults.
+   */
+  public static final List<ConfigOption<?>> SEAL_KEY_OPTIONS = List.of(SEAL_KEY_NAMESPACE, SEAL_KEY_SECRET);
 
   /** The configuration from these environment variables; unset or blank ones take their default. */
   public static WebhookConfig fromEnv(Map<String, String> env) {
