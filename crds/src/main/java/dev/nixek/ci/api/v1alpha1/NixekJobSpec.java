@@ -56,6 +56,9 @@ import java.util.Map;
 @ValidationRule(value = "has(self.timeoutSeconds) == has(oldSelf.timeoutSeconds)"
     + " && (!has(self.timeoutSeconds) || self.timeoutSeconds == oldSelf.timeoutSeconds)", fieldPath = ".timeoutSeconds",
     message = "spec.timeoutSeconds" + NixekJobSpec.IMMUTABLE)
+@ValidationRule(value = "has(self.source) == has(oldSelf.source)"
+    + " && (!has(self.source) || self.source == oldSelf.source)", fieldPath = ".source",
+    message = "spec.source" + NixekJobSpec.IMMUTABLE)
 public class NixekJobSpec {
   /** The API server's refusal of a changed field, after the field's name: what may change, and how to run again. */
   public static final String IMMUTABLE = " is immutable: a job runs once, as it was created, and only spec.cancel may "
@@ -135,4 +138,9 @@ public class NixekJobSpec {
   @JsonPropertyDescription("Set to true to cancel the job: its VM is terminated and the job ends Cancelled. The only "
       + "field of the spec that may change once the job is created.")
   public Boolean cancel;
+
+  /** The repository the agent checks out before the first step. */
+  @JsonPropertyDescription("A repository the agent checks out at an exact commit into the steps' working directory "
+      + "before the first step, shown as a first step named checkout (docs/repositories.md#source-checkout).")
+  public NixekJobSource source;
 }

@@ -96,4 +96,9 @@ public class NixekJobStatus {
   /** The steps' results, written by the report API from the agent's reports. */
   @JsonPropertyDescription("Per-step results, written by the report API from the agent's reports.")
   public List<NixekStepStatus> steps;
+
+  /** The commit status last posted to the forge (jobs of a NixekRepository). */
+  @JsonPropertyDescription("The commit status last posted to the forge for this job (jobs of a NixekRepository): "
+      + "written by the operator's forge-status poster once the forge accepted it.")
+  public NixekForgeStatus forgeStatus;
 }
