@@ -16,6 +16,12 @@ public final class ReportPaths {
   /** The agent stopped the job early and says why. Body: {@link AgentEnded}. */
   public static final String AGENT_ENDED = "agent-ended";
 
+  /**
+   * The repository credential of a job's checkout step: {@code GET}, answered with a {@link CheckoutCredential}, or
+   * 404 when the job's repository has none (a public clone).
+   */
+  public static final String CHECKOUT_CREDENTIAL = "checkout-credential";
+
   private ReportPaths() {}
 
   public static String job(String namespace, String name) {
@@ -30,6 +36,11 @@ public final class ReportPaths {
   /** Where the agent says why it stopped a job early. */
   public static String agentEnded(String namespace, String name) {
     return job(namespace, name) + "/" + AGENT_ENDED;
+  }
+
+  /** Where a job's agent fetches the credential its checkout step clones with. */
+  public static String checkoutCredential(String namespace, String name) {
+    return job(namespace, name) + "/" + CHECKOUT_CREDENTIAL;
   }
 
   public static String step(String namespace, String name, int index, String what) {
