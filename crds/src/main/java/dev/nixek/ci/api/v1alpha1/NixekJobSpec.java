@@ -56,6 +56,9 @@ import java.util.Map;
 @ValidationRule(value = "has(self.timeoutSeconds) == has(oldSelf.timeoutSeconds)"
     + " && (!has(self.timeoutSeconds) || self.timeoutSeconds == oldSelf.timeoutSeconds)", fieldPath = ".timeoutSeconds",
     message = "spec.timeoutSeconds" + NixekJobSpec.IMMUTABLE)
+@ValidationRule(value = "has(self.source) == has(oldSelf.source)"
+    + " && (!has(self.source) || self.source == oldSelf.source)", fieldPath = ".source",
+    message = "spec.source" + NixekJobSpec.IMMUTABLE)
 public class NixekJobSpec {
   /** The API server's refusal of a changed field, after the field's name: what may change, and how to run again. */
   public static final String IMMUTABLE = " is immutable: a job runs once, as it was created, and only spec.cancel may "
@@ -130,6 +133,11 @@ public class NixekJobSpec {
   @Min(0)
   @Max(31536000)
   public Long ttlSecondsAfterFinished;
+
+  /** The repository checkout the steps run in (jobs made by a NixekRepository). */
+  @JsonPropertyDescription("The repository and commit the agent checks out into the steps' working directory before "
+      + "the first step. Set on the jobs a NixekRepository makes. Immutable.")
+  public NixekJobSource source;
 
   /** Set to true to cancel the job. */
   @JsonPropertyDescription("Set to true to cancel the job: its VM is terminated and the job ends Cancelled. The only "
