@@ -51,6 +51,11 @@ public enum ConditionReason {
   EvaluationFailed(Kind.JOB, Status.FALSE),
   /** The evaluated job names no machine and the provider needs an image. */
   NoMachine(Kind.JOB, Status.FALSE),
+  /**
+   * The job names a Secret it may not use (not labelled ci.nixek.dev/job-secret, missing key, not listed by its
+   * repository) or that does not exist; nothing was launched. The message names the field, never a value.
+   */
+  SecretNotAllowed(Kind.JOB, Status.FALSE),
   // every kind
   /** The spec is invalid; nothing was launched, built or made. The message names the field. */
   InvalidSpec(Kind.BOTH, Status.FALSE),
@@ -93,7 +98,7 @@ public enum ConditionReason {
   public static final String JOB_SUCCEEDED = "Conditions. Succeeded: Unknown while Evaluating, EvaluationPending, "
       + "WaitingForImage, Queued, Launching or Running; True (Succeeded) when every step succeeded; False with "
       + "StepFailed, TimedOut, AgentNeverReported, Cancelled, LaunchFailed, InstanceLost, ImageFailed, "
-      + "EvaluationFailed, NoMachine or InvalidSpec.";
+      + "EvaluationFailed, NoMachine, SecretNotAllowed or InvalidSpec.";
   /** The CRD description of an image's conditions; {@code ConditionReasonTest} keeps it equal to the enum. */
   public static final String IMAGE_READY = "Conditions. Ready: Unknown while Building, Uploading, Importing or "
       + "Registering; True (Ready) once the image is registered; False with InvalidSpec, BuildFailed or ImportFailed.";

@@ -50,6 +50,9 @@ import java.util.Map;
 @ValidationRule(value = "has(self.env) == has(oldSelf.env)"
     + " && (!has(self.env) || self.env == oldSelf.env)", fieldPath = ".env",
     message = "spec.env" + NixekJobSpec.IMMUTABLE)
+@ValidationRule(value = "has(self.secrets) == has(oldSelf.secrets)"
+    + " && (!has(self.secrets) || self.secrets == oldSelf.secrets)", fieldPath = ".secrets",
+    message = "spec.secrets" + NixekJobSpec.IMMUTABLE)
 @ValidationRule(value = "has(self.instanceType) == has(oldSelf.instanceType)"
     + " && (!has(self.instanceType) || self.instanceType == oldSelf.instanceType)", fieldPath = ".instanceType",
     message = "spec.instanceType" + NixekJobSpec.IMMUTABLE)
@@ -103,6 +106,14 @@ public class NixekJobSpec {
   /** Environment for every step. */
   @JsonPropertyDescription("Environment variables for every step (a step's own env wins). Not for secrets.")
   public Map<String, @Pattern(TextRules.YAML_PRINTABLE) String> env;
+
+  /** Secret values every step gets (docs/secrets.md). */
+  @JsonPropertyDescription("Secret values every step gets (docs/secrets.md): each names a Secret of this namespace "
+      + "labelled ci.nixek.dev/job-secret: \"true\", and a key, as an environment variable or a file. The agent "
+      + "fetches them from the report API while the job runs; they are never in the agent's config, and masked as "
+      + "*** in step output. Immutable.")
+  @Size(max = 64)
+  public List<NixekSecretUse> secrets;
 
   /** The EC2 instance type; the operator's default when unset. */
   @JsonPropertyDescription("EC2 instance type for the job's VM, e.g. m7i.large. Defaults to the operator's.")
