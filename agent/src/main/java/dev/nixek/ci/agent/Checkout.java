@@ -3,6 +3,7 @@ package dev.nixek.ci.agent;
 import dev.nixek.ci.protocol.AgentSource;
 import dev.nixek.ci.protocol.AgentStep;
 import dev.nixek.ci.protocol.CheckoutCredential;
+import dev.nixek.ci.protocol.JobSecrets;
 import dev.nixek.ci.protocol.Json;
 import dev.nixek.ci.protocol.ReportPaths;
 import java.io.IOException;
@@ -33,8 +34,9 @@ import org.slf4j.LoggerFactory;
  * ({@code git init}, {@code git fetch --depth 1 origin <rev>}, {@code git checkout --detach <rev>}, submodules if
  * asked), into the steps' working directory, its output reported like any step's.
  *
- * <p>The repository's credential is fetched from the report API with the job token, just before git runs. It reaches
- * git only through a git config file ({@code http.<scheme://host/>.extraHeader}, so that a submodule on another host
+ * <p>The repository's credential is fetched from the report API with the job token, just before git runs: one of
+ * the job's sealed secret values ({@code GET .../secrets}) under the reserved ref
+ * {@link CheckoutCredential#SECRET_REF}. It reaches git only through a git config file ({@code http.<scheme://host/>.extraHeader}, so that a submodule on another host
  * never gets it) in a directory only the agent can read, removed when the step ends; never through argv, the
  * environment or a URL. git runs as the agent, not as the step user, and the checkout is then given to the step
  * user. The step's output is masked for the token and the header value anyway.
@@ -72,7 +74,7 @@ final class Checkout {
       Optional<RunAs> runAs, Supplier<Backoff> backoff) {
     this.runner = runner;
     this.client = client;
-    this.credentialPath = ReportPaths.checkoutCredential(namespace, name);
+    this.credentialPath = ReportPaths.secrets(namespace, name);
     this.workDir = workDir;
     this.spoolDir = spoolDir;
     this.runAs = runAs;
@@ -172,16 +174,23 @@ final class Checkout {
       ReportClient.Result r = fetched.result();
       switch (r.verdict()) {
         case DELIVERED -> {
+          byte[] token;
           try {
-            CheckoutCredential c = Json.mapper().readValue(fetched.body(), CheckoutCredential.class);
-            if (c.token() == null || c.token().isEmpty() || c.token().chars().anyMatch(ch -> ch < 0x21 || ch > 0x7e)) {
-              throw new CredentialUnavailable("the report API answered an unusable credential");
-            }
-            LOG.info("checkout: got the repository's credential");
-            return Optional.of(c);
-          } catch (IOException e) {
-            throw new CredentialUnavailable("the report API answered something that is not a credential");
+            token = Json.mapper().readValue(fetched.body(), JobSecrets.class).decoded()
+                .get(CheckoutCredential.SECRET_REF);
+          } catch (IOException | IllegalArgumentException e) {
+            throw new CredentialUnavailable("the report API answered something that is not the job's secrets");
           }
+          if (token == null) {
+            LOG.info("checkout: the repository has no credential: cloning without one");
+            return Optional.empty();
+          }
+          String t = new String(token, StandardCharsets.UTF_8).strip();
+          if (t.isEmpty() || t.chars().anyMatch(ch -> ch < 0x21 || ch > 0x7e)) {
+            throw new CredentialUnavailable("the repository's token is empty or not printable ASCII");
+          }
+          LOG.info("checkout: got the repository's credential");
+          return Optional.of(new CheckoutCredential(CheckoutCredential.DEFAULT_USERNAME, t));
         }
         case REJECTED -> {
           if (r.status() == 404) {

@@ -18,8 +18,13 @@ import java.util.regex.Pattern;
 final class ConfigParser {
   /** Kubernetes object names (RFC 1123 subdomain); they become report URL path segments. */
   private static final Pattern K8S_NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
-  /** A clone URL as the CRD allows it (spec.source.url): no user-info, no whitespace or shell/quote characters. */
-  private static final Pattern SOURCE_URL = Pattern.compile("(https?|file|git)://[^\\s\"\\\\$/@]*(/[^\\s\"\\\\$]*)?");
+  /**
+   * A clone URL as the CRD allows it (NixekJobSource.URL_PATTERN: no whitespace, quote, shell or control characters),
+   * and no user-info on http(s).
+   */
+  private static final Pattern SOURCE_URL = Pattern.compile(
+      "(https?://[A-Za-z0-9\\[][^\\s\"'\\\\$`?#/@]*(/[^\\s\"'\\\\$`?#]*)?"
+      + "|ssh://([A-Za-z0-9._~-]+@)?[A-Za-z0-9\\[][^\\s\"'\\\\$`?#]*|file:///[^\\s\"'\\\\$`?#]*)");
   private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}|[0-9a-f]{64}");
 
   private ConfigParser() {}
@@ -126,7 +131,7 @@ final class ConfigParser {
     String url = step.source().url();
     // never echo the URL: it is refused exactly when it might carry credentials
     if (url == null || !SOURCE_URL.matcher(url).matches()) {
-      throw new UsageException(what + " source.url must be an http(s), git or file URL without user-info");
+      throw new UsageException(what + " source.url must be an https, ssh or file URL without credentials");
     }
     if (step.source().rev() == null || !COMMIT.matcher(step.source().rev()).matches()) {
       throw new UsageException(what + " source.rev must be a full commit hash");

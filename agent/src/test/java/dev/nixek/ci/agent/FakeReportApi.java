@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.nixek.ci.protocol.AgentEnded;
 import dev.nixek.ci.protocol.CheckoutCredential;
+import dev.nixek.ci.protocol.JobSecrets;
 import dev.nixek.ci.protocol.Json;
 import dev.nixek.ci.protocol.OutputChunk;
 import dev.nixek.ci.protocol.ReportAck;
@@ -255,7 +256,7 @@ final class FakeReportApi implements AutoCloseable {
           arrivals.add(new Arrival(System.nanoTime(), -1, ReportPaths.AGENT_ENDED, -1, sha, answer.status,
               answer.result));
         } else if ("GET".equals(ex.getRequestMethod())
-            && path.equals(ReportPaths.checkoutCredential(jobPath.split("/")[3], jobPath.split("/")[4]))) {
+            && path.equals(jobPath + "/" + ReportPaths.SECRETS)) {
           boolean authorized = ("Bearer " + token).equals(ex.getRequestHeaders().getFirst("Authorization"));
           credentialRequests++;
           if (!authorized) {
@@ -264,11 +265,12 @@ final class FakeReportApi implements AutoCloseable {
             credentialFailures--;
             answer = new Answer(503, error("unavailable", "try again"), "unavailable");
           } else if (credential == null) {
-            answer = new Answer(404, error("not_found", "the job's repository has no credential"), "none");
+            answer = new Answer(404, error("not_found", "the job has no secrets"), "none");
           } else {
-            answer = new Answer(200, Json.mapper().writeValueAsBytes(credential), "credential");
+            answer = new Answer(200, Json.mapper().writeValueAsBytes(JobSecrets.of(Map.of(CheckoutCredential.SECRET_REF,
+                credential.token().getBytes(java.nio.charset.StandardCharsets.UTF_8)))), "credential");
           }
-          arrivals.add(new Arrival(System.nanoTime(), -1, ReportPaths.CHECKOUT_CREDENTIAL, -1, sha, answer.status,
+          arrivals.add(new Arrival(System.nanoTime(), -1, ReportPaths.SECRETS, -1, sha, answer.status,
               answer.result));
         } else if (!"POST".equals(ex.getRequestMethod()) || !m.matches()) {
           answer = violation(404, "not a report path: " + ex.getRequestMethod() + " " + path);

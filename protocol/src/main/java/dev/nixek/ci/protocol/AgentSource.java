@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 /**
  * The repository a checkout step fetches: its clone URL (never with credentials), the exact commit, and whether
  * submodules come too. The credential, if the repository has one, is fetched at run time with the job token
- * ({@link ReportPaths#CHECKOUT_CREDENTIAL}), never carried here.
+ * ({@link CheckoutCredential#SECRET_REF}), never carried here.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record AgentSource(String url, String rev, Boolean submodules) {

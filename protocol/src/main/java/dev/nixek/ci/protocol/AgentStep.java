@@ -7,8 +7,9 @@ import java.util.Map;
 
 /**
  * One step as the agent receives it: exactly one of {@code run} (a shell script, run by {@code /bin/sh -c}) or
- * {@code command} (an argv, run without a shell) — or, with {@code type} {@value #CHECKOUT}, neither: the agent
- * checks {@code source} out into the working directory itself (docs/repositories.md#source-checkout).
+ * {@code command} (an argv, run without a shell). {@code secrets} names the secret values it gets (the job's and its
+ * own, merged), never the values. With {@code type} {@value #CHECKOUT} it is neither: the agent checks {@code source}
+ * out into the working directory itself (docs/repositories.md#source-checkout).
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record AgentStep(
@@ -17,6 +18,7 @@ public record AgentStep(
     List<String> command,
     Map<String, String> env,
     Long timeoutSeconds,
+    List<StepSecret> secrets,
     String type,
     AgentSource source) {
 
@@ -26,16 +28,29 @@ public record AgentStep(
   public AgentStep {
     command = command == null ? null : List.copyOf(command);
     env = env == null ? null : Map.copyOf(env);
+    secrets = secrets == null ? null : List.copyOf(secrets);
+  }
+
+  /** A step without secrets. */
+  public AgentStep(String name, String run, List<String> command, Map<String, String> env, Long timeoutSeconds) {
+    this(name, run, command, env, timeoutSeconds, null);
   }
 
   /** A step that runs a program. */
-  public AgentStep(String name, String run, List<String> command, Map<String, String> env, Long timeoutSeconds) {
-    this(name, run, command, env, timeoutSeconds, null, null);
+  public AgentStep(String name, String run, List<String> command, Map<String, String> env, Long timeoutSeconds,
+      List<StepSecret> secrets) {
+    this(name, run, command, env, timeoutSeconds, secrets, null, null);
   }
 
   /** The checkout step of a job with a source. */
   public static AgentStep checkout(String name, AgentSource source, Long timeoutSeconds) {
-    return new AgentStep(name, null, null, null, timeoutSeconds, CHECKOUT, source);
+    return new AgentStep(name, null, null, null, timeoutSeconds, null, CHECKOUT, source);
+  }
+
+  /** Whether the step gets any secret value. */
+  @JsonIgnore
+  public boolean needsSecrets() {
+    return secrets != null && !secrets.isEmpty();
   }
 
   /** Whether this is the checkout step. */

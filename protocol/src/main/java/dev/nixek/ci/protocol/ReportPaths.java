@@ -15,12 +15,8 @@ public final class ReportPaths {
   public static final String EVALUATION = "evaluation";
   /** The agent stopped the job early and says why. Body: {@link AgentEnded}. */
   public static final String AGENT_ENDED = "agent-ended";
-
-  /**
-   * The repository credential of a job's checkout step: {@code GET}, answered with a {@link CheckoutCredential}, or
-   * 404 when the job's repository has none (a public clone).
-   */
-  public static final String CHECKOUT_CREDENTIAL = "checkout-credential";
+  /** The job's secret values, fetched by its agent while the job runs (GET). Answer: {@link JobSecrets}. */
+  public static final String SECRETS = "secrets";
 
   private ReportPaths() {}
 
@@ -38,9 +34,9 @@ public final class ReportPaths {
     return job(namespace, name) + "/" + AGENT_ENDED;
   }
 
-  /** Where a job's agent fetches the credential its checkout step clones with. */
-  public static String checkoutCredential(String namespace, String name) {
-    return job(namespace, name) + "/" + CHECKOUT_CREDENTIAL;
+  /** Where the agent fetches the job's secret values. */
+  public static String secrets(String namespace, String name) {
+    return job(namespace, name) + "/" + SECRETS;
   }
 
   public static String step(String namespace, String name, int index, String what) {
