@@ -2,8 +2,10 @@ package dev.nixek.ci.operator.job;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobStep;
+import dev.nixek.ci.common.job.CheckoutStep;
 import dev.nixek.ci.common.job.EffectiveSteps;
 import dev.nixek.ci.protocol.AgentConfig;
+import dev.nixek.ci.protocol.AgentSource;
 import dev.nixek.ci.protocol.AgentStep;
 import java.net.URI;
 import java.util.LinkedHashMap;
@@ -26,6 +28,11 @@ public final class AgentConfigs {
   }
 
   private static AgentStep toAgentStep(Map<String, String> jobEnv, NixekJobStep s) {
+    if (s instanceof CheckoutStep checkout) {
+      // the agent's own git, not a program of the job's: no env, and the job's timeout bounds it
+      return AgentStep.checkout(s.name, new AgentSource(checkout.source().url, checkout.source().rev,
+          checkout.source().submodules), null);
+    }
     Map<String, String> env = new LinkedHashMap<>();
     if (jobEnv != null) {
       env.putAll(jobEnv);
