@@ -26,7 +26,9 @@ public enum EventReason {
   AgentNeverReported(Type.Warning),
   SpotUnavailable(Type.Normal),
   Relaunching(Type.Warning),
-  MachineTerminated(Type.Normal);
+  MachineTerminated(Type.Normal),
+  /** The job names a Secret it may not use; nothing was launched (docs/secrets.md). */
+  SecretNotAllowed(Type.Warning);
 
   /** Kubernetes Event types. */
   public enum Type { Normal, Warning }
