@@ -24,6 +24,12 @@ public class NixekRepositoryHead {
       + "pull request, or the evaluation's error.")
   public String skipped;
 
+  /** The condition reason of why the commit got no jobs, when that is a failure. */
+  @JsonPropertyDescription("When the commit got no jobs because of a problem of the commit (AttributeMissing, "
+      + "NotAJobSet, TooManyJobs, CommitEvaluationFailed): that reason; the repository's Ready condition carries it "
+      + "until the head moves on.")
+  public String reason;
+
   /** When the commit was first seen. */
   @JsonPropertyDescription("When the operator first saw this commit at this ref (RFC 3339).")
   public String time;

@@ -8,6 +8,10 @@ import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.ImageModule;
 import dev.nixek.ci.operator.job.NixekJobReconciler;
+import dev.nixek.ci.operator.repository.ForgeClient;
+import dev.nixek.ci.operator.repository.NixekRepositoryReconciler;
+import dev.nixek.ci.common.seal.SealKeyStore;
+import dev.nixek.ci.common.seal.Sealer;
 import dev.nixek.ci.operator.logs.JobLogCleanup;
 import dev.nixek.ci.operator.logs.LogCollector;
 import dev.nixek.ci.common.logs.LogStore;
@@ -175,6 +179,14 @@ public final class Main {
       }
     });
     operator.register(images.reconciler(), c -> {
+      if (!config.watchNamespaces().isEmpty()) {
+        c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
+      }
+    });
+    // repositories: the webhook secret is sealed for the report API with the shared seal key (docs/repositories.md)
+    operator.register(new NixekRepositoryReconciler(client, config, clock, events,
+        new Sealer(SealKeyStore.loadOrCreate(client, config.operatorNamespace(), SealKeyStore.DEFAULT_SECRET)),
+        new ForgeClient()), c -> {
       if (!config.watchNamespaces().isEmpty()) {
         c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
       }

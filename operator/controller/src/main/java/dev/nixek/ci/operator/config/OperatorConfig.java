@@ -47,7 +47,8 @@ public record OperatorConfig(
     JobLimits limits,
     LogCleanupOptions logs,
     QueueOptions queue,
-    dev.nixek.ci.operator.secrets.JobSecretOptions secrets) {
+    dev.nixek.ci.operator.secrets.JobSecretOptions secrets,
+    RepositoryOptions repositories) {
 
   /** Where jobs' machines run. */
   public enum Provider { LOCAL, EC2 }
@@ -110,7 +111,8 @@ public record OperatorConfig(
       EvaluationOptions.OPTIONS,
       LeaderElectionOptions.OPTIONS,
       LogCleanupOptions.OPTIONS,
-      dev.nixek.ci.operator.secrets.JobSecretOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
+      dev.nixek.ci.operator.secrets.JobSecretOptions.OPTIONS,
+      RepositoryOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
 
   /**
    * Reads every option from {@code env}; throws {@link ConfigException} naming the first bad one, or the first
@@ -159,7 +161,8 @@ public record OperatorConfig(
         JobLimits.fromEnv(env, ec2.instanceType(), jobTimeout),
         LogCleanupOptions.fromEnv(env),
         QueueOptions.fromEnv(env),
-        dev.nixek.ci.operator.secrets.JobSecretOptions.fromEnv(env));
+        dev.nixek.ci.operator.secrets.JobSecretOptions.fromEnv(env),
+        RepositoryOptions.fromEnv(env));
   }
 
   /** A DNS label, or empty for none. */
