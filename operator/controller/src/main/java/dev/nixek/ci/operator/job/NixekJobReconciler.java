@@ -22,6 +22,7 @@ import dev.nixek.ci.operator.evaluation.LocalEvaluations;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.ImageResolver;
+import dev.nixek.ci.operator.forge.CheckoutCredentials;
 import dev.nixek.ci.operator.secrets.JobSecretSealing;
 import dev.nixek.ci.operator.secrets.RepositorySecretPolicy;
 import dev.nixek.ci.operator.job.JobValidator.SpecError;
@@ -115,7 +116,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     this.evaluator = new JobEvaluator(client, config, tokens, events, localEvaluations);
     this.machines = new MachineLifecycle(config, provider, images, tokens, crashPoints,
         new JobSecretSealing(client, config.operatorNamespace(), config.secrets(),
-            RepositorySecretPolicy.fromRepositories(client)));
+            RepositorySecretPolicy.fromRepositories(client), CheckoutCredentials.fromRepositories(client)));
     this.follower = new JobFollower(config, provider, machines);
     this.queue = new JobQueue(config.queue());
     this.retries = new JobRetries(machines, logs);

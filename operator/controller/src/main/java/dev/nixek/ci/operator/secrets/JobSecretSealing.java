@@ -6,6 +6,8 @@ import dev.nixek.ci.common.seal.SealKeyStore;
 import dev.nixek.ci.common.seal.Sealer;
 import dev.nixek.ci.common.secrets.SealedJobSecrets;
 import dev.nixek.ci.common.secrets.SecretUses;
+import dev.nixek.ci.operator.forge.CheckoutCredentials;
+import dev.nixek.ci.protocol.CheckoutCredential;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.Base64;
@@ -39,9 +41,17 @@ public final class JobSecretSealing {
   private final JobSecretOptions options;
   private final RepositorySecretPolicy repositories;
   private final Supplier<Sealer> sealer;
+  private final CheckoutCredentials checkout;
 
   public JobSecretSealing(KubernetesClient client, String operatorNamespace, JobSecretOptions options,
       RepositorySecretPolicy repositories) {
+    this(client, operatorNamespace, options, repositories, CheckoutCredentials.none());
+  }
+
+  /** With the checkout token of jobs that check out their repository (docs/repositories.md#source-checkout). */
+  public JobSecretSealing(KubernetesClient client, String operatorNamespace, JobSecretOptions options,
+      RepositorySecretPolicy repositories, CheckoutCredentials checkout) {
+    this.checkout = checkout;
     this.client = client;
     this.options = options;
     this.repositories = repositories;
@@ -53,7 +63,8 @@ public final class JobSecretSealing {
   /** Reads, checks and seals what {@code job} uses for launch {@code attempt}; API failures propagate (retried). */
   public Outcome seal(NixekJob job, int attempt) {
     Map<NixekSecretKeyRef, String> refs = SecretUses.refs(job);
-    if (refs.isEmpty()) {
+    Optional<byte[]> checkoutToken = checkout.tokenFor(job);
+    if (refs.isEmpty() && checkoutToken.isEmpty()) {
       return new Outcome.None();
     }
     String ns = job.getMetadata().getNamespace();
@@ -88,6 +99,8 @@ public final class JobSecretSealing {
       }
       values.put(ref.ref(), value);
     }
+    // under a ref no Secret can have, served to the agent's checkout step like any secret value
+    checkoutToken.ifPresent(t -> values.put(CheckoutCredential.SECRET_REF, t));
     String context = SealedJobSecrets.context(ns, job.getMetadata().getName(), job.getMetadata().getUid(), attempt);
     return new Outcome.Sealed(SealedJobSecrets.seal(sealer.get(), values, context), values.size());
   }
