@@ -33,6 +33,8 @@ class RefRulesTest {
   void labelValuesAreBoundedAndDistinct() {
     assertThat(RefRules.refLabel("refs/heads/main")).isEqualTo("heads_main");
     assertThat(RefRules.refLabel("refs/pull/7/head")).isEqualTo("pull_7_head");
+    assertThat(RefRules.refLabel("refs/heads/release/1")).isNotEqualTo(RefRules.refLabel("refs/heads/release_1"))
+        .startsWith("heads_release_1-");
     String slash = RefRules.labelValue("heads/release/x");
     String underscore = RefRules.labelValue("heads_release_x");
     assertThat(underscore).isEqualTo("heads_release_x");
