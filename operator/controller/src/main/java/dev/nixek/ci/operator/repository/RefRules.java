@@ -88,9 +88,18 @@ public final class RefRules {
     return head.isEmpty() ? hash : head + "-" + hash;
   }
 
-  /** The label value of a ref: without {@code refs/}, e.g. {@code heads_main}, {@code pull_7_head}. */
+  /**
+   * The label value of a ref: {@code heads_<branch>} or {@code pull_<n>_head}; a branch with characters a label
+   * cannot hold (a '/', say) or a long one goes through {@link #labelValue} and gets its hash.
+   */
   public static String refLabel(String ref) {
-    return labelValue(ref.startsWith("refs/") ? ref.substring("refs/".length()) : ref);
+    String rest = ref.startsWith("refs/") ? ref.substring("refs/".length()) : ref;
+    String structural = rest.replaceFirst("^heads/", "heads_").replaceFirst("^pull/([0-9]+)/head$", "pull_$1_head");
+    if (!structural.equals(rest) && !LABEL_UNSAFE.matcher(structural).find() && structural.length() <= LABEL_MAX
+        && alnumEnds(structural)) {
+      return structural;
+    }
+    return labelValue(rest);
   }
 
   private static boolean alnumEnds(String s) {
