@@ -1,11 +1,10 @@
 package dev.nixek.ci.report;
 
-import static dev.nixek.ci.common.config.Parsers.dnsLabel;
 import static dev.nixek.ci.common.config.Parsers.intRange;
 import static dev.nixek.ci.common.config.Parsers.seconds;
 
 import dev.nixek.ci.common.config.ConfigOption;
-import dev.nixek.ci.common.seal.SealKeyStore;
+import dev.nixek.ci.common.seal.SealKeyOptions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -17,8 +16,9 @@ import java.util.Map;
  * @param bodyLimitBytes largest delivery accepted (413 above, before any byte is buffered)
  * @param deliveryTtl how long a delivery id is remembered for deduplication
  * @param deliveryCacheEntries delivery ids remembered at most (the oldest go first)
- * @param sealKeyNamespace namespace of the seal key Secret (the operator's)
- * @param sealKeySecret name of the seal key Secret
+ * @param sealKeyNamespace namespace of the seal key Secret ({@link SealKeyOptions#NAMESPACE}: the seal key's own
+ *     options, shared with job secrets, listed once in ReportApiConfig's)
+ * @param sealKeySecret name of the seal key Secret ({@link SealKeyOptions#SECRET})
  */
 public record WebhookConfig(int bodyLimitBytes, Duration deliveryTtl, int deliveryCacheEntries,
     String sealKeyNamespace, String sealKeySecret) {
@@ -35,28 +35,15 @@ public record WebhookConfig(int bodyLimitBytes, Duration deliveryTtl, int delive
   public static final ConfigOption<Integer> DELIVERY_CACHE_ENTRIES = new ConfigOption<>(
       "NIXEK_WEBHOOK_DELIVERY_CACHE_ENTRIES", "20000", "Webhook delivery ids remembered at most, 1..1000000 (about "
       + "200 bytes each); past it the oldest are forgotten first.", intRange(1, 1_000_000));
-  public static final ConfigOption<String> SEAL_KEY_NAMESPACE = new ConfigOption<>("NIXEK_OPERATOR_NAMESPACE",
-      "default", "Namespace of the operator, which holds the seal key Secret the report API opens webhook secrets "
-      + "with (docs/secrets.md#the-seal-key); the chart sets it from the pod.", dnsLabel());
-  public static final ConfigOption<String> SEAL_KEY_SECRET = new ConfigOption<>("NIXEK_SEAL_KEY_SECRET",
-      SealKeyStore.DEFAULT_SECRET, "Name of the seal key Secret in NIXEK_OPERATOR_NAMESPACE (the report API may get "
-      + "only that Secret).", dnsLabel());
-
   /** The webhook options, for {@code --help} and the chart ({@code config.reportApi.webhook*}). */
   public static final List<ConfigOption<?>> OPTIONS = List.of(BODY_LIMIT_BYTES, DELIVERY_TTL_SECONDS,
       DELIVERY_CACHE_ENTRIES);
 
-  /**
-   * Where the seal key is. Not in {@link #OPTIONS}: the seal key is not the webhooks' alone (job secrets are opened
-   * with it too), so these belong with the seal key's own options, which also give the chart's namespace; until they
-   * exist the report API reads these two, and the chart leaves them at their defaults.
-   */
-  public static final List<ConfigOption<?>> SEAL_KEY_OPTIONS = List.of(SEAL_KEY_NAMESPACE, SEAL_KEY_SECRET);
-
   /** The configuration from these environment variables; unset or blank ones take their default. */
   public static WebhookConfig fromEnv(Map<String, String> env) {
     return new WebhookConfig(BODY_LIMIT_BYTES.read(env), DELIVERY_TTL_SECONDS.read(env),
-        DELIVERY_CACHE_ENTRIES.read(env), SEAL_KEY_NAMESPACE.read(env), SEAL_KEY_SECRET.read(env));
+        DELIVERY_CACHE_ENTRIES.read(env), SealKeyOptions.NAMESPACE.read(env),
+        SealKeyOptions.SECRET.read(env));
   }
 
   /** Every default. */
