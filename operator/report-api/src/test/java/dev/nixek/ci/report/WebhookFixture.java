@@ -5,7 +5,6 @@ import dev.nixek.ci.common.seal.Sealer;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -31,8 +30,8 @@ import java.util.Queue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A report API with webhooks on the fabric8 mock API server (CRUD mode, with a NixekRepository CRD that has a status
- * subresource), a seal key of its own, and helpers that make repositories the way the operator does (webhook secret
+ * A report API with webhooks on the fabric8 mock API server (CRUD mode, with the generated NixekRepository CRD and its
+ * status subresource), a seal key of its own, and helpers that make repositories the way the operator does (webhook secret
  * sealed into status under the repository's identity) and post deliveries the way a forge does.
  */
 final class WebhookFixture implements AutoCloseable {
@@ -53,7 +52,12 @@ final class WebhookFixture implements AutoCloseable {
         new KubernetesMixedDispatcher(responses), false);
     kube.init();
     client = kube.createClient(b -> b.editOrNewConfig().withRequestRetryBackoffLimit(0).endConfig());
-    client.apiextensions().v1().customResourceDefinitions().resource(crd()).create();
+    // the generated CRD (its schema and status subresource), as the chart installs it
+    String crdFile = "/META-INF/fabric8/nixekrepositories.ci.nixek.dev-v1.yml";
+    try (var crd = WebhookFixture.class.getResourceAsStream(crdFile)) {
+      client.apiextensions().v1().customResourceDefinitions().resource(
+          io.fabric8.kubernetes.client.utils.Serialization.unmarshal(crd, CustomResourceDefinition.class)).create();
+    }
     Map<String, String> all = new LinkedHashMap<>();
     all.put("NIXEK_REPORT_BIND", "127.0.0.1");
     all.put("NIXEK_REPORT_PORT", "0");
@@ -67,20 +71,6 @@ final class WebhookFixture implements AutoCloseable {
     while (!api.webhookRepositories().synced() && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
-  }
-
-  /** The NixekRepository CRD as far as the mock needs it: the kind, its plural and a status subresource. */
-  static CustomResourceDefinition crd() {
-    return new CustomResourceDefinitionBuilder()
-        .withNewMetadata().withName("nixekrepositories.ci.nixek.dev").endMetadata()
-        .withNewSpec().withGroup("ci.nixek.dev").withScope("Namespaced")
-        .withNewNames().withKind("NixekRepository").withPlural("nixekrepositories").withSingular("nixekrepository")
-        .endNames()
-        .addNewVersion().withName("v1alpha1").withServed(true).withStorage(true)
-        .withNewSubresources().withNewStatus().endStatus().endSubresources()
-        .withNewSchema().withNewOpenAPIV3Schema().withType("object").withXKubernetesPreserveUnknownFields(true)
-        .endOpenAPIV3Schema().endSchema()
-        .endVersion().endSpec().build();
   }
 
   /** A repository building {@code branches} (empty: the default branch), as the operator leaves it. */
