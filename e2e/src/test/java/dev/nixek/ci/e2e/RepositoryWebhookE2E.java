@@ -34,8 +34,9 @@ import org.junit.jupiter.api.Test;
  * {@code ci.jobs.hello} and {@code ci.jobs.fails}; {@code git push}; Gitea's signed webhook reaches the report API
  * process, which nudges the NixekRepository; the operator lists the heads, evaluates the commit's job names (an
  * evaluation pod on the test kubelet, real nix), makes two NixekJobs that run on the local provider with the real
- * agent, and posts their commit statuses to Gitea: success for hello, failure for fails. With the webhook disabled,
- * polling finds the next commit.
+ * agent, and posts their commit statuses to Gitea: success for hello, failure for fails. A push while a commit's jobs
+ * run cancels them; with the webhook disabled, polling finds the next commit; the token and the webhook secret are in
+ * no repository, job, Event or report API log.
  */
 class RepositoryWebhookE2E extends RealApiServerStackTier {
   private static final String HOOK_SECRET = "e2e-webhook-secret";
@@ -118,9 +119,23 @@ class RepositoryWebhookE2E extends RealApiServerStackTier {
     Thread.sleep(2_000);
     long hook = gitea.addWebhook(repo, "gitea", stack.reportUrl() + "/v1/webhooks/" + ns + "/hello", HOOK_SECRET);
 
+    long pushed = System.nanoTime();
     String first = gitea.commitAndPush(repo, work.resolve("wt"), "main",
         Map.of("flake.nix", flake("test -f flake.nix && echo hello from the checkout")), "jobs");
-    await().atMost(Duration.ofSeconds(30)).until(() -> get().getStatus().webhook != null);
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+        .until(() -> get().getStatus().webhook != null);
+    long recorded = System.nanoTime();
+    await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(50))
+        .until(() -> jobsOf(first).size() == 2);
+    long created = System.nanoTime();
+    await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(50)).until(() -> jobsOf(first).stream()
+        .anyMatch(j -> j.getStatus() != null && j.getStatus().steps != null && j.getStatus().steps.stream()
+            .anyMatch(st -> st.state != null && st.state != dev.nixek.ci.api.v1alpha1.NixekStepStatus.State.Pending)));
+    long running = System.nanoTime();
+    // numbers for the docs, not assertions (docs/webhooks.md#numbers)
+    System.out.printf("REPOSITORY-E2E push->webhook recorded %d ms, push->jobs created %d ms, push->first step "
+        + "running %d ms, loadavg %s%n", (recorded - pushed) / 1_000_000, (created - pushed) / 1_000_000,
+        (running - pushed) / 1_000_000, Files.readString(java.nio.file.Path.of("/proc/loadavg")).strip());
     assertThat(get().getStatus().webhook.event).isEqualTo("push");
     assertThat(get().getStatus().webhook.ref).isEqualTo("refs/heads/main");
 
@@ -136,6 +151,24 @@ class RepositoryWebhookE2E extends RealApiServerStackTier {
       assertThat(states).containsEntry("nixek-ci/hello", "success").containsEntry("nixek-ci/fails", "failure");
     });
 
+    // a push while the previous commit's jobs run cancels them (spec.cancelSuperseded, the default)
+    String slow = gitea.commitAndPush(repo, work.resolve("wt"), "main", Map.of("flake.nix", flake("sleep 300")),
+        "slow");
+    Map<String, NixekJob> slowJobs = awaitJobs(slow, 2, Duration.ofSeconds(180));
+    String slowHello = slowJobs.keySet().stream().filter(n -> n.endsWith("-hello")).findFirst().orElseThrow();
+    await().atMost(Duration.ofSeconds(180)).until(() -> {
+      NixekJob j = client.resources(NixekJob.class).inNamespace(ns).withName(slowHello).get();
+      return j.getStatus() != null && j.getStatus().steps != null && j.getStatus().steps.stream()
+          .anyMatch(st -> st.state == dev.nixek.ci.api.v1alpha1.NixekStepStatus.State.Running);
+    });
+    String third = gitea.commitAndPush(repo, work.resolve("wt"), "main", Map.of("flake.nix", flake("echo third")),
+        "third");
+    awaitJobs(third, 2, Duration.ofSeconds(180));
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
+        client.resources(NixekJob.class).inNamespace(ns).withName(slowHello).get().getSpec().cancel).isTrue());
+    NixekJob cancelled = awaitTerminal(slowJobs, "hello");
+    assertThat(succeeded(cancelled).getStatus()).isEqualTo("False");
+
     // webhook off, polling on: the next commit is found without a delivery
     String delivery = get().getStatus().webhook.deliveryId;
     gitea.setWebhookActive(repo, hook, false);
@@ -150,6 +183,9 @@ class RepositoryWebhookE2E extends RealApiServerStackTier {
     String everything = client.resources(NixekRepository.class).inNamespace(ns).list().getItems().toString()
         + client.resources(NixekJob.class).inNamespace(ns).list().getItems().toString();
     assertThat(everything).doesNotContain(gitea.token()).doesNotContain(HOOK_SECRET);
+    String events = client.v1().events().inNamespace(ns).list().getItems().toString();
+    assertThat(events).doesNotContain(gitea.token()).doesNotContain(HOOK_SECRET);
+    assertThat(stack.reportApiLogs()).doesNotContain(gitea.token()).doesNotContain(HOOK_SECRET);
   }
 
   private NixekRepository get() {
