@@ -41,7 +41,7 @@ fi
 
 command -v kubectl >/dev/null || { log "kubectl is required on PATH"; exit 1; }
 
-# The Go tools (kube-apiserver, etcd, helm, kstatus-check, promtool), built from the Go module proxy into .cache/bin
+# The Go tools (kube-apiserver, etcd, helm, kstatus-check, promtool, Gitea), built from the Go module proxy into .cache/bin
 # and reused when present. Built in the background while Maven compiles and runs the tiers that need none: a test that
 # needs a tool waits for the build (NIXEK_TOOLS_STATUS, read by TestBinaries) and fails under CI=true if it failed.
 mkdir -p .cache

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds every Go tool the tests run (kube-apiserver, etcd, helm, kstatus-check, promtool, and whatever is added to
-# TOOLS below) into ${NIXEK_BIN_CACHE:-<repo>/.cache/bin}, one after another (each build already uses every core),
-# and checks each. test.sh runs this in the background while Maven compiles and runs the tiers that need no tool: a
+# Builds every Go tool the tests run (kube-apiserver, etcd, helm, kstatus-check, promtool, Gitea, and whatever is
+# added to TOOLS below) into ${NIXEK_BIN_CACHE:-<repo>/.cache/bin}, one after another (each build already uses every
+# core), and checks each. test.sh runs this in the background while Maven compiles and runs the tiers that need no tool: a
 # test that needs a tool waits for this script (dev.nixek.ci.testing.kube.TestBinaries) instead of failing early.
 #
 #   hack/build-tools.sh [STATUS_FILE]
@@ -14,8 +14,8 @@ HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 STATUS="${1:-}"
 
 # In the order the test tiers first need them: kube-apiserver/etcd (the harness module), then the metrics and
-# health checkers (controller and e2e modules).
-TOOLS=(build-test-binaries.sh build-kstatus-check.sh build-promtool.sh)
+# health checkers (controller and e2e modules), then Gitea (the largest cold build; its tests run in e2e).
+TOOLS=(build-test-binaries.sh build-kstatus-check.sh build-promtool.sh build-gitea.sh)
 
 set_status() { if [[ -n "${STATUS}" ]]; then printf '%s\n' "$1" > "${STATUS}.tmp" && mv "${STATUS}.tmp" "${STATUS}"; fi; }
 

@@ -9,6 +9,8 @@
 #   machine  optional  a NixOS module (function, attribute set or path)
 #   steps    required  non-empty list of { name; run | command; env ? { }; timeoutSeconds ? n; }
 #   nixpkgs  optional  the nixpkgs to build the machine with, overriding the one given to the evaluation
+#   secrets  optional  { NAME = "secret/key"; NAME2 = { ref = "secret/key"; as = "file"; }; } for every step; a
+#                      step's own `secrets` (same form) wins per name (docs/secrets.md)
 { job ? null
 , jobFile ? null
 , flake ? null
@@ -101,7 +103,7 @@ let
     else if isFunction raw then fail "${shapeError}, got a function returning ${describe value}"
     else fail "${shapeError}, got ${describe value}";
 
-  allowedJobAttrs = [ "machine" "steps" "nixpkgs" ];
+  allowedJobAttrs = [ "machine" "steps" "nixpkgs" "secrets" ];
   unknownJobAttrs = filter (n: !elem n allowedJobAttrs) (attrNames jobAttrs);
 
   checkedJob =
@@ -114,7 +116,42 @@ let
 
   # --- steps ----------------------------------------------------------------------------------------------
 
-  allowedStepAttrs = [ "name" "run" "command" "env" "timeoutSeconds" ];
+  allowedStepAttrs = [ "name" "run" "command" "env" "timeoutSeconds" "secrets" ];
+
+  # --- secrets: names and refs only; the values are fetched by the agent at run time ----------------------
+
+  secretRefPattern = "[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[-._a-zA-Z0-9]+";
+
+  # { NAME = "secret/key" | { ref; as ? "env"; }; } -> [ { name; ref; as; } ], checked; `at` names the field.
+  checkSecrets = at: secrets:
+    let
+      names = if isAttrs secrets then attrNames secrets else [ ];
+      entry = n:
+        let
+          v = secrets.${n};
+          ref = if isString v then v else v.ref or null;
+          as = if isAttrs v then v.as or "env" else "env";
+          unknown = if isAttrs v then filter (k: !elem k [ "ref" "as" ]) (attrNames v) else [ ];
+        in
+        if match "[A-Za-z_][A-Za-z0-9_]*" n == null then fail "${at} has an invalid name ${show n} (an environment variable name)"
+        else if !(isString v || isAttrs v) then fail "${at}.${n} must be \"secret/key\" or { ref = \"secret/key\"; as = \"file\"; }, got ${describe v}"
+        else if unknown != [ ] then fail "${at}.${n} has unknown attribute '${head unknown}' (it has: ref, as)"
+        else if !isString ref || match secretRefPattern ref == null then
+          fail "${at}.${n} must name a Secret and key as \"secret-name/key\", got ${show ref}"
+        else if !elem as [ "env" "file" ] then fail "${at}.${n}.as must be \"env\" or \"file\", got ${show as}"
+        else { name = n; inherit ref as; };
+    in
+    if !isAttrs secrets then fail "${at} must be an attribute set of \"secret/key\" strings, got ${describe secrets}"
+    else map entry names;
+
+  jobSecrets = if checkedJob ? secrets then checkSecrets "secrets" checkedJob.secrets else [ ];
+
+  # The job's secrets, then the step's own replacing those of the same name.
+  mergeSecrets = own:
+    let
+      ownNames = map (e: e.name) own;
+    in
+    filter (e: !elem e.name ownNames) jobSecrets ++ own;
 
   firstBad = pred: list:
     let
@@ -155,7 +192,9 @@ let
       { inherit (s) name; }
       // (if s ? run then { inherit (s) run; } else { inherit (s) command; })
       // (if s ? env then { inherit (s) env; } else { })
-      // (if s ? timeoutSeconds then { inherit (s) timeoutSeconds; } else { });
+      // (if s ? timeoutSeconds then { inherit (s) timeoutSeconds; } else { })
+      // (let merged = mergeSecrets (if s ? secrets then checkSecrets "${named} secrets" s.secrets else [ ]); in
+          if merged == [ ] then { } else { secrets = merged; });
 
   rawSteps = checkedJob.steps;
   checkedSteps = genList (i: checkStep i (builtins.elemAt rawSteps i)) (length rawSteps);

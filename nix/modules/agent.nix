@@ -206,9 +206,10 @@ in
       after = [ "network-online.target" "nixek-imds-guard.service" ];
       # No guard, no agent: a job must never run with the metadata service reachable from its steps.
       requires = [ "nixek-imds-guard.service" ];
-      # The agent runs `getent` and `setpriv` (--run-as); steps inherit this PATH, which ends with the
-      # machine's own packages (environment.systemPackages) and setuid wrappers.
-      path = [ pkgs.util-linux pkgs.getent "/run/wrappers" "/run/current-system/sw" ];
+      # The agent runs `getent` and `setpriv` (--run-as) and `git` (a job's checkout step,
+      # docs/repositories.md#source-checkout); steps inherit this PATH, which ends with the machine's own
+      # packages (environment.systemPackages) and setuid wrappers.
+      path = [ pkgs.util-linux pkgs.getent pkgs.git "/run/wrappers" "/run/current-system/sw" ];
       environment = lib.optionalAttrs (cfg.javaOptions != [ ]) {
         JDK_JAVA_OPTIONS = lib.concatStringsSep " " cfg.javaOptions;
       };

@@ -118,6 +118,12 @@ ev --argstr jobFile "$(job prototype-should-fail)"
 ok "the prototype's inline should-fail, without nixpkgs (asked for, never used)" '
   .steps == [{name: "This step fails", run: "exit 1"}]'
 
+ev --argstr jobFile "$(job secrets)"
+ok "secrets: names and refs only, the job's for every step, a step's own winning per name" '
+  .steps[0].secrets == [{as: "file", name: "CERT", ref: "tls/cert.pem"}, {as: "env", name: "DEPLOY_KEY", ref: "deploy/key"}]
+  and .steps[1].secrets == [{as: "file", name: "CERT", ref: "tls/cert.pem"}, {as: "env", name: "DEPLOY_KEY", ref: "other/k"},
+    {as: "env", name: "X", ref: "x/y"}]'
+
 ev --argstr jobFile "$(job display-names)"
 ok "display names: spaces, '/', '%', quotes, any script, as written" '
   [.steps[].name] == ["Build / test", "100% done", "ünïcödé — テスト ✓ 🚀", "it'"'"'s \"quoted\""]'

@@ -7,11 +7,12 @@ a probe that fails without it.
 
 {{/* Operator, in every namespace whose jobs it runs (each watched namespace, or cluster-wide). */}}
 {{- define "nixek-ci.rules.operator" -}}
-# NixekJobs: informer (list, watch); a fresh read before calling a machine lost (get); finalizer add and
-# removal (patch); a finished job past its ttlSecondsAfterFinished (delete)
+# NixekJobs: informer (list, watch); a fresh read before calling a machine lost (get); a repository's commit's jobs
+# (create); finalizer add and removal, a superseded commit's jobs cancelled (patch); a finished job past its
+# ttlSecondsAfterFinished, a repository's jobs past its keepCommits (delete)
 - apiGroups: ["ci.nixek.dev"]
   resources: ["nixekjobs"]
-  verbs: ["get", "list", "watch", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 # the operator's status fields, by server-side apply
 - apiGroups: ["ci.nixek.dev"]
   resources: ["nixekjobs/status"]
@@ -26,6 +27,14 @@ a probe that fails without it.
 # the operator's image status, by server-side apply
 - apiGroups: ["ci.nixek.dev"]
   resources: ["nixekmachineimages/status"]
+  verbs: ["patch"]
+# NixekRepositories: the repository reconciler's informer (list, watch)
+- apiGroups: ["ci.nixek.dev"]
+  resources: ["nixekrepositories"]
+  verbs: ["list", "watch"]
+# the operator's repository status (heads, conditions, the sealed webhook secret), by server-side apply
+- apiGroups: ["ci.nixek.dev"]
+  resources: ["nixekrepositories/status"]
   verbs: ["patch"]
 # builder pods, owned by their image, and evaluation pods, owned by their job (without blockOwnerDeletion, so no
 # /finalizers): informers selecting them by label (list, watch), started (create), a failed builder pod removed
@@ -43,6 +52,11 @@ a probe that fails without it.
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["create", "delete"]
+# a repository's spec.tokenSecretRef (git ls-remote of a private repository, the forge API) and
+# spec.webhookSecretRef (sealed into its status for the report API), read by name
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get"]
 # Events on jobs and images: read by name, created, their count bumped on a repeat
 - apiGroups: [""]
   resources: ["events"]
@@ -82,6 +96,14 @@ a probe that fails without it.
 # status.steps, by JSON patch with a resourceVersion precondition
 - apiGroups: ["ci.nixek.dev"]
   resources: ["nixekjobs/status"]
+  verbs: ["patch"]
+# webhooks: the repositories (and their sealed webhook secrets) are watched; a verified delivery is recorded in
+# status.webhook by merge patch (docs/webhooks.md)
+- apiGroups: ["ci.nixek.dev"]
+  resources: ["nixekrepositories"]
+  verbs: ["list", "watch"]
+- apiGroups: ["ci.nixek.dev"]
+  resources: ["nixekrepositories/status"]
   verbs: ["patch"]
 {{- end }}
 

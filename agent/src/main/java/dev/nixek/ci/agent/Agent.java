@@ -33,6 +33,7 @@ final class Agent {
   private final AgentConfig config;
   private final Path spoolDir;
   private final StepRunner runner;
+  private final Checkout checkout;
   private final Duration drainTimeout;
   private final ReportQueue queue = new ReportQueue();
   private final Reporter reporter;
@@ -40,11 +41,12 @@ final class Agent {
   private volatile boolean stopping;
   private volatile boolean done;
 
-  Agent(AgentConfig config, Path spoolDir, StepRunner runner, ReportClient client, Supplier<Backoff> backoff,
-      Duration drainTimeout) {
+  Agent(AgentConfig config, Path spoolDir, StepRunner runner, Checkout checkout, ReportClient client,
+      Supplier<Backoff> backoff, Duration drainTimeout) {
     this.config = config;
     this.spoolDir = spoolDir;
     this.runner = runner;
+    this.checkout = checkout;
     this.drainTimeout = drainTimeout;
     this.reporter = new Reporter(client, queue, config.namespace(), config.name(), backoff, this::jobRefused);
     this.reporterThread = new Thread(reporter, "reporter");
@@ -70,7 +72,7 @@ final class Agent {
         ReportQueue.Entry entry = new ReportQueue.Entry(i, step.name(), Instant.now().toString(), spool);
         queue.add(entry);
         LOG.info("step {}/{} ({}) started", i + 1, config.steps().size(), step.name());
-        StepRunner.Result result = runner.run(i, step, spool);
+        StepRunner.Result result = step.isCheckout() ? checkout.run(i, step, spool) : runner.run(i, step, spool);
         entry.finish(new StepFinished(result.exitCode(), Instant.now().toString(), spool.size(), result.timedOut()));
         LOG.info("step {}/{} ({}) finished: exit code {}{}, {} bytes of output", i + 1, config.steps().size(),
             step.name(), result.exitCode(), result.timedOut() ? " (timed out)" : "", spool.size());

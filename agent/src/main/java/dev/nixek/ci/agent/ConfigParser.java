@@ -18,6 +18,14 @@ import java.util.regex.Pattern;
 final class ConfigParser {
   /** Kubernetes object names (RFC 1123 subdomain); they become report URL path segments. */
   private static final Pattern K8S_NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
+  /**
+   * A clone URL as the CRD allows it (NixekJobSource.URL_PATTERN: no whitespace, quote, shell or control characters),
+   * and no user-info on http(s).
+   */
+  private static final Pattern SOURCE_URL = Pattern.compile(
+      "(https?://[A-Za-z0-9\\[][^\\s\"'\\\\$`?#/@]*(/[^\\s\"'\\\\$`?#]*)?"
+      + "|ssh://([A-Za-z0-9._~-]+@)?[A-Za-z0-9\\[][^\\s\"'\\\\$`?#]*|file:///[^\\s\"'\\\\$`?#]*)");
+  private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}|[0-9a-f]{64}");
 
   private ConfigParser() {}
 
@@ -82,6 +90,10 @@ final class ConfigParser {
     if (step.name() == null || step.name().isBlank()) {
       throw new UsageException(where + " has no name");
     }
+    if (step.type() != null || step.source() != null) {
+      validateCheckout(index, where, step);
+      return;
+    }
     if ((step.run() == null) == (step.command() == null)) {
       throw new UsageException(where + " (" + step.name() + ") needs exactly one of run and command");
     }
@@ -98,6 +110,31 @@ final class ConfigParser {
           throw new UsageException(where + " (" + step.name() + ") has an invalid env entry " + e.getKey());
         }
       }
+    }
+  }
+
+  /** The checkout step: first, alone of its kind, with a source the agent may hand to git. */
+  private static void validateCheckout(int index, String where, AgentStep step) throws UsageException {
+    String what = where + " (" + step.name() + ")";
+    if (!step.isCheckout() || step.source() == null) {
+      throw new UsageException(what + " must be type " + AgentStep.CHECKOUT + " with a source");
+    }
+    if (index != 0) {
+      throw new UsageException(what + ": only the first step may be the checkout");
+    }
+    if (step.run() != null || step.command() != null || step.env() != null) {
+      throw new UsageException(what + ": the checkout step has no run, command or env");
+    }
+    if (step.timeoutSeconds() != null && step.timeoutSeconds() <= 0) {
+      throw new UsageException(what + " timeoutSeconds must be positive");
+    }
+    String url = step.source().url();
+    // never echo the URL: it is refused exactly when it might carry credentials
+    if (url == null || !SOURCE_URL.matcher(url).matches()) {
+      throw new UsageException(what + " source.url must be an https, ssh or file URL without credentials");
+    }
+    if (step.source().rev() == null || !COMMIT.matcher(step.source().rev()).matches()) {
+      throw new UsageException(what + " source.rev must be a full commit hash");
     }
   }
 

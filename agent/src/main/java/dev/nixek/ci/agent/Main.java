@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -110,7 +111,9 @@ public final class Main {
     String runId = UUID.randomUUID().toString().substring(0, 8);
     StepRunner runner = new StepRunner(workDir, runAs, options.killGrace(), runId);
     ReportClient client = new ReportClient(config.reportUrl(), config.token(), REQUEST_TIMEOUT);
-    return new Agent(config, spoolDir, runner, client, () -> new Backoff(BACKOFF_INITIAL, BACKOFF_MAX),
-        options.drainTimeout());
+    Supplier<Backoff> backoff = () -> new Backoff(BACKOFF_INITIAL, BACKOFF_MAX);
+    Checkout checkout = new Checkout(runner, client, config.namespace(), config.name(), workDir, spoolDir, runAs,
+        backoff);
+    return new Agent(config, spoolDir, runner, checkout, client, backoff, options.drainTimeout());
   }
 }

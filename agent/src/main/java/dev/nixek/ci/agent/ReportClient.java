@@ -104,6 +104,38 @@ final class ReportClient {
     return new Result(verdict, status, errorText(answer), verdict == Verdict.RETRY ? retryAfter : null);
   }
 
+  /** A GET's answer: the classified result and, for 2xx, the body (at most {@code maxBytes}). */
+  record Fetched(Result result, byte[] body) {}
+
+  /** GETs {@code path} (a job's checkout credential) with the job token; classified as {@link #post}. */
+  Fetched get(String path, int maxBytes) throws InterruptedException {
+    HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + path))
+        .timeout(requestTimeout)
+        .header("Authorization", authorization)
+        .GET()
+        .build();
+    int status;
+    byte[] answer;
+    try {
+      HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      status = response.statusCode();
+      try (InputStream in = response.body()) {
+        answer = in.readNBytes(maxBytes);
+      }
+    } catch (IOException e) {
+      return new Fetched(new Result(Verdict.RETRY, 0, e.getClass().getSimpleName()
+          + (e.getMessage() == null ? "" : ": " + e.getMessage())), null);
+    }
+    LOG.debug("GET {} -> {}", path, status);
+    if (status >= 200 && status < 300) {
+      return new Fetched(new Result(Verdict.DELIVERED, status, ""), answer);
+    }
+    Verdict verdict = status == 401 || status == 403 ? Verdict.JOB_REFUSED
+        : status >= 500 || status == 408 || status == 429 ? Verdict.RETRY
+        : Verdict.REJECTED;
+    return new Fetched(new Result(verdict, status, errorText(answer)), null);
+  }
+
   /** Retry-After as delta-seconds (what the report API sends); an HTTP date or garbage is ignored. */
   static Duration retryAfter(String value) {
     String v = value.strip();

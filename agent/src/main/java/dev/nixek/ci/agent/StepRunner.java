@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -44,15 +45,26 @@ final class StepRunner {
   record Result(int exitCode, boolean timedOut, boolean aborted) {}
 
   Result run(int index, AgentStep step, OutputSpool spool) throws InterruptedException {
+    return run(index, step.name(), step.argv(), step.env(), step.timeoutSeconds(), true, null, spool);
+  }
+
+  /**
+   * Runs one process of step {@code index}: as the step user ({@code asStepUser}, the {@code --run-as} user) or as
+   * the agent itself (the checkout's git, which reads a credential only the agent may read); its output through
+   * {@code mask} when given. A step's process is killed by {@link #abort} and its timeout like any other.
+   */
+  Result run(int index, String name, List<String> argv, Map<String, String> stepEnv, Long timeout,
+      boolean asStepUser, SecretMask mask, OutputSpool spool) throws InterruptedException {
     String marker = marker(index);
-    ProcessBuilder pb = new ProcessBuilder(runAs.map(r -> r.wrap(step.argv())).orElse(step.argv()))
+    Optional<RunAs> as = asStepUser ? runAs : Optional.empty();
+    ProcessBuilder pb = new ProcessBuilder(as.map(r -> r.wrap(argv)).orElse(argv))
         .directory(workDir.toFile())
         .redirectErrorStream(true)
         .redirectInput(new File("/dev/null"));
     Map<String, String> env = pb.environment();
-    runAs.ifPresent(r -> r.applyEnv(env));
-    if (step.env() != null) {
-      env.putAll(step.env());
+    as.ifPresent(r -> r.applyEnv(env));
+    if (stepEnv != null) {
+      env.putAll(stepEnv);
     }
     env.put(ProcessTree.MARKER, marker);
 
@@ -65,34 +77,32 @@ final class StepRunner {
       try {
         process = pb.start();
       } catch (IOException e) {
-        LOG.warn("step {} ({}) could not be started: {}", index, step.name(), e.getMessage());
-        writeQuietly(spool, "nixek-agent: cannot start " + step.argv().get(0) + ": " + e.getMessage() + "\n");
+        LOG.warn("step {} ({}) could not be started: {}", index, name, e.getMessage());
+        writeQuietly(spool, "nixek-agent: cannot start " + argv.get(0) + ": " + e.getMessage() + "\n");
         spool.seal();
         return new Result(CANNOT_START_EXIT_CODE, false, false);
       }
       current = process;
     }
 
-    Thread pump = new Thread(() -> pump(process.getInputStream(), spool), "step-" + index + "-output");
+    Thread pump = new Thread(() -> pump(process.getInputStream(), spool, mask), "step-" + index + "-output");
     pump.setDaemon(true);
     pump.start();
 
     boolean timedOut = false;
     try {
-      Long timeout = step.timeoutSeconds();
       if (timeout == null) {
         process.waitFor();
       } else if (!process.waitFor(timeout, TimeUnit.SECONDS)) {
         timedOut = true;
-        LOG.warn("step {} ({}) ran past its timeout of {} s: killing its process tree", index, step.name(), timeout);
+        LOG.warn("step {} ({}) ran past its timeout of {} s: killing its process tree", index, name, timeout);
         ProcessTree.kill(Optional.of(process.toHandle()), marker::equals, killGrace);
         process.waitFor();
       }
       pump.join(OUTPUT_LINGER.toMillis());
       if (pump.isAlive()) {
         // background processes of the step still hold its output: the step is over, so they go too
-        LOG.info("step {} ({}) exited but processes it started still hold its output: killing them", index,
-            step.name());
+        LOG.info("step {} ({}) exited but processes it started still hold its output: killing them", index, name);
         ProcessTree.kill(Optional.empty(), marker::equals, killGrace);
         pump.join(OUTPUT_LINGER.toMillis());
       }
@@ -140,7 +150,7 @@ final class StepRunner {
     return runId + "-" + index;
   }
 
-  private static void pump(InputStream in, OutputSpool spool) {
+  private static void pump(InputStream in, OutputSpool spool, SecretMask mask) {
     byte[] buf = new byte[64 * 1024];
     boolean spooling = true;
     try (in) {
@@ -150,7 +160,12 @@ final class StepRunner {
           continue; // keep draining, or the step would block on a full pipe
         }
         try {
-          spool.append(buf, 0, n);
+          if (mask == null) {
+            spool.append(buf, 0, n);
+          } else {
+            byte[] out = mask.filter(buf, 0, n);
+            spool.append(out, 0, out.length);
+          }
         } catch (IOException e) {
           spooling = false;
           LOG.error("cannot write step output to the spool (the rest of it is lost): {}", e.toString());
@@ -158,6 +173,14 @@ final class StepRunner {
       }
     } catch (IOException e) {
       LOG.debug("output pump stopped: {}", e.toString());
+    }
+    if (mask != null && spooling) {
+      byte[] rest = mask.flush();
+      try {
+        spool.append(rest, 0, rest.length);
+      } catch (IOException e) {
+        LOG.error("cannot write step output to the spool: {}", e.toString());
+      }
     }
   }
 

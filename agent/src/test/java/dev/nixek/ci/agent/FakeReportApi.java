@@ -3,6 +3,8 @@ package dev.nixek.ci.agent;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.nixek.ci.protocol.AgentEnded;
+import dev.nixek.ci.protocol.CheckoutCredential;
+import dev.nixek.ci.protocol.JobSecrets;
 import dev.nixek.ci.protocol.Json;
 import dev.nixek.ci.protocol.OutputChunk;
 import dev.nixek.ci.protocol.ReportAck;
@@ -79,6 +81,9 @@ final class FakeReportApi implements AutoCloseable {
   private final List<Step> steps = new ArrayList<>();
   private final List<Map.Entry<Predicate<Arrival>, Fault>> faults = new ArrayList<>();
   private boolean refusing;
+  private CheckoutCredential credential;
+  private int credentialFailures;
+  private int credentialRequests;
   private int unknownFor;
   private HttpServer server;
   private int port;
@@ -121,6 +126,20 @@ final class FakeReportApi implements AutoCloseable {
   void inject(Predicate<Arrival> which, Fault fault) {
     synchronized (lock) {
       faults.add(Map.entry(which, fault));
+    }
+  }
+
+  /** The credential served to a checkout step (null: 404, the repository has none). */
+  void serveCredential(CheckoutCredential credential, int failuresFirst) {
+    synchronized (lock) {
+      this.credential = credential;
+      this.credentialFailures = failuresFirst;
+    }
+  }
+
+  int credentialRequests() {
+    synchronized (lock) {
+      return credentialRequests;
     }
   }
 
@@ -235,6 +254,23 @@ final class FakeReportApi implements AutoCloseable {
           ended.add(Json.mapper().readValue(body, AgentEnded.class));
           answer = applied();
           arrivals.add(new Arrival(System.nanoTime(), -1, ReportPaths.AGENT_ENDED, -1, sha, answer.status,
+              answer.result));
+        } else if ("GET".equals(ex.getRequestMethod())
+            && path.equals(jobPath + "/" + ReportPaths.SECRETS)) {
+          boolean authorized = ("Bearer " + token).equals(ex.getRequestHeaders().getFirst("Authorization"));
+          credentialRequests++;
+          if (!authorized) {
+            answer = violation(401, "missing or wrong bearer token on " + path);
+          } else if (credentialFailures > 0) {
+            credentialFailures--;
+            answer = new Answer(503, error("unavailable", "try again"), "unavailable");
+          } else if (credential == null) {
+            answer = new Answer(404, error("not_found", "the job has no secrets"), "none");
+          } else {
+            answer = new Answer(200, Json.mapper().writeValueAsBytes(JobSecrets.of(Map.of(CheckoutCredential.SECRET_REF,
+                credential.token().getBytes(java.nio.charset.StandardCharsets.UTF_8)))), "credential");
+          }
+          arrivals.add(new Arrival(System.nanoTime(), -1, ReportPaths.SECRETS, -1, sha, answer.status,
               answer.result));
         } else if (!"POST".equals(ex.getRequestMethod()) || !m.matches()) {
           answer = violation(404, "not a report path: " + ex.getRequestMethod() + " " + path);

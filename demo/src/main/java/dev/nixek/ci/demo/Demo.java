@@ -206,7 +206,7 @@ public final class Demo {
   }
 
   private static void installCrds(KubernetesClient client) throws IOException {
-    for (String plural : List.of("nixekjobs", "nixekmachineimages")) {
+    for (String plural : List.of("nixekjobs", "nixekmachineimages", "nixekrepositories")) {
       try (InputStream in = Demo.class.getResourceAsStream("/META-INF/fabric8/" + plural + ".ci.nixek.dev-v1.yml")) {
         CustomResourceDefinition crd = Serialization.unmarshal(in, CustomResourceDefinition.class);
         client.apiextensions().v1().customResourceDefinitions().resource(crd).createOr(op -> op.update());

@@ -15,6 +15,8 @@ public final class ReportPaths {
   public static final String EVALUATION = "evaluation";
   /** The agent stopped the job early and says why. Body: {@link AgentEnded}. */
   public static final String AGENT_ENDED = "agent-ended";
+  /** The job's secret values, fetched by its agent while the job runs (GET). Answer: {@link JobSecrets}. */
+  public static final String SECRETS = "secrets";
 
   private ReportPaths() {}
 
@@ -30,6 +32,11 @@ public final class ReportPaths {
   /** Where the agent says why it stopped a job early. */
   public static String agentEnded(String namespace, String name) {
     return job(namespace, name) + "/" + AGENT_ENDED;
+  }
+
+  /** Where the agent fetches the job's secret values. */
+  public static String secrets(String namespace, String name) {
+    return job(namespace, name) + "/" + SECRETS;
   }
 
   public static String step(String namespace, String name, int index, String what) {

@@ -51,8 +51,13 @@ public enum ConditionReason {
   EvaluationFailed(Kind.JOB, Status.FALSE),
   /** The evaluated job names no machine and the provider needs an image. */
   NoMachine(Kind.JOB, Status.FALSE),
-  // both kinds
-  /** The spec is invalid; nothing was launched or built. The message names the field. */
+  /**
+   * The job names a Secret it may not use (not labelled ci.nixek.dev/job-secret, missing key, not listed by its
+   * repository) or that does not exist; nothing was launched. The message names the field, never a value.
+   */
+  SecretNotAllowed(Kind.JOB, Status.FALSE),
+  // every kind
+  /** The spec is invalid; nothing was launched, built or made. The message names the field. */
   InvalidSpec(Kind.BOTH, Status.FALSE),
   // NixekMachineImage, condition Ready
   /** The builder pod runs nix build. */
@@ -68,19 +73,43 @@ public enum ConditionReason {
   /** The build failed (final for this generation of the spec). */
   BuildFailed(Kind.IMAGE, Status.FALSE),
   /** The snapshot import failed (final for this generation of the spec). */
-  ImportFailed(Kind.IMAGE, Status.FALSE);
+  ImportFailed(Kind.IMAGE, Status.FALSE),
+  // NixekRepository, condition Ready
+  /** The heads are being listed for the first time since the spec changed. */
+  Polling(Kind.REPOSITORY, Status.UNKNOWN),
+  /** A new head commit's job names are being evaluated in an evaluation pod. */
+  EvaluatingCommits(Kind.REPOSITORY, Status.UNKNOWN),
+  /** Every built head's jobs exist; the heads are listed again every spec.pollInterval and on a webhook. */
+  Synced(Kind.REPOSITORY, Status.TRUE),
+  /** git ls-remote failed (network, DNS, authentication, no such repository); retried every spec.pollInterval. */
+  RepositoryUnreachable(Kind.REPOSITORY, Status.FALSE),
+  /** spec.tokenSecretRef or spec.webhookSecretRef names a Secret or key that does not exist or is empty. */
+  SecretInvalid(Kind.REPOSITORY, Status.FALSE),
+  /** A head commit's flake has no spec.attribute; that head gets no jobs until it moves on. */
+  AttributeMissing(Kind.REPOSITORY, Status.FALSE),
+  /** A head commit's spec.attribute is not an attribute set of jobs. */
+  NotAJobSet(Kind.REPOSITORY, Status.FALSE),
+  /** A head commit has more jobs than the operator's limit (NIXEK_REPOSITORY_MAX_JOBS_PER_COMMIT); none were made. */
+  TooManyJobs(Kind.REPOSITORY, Status.FALSE),
+  /** Evaluating a head commit's job names failed otherwise (the flake does not evaluate); the message carries why. */
+  CommitEvaluationFailed(Kind.REPOSITORY, Status.FALSE);
 
   /** The CRD description of a job's conditions; {@code ConditionReasonTest} keeps it equal to the enum. */
   public static final String JOB_SUCCEEDED = "Conditions. Succeeded: Unknown while Evaluating, EvaluationPending, "
       + "WaitingForImage, Queued, Launching or Running; True (Succeeded) when every step succeeded; False with "
       + "StepFailed, TimedOut, AgentNeverReported, Cancelled, LaunchFailed, InstanceLost, ImageFailed, "
-      + "EvaluationFailed, NoMachine or InvalidSpec.";
+      + "EvaluationFailed, NoMachine, SecretNotAllowed or InvalidSpec.";
   /** The CRD description of an image's conditions; {@code ConditionReasonTest} keeps it equal to the enum. */
   public static final String IMAGE_READY = "Conditions. Ready: Unknown while Building, Uploading, Importing or "
       + "Registering; True (Ready) once the image is registered; False with InvalidSpec, BuildFailed or ImportFailed.";
 
-  /** Which kind's condition a reason belongs to. */
-  public enum Kind { JOB, IMAGE, BOTH }
+  /** The CRD description of a repository's conditions; {@code ConditionReasonTest} keeps it equal to the enum. */
+  public static final String REPOSITORY_READY = "Conditions. Ready: Unknown while Polling or EvaluatingCommits; True "
+      + "(Synced) once every built head's jobs exist; False with InvalidSpec, RepositoryUnreachable, SecretInvalid, "
+      + "AttributeMissing, NotAJobSet, TooManyJobs or CommitEvaluationFailed.";
+
+  /** Which kind's condition a reason belongs to; BOTH is every kind (its name is older than repositories). */
+  public enum Kind { JOB, IMAGE, REPOSITORY, BOTH }
 
   /** A condition status, as Kubernetes spells it. */
   public enum Status {
@@ -115,7 +144,7 @@ public enum ConditionReason {
     return status;
   }
 
-  /** Whether this reason may appear on a job (true) or an image (false) condition. */
+  /** Whether this reason may appear on a condition of {@code k}. */
   public boolean appliesTo(Kind k) {
     return kind == k || kind == Kind.BOTH;
   }

@@ -50,12 +50,18 @@ import java.util.Map;
 @ValidationRule(value = "has(self.env) == has(oldSelf.env)"
     + " && (!has(self.env) || self.env == oldSelf.env)", fieldPath = ".env",
     message = "spec.env" + NixekJobSpec.IMMUTABLE)
+@ValidationRule(value = "has(self.secrets) == has(oldSelf.secrets)"
+    + " && (!has(self.secrets) || self.secrets == oldSelf.secrets)", fieldPath = ".secrets",
+    message = "spec.secrets" + NixekJobSpec.IMMUTABLE)
 @ValidationRule(value = "has(self.instanceType) == has(oldSelf.instanceType)"
     + " && (!has(self.instanceType) || self.instanceType == oldSelf.instanceType)", fieldPath = ".instanceType",
     message = "spec.instanceType" + NixekJobSpec.IMMUTABLE)
 @ValidationRule(value = "has(self.timeoutSeconds) == has(oldSelf.timeoutSeconds)"
     + " && (!has(self.timeoutSeconds) || self.timeoutSeconds == oldSelf.timeoutSeconds)", fieldPath = ".timeoutSeconds",
     message = "spec.timeoutSeconds" + NixekJobSpec.IMMUTABLE)
+@ValidationRule(value = "has(self.source) == has(oldSelf.source)"
+    + " && (!has(self.source) || self.source == oldSelf.source)", fieldPath = ".source",
+    message = "spec.source" + NixekJobSpec.IMMUTABLE)
 public class NixekJobSpec {
   /** The API server's refusal of a changed field, after the field's name: what may change, and how to run again. */
   public static final String IMMUTABLE = " is immutable: a job runs once, as it was created, and only spec.cancel may "
@@ -101,6 +107,14 @@ public class NixekJobSpec {
   @JsonPropertyDescription("Environment variables for every step (a step's own env wins). Not for secrets.")
   public Map<String, @Pattern(TextRules.YAML_PRINTABLE) String> env;
 
+  /** Secret values every step gets (docs/secrets.md). */
+  @JsonPropertyDescription("Secret values every step gets (docs/secrets.md): each names a Secret of this namespace "
+      + "labelled ci.nixek.dev/job-secret: \"true\", and a key, as an environment variable or a file. The agent "
+      + "fetches them from the report API while the job runs; they are never in the agent's config, and masked as "
+      + "*** in step output. Immutable.")
+  @Size(max = 64)
+  public List<NixekSecretUse> secrets;
+
   /** The EC2 instance type; the operator's default when unset. */
   @JsonPropertyDescription("EC2 instance type for the job's VM, e.g. m7i.large. Defaults to the operator's.")
   @Pattern("^[a-z0-9]+[a-z0-9-]*\\.[a-z0-9]+$")
@@ -130,6 +144,12 @@ public class NixekJobSpec {
   @Min(0)
   @Max(31536000)
   public Long ttlSecondsAfterFinished;
+
+  /** The repository checkout the steps run in (jobs made by a NixekRepository). */
+  @JsonPropertyDescription("The repository and commit the agent checks out into the steps' working directory before "
+      + "the first step, shown as a first step named checkout (docs/repositories.md#source-checkout). Set on the jobs "
+      + "a NixekRepository makes. Immutable.")
+  public NixekJobSource source;
 
   /** Set to true to cancel the job. */
   @JsonPropertyDescription("Set to true to cancel the job: its VM is terminated and the job ends Cancelled. The only "

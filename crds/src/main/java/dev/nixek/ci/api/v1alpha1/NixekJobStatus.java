@@ -64,6 +64,12 @@ public class NixekJobStatus {
       + "evaluation starts and removed once the result is recorded. Not a credential.")
   public String evaluationTokenSha256;
 
+  /** The job's secret values, sealed for the report API (docs/secrets.md#sealing): ciphertext only. */
+  @JsonPropertyDescription("The values of the Secrets the job uses, sealed by the operator at launch for the report "
+      + "API, which serves them to the job's agent while it runs (AES-256-GCM under a key only the two hold, bound to "
+      + "this job's uid and attempt). Not readable without that key.")
+  public String sealedSecrets;
+
   /** Whether the machine has been terminated. */
   @JsonPropertyDescription("True once the operator has seen the job's machine shutting down or terminated (or "
       + "established that none was launched).")
@@ -96,4 +102,9 @@ public class NixekJobStatus {
   /** The steps' results, written by the report API from the agent's reports. */
   @JsonPropertyDescription("Per-step results, written by the report API from the agent's reports.")
   public List<NixekStepStatus> steps;
+
+  /** The commit status last posted to the forge (jobs of a NixekRepository). */
+  @JsonPropertyDescription("The commit status last posted to the forge for this job (jobs of a NixekRepository): "
+      + "written by the operator's forge-status poster once the forge accepted it.")
+  public NixekForgeStatus forgeStatus;
 }

@@ -53,6 +53,12 @@ public class NixekJobStep {
   @JsonPropertyDescription("Environment variables for this step. Not for secrets.")
   public Map<String, @Pattern(TextRules.YAML_PRINTABLE) String> env;
 
+  /** Secret values this step gets, besides the job's ({@code spec.secrets}); a name here wins over the job's. */
+  @JsonPropertyDescription("Secret values this step gets (docs/secrets.md), besides the job's spec.secrets; an entry "
+      + "of the same name here wins. Fetched by the agent when the step starts; masked as *** in the step's output.")
+  @Size(max = 64)
+  public List<NixekSecretUse> secrets;
+
   /** The step's time limit; the agent kills it when it passes. */
   @JsonPropertyDescription("Time limit for this step in seconds; the agent kills the step's processes when it "
       + "passes and the step fails.")

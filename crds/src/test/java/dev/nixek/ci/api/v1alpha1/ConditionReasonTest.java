@@ -36,6 +36,14 @@ class ConditionReasonTest {
   }
 
   @Test
+  void repositoryDescriptionNamesEveryRepositoryReason() {
+    assertThat(ConditionReason.REPOSITORY_READY).isEqualTo("Conditions. Ready: Unknown while "
+        + ConditionReason.spoken(ConditionReason.of(Kind.REPOSITORY, Status.UNKNOWN)) + "; True ("
+        + ConditionReason.spoken(ConditionReason.of(Kind.REPOSITORY, Status.TRUE)) + ") once every built head's jobs "
+        + "exist; False with " + ConditionReason.spoken(ConditionReason.of(Kind.REPOSITORY, Status.FALSE)) + ".");
+  }
+
+  @Test
   void parseKnowsEveryNameAndNothingElse() {
     for (ConditionReason r : ConditionReason.values()) {
       assertThat(ConditionReason.parse(r.name())).contains(r);
@@ -50,9 +58,14 @@ class ConditionReasonTest {
     String section = doc.substring(doc.indexOf("## Condition reasons"), doc.indexOf("\n## ", doc.indexOf(
         "## Condition reasons") + 1));
     int imageTable = section.indexOf("An image's condition is `Ready`");
+    int repositoryTable = section.indexOf("A repository's condition is `Ready`");
     assertThat(imageTable).as("the image table of docs/architecture.md").isPositive();
+    assertThat(repositoryTable).as("the repository table of docs/architecture.md").isGreaterThan(imageTable);
     assertThat(rows(section.substring(0, imageTable))).containsExactlyInAnyOrderElementsOf(expected(Kind.JOB));
-    assertThat(rows(section.substring(imageTable))).containsExactlyInAnyOrderElementsOf(expected(Kind.IMAGE));
+    assertThat(rows(section.substring(imageTable, repositoryTable)))
+        .containsExactlyInAnyOrderElementsOf(expected(Kind.IMAGE));
+    assertThat(rows(section.substring(repositoryTable)))
+        .containsExactlyInAnyOrderElementsOf(expected(Kind.REPOSITORY));
   }
 
   private static List<String> rows(String table) {

@@ -24,7 +24,8 @@ class GeneratedCrdsTest {
   void committedCrdsEqualGenerated() throws IOException {
     List<Path> generated = yamlFiles(GENERATED);
     assertThat(generated).extracting(p -> p.getFileName().toString())
-        .containsExactlyInAnyOrder("nixekjobs.ci.nixek.dev-v1.yml", "nixekmachineimages.ci.nixek.dev-v1.yml");
+        .containsExactlyInAnyOrder("nixekjobs.ci.nixek.dev-v1.yml", "nixekmachineimages.ci.nixek.dev-v1.yml",
+            "nixekrepositories.ci.nixek.dev-v1.yml");
     assertThat(yamlFiles(COMMITTED)).extracting(p -> p.getFileName().toString())
         .as("charts/nixek-ci/crds holds exactly the generated CRDs")
         .containsExactlyInAnyOrderElementsOf(generated.stream().map(p -> p.getFileName().toString()).toList());

@@ -66,9 +66,10 @@ public final class ExpectedRbac {
   public static List<Rule> rules(String tokenKeySecret, String leaseName, boolean leaderElection) {
     List<Rule> rules = new ArrayList<>(List.of(
         new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekjobs", List.of(),
-            List.of("get", "list", "watch", "patch", "delete"),
-            "JOSDK's informer (list, watch); a fresh read before a job is called InstanceLost (get); the finalizer "
-            + "(patch); a finished job past its ttlSecondsAfterFinished (JobTtl: delete)"),
+            List.of("get", "list", "watch", "create", "patch", "delete"),
+            "JOSDK's informer (list, watch); a fresh read before a job is called InstanceLost (get); a repository's "
+            + "commit's jobs (RepositoryJobs: create); the finalizer, a superseded commit's jobs cancelled (patch); a "
+            + "finished job past its ttlSecondsAfterFinished (JobTtl), a repository's past keepCommits (delete)"),
         new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekjobs/status", List.of(), List.of("patch"),
             "the operator's status fields, by server-side apply (StatusWriter.jobs)"),
         new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekmachineimages", List.of(),
@@ -78,6 +79,10 @@ public final class ExpectedRbac {
             + "Cleaner's finalizer and InlineImageCollector's mark (patch); an unused inline image (delete)"),
         new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekmachineimages/status", List.of(), List.of("patch"),
             "the operator's image status, by server-side apply (StatusWriter.images)"),
+        new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekrepositories", List.of(), List.of("list", "watch"),
+            "the repository reconciler's informer (NixekRepositoryReconciler)"),
+        new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekrepositories/status", List.of(), List.of("patch"),
+            "the operator's repository status, by server-side apply (RepositoryStatusWriter)"),
         new Rule(Scope.OPERATOR, "", "pods", List.of(), List.of("list", "watch", "create", "delete"),
             "builder pods (NixekMachineImageReconciler) and evaluation pods (JobEvaluator): informers by label "
             + "(list, watch), started (create), a failed builder pod deleted before a retry, a cancelled job's "
@@ -88,6 +93,8 @@ public final class ExpectedRbac {
         new Rule(Scope.OPERATOR, "", "secrets", List.of(), List.of("create", "delete"),
             "an evaluation pod's token Secret (JobEvaluator: create), deleted once the result is recorded (delete); "
             + "token records are in the job's status"),
+        new Rule(Scope.OPERATOR, "", "secrets", List.of(), List.of("get"),
+            "a repository's token and webhook Secrets, read by name (RepositorySecrets)"),
         new Rule(Scope.OPERATOR, "", "events", List.of(), List.of("get", "create", "patch"),
             "Events on jobs and images (EventRecorder: read by name, create, bump the count of a repeat)"),
         new Rule(Scope.OPERATOR_OWN_NAMESPACE, "", "secrets", List.of(), List.of("create"),
@@ -106,7 +113,11 @@ public final class ExpectedRbac {
             "every report re-reads its job (get); the token records in the jobs' status, watched (TokenRecords: "
             + "list, watch); /readyz lists one job (list)"),
         new Rule(Scope.REPORT_API, "ci.nixek.dev", "nixekjobs/status", List.of(), List.of("patch"),
-            "status.steps, JSON patch with a resourceVersion precondition (StepsWriter)")));
+            "status.steps, JSON patch with a resourceVersion precondition (StepsWriter)"),
+        new Rule(Scope.REPORT_API, "ci.nixek.dev", "nixekrepositories", List.of(), List.of("list", "watch"),
+            "webhooks: the repositories and their sealed webhook secrets, watched (WebhookRepositories)"),
+        new Rule(Scope.REPORT_API, "ci.nixek.dev", "nixekrepositories/status", List.of(), List.of("patch"),
+            "webhooks: status.webhook, merge patch after a verified delivery (WebhookStatusWriter)")));
     return List.copyOf(rules);
   }
 

@@ -65,7 +65,8 @@ class HelmChartE2E {
   @Test
   void helmInstallCreatesEveryObjectItRendersAndTheCrds() throws Exception {
     ChartInstall chart = ChartInstall.install(kube, work, "objects", "deployment", true, null);
-    for (String crd : List.of("nixekjobs.ci.nixek.dev", "nixekmachineimages.ci.nixek.dev")) {
+    for (String crd : List.of("nixekjobs.ci.nixek.dev", "nixekmachineimages.ci.nixek.dev",
+        "nixekrepositories.ci.nixek.dev")) {
       var c = kube.client().apiextensions().v1().customResourceDefinitions().withName(crd).get();
       assertThat(c).as(crd).isNotNull();
       assertThat(c.getStatus().getConditions()).anySatisfy(cond -> {

@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code nixek-builder}: the process of a NixekMachineImage builder pod ({@code build}) and of a NixekJob's
- * evaluation pod ({@code evaluate}, {@link JobEvaluation}). Whatever happens, it leaves one termination message (the
+ * evaluation pod ({@code evaluate}, {@link JobEvaluation}), and of a repository's commit evaluation ({@code job-names},
+ * {@link JobNames}). Whatever happens, it leaves one termination message (the
  * operator's channel back from the pod) and an exit code from {@link ExitCode}. One instance runs one command.
  */
 public final class Main {
@@ -74,7 +75,8 @@ public final class Main {
       signalled = EVALUATION_SIGNALLED;
     }
     try {
-      String message = evaluate ? evaluate(args) : build(args);
+      boolean jobNames = args.length > 0 && args[0].equals(JobNames.COMMAND);
+      String message = jobNames ? jobNames(args) : evaluate ? evaluate(args) : build(args);
       if (message == null) {
         reported.set(true); // --help: nothing to report
         return ExitCode.OK;
@@ -122,6 +124,17 @@ public final class Main {
     String token = readToken(options.tokenFile());
     redactor = redactor.with(token);
     return new JobEvaluation(options, env, out, tail, poster).run(token);
+  }
+
+  /** {@code job-names} (a repository's commit): the termination message, or null after {@code --help}. */
+  private String jobNames(String[] args) throws BuilderException, InterruptedException {
+    if (List.of(args).contains("--help")) {
+      printUsage(JobNames.USAGE);
+      return null;
+    }
+    JobNames.Options options = JobNames.Options.parse(args);
+    terminationLog = options.terminationLog();
+    return new JobNames(options, env, out, tail).run();
   }
 
   private void printUsage(String usage) {

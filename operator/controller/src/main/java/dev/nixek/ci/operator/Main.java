@@ -3,11 +3,16 @@ package dev.nixek.ci.operator;
 import dev.nixek.ci.common.config.ConfigException;
 import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.collect.CollectorLoop;
+import dev.nixek.ci.operator.forge.ForgeStatusController;
 import dev.nixek.ci.common.config.ConfigOption;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.ImageModule;
 import dev.nixek.ci.operator.job.NixekJobReconciler;
+import dev.nixek.ci.operator.repository.ForgeClient;
+import dev.nixek.ci.operator.repository.NixekRepositoryReconciler;
+import dev.nixek.ci.common.seal.SealKeyStore;
+import dev.nixek.ci.common.seal.Sealer;
 import dev.nixek.ci.operator.logs.JobLogCleanup;
 import dev.nixek.ci.operator.logs.LogCollector;
 import dev.nixek.ci.common.logs.LogStore;
@@ -71,7 +76,7 @@ public final class Main {
   /** A started operator; closing it stops it (the machines it launched keep running). */
   public record Running(Operator operator, HealthServer health, CollectorLoop collector, MachineProvider provider,
       ImageModule images, LeaderElection election, CollectorLoop logCollector, AutoCloseable ownedLogStore,
-      OperatorMetrics metrics) implements AutoCloseable {
+      OperatorMetrics metrics, ForgeStatusController forgeStatuses) implements AutoCloseable {
     public int healthPort() {
       return health.port();
     }
@@ -88,6 +93,7 @@ public final class Main {
       }
       collector.close();
       logCollector.close();
+      forgeStatuses.close();
       health.close();
       operator.stop();
       images.close();
@@ -135,6 +141,8 @@ public final class Main {
     ImageModule images = ImageModule.create(config, client, clock, events, seams.awsCredentials(),
         seams.imageCrashPoints(), metrics);
     LeaderElection election = new LeaderElection();
+    // commit statuses of repositories' jobs: one poster per cluster, like the collectors (docs/repositories.md)
+    ForgeStatusController forgeStatuses = ForgeStatusController.of(client, config.watchNamespaces());
     Operator operator = new Operator(o -> {
       o.withKubernetesClient(client)
           .withMetrics(metrics.josdk())
@@ -157,6 +165,7 @@ public final class Main {
                   collector.start();
                   logCollector.start();
                   images.startCollector();
+                  forgeStatuses.start();
                 }
 
                 @Override
@@ -164,6 +173,7 @@ public final class Main {
                   collector.stop();
                   logCollector.stop();
                   images.collector().stop();
+                  forgeStatuses.stop();
                 }
               })
           .ifPresent(o::withLeaderElectionConfiguration);
@@ -179,10 +189,19 @@ public final class Main {
         c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
       }
     });
+    // repositories: the webhook secret is sealed for the report API with the shared seal key (docs/repositories.md)
+    operator.register(new NixekRepositoryReconciler(client, config, clock, events,
+        new Sealer(SealKeyStore.loadOrCreate(client, config.operatorNamespace(), SealKeyStore.DEFAULT_SECRET)),
+        new ForgeClient()), c -> {
+      if (!config.watchNamespaces().isEmpty()) {
+        c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
+      }
+    });
     try {
       operator.start();
     } catch (RuntimeException e) {
       operator.stop(); // its informer threads would keep the JVM alive
+      forgeStatuses.close();
       images.close();
       metrics.close();
       throw e;
@@ -191,13 +210,14 @@ public final class Main {
       collector.start();
       logCollector.start();
       images.startCollector();
+      forgeStatuses.start();
     }
     HealthServer health = new HealthServer(config.healthPort(),
         () -> operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy(),
         metrics::scrape);
     return new Running(operator, health, collector, provider, images,
         config.leaderElection().enabled() ? election : null, logCollector,
-        seams.logStore() == null ? logStore : null, metrics);
+        seams.logStore() == null ? logStore : null, metrics, forgeStatuses);
   }
 
   /** The log store the configuration names (NIXEK_LOG_STORE and its siblings, shared with the report API). */

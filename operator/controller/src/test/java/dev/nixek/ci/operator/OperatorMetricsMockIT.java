@@ -91,7 +91,7 @@ class OperatorMetricsMockIT {
     });
     Map<String, Double> expected = new TreeMap<>();
     for (ConditionReason r : ConditionReason.values()) {
-      if (r.kind() != ConditionReason.Kind.IMAGE && r.status() != ConditionReason.Status.UNKNOWN) {
+      if (r.appliesTo(ConditionReason.Kind.JOB) && r.status() != ConditionReason.Status.UNKNOWN) {
         expected.put("nixek_jobs_finished_total{reason=\"" + r.name() + "\"}", switch (r) {
           case Succeeded -> 2.0;
           case StepFailed, Cancelled -> 1.0;

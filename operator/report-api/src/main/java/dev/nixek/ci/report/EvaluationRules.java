@@ -77,10 +77,24 @@ final class EvaluationRules {
     step.command = s.command() == null ? null : new ArrayList<>(s.command());
     step.env = s.env() == null || s.env().isEmpty() ? null : new LinkedHashMap<>(new java.util.TreeMap<>(s.env()));
     step.timeoutSeconds = s.timeoutSeconds();
+    step.secrets = s.secrets() == null || s.secrets().isEmpty() ? null : s.secrets().stream()
+        .map(EvaluationRules::toUse).collect(java.util.stream.Collectors.toCollection(ArrayList::new));
     return step;
   }
 
   private static Checked invalid(String message) {
     return new Checked(null, new Rejected(422, "invalid_evaluation", message));
+  }
+
+  /** A step's secret as nix/eval.nix prints it; a ref that is not {@code secret/key} fails {@link StepRules}. */
+  private static dev.nixek.ci.api.v1alpha1.NixekSecretUse toUse(dev.nixek.ci.protocol.StepSecret s) {
+    if (s == null) {
+      return null;
+    }
+    String ref = s.ref() == null ? "" : s.ref();
+    int slash = ref.indexOf('/');
+    var secretRef = new dev.nixek.ci.api.v1alpha1.NixekSecretKeyRef(slash < 0 ? ref : ref.substring(0, slash),
+        slash < 0 ? null : ref.substring(slash + 1));
+    return new dev.nixek.ci.api.v1alpha1.NixekSecretUse(s.name(), secretRef, s.as());
   }
 }

@@ -25,7 +25,7 @@ record LogRequest(String namespace, String name, int index, long offset, long li
     if (name == null || name.length() > 253 || !DNS_NAME.matcher(name).matches()) {
       throw ApiError.badRequest("the job name in the path is not a Kubernetes object name");
     }
-    int index = (int) number(ctx.pathParam("index"), "step index", StepRules.MAX_STEPS - 1, 0);
+    int index = (int) number(ctx.pathParam("index"), "step index", StepRules.MAX_STEPS, 0); // + a checkout step
     long offset = number(ctx.queryParams().get(LogPaths.OFFSET), LogPaths.OFFSET, Long.MAX_VALUE, 0);
     long limit = number(ctx.queryParams().get(LogPaths.LIMIT), LogPaths.LIMIT, Long.MAX_VALUE, -1);
     String follow = ctx.queryParams().get(LogPaths.FOLLOW);

@@ -70,6 +70,14 @@ public final class Main {
       System.exit(2);
       return;
     }
+    WebhookConfig webhooks;
+    try {
+      webhooks = WebhookConfig.fromEnv(System.getenv());
+    } catch (ConfigException e) {
+      System.err.println("nixek-report-api: invalid configuration: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     LogStore logs;
     try {
       logs = openLogStore(System.getenv());
@@ -80,7 +88,7 @@ public final class Main {
     }
     KubernetesClient client = kubernetesClient(config);
     Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(config.workerThreads()));
-    ReportApi api = new ReportApi(vertx, client, config, logs);
+    ReportApi api = new ReportApi(vertx, client, config, logs, webhooks, null);
     HttpServer server;
     try {
       server = api.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

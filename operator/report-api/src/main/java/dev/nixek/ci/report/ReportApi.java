@@ -3,6 +3,7 @@ package dev.nixek.ci.report;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.common.logs.LogStore;
+import dev.nixek.ci.common.seal.Sealer;
 import dev.nixek.ci.common.status.StepsWriter;
 import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.protocol.Json;
@@ -23,6 +24,8 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.ext.web.handler.TimeoutHandler;
 import java.io.IOException;
+import java.time.Clock;
+import java.util.function.Supplier;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +42,7 @@ import org.slf4j.LoggerFactory;
  * POST /v1/jobs/:namespace/:name/evaluation              EvaluationResult  application/json (evaluation token)
  * POST /v1/jobs/:namespace/:name/agent-ended             AgentEnded    application/json
  * GET  /v1/logs/:namespace/:name/steps/:index             a step's log (Kubernetes user token; {@link LogsHandler})
+ * POST /v1/webhooks/:namespace/:repository               a forge's delivery (its HMAC signature; {@link WebhookHandler})
  * GET  /healthz   liveness
  * GET  /readyz    readiness (token records loaded and watched, the Kubernetes API answered recently)
  * </pre>
@@ -73,11 +77,16 @@ public final class ReportApi {
   private final LogWakeups logWakeups = new LogWakeups();
   private final LogsHandler logs;
   private final AtomicInteger connections = new AtomicInteger();
+  private final int webhookLimitBytes;
   private final StatusFlusher flusher;
   private final AtomicBoolean flushing = new AtomicBoolean();
   private long flushTimer = -1;
   private WorkerExecutor flushPool;
   private final ReportMetrics metrics = new ReportMetrics();
+  private final WebhookRepositories repositories;
+  private final WebhookNudges nudges;
+  private final WebhookHandler webhooks;
+  private final SealKeys sealKeys;
   private HttpServer server;
   private HttpServer metricsServer;
 
@@ -86,12 +95,30 @@ public final class ReportApi {
    * the store and closes it after {@link #stop}.
    */
   public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config, LogStore logStore) {
+    this(vertx, client, config, logStore, WebhookConfig.defaults(), null);
+  }
+
+  /**
+   * As {@link #ReportApi(Vertx, KubernetesClient, ReportApiConfig, LogStore)}, with the webhook endpoint's options
+   * and the sealer it opens webhook secrets with ({@code null}: read the seal key Secret the options name).
+   */
+  public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config, LogStore logStore,
+      WebhookConfig webhookConfig, Supplier<Sealer> sealer) {
     this.vertx = vertx;
     this.logs = new LogsHandler(client, logStore, logWakeups, config.authFailuresPerMinute());
     this.config = config;
     ApiHealth apiHealth = new ApiHealth();
     this.records = new TokenRecords(client, config.watchNamespaces());
-    this.tokens = new TokenResolver(records, new AuthFailures(config.authFailuresPerMinute(), System::nanoTime));
+    // one budget: a client guessing webhook signatures and one guessing tokens are limited together
+    AuthFailures authFailures = new AuthFailures(config.authFailuresPerMinute(), System::nanoTime);
+    this.tokens = new TokenResolver(records, authFailures);
+    this.webhookLimitBytes = webhookConfig.bodyLimitBytes();
+    this.repositories = new WebhookRepositories(client, config.watchNamespaces());
+    this.nudges = new WebhookNudges(new WebhookStatusWriter(client));
+    this.sealKeys = sealer == null
+        ? new SealKeys(client, webhookConfig.sealKeyNamespace(), webhookConfig.sealKeySecret()) : null;
+    this.webhooks = new WebhookHandler(repositories, new WebhookSecrets(sealer == null ? sealKeys : sealer), nudges,
+        authFailures, webhookConfig, Clock.systemUTC());
     this.rate = new JobRateLimit(config.jobReportsPerSecond(), System::nanoTime);
     StepsWriter steps = new StepsWriter(client);
     StepCursors cursors = new StepCursors(System::currentTimeMillis);
@@ -121,6 +148,8 @@ public final class ReportApi {
     // before the request timeout: a follower's answer lasts as long as its step
     logs.routes(router);
     router.route().handler(TimeoutHandler.create(config.requestTimeout().toMillis(), 408));
+    // before the shared body handler: webhooks have their own limit and check headers before reading a byte
+    webhooks.routes(router);
     String evaluation = "/v1/jobs/:namespace/:name/" + ReportPaths.EVALUATION;
     String step = "/v1/jobs/:namespace/:name/steps/:index/";
     // authentication on routes of its own: Vert.x refuses a body handler after a user handler on one route
@@ -168,6 +197,14 @@ public final class ReportApi {
         LOG.error("cannot watch NixekJobs for token records; every report gets 503 until it can: {}", t.toString());
       }
     });
+    repositories.start().whenComplete((v, t) -> {
+      if (t != null) {
+        LOG.error("cannot watch NixekRepositories; every webhook gets 503 until it can: {}", t.toString());
+      }
+    });
+    if (sealKeys != null) {
+      sealKeys.start(vertx);
+    }
     return startMetrics().compose(m -> vertx.createHttpServer(options)
         .connectionHandler(this::countConnection)
         .requestHandler(router())
@@ -249,6 +286,16 @@ public final class ReportApi {
     return records;
   }
 
+  /** The watched repositories (for tests: a repository takes webhooks once it is here). */
+  WebhookRepositories webhookRepositories() {
+    return repositories;
+  }
+
+  /** The webhook nudges (for tests). */
+  WebhookNudges webhookNudges() {
+    return nudges;
+  }
+
   /** The port the server listens on (for tests). */
   int boundPort() {
     return server.actualPort();
@@ -271,6 +318,11 @@ public final class ReportApi {
     }
     logs.close();
     records.close();
+    repositories.close();
+    nudges.close();
+    if (sealKeys != null) {
+      sealKeys.stop();
+    }
     health.stopProbing();
     Future<Void> m = metricsServer == null ? Future.succeededFuture() : metricsServer.close();
     Future<Void> closed = server == null ? m : Future.all(m, server.close()).mapEmpty();
@@ -327,7 +379,8 @@ public final class ReportApi {
         case 413 -> {
           error = "body_too_large";
           message = "the body exceeds " + (ctx.normalizedPath().endsWith("/" + ReportPaths.EVALUATION)
-              ? config.evaluationLimitBytes() : config.bodyLimitBytes()) + " bytes";
+              ? config.evaluationLimitBytes() : ctx.normalizedPath().startsWith(WebhookHandler.PREFIX)
+              ? webhookLimitBytes : config.bodyLimitBytes()) + " bytes";
         }
         case 415 -> {
           error = "unsupported_media_type";

@@ -54,6 +54,9 @@ public final class ReportMetrics implements AutoCloseable {
     if (path.startsWith("/v1/logs/")) {
       return "logs";
     }
+    if (path.startsWith(WebhookHandler.PREFIX)) {
+      return "webhooks";
+    }
     String last = path.substring(path.lastIndexOf('/') + 1);
     return ENDPOINTS.contains(last) ? last : "other";
   }

@@ -2,12 +2,14 @@ package dev.nixek.ci.common.job;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobStep;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The steps a job runs, whatever its form: {@code spec.steps} for the explicit form, {@code status.evaluation.steps}
  * for jobs written in Nix ({@code spec.nix}, {@code spec.flake}) once their evaluation is recorded. The operator, the
- * report API and the step-report rules all ask here, so that they never disagree about which steps there are.
+ * report API and the step-report rules all ask here, so that they never disagree about which steps there are. A job
+ * with {@code spec.source} has a {@link CheckoutStep} first (index 0), before its own steps.
  */
 public final class EffectiveSteps {
   private EffectiveSteps() {}
@@ -21,10 +23,19 @@ public final class EffectiveSteps {
     if (form.isEmpty()) {
       return null;
     }
+    List<NixekJobStep> own;
     if (!form.get().evaluated()) {
-      return job.getSpec().steps;
+      own = job.getSpec().steps;
+    } else {
+      own = job.getStatus() == null || job.getStatus().evaluation == null ? null : job.getStatus().evaluation.steps;
     }
-    return job.getStatus() == null || job.getStatus().evaluation == null ? null : job.getStatus().evaluation.steps;
+    if (own == null || job.getSpec().source == null) {
+      return own;
+    }
+    List<NixekJobStep> all = new ArrayList<>(own.size() + 1);
+    all.add(CheckoutStep.of(job.getSpec().source));
+    all.addAll(own);
+    return all;
   }
 
   /** The job's steps, or an empty list while there are none yet. */

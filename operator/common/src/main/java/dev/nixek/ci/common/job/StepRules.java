@@ -108,6 +108,10 @@ public final class StepRules {
       if (s.timeoutSeconds != null && s.timeoutSeconds > MAX_TIMEOUT_SECONDS) {
         return err(here + ".timeoutSeconds", "must be at most " + MAX_TIMEOUT_SECONDS);
       }
+      Optional<Problem> secrets = dev.nixek.ci.common.secrets.SecretUses.validate(s.secrets, here + ".secrets");
+      if (secrets.isPresent()) {
+        return secrets;
+      }
     }
     return Optional.empty();
   }

@@ -46,7 +46,9 @@ public record OperatorConfig(
     EvaluationOptions evaluation,
     JobLimits limits,
     LogCleanupOptions logs,
-    QueueOptions queue) {
+    QueueOptions queue,
+    dev.nixek.ci.operator.secrets.JobSecretOptions secrets,
+    RepositoryOptions repositories) {
 
   /** Where jobs' machines run. */
   public enum Provider { LOCAL, EC2 }
@@ -108,7 +110,9 @@ public record OperatorConfig(
       ImageOptions.OPTIONS,
       EvaluationOptions.OPTIONS,
       LeaderElectionOptions.OPTIONS,
-      LogCleanupOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
+      LogCleanupOptions.OPTIONS,
+      dev.nixek.ci.operator.secrets.JobSecretOptions.OPTIONS,
+      RepositoryOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
 
   /**
    * Reads every option from {@code env}; throws {@link ConfigException} naming the first bad one, or the first
@@ -156,7 +160,9 @@ public record OperatorConfig(
         EvaluationOptions.fromEnv(env),
         JobLimits.fromEnv(env, ec2.instanceType(), jobTimeout),
         LogCleanupOptions.fromEnv(env),
-        QueueOptions.fromEnv(env));
+        QueueOptions.fromEnv(env),
+        dev.nixek.ci.operator.secrets.JobSecretOptions.fromEnv(env),
+        RepositoryOptions.fromEnv(env));
   }
 
   /** A DNS label, or empty for none. */

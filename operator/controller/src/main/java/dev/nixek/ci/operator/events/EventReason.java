@@ -26,7 +26,22 @@ public enum EventReason {
   AgentNeverReported(Type.Warning),
   SpotUnavailable(Type.Normal),
   Relaunching(Type.Warning),
-  MachineTerminated(Type.Normal);
+  MachineTerminated(Type.Normal),
+  /** The job names a Secret it may not use; nothing was launched (docs/secrets.md). */
+  SecretNotAllowed(Type.Warning),
+  // NixekRepository
+  /** A head commit's jobs were created. */
+  CommitJobsCreated(Type.Normal),
+  /** A head commit gets no jobs: its flake lacks the attribute, it is not a set of jobs, too many, or no evaluation. */
+  CommitSkipped(Type.Warning),
+  /** git ls-remote or the forge API failed. */
+  RepositoryUnreachable(Type.Warning),
+  /** The token or webhook Secret is missing or empty. */
+  SecretInvalid(Type.Warning),
+  /** An older commit's unfinished jobs were cancelled: its branch or pull request moved on. */
+  JobsSuperseded(Type.Normal),
+  /** Jobs of commits past spec.keepCommits were deleted. */
+  JobsPruned(Type.Normal);
 
   /** Kubernetes Event types. */
   public enum Type { Normal, Warning }

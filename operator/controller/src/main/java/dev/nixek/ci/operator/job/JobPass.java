@@ -165,6 +165,8 @@ final class JobPass {
     }
     boolean wasTerminal = Conditions.isTerminal(next);
     setSucceeded(reason, message);
+    // the report API serves secrets only while the job runs; the sealed copy goes too (docs/secrets.md)
+    next.sealedSecrets = null;
     if (next.completionTime == null) {
       next.completionTime = now.truncatedTo(ChronoUnit.SECONDS).toString();
     }

@@ -104,6 +104,9 @@ final class JobRetries {
     pass = pass.over(stale ? withoutSteps(pass, fresh) : fresh);
     NixekJob job = pass.job();
     int attempt = next.attempt + 1;
+    if (!machines.sealSecrets(pass, attempt)) {
+      return pass.finish(false);
+    }
     next.attempt = attempt;
     next.launchToken = LaunchTokens.of(job.getMetadata().getUid(), attempt);
     // the new attempt's token record replaces the old one in the same write: the old token is refused from then on

@@ -80,6 +80,10 @@ public final class JobValidator {
     if (spec.timeoutSeconds != null && spec.timeoutSeconds < 1) {
       return err("spec.timeoutSeconds", "must be at least 1");
     }
+    var secrets = dev.nixek.ci.common.secrets.SecretUses.validate(spec.secrets, "spec.secrets");
+    if (secrets.isPresent()) {
+      return err(secrets.get().field(), secrets.get().problem());
+    }
     boolean hasImage = spec.machineImageName != null && !spec.machineImageName.isBlank();
     boolean hasMachine = spec.machine != null && !spec.machine.isBlank();
     if (spec.nix != null || spec.flake != null) {

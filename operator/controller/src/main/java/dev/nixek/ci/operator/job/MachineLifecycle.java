@@ -19,6 +19,7 @@ import dev.nixek.ci.operator.machine.LaunchException;
 import dev.nixek.ci.operator.machine.LaunchRequest;
 import dev.nixek.ci.operator.machine.Machine;
 import dev.nixek.ci.operator.machine.MachineProvider;
+import dev.nixek.ci.operator.secrets.JobSecretSealing;
 import dev.nixek.ci.protocol.LogPaths;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.time.Duration;
@@ -44,9 +45,11 @@ final class MachineLifecycle {
   private final ImageResolver images;
   private final JobTokens tokens;
   private final CrashPoints crashPoints;
+  private final JobSecretSealing secrets;
 
   MachineLifecycle(OperatorConfig config, MachineProvider provider, ImageResolver images, JobTokens tokens,
-      CrashPoints crashPoints) {
+      CrashPoints crashPoints, JobSecretSealing secrets) {
+    this.secrets = secrets;
     this.config = config;
     this.provider = provider;
     this.images = images;
@@ -79,6 +82,9 @@ final class MachineLifecycle {
     Optional<UpdateControl<NixekJob>> held = gate.apply(pass);
     if (held.isPresent()) {
       return held.get();
+    }
+    if (!sealSecrets(pass, 1)) {
+      return pass.finish(false);
     }
     if (imageId != null) {
       next.imageId = imageId;
@@ -188,6 +194,9 @@ final class MachineLifecycle {
       pass.end(ConditionReason.LaunchFailed, lost + "; no attempts left (" + max + ")", EventReason.LaunchFailed);
       return pass.finish(false);
     }
+    if (!sealSecrets(pass, next.attempt + 1)) {
+      return pass.finish(false);
+    }
     next.attempt = next.attempt + 1;
     next.launchToken = LaunchTokens.of(pass.job().getMetadata().getUid(), next.attempt);
     // the new attempt's token record replaces the old one in the same write: the old token is refused from then on
@@ -199,6 +208,21 @@ final class MachineLifecycle {
     pass.record(EventReason.Relaunching, message);
     pass.waiting(ConditionReason.Launching, message);
     return recordTokenAndLaunch(pass);
+  }
+
+  /**
+   * Seals the job's secret values for launch {@code attempt} into {@code status.sealedSecrets}, written with that
+   * attempt's token record, before anything is launched (docs/secrets.md). False when the job may not have what it
+   * names: the job has then ended SecretNotAllowed, and nothing is launched.
+   */
+  boolean sealSecrets(JobPass pass, int attempt) {
+    JobSecretSealing.Outcome outcome = secrets.seal(pass.job(), attempt);
+    if (outcome instanceof JobSecretSealing.Outcome.Refused r) {
+      pass.end(ConditionReason.SecretNotAllowed, r.message(), EventReason.SecretNotAllowed);
+      return false;
+    }
+    pass.next().sealedSecrets = outcome instanceof JobSecretSealing.Outcome.Sealed s ? s.sealed() : null;
+    return true;
   }
 
   /**

@@ -22,6 +22,9 @@ import dev.nixek.ci.operator.evaluation.LocalEvaluations;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.image.ImageResolver;
+import dev.nixek.ci.operator.forge.CheckoutCredentials;
+import dev.nixek.ci.operator.secrets.JobSecretSealing;
+import dev.nixek.ci.operator.secrets.RepositorySecretPolicy;
 import dev.nixek.ci.operator.job.JobValidator.SpecError;
 import dev.nixek.ci.operator.logs.JobLogCleanup;
 import dev.nixek.ci.operator.machine.MachineEvents;
@@ -111,7 +114,9 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     this.localEvaluations = config.evaluation().runnerFor(provider.name(), provider.requiresImage()) == EvaluationOptions.Runner.LOCAL
         ? new LocalEvaluations(client, config, tokens, events, !provider.requiresImage()) : null;
     this.evaluator = new JobEvaluator(client, config, tokens, events, localEvaluations);
-    this.machines = new MachineLifecycle(config, provider, images, tokens, crashPoints);
+    this.machines = new MachineLifecycle(config, provider, images, tokens, crashPoints,
+        new JobSecretSealing(client, config.operatorNamespace(), config.secrets(),
+            RepositorySecretPolicy.fromRepositories(client), CheckoutCredentials.fromRepositories(client)));
     this.follower = new JobFollower(config, provider, machines);
     this.queue = new JobQueue(config.queue());
     this.retries = new JobRetries(machines, logs);

@@ -53,7 +53,7 @@ public final class JobMetrics {
   JobMetrics(MeterRegistry registry) {
     this.registry = registry;
     for (ConditionReason r : ConditionReason.values()) {
-      if (r.kind() == ConditionReason.Kind.IMAGE) {
+      if (!r.appliesTo(ConditionReason.Kind.JOB)) {
         continue;
       }
       // every reason from the start, 0 until it happens: rate() and absent() need the series to exist

@@ -26,6 +26,7 @@ public final class OperatorStatus {
     c.launchToken = status.launchToken;
     c.stepTokenSha256 = status.stepTokenSha256;
     c.evaluationTokenSha256 = status.evaluationTokenSha256;
+    c.sealedSecrets = status.sealedSecrets;
     c.machineTerminated = status.machineTerminated;
     c.startTime = status.startTime;
     c.completionTime = status.completionTime;

@@ -42,6 +42,7 @@ public final class StatusWriter<R extends CustomResource<?, S>, S> {
       own.steps = current == null ? null : current.steps;
       own.evaluation = current == null ? null : current.evaluation;
       own.agentEnded = current == null ? null : current.agentEnded;
+      own.forgeStatus = current == null ? null : current.forgeStatus; // the forge-status poster's
       return own;
     });
   }

@@ -45,7 +45,8 @@ abstract class RealApiServerTier {
     try (Stream<Path> crds = Files.list(ImageTestEnv.HOME.resolve("charts/nixek-ci/crds"))) {
       server.applyServerSide(crds.sorted().toArray(Path[]::new));
     }
-    for (String crd : List.of("nixekjobs.ci.nixek.dev", "nixekmachineimages.ci.nixek.dev")) {
+    for (String crd : List.of("nixekjobs.ci.nixek.dev", "nixekmachineimages.ci.nixek.dev",
+        "nixekrepositories.ci.nixek.dev")) {
       server.kubectl("wait", "--for=condition=Established", "--timeout=30s", "crd/" + crd).orThrow();
     }
   }

@@ -67,6 +67,8 @@ class OutputUpdatesIT {
     server.kubectl("wait", "--for=condition=Established", "--timeout=30s", "crd/nixekjobs.ci.nixek.dev").orThrow();
     server.kubectl("wait", "--for=condition=Established", "--timeout=30s",
         "crd/nixekmachineimages.ci.nixek.dev").orThrow();
+    server.kubectl("wait", "--for=condition=Established", "--timeout=30s",
+        "crd/nixekrepositories.ci.nixek.dev").orThrow();
   }
 
   @BeforeEach

@@ -68,7 +68,7 @@ public final class TestJobs {
 
   /** Creates the generated CRDs (from the crds module's jar) in a cluster or mock. */
   public static void createCrds(KubernetesClient client) {
-    for (String name : List.of("nixekjobs", "nixekmachineimages")) {
+    for (String name : List.of("nixekjobs", "nixekmachineimages", "nixekrepositories")) {
       try (InputStream in = TestJobs.class.getResourceAsStream("/META-INF/fabric8/" + name + ".ci.nixek.dev-v1.yml")) {
         CustomResourceDefinition crd = Serialization.unmarshal(in, CustomResourceDefinition.class);
         client.apiextensions().v1().customResourceDefinitions().resource(crd).createOr(op -> op.update());
