@@ -14,11 +14,18 @@ public record AgentStep(
     String run,
     List<String> command,
     Map<String, String> env,
-    Long timeoutSeconds) {
+    Long timeoutSeconds,
+    List<ArtifactSpec> artifacts) {
 
   public AgentStep {
     command = command == null ? null : List.copyOf(command);
     env = env == null ? null : Map.copyOf(env);
+    artifacts = artifacts == null ? null : List.copyOf(artifacts);
+  }
+
+  /** A step that keeps no artifacts. */
+  public AgentStep(String name, String run, List<String> command, Map<String, String> env, Long timeoutSeconds) {
+    this(name, run, command, env, timeoutSeconds, null);
   }
 
   /** The argv the agent executes for this step. */

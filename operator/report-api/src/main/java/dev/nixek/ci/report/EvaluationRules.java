@@ -77,6 +77,7 @@ final class EvaluationRules {
     step.command = s.command() == null ? null : new ArrayList<>(s.command());
     step.env = s.env() == null || s.env().isEmpty() ? null : new LinkedHashMap<>(new java.util.TreeMap<>(s.env()));
     step.timeoutSeconds = s.timeoutSeconds();
+    step.artifacts = dev.nixek.ci.common.job.StepArtifacts.fromSpecs(s.artifacts());
     return step;
   }
 

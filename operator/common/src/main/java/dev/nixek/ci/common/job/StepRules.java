@@ -108,6 +108,10 @@ public final class StepRules {
       if (s.timeoutSeconds != null && s.timeoutSeconds > MAX_TIMEOUT_SECONDS) {
         return err(here + ".timeoutSeconds", "must be at most " + MAX_TIMEOUT_SECONDS);
       }
+      Optional<String> artifacts = StepArtifacts.problem(s.artifacts);
+      if (artifacts.isPresent()) {
+        return err(here + ".artifacts", artifacts.get());
+      }
     }
     return Optional.empty();
   }

@@ -33,6 +33,7 @@ public final class AgentConfigs {
     if (s.env != null) {
       env.putAll(s.env);
     }
-    return new AgentStep(s.name, s.run, s.command, env.isEmpty() ? null : env, s.timeoutSeconds);
+    return new AgentStep(s.name, s.run, s.command, env.isEmpty() ? null : env, s.timeoutSeconds,
+        dev.nixek.ci.common.job.StepArtifacts.toSpecs(s.artifacts));
   }
 }
