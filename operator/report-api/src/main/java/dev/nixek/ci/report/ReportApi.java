@@ -39,6 +39,7 @@ import org.slf4j.LoggerFactory;
  * POST /v1/jobs/:namespace/:name/evaluation              EvaluationResult  application/json (evaluation token)
  * POST /v1/jobs/:namespace/:name/agent-ended             AgentEnded    application/json
  * GET  /v1/logs/:namespace/:name/steps/:index             a step's log (Kubernetes user token; {@link LogsHandler})
+ * ...  artifacts: uploads (job token), downloads (Kubernetes user token); {@link ArtifactsHandler}
  * GET  /healthz   liveness
  * GET  /readyz    readiness (token records loaded and watched, the Kubernetes API answered recently)
  * </pre>
@@ -72,6 +73,7 @@ public final class ReportApi {
   private final JobRateLimit rate;
   private final LogWakeups logWakeups = new LogWakeups();
   private final LogsHandler logs;
+  private final ArtifactsHandler artifacts;
   private final AtomicInteger connections = new AtomicInteger();
   private final StatusFlusher flusher;
   private final AtomicBoolean flushing = new AtomicBoolean();
@@ -86,6 +88,12 @@ public final class ReportApi {
    * the store and closes it after {@link #stop}.
    */
   public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config, LogStore logStore) {
+    this(vertx, client, config, logStore, null, null);
+  }
+
+  /** As above, with step artifacts in {@code artifactStore} (docs/artifacts.md; null: none, routes answer 503). */
+  public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config, LogStore logStore,
+      dev.nixek.ci.common.logs.ArtifactStore artifactStore, dev.nixek.ci.common.logs.ArtifactOptions artifactOptions) {
     this.vertx = vertx;
     this.logs = new LogsHandler(client, logStore, logWakeups, config.authFailuresPerMinute());
     this.config = config;
@@ -112,6 +120,8 @@ public final class ReportApi {
     this.agentEnded = new AgentEndedHandler(new AgentEndedWriter(new StepsWriter(client), apiHealth), queue);
     this.health = new HealthHandler(vertx, client, config.watchNamespaces(), apiHealth, records,
         config.readyMaxAge());
+    this.artifacts = new ArtifactsHandler(client, artifactStore, artifactOptions == null
+        ? dev.nixek.ci.common.logs.ArtifactOptions.defaults() : artifactOptions, tokens);
   }
 
   /** The router with every route, body limit and error mapping. */
@@ -120,6 +130,8 @@ public final class ReportApi {
     router.route().handler(metrics::handle);
     // before the request timeout: a follower's answer lasts as long as its step
     logs.routes(router);
+    // before the request timeout too: uploads, downloads and the check of a large file take longer
+    artifacts.routes(router);
     router.route().handler(TimeoutHandler.create(config.requestTimeout().toMillis(), 408));
     String evaluation = "/v1/jobs/:namespace/:name/" + ReportPaths.EVALUATION;
     String step = "/v1/jobs/:namespace/:name/steps/:index/";
@@ -270,6 +282,7 @@ public final class ReportApi {
       flushPool.close();
     }
     logs.close();
+    artifacts.close();
     records.close();
     health.stopProbing();
     Future<Void> m = metricsServer == null ? Future.succeededFuture() : metricsServer.close();

@@ -137,7 +137,8 @@ public record ReportApiConfig(
       BODY_LIMIT_BYTES, EVALUATION_LIMIT_BYTES, OUTPUT_TAIL_BYTES, OUTPUT_TAIL_BUDGET_BYTES, FIELD_MANAGER,
       WATCH_NAMESPACES, WORKER_THREADS, READY_MAX_AGE_SECONDS, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS,
       AUTH_FAILURES_PER_MINUTE, JOB_QUEUE_LIMIT, JOB_REPORTS_PER_SECOND, STATUS_INTERVAL_MILLIS, LOG_STEP_LIMIT_BYTES,
-      LOG_JOB_LIMIT_BYTES, METRICS_PORT), LogStoreOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
+      LOG_JOB_LIMIT_BYTES, METRICS_PORT), LogStoreOptions.OPTIONS, dev.nixek.ci.common.logs.ArtifactOptions.OPTIONS)
+      .<ConfigOption<?>>flatMap(List::stream).toList();
 
   public ReportApiConfig {
     watchNamespaces = List.copyOf(watchNamespaces);

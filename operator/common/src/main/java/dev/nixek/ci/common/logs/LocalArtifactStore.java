@@ -83,6 +83,61 @@ public final class LocalArtifactStore implements ArtifactStore {
     }
   }
 
+  /** An upload in progress: the body goes to {@link #file()}, then {@link #finish} or {@link #abandon}. */
+  public static final class Upload {
+    private final UploadSigner.Grant grant;
+    private final Path tmp;
+
+    private Upload(UploadSigner.Grant grant, Path tmp) {
+      this.grant = grant;
+      this.tmp = tmp;
+    }
+
+    /** The bytes the URL allows, exactly. */
+    public long size() {
+      return grant.size();
+    }
+
+    /** Where to write the body (a new temporary file). */
+    public Path file() {
+      return tmp;
+    }
+  }
+
+  /**
+   * Checks a signed upload URL's token (forged, malformed or expired: {@link IllegalArgumentException} saying which)
+   * and names the temporary file its body is written to, for a caller that writes it asynchronously.
+   */
+  public Upload begin(String token) throws IOException {
+    UploadSigner.Grant g = signer.verify(token);
+    Path pending = place(g.ref(), "pending");
+    LocalFiles.mkdirs(pending.getParent());
+    return new Upload(g, pending.resolveSibling(".tmp-" + Long.toHexString(new SecureRandom().nextLong())));
+  }
+
+  /** Checks the written body (size, SHA-256), forces it to disk and makes it the pending file; else deletes it. */
+  public void finish(Upload u) throws IOException {
+    try {
+      check(u.grant.size(), u.grant.sha256(), Files.size(u.tmp), hash(u.tmp));
+      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(u.tmp, StandardOpenOption.WRITE)) {
+        ch.force(true);
+      }
+      Files.move(u.tmp, place(u.grant.ref(), "pending"), StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(u.tmp);
+    }
+  }
+
+  /** Deletes an upload's temporary file. */
+  public void abandon(Upload u) {
+    try {
+      Files.deleteIfExists(u.tmp);
+    } catch (IOException e) {
+      // the job's deletion removes it
+    }
+  }
+
   @Override
   public StoredArtifact commit(ArtifactRef ref, long size, String sha256) throws IOException {
     Path pending = place(ref, "pending");
