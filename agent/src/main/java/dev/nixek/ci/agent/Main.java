@@ -110,7 +110,9 @@ public final class Main {
     String runId = UUID.randomUUID().toString().substring(0, 8);
     StepRunner runner = new StepRunner(workDir, runAs, options.killGrace(), runId);
     ReportClient client = new ReportClient(config.reportUrl(), config.token(), REQUEST_TIMEOUT);
+    ArtifactUploader artifacts = new ArtifactUploader(config.reportUrl(), config.token(), config.namespace(),
+        config.name(), new ArtifactFinder(workDir, spoolDir), BACKOFF_INITIAL);
     return new Agent(config, spoolDir, runner, client, () -> new Backoff(BACKOFF_INITIAL, BACKOFF_MAX),
-        options.drainTimeout());
+        options.drainTimeout(), artifacts);
   }
 }
