@@ -60,6 +60,7 @@ public class NixekStepStatus {
   @JsonPropertyDescription("The step's artifact files: stored (with size and SHA-256) or refused (with an error), at "
       + "most NIXEK_ARTIFACT_STATUS_MAX; artifactsNotListed counts the rest. kubectl nixek artifacts lists all of them "
       + "from the store.")
+  @io.fabric8.generator.annotation.Size(max = 200)
   public java.util.List<NixekArtifactStatus> artifacts;
 
   /** Artifact files stored or refused but not listed in artifacts (over the status bound). */
