@@ -58,7 +58,7 @@ public class NixekStepStatus {
 
   /** The step's stored artifact files (bounded). */
   @JsonPropertyDescription("The step's artifact files: stored (with size and SHA-256) or refused (with an error), at "
-      + "most NIXEK_ARTIFACT_STATUS_MAX; artifactsNotListed counts the rest. kubectl nixek artifacts lists all of them "
+      + "most NIXEK_ARTIFACT_STATUS_MAX in the whole job; artifactsNotListed counts the rest. kubectl nixek artifacts lists all of them "
       + "from the store.")
   @io.fabric8.generator.annotation.Size(max = 200)
   public java.util.List<NixekArtifactStatus> artifacts;

@@ -142,7 +142,10 @@ final class ArtifactUploads {
           return new ReportOutcome.Applied(all);
         }
       }
-      if (listed.size() < options.statusMax()) {
+      // bounded per job, not per step: etcd's object limit is per job (docs/architecture.md#status-budget)
+      int listedInJob = all.stream().filter(x -> x != null && x.artifacts != null).mapToInt(x -> x.artifacts.size())
+          .sum();
+      if (listedInJob < options.statusMax()) {
         listed.add(entry);
         st.artifacts = listed;
       } else {

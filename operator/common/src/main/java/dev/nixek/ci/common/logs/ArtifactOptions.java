@@ -18,7 +18,7 @@ import java.util.function.Function;
  * @param jobLimitBytes the bytes all artifact files of one job may take
  * @param jobMaxFiles the files one job may store
  * @param urlTtl how long an upload URL works
- * @param statusMax artifact files listed per step in status (the rest are counted)
+ * @param statusMax artifact files listed in a job's status (the rest are counted)
  */
 public record ArtifactOptions(String s3Prefix, long fileLimitBytes, long jobLimitBytes, int jobMaxFiles,
     Duration urlTtl, int statusMax) {
@@ -41,8 +41,9 @@ public record ArtifactOptions(String s3Prefix, long fileLimitBytes, long jobLimi
       "900", "seconds an upload URL works, 1..43200 (at least the time one file takes to upload)",
       intRange(1, 43_200));
   public static final ConfigOption<Integer> STATUS_MAX = new ConfigOption<>("NIXEK_ARTIFACT_STATUS_MAX", "50",
-      "artifact files listed per step in status.steps[].artifacts, 0..200; the rest are counted in "
-      + "artifactsNotListed (kubectl nixek artifacts lists all from the store)", intRange(0, 200));
+      "artifact files listed in a job's status (all steps' status.steps[].artifacts together), 0..200; the "
+      + "rest are counted in their step's artifactsNotListed (kubectl nixek artifacts lists all from the store)",
+      intRange(0, 200));
 
   /** Every option, for the report API's configuration. */
   public static final List<ConfigOption<?>> OPTIONS = List.of(S3_PREFIX, FILE_LIMIT_BYTES, JOB_LIMIT_BYTES,
