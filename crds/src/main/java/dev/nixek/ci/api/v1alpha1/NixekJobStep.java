@@ -65,7 +65,5 @@ public class NixekJobStep {
       + "matching each artifact's globs inside the working directory; status.steps[].artifacts lists them and "
       + "kubectl nixek artifacts downloads them (docs/artifacts.md).")
   @Size(max = 16)
-  @ValidationRule(value = "self.all(a, self.exists_one(b, b.name == a.name))",
-      message = "artifact names must be unique within the step")
   public List<NixekJobArtifact> artifacts;
 }

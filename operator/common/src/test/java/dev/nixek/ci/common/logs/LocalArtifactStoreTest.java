@@ -124,6 +124,13 @@ class LocalArtifactStoreTest {
     assertThat(ArtifactPaths.checkGlob("../*")).isPresent();
     assertThat(ArtifactPaths.checkGlob("/tmp/*")).isPresent();
     assertThat(ArtifactPaths.checkGlob("dist/[a")).isPresent();
+    // the CRD's pattern (the API server's check) and the code's rule agree
+    java.util.regex.Pattern crd = java.util.regex.Pattern.compile(
+        dev.nixek.ci.api.v1alpha1.NixekJobArtifact.PATH_PATTERN);
+    for (String p : List.of("dist/*.tar.gz", "reports/**", ".hidden/x", "..a/b", "a...", "a b/c", "../x", "/etc",
+        "a//b", "./a", "a/.", "a/..", "a\\b", "a\tb", ".", "..", "x/")) {
+      assertThat(crd.matcher(p).matches()).as(p).isEqualTo(ArtifactPaths.checkPath(p).isEmpty());
+    }
   }
 
   private static String token(String url) {
