@@ -188,7 +188,8 @@ final class ArtifactsHandler {
   }
 
   private interface UserCall {
-    void serve(RoutingContext ctx, String namespace, String name, NixekJob job) throws Exception;
+    /** A JSON answer for the caller's context to send, or null when it answered itself (a download). */
+    Object serve(RoutingContext ctx, String namespace, String name, NixekJob job) throws Exception;
   }
 
   private void user(RoutingContext ctx, UserCall call) {
@@ -221,7 +222,10 @@ final class ArtifactsHandler {
         if (job == null) {
           throw new ApiError(404, "not_found", "no NixekJob " + namespace + "/" + name);
         }
-        call.serve(ctx, namespace, name, job);
+        Object answer = call.serve(ctx, namespace, name, job);
+        if (answer != null) {
+          context.runOnContext(v -> ReportApi.sendJson(ctx, 200, answer));
+        }
       } catch (Throwable t) {
         context.runOnContext(v -> ReportApi.fail(ctx, t));
       } finally {
@@ -230,7 +234,7 @@ final class ArtifactsHandler {
     });
   }
 
-  private void list(RoutingContext ctx, String namespace, String name, NixekJob job) throws Exception {
+  private Object list(RoutingContext ctx, String namespace, String name, NixekJob job) throws Exception {
     Map<String, String> shas = new HashMap<>();
     List<NixekStepStatus> steps = job.getStatus() == null || job.getStatus().steps == null ? List.of()
         : job.getStatus().steps;
@@ -249,11 +253,10 @@ final class ArtifactsHandler {
       files.add(new ArtifactListing.Entry(r.step(), r.name(), r.path(), a.size(),
           a.sha256() != null ? a.sha256() : shas.get(r.step() + "/" + r.name() + "/" + r.path())));
     }
-    Vertx.currentContext();
-    ctx.vertx().runOnContext(v -> ReportApi.sendJson(ctx, 200, new ArtifactListing(files)));
+    return new ArtifactListing(files);
   }
 
-  private void download(RoutingContext ctx, String namespace, String name, NixekJob job) throws Exception {
+  private Object download(RoutingContext ctx, String namespace, String name, NixekJob job) throws Exception {
     int index;
     ArtifactRef ref;
     try {
@@ -286,10 +289,11 @@ final class ArtifactsHandler {
       if (sent != d.size()) {
         LOG.warn("artifact {} of {}/{}: sent {} of {} bytes", ref.path(), namespace, name, sent, d.size());
         ctx.request().connection().close();
-        return;
+        return null;
       }
       await(response.end());
     }
+    return null;
   }
 
   private static JobLogs jobOf(NixekJob job) {
