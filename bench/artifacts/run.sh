@@ -32,7 +32,8 @@ if [ ! -f "$classes/dev/nixek/ci/common/logs/S3ArtifactStore.class" ]; then
 fi
 (cd "$root" && mvn -B -q -o -pl operator/common dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile="$work/classpath.txt" >/dev/null)
-cp="$classes:$(cat "$work/classpath.txt")"
+# our own modules from their target/ (the local repository may hold stale jars of them)
+cp="$classes:$root/protocol/target/classes:$root/crds/target/classes:$(cat "$work/classpath.txt")"
 
 cat >"$work/logback.xml" <<'XML'
 <configuration>
