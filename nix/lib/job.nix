@@ -7,7 +7,8 @@
 # function may return a function of optional arguments only (the prototype's `{ info ? "" }: { ... }`), called with
 # { }. Step names are display text (step-name.nix):
 #   machine  optional  a NixOS module (function, attribute set or path)
-#   steps    required  non-empty list of { name; run | command; env ? { }; timeoutSeconds ? n; }
+#   steps    required  non-empty list of { name; run | command; env ? { }; timeoutSeconds ? n;
+#                      artifacts ? [ { name; paths = [ glob ... ]; } ]; }
 #   nixpkgs  optional  the nixpkgs to build the machine with, overriding the one given to the evaluation
 #   secrets  optional  { NAME = "secret/key"; NAME2 = { ref = "secret/key"; as = "file"; }; } for every step; a
 #                      step's own `secrets` (same form) wins per name (docs/secrets.md)
@@ -116,7 +117,11 @@ let
 
   # --- steps ----------------------------------------------------------------------------------------------
 
-  allowedStepAttrs = [ "name" "run" "command" "env" "timeoutSeconds" "secrets" ];
+  allowedStepAttrs = [ "name" "run" "command" "env" "timeoutSeconds" "secrets" "artifacts" ];
+
+  # The shape of an artifact; its name and globs are checked by the report API (the CRD's rules, docs/artifacts.md).
+  isArtifact = a: isAttrs a && a ? name && isString a.name && a ? paths && isList a.paths && a.paths != [ ]
+    && builtins.all isString a.paths && builtins.all (n: elem n [ "name" "paths" ]) (attrNames a);
 
   # --- secrets: names and refs only; the values are fetched by the agent at run time ----------------------
 
@@ -169,6 +174,7 @@ let
       envNames = if s ? env && isAttrs s.env then attrNames s.env else [ ];
       badEnvName = filter (n: match "[A-Za-z_][A-Za-z0-9_]*" n == null) envNames;
       badEnvValue = filter (n: !isString s.env.${n}) envNames;
+      badArtifact = if s ? artifacts && isList s.artifacts then firstBad isArtifact s.artifacts else null;
     in
     if !isAttrs s then fail "${at} must be an attribute set, got ${describe s}"
     else if !(s ? name) then fail "${at} has no 'name'"
@@ -187,6 +193,10 @@ let
     else if badEnvValue != [ ] then fail "${named} 'env.${head badEnvValue}' must be a string, got ${describe s.env.${head badEnvValue}}"
     else if s ? timeoutSeconds && !(isInt s.timeoutSeconds && s.timeoutSeconds > 0) then
       fail "${named} 'timeoutSeconds' must be a positive integer, got ${show s.timeoutSeconds}"
+    else if s ? artifacts && !isList s.artifacts then
+      fail "${named} 'artifacts' must be a list of { name; paths; }, got ${describe s.artifacts}"
+    else if badArtifact != null then
+      fail "${named} 'artifacts[${toString badArtifact}]' must be { name = \"...\"; paths = [ \"glob\" ... ]; } (a non-empty list of strings), got ${describe (builtins.elemAt s.artifacts badArtifact)}"
     else
       # The agent's step JSON: only the keys that are present (the protocol has no nulls: protocol/AgentStep).
       { inherit (s) name; }
@@ -194,7 +204,8 @@ let
       // (if s ? env then { inherit (s) env; } else { })
       // (if s ? timeoutSeconds then { inherit (s) timeoutSeconds; } else { })
       // (let merged = mergeSecrets (if s ? secrets then checkSecrets "${named} secrets" s.secrets else [ ]); in
-          if merged == [ ] then { } else { secrets = merged; });
+          if merged == [ ] then { } else { secrets = merged; })
+      // (if s ? artifacts && s.artifacts != [ ] then { inherit (s) artifacts; } else { });
 
   rawSteps = checkedJob.steps;
   checkedSteps = genList (i: checkStep i (builtins.elemAt rawSteps i)) (length rawSteps);

@@ -110,6 +110,12 @@ ok "prototype job (attribute set, argv steps, env, timeouts, no machine; absent 
     {name: "script", run: "echo done", timeoutSeconds: 5}]
   and ([.steps[] | .. | select(. == null)] | length) == 0'
 
+ev --argstr jobFile "$(job artifacts)"
+ok "a step's artifacts pass through; an empty list is left out" '
+  .steps == [
+    {name: "build", run: "make", artifacts: [{name: "dist", paths: ["dist/*.tar.gz", "reports/**"]}]},
+    {name: "none", run: "true"}]'
+
 ev --argstr jobFile "$(job prototype-hello-world)" --argstr nixpkgs "$STUB"
 ok "the prototype's inline hello-world ({ nixpkgs, ... }: { info ? \"\" }: ..., called with { }): a display name" '
   .machine == null and .steps == [{name: "Check hello", run: "echo hello"}]'

@@ -176,6 +176,7 @@ store is (both), retention (operator), limits and the status interval (report AP
 {{- $_ := set $c "logS3Prefix" (default (ternary (printf "logs/%s/" (toString $v.config.operator.clusterId)) "" (not (empty $v.config.operator.clusterId))) $v.logs.s3.prefix) }}
 {{- $_ := set $c "logS3Region" (default $v.config.operator.awsRegion $v.logs.s3.region) }}
 {{- $_ := set $c "logS3Endpoint" (default (default "" $v.config.operator.s3Endpoint) $v.logs.s3.endpoint) }}
+{{- $_ := set $c "artifactS3Prefix" (default (ternary (printf "artifacts/%s/" (toString $v.config.operator.clusterId)) "" (not (empty $v.config.operator.clusterId))) $v.logs.artifacts.s3Prefix) }}
 {{- else }}
 {{- $_ := set $c "logDir" $v.logs.local.dir }}
 {{- end }}
@@ -185,6 +186,11 @@ store is (both), retention (operator), limits and the status interval (report AP
 {{- $_ := set $c "logStepLimitBytes" $v.logs.stepLimitBytes }}
 {{- $_ := set $c "logJobLimitBytes" $v.logs.jobLimitBytes }}
 {{- $_ := set $c "reportStatusIntervalMillis" $v.logs.statusIntervalMillis }}
+{{- $_ := set $c "artifactFileLimitBytes" $v.logs.artifacts.fileLimitBytes }}
+{{- $_ := set $c "artifactJobLimitBytes" $v.logs.artifacts.jobLimitBytes }}
+{{- $_ := set $c "artifactJobMaxFiles" $v.logs.artifacts.jobMaxFiles }}
+{{- $_ := set $c "artifactUrlTtlSeconds" $v.logs.artifacts.urlTtlSeconds }}
+{{- $_ := set $c "artifactStatusMax" $v.logs.artifacts.statusMax }}
 {{- end }}
 {{- toYaml $c }}
 {{- end }}

@@ -38,11 +38,19 @@ final class Agent {
   private final ReportQueue queue = new ReportQueue();
   private final Reporter reporter;
   private final Thread reporterThread;
+  private final ArtifactUploader artifacts;
   private volatile boolean stopping;
   private volatile boolean done;
 
   Agent(AgentConfig config, Path spoolDir, StepRunner runner, Checkout checkout, ReportClient client,
       Supplier<Backoff> backoff, Duration drainTimeout) {
+    this(config, spoolDir, runner, checkout, client, backoff, drainTimeout, null);
+  }
+
+  /** {@code artifacts}: uploads the steps' artifacts (null: a step's artifacts are not uploaded). */
+  Agent(AgentConfig config, Path spoolDir, StepRunner runner, Checkout checkout, ReportClient client,
+      Supplier<Backoff> backoff, Duration drainTimeout, ArtifactUploader artifacts) {
+    this.artifacts = artifacts;
     this.config = config;
     this.spoolDir = spoolDir;
     this.runner = runner;
@@ -73,6 +81,7 @@ final class Agent {
         queue.add(entry);
         LOG.info("step {}/{} ({}) started", i + 1, config.steps().size(), step.name());
         StepRunner.Result result = step.isCheckout() ? checkout.run(i, step, spool) : runner.run(i, step, spool);
+        uploadArtifacts(i, step, entry, result);
         entry.finish(new StepFinished(result.exitCode(), Instant.now().toString(), spool.size(), result.timedOut()));
         LOG.info("step {}/{} ({}) finished: exit code {}{}, {} bytes of output", i + 1, config.steps().size(),
             step.name(), result.exitCode(), result.timedOut() ? " (timed out)" : "", spool.size());
@@ -116,6 +125,27 @@ final class Agent {
       }
       case JOB_REFUSED, GAVE_UP, RUNNING -> EXIT_NOT_REPORTED;
     };
+  }
+
+  /**
+   * Uploads the step's artifacts, succeeded or failed (a failed step's test report is what one wants most), before
+   * its end is reported, so the report API still sees it Running, and before the next step can change the files.
+   * Not after an abort (SIGTERM, a refused job): nothing would accept them.
+   */
+  private void uploadArtifacts(int i, AgentStep step, ReportQueue.Entry entry, StepRunner.Result result)
+      throws InterruptedException {
+    if (artifacts == null || step.artifacts() == null || step.artifacts().isEmpty() || result.aborted()) {
+      return;
+    }
+    // the report API accepts artifacts of a Running step: wait until it knows the step started
+    while (!entry.awaitStarted(1000)) {
+      if (stopping || !reporterThread.isAlive()) {
+        LOG.warn("step {} artifacts not uploaded: the step's start was not delivered", i);
+        return;
+      }
+    }
+    int stored = artifacts.upload(i, step);
+    LOG.info("step {}/{} ({}): {} artifact file(s) stored", i + 1, config.steps().size(), step.name(), stored);
   }
 
   /** SIGTERM: kill the running step, give its report a few seconds to go out, and return. */

@@ -114,6 +114,8 @@ public final class Main {
     Supplier<Backoff> backoff = () -> new Backoff(BACKOFF_INITIAL, BACKOFF_MAX);
     Checkout checkout = new Checkout(runner, client, config.namespace(), config.name(), workDir, spoolDir, runAs,
         backoff);
-    return new Agent(config, spoolDir, runner, checkout, client, backoff, options.drainTimeout());
+    ArtifactUploader artifacts = new ArtifactUploader(config.reportUrl(), config.token(), config.namespace(),
+        config.name(), new ArtifactFinder(workDir, spoolDir), BACKOFF_INITIAL);
+    return new Agent(config, spoolDir, runner, checkout, client, backoff, options.drainTimeout(), artifacts);
   }
 }

@@ -19,6 +19,7 @@ final class ReportQueue {
     final String startTime;
     final OutputSpool spool;
     private StepFinished finished;
+    private boolean startedDelivered;
 
     Entry(int index, String name, String startTime, OutputSpool spool) {
       this.index = index;
@@ -30,6 +31,25 @@ final class ReportQueue {
     synchronized void finish(StepFinished result) {
       finished = result;
       notifyAll();
+    }
+
+    /** The reporter delivered this step's {@code started}: reports about the running step may follow. */
+    synchronized void markStarted() {
+      startedDelivered = true;
+      notifyAll();
+    }
+
+    /** Waits up to {@code millis} for {@link #markStarted}; whether it happened. */
+    synchronized boolean awaitStarted(long millis) throws InterruptedException {
+      long end = System.nanoTime() + millis * 1_000_000;
+      while (!startedDelivered) {
+        long left = (end - System.nanoTime()) / 1_000_000;
+        if (left <= 0) {
+          return false;
+        }
+        wait(left);
+      }
+      return true;
     }
 
     synchronized StepFinished awaitFinished() throws InterruptedException {

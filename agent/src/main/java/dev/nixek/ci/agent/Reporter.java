@@ -108,6 +108,7 @@ final class Reporter implements Runnable {
   private void deliver(ReportQueue.Entry step) throws InterruptedException, JobRefused, ReportRefused, IOException {
     int index = step.index;
     send(path(index, ReportPaths.STARTED), new StepStarted(step.name, step.startTime));
+    step.markStarted();
 
     OutputSpool spool = step.spool;
     long offset = 0;

@@ -31,6 +31,7 @@ import java.util.Optional;
  * <pre>
  * kubectl nixek logs [-f] [-n NS] [--server URL] [--context CTX] [--kubeconfig FILE] JOB [STEP]
  * kubectl nixek get [-n NS] [--context CTX] [--kubeconfig FILE] [JOB]
+ * kubectl nixek artifacts [-n NS] [--server URL] [-o DIR] [--context CTX] [--kubeconfig FILE] JOB [NAME]
  * </pre>
  *
  * <p>Exit codes: 0 the log was read (or the job listed), 1 it could not be (the message says why), 2 bad usage.
@@ -39,6 +40,8 @@ public final class KubectlNixek {
   static final String USAGE = """
       usage: kubectl nixek logs [-f] [-n NAMESPACE] [--server URL] [--context CTX] [--kubeconfig FILE] JOB [STEP]
              kubectl nixek get [-n NAMESPACE] [--context CTX] [--kubeconfig FILE] [JOB]
+             kubectl nixek artifacts [-n NAMESPACE] [--server URL] [-o DIR] [--context CTX] [--kubeconfig FILE]
+                 JOB [NAME]
 
       logs   prints a step's full log (STEP: its name or index from 0; default: every step in order).
              -f follows: the stored bytes, then new ones as the step prints them, until the step ends.
@@ -46,6 +49,9 @@ public final class KubectlNixek {
              Needs get on nixekjobs and nixekjobs/log (the view role has both once the chart is installed)
              and a bearer token in the kubeconfig: a client certificate alone cannot be checked.
       get    lists NixekJobs (or one) as kubectl get does.
+      artifacts  lists the job's stored artifact files; with NAME downloads that artifact's files into DIR
+             (default: the current directory) at their paths, checked against their SHA-256, never overwriting.
+             Needs get on nixekjobs and nixekjobs/artifacts.
       """;
   /** While following a job not launched yet: how often its status is read for status.logs. */
   static final Duration LAUNCH_POLL = Duration.ofSeconds(1);
@@ -76,7 +82,12 @@ public final class KubectlNixek {
 
   /** Parsed options. */
   record Options(String command, boolean follow, String namespace, String server, String context, String kubeconfig,
-      List<String> positional) {}
+      List<String> positional, String output) {
+    Options(String command, boolean follow, String namespace, String server, String context, String kubeconfig,
+        List<String> positional) {
+      this(command, follow, namespace, server, context, kubeconfig, positional, null);
+    }
+  }
 
   static Options parse(String[] args) {
     if (args.length == 0) {
@@ -88,6 +99,7 @@ public final class KubectlNixek {
     String server = null;
     String context = null;
     String kubeconfig = null;
+    String output = null;
     List<String> positional = new ArrayList<>();
     for (int i = 1; i < args.length; i++) {
       String a = args[i];
@@ -97,6 +109,7 @@ public final class KubectlNixek {
         case "--server" -> server = value(args, ++i, a);
         case "--context" -> context = value(args, ++i, a);
         case "--kubeconfig" -> kubeconfig = value(args, ++i, a);
+        case "-o", "--output" -> output = value(args, ++i, a);
         default -> {
           if (a.startsWith("--namespace=")) {
             namespace = a.substring("--namespace=".length());
@@ -114,7 +127,7 @@ public final class KubectlNixek {
         }
       }
     }
-    return new Options(command, follow, namespace, server, context, kubeconfig, positional);
+    return new Options(command, follow, namespace, server, context, kubeconfig, positional, output);
   }
 
   private static String value(String[] args, int i, String option) {
@@ -142,11 +155,14 @@ public final class KubectlNixek {
         return 0;
       }
       o = parse(args);
-      if (!o.command().equals("logs") && !o.command().equals("get")) {
+      if (!List.of("logs", "get", "artifacts").contains(o.command())) {
         throw new UsageException("unknown command " + o.command());
       }
       if (o.command().equals("logs") && (o.positional().isEmpty() || o.positional().size() > 2)) {
         throw new UsageException("logs takes JOB [STEP]");
+      }
+      if (o.command().equals("artifacts") && (o.positional().isEmpty() || o.positional().size() > 2)) {
+        throw new UsageException("artifacts takes JOB [NAME]");
       }
       if (o.command().equals("get") && o.positional().size() > 1) {
         throw new UsageException("get takes at most one JOB");
@@ -166,7 +182,11 @@ public final class KubectlNixek {
     String ns = o.namespace() != null ? o.namespace()
         : config.getNamespace() != null ? config.getNamespace() : "default";
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build()) {
-      return o.command().equals("get") ? get(client, ns, o) : logs(client, config, ns, o);
+      return switch (o.command()) {
+        case "get" -> get(client, ns, o);
+        case "artifacts" -> artifacts(client, config, ns, o);
+        default -> logs(client, config, ns, o);
+      };
     } catch (KubernetesClientException e) {
       Throwable root = e;
       while (root.getCause() != null && root.getCause() != root) {
@@ -244,6 +264,62 @@ public final class KubectlNixek {
       }
       names = JobSteps.names(now);
     }
+  }
+
+  /** Lists the job's artifact files, or downloads those of one artifact. */
+  private int artifacts(KubernetesClient client, Config config, String ns, Options o)
+      throws IOException, InterruptedException {
+    String name = o.positional().get(0);
+    String wanted = o.positional().size() > 1 ? o.positional().get(1) : null;
+    NixekJob job = client.resources(NixekJob.class).inNamespace(ns).withName(name).get();
+    if (job == null) {
+      err.println("kubectl-nixek: no NixekJob " + ns + "/" + name);
+      return 1;
+    }
+    String base;
+    if (o.server() != null) {
+      base = o.server();
+    } else if (job.getStatus() != null && job.getStatus().logs != null && job.getStatus().logs.url != null
+        && job.getStatus().logs.url.endsWith(LogPaths.job(ns, name))) {
+      String url = job.getStatus().logs.url;
+      base = url.substring(0, url.length() - LogPaths.job(ns, name).length());
+    } else {
+      err.println("kubectl-nixek: job " + ns + "/" + name + " was never launched (no status.logs); pass --server URL");
+      return 1;
+    }
+    if (UserToken.of(config).isEmpty()) {
+      err.println("kubectl-nixek: " + UserToken.whyNone(config));
+      return 1;
+    }
+    ArtifactClient artifacts = new ArtifactClient(http(), () -> UserToken.of(config).orElse(null), base);
+    var listing = artifacts.list(ns, name);
+    if (wanted == null) {
+      StringBuilder b = new StringBuilder(String.format("%-4s %-20s %12s  %-64s  %s%n", "STEP", "NAME", "SIZE",
+          "SHA256", "PATH"));
+      for (var e : listing.files()) {
+        b.append(String.format("%-4d %-20s %12d  %-64s  %s%n", e.step(), e.name(), e.size(),
+            e.sha256() == null ? "-" : e.sha256(), e.path()));
+      }
+      out.write(b.toString().getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      return 0;
+    }
+    var files = listing.files().stream().filter(e -> e.name().equals(wanted)).toList();
+    if (files.isEmpty()) {
+      err.println("kubectl-nixek: job " + ns + "/" + name + " has no stored artifact " + wanted);
+      return 1;
+    }
+    Path dir = Path.of(o.output() == null ? "." : o.output()).toAbsolutePath().normalize();
+    for (var e : files) {
+      Path target = dir.resolve(e.path()).normalize();
+      if (!target.startsWith(dir)) {
+        err.println("kubectl-nixek: refusing " + e.path() + ": outside " + dir);
+        return 1;
+      }
+      String sha = artifacts.download(ns, name, e, target);
+      err.println(target + " (" + e.size() + " bytes, sha256 " + sha + ")");
+    }
+    return 0;
   }
 
   private void heading(int index, String name) throws IOException {

@@ -17,6 +17,12 @@ public final class ReportPaths {
   public static final String AGENT_ENDED = "agent-ended";
   /** The job's secret values, fetched by its agent while the job runs (GET). Answer: {@link JobSecrets}. */
   public static final String SECRETS = "secrets";
+  /** Ask where to upload one artifact file of step {@code index}. Body: {@link ArtifactFile}; answer {@link ArtifactUpload}. */
+  public static final String ARTIFACT_UPLOAD = "artifacts/upload";
+  /** An artifact file was uploaded: the report API checks it and lists it. Body: {@link ArtifactFile}. */
+  public static final String ARTIFACT_COMPLETE = "artifacts/complete";
+  /** An artifact file the agent would not upload, and why. Body: {@link ArtifactRefusal}. */
+  public static final String ARTIFACT_REFUSED = "artifacts/refused";
 
   private ReportPaths() {}
 

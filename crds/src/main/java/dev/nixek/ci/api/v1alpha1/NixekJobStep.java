@@ -65,4 +65,11 @@ public class NixekJobStep {
   @Min(1)
   @Max(604800)
   public Long timeoutSeconds;
+
+  /** Files kept after the step. */
+  @JsonPropertyDescription("Files to keep after the step (succeeded or failed): the agent uploads the regular files "
+      + "matching each artifact's globs inside the working directory; status.steps[].artifacts lists them and "
+      + "kubectl nixek artifacts downloads them (docs/artifacts.md).")
+  @Size(max = 16)
+  public List<NixekJobArtifact> artifacts;
 }

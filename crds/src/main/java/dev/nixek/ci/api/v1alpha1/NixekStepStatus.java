@@ -55,4 +55,16 @@ public class NixekStepStatus {
       + "NIXEK_LOG_JOB_LIMIT_BYTES: the log store keeps the first this many bytes and one marker line; later output "
       + "was acknowledged but not stored. The step itself is not failed for it.")
   public Long outputCutAtBytes;
+
+  /** The step's stored artifact files (bounded). */
+  @JsonPropertyDescription("The step's artifact files: stored (with size and SHA-256) or refused (with an error), at "
+      + "most NIXEK_ARTIFACT_STATUS_MAX in the whole job; artifactsNotListed counts the rest. kubectl nixek artifacts lists all of them "
+      + "from the store.")
+  @io.fabric8.generator.annotation.Size(max = 200)
+  public java.util.List<NixekArtifactStatus> artifacts;
+
+  /** Artifact files stored or refused but not listed in artifacts (over the status bound). */
+  @JsonPropertyDescription("Set when more artifact files were stored or refused than status lists "
+      + "(NIXEK_ARTIFACT_STATUS_MAX): how many are not listed in artifacts.")
+  public Long artifactsNotListed;
 }

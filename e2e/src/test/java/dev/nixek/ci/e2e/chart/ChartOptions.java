@@ -42,16 +42,22 @@ public final class ChartOptions {
    * (docs/logs.md), not from {@code config}: the store's (both containers), the limits and the status interval (the
    * report API).
    */
-  public static final Map<String, String> LOGS_MANAGED = Map.of(
-      "NIXEK_LOG_STORE", "`logs.store`",
-      "NIXEK_LOG_DIR", "`logs.local.dir` (store local)",
-      "NIXEK_LOG_S3_BUCKET", "`logs.s3.bucket`, else `config.operator.imageBucket` (store s3)",
-      "NIXEK_LOG_S3_PREFIX", "`logs.s3.prefix` (store s3)",
-      "NIXEK_LOG_S3_REGION", "`logs.s3.region`, else `config.operator.awsRegion` (store s3)",
-      "NIXEK_LOG_S3_ENDPOINT", "`logs.s3.endpoint`, else `config.operator.s3Endpoint` (store s3)",
-      "NIXEK_LOG_STEP_LIMIT_BYTES", "`logs.stepLimitBytes` (report API)",
-      "NIXEK_LOG_JOB_LIMIT_BYTES", "`logs.jobLimitBytes` (report API)",
-      "NIXEK_REPORT_STATUS_INTERVAL_MILLIS", "`logs.statusIntervalMillis` (report API)");
+  public static final Map<String, String> LOGS_MANAGED = Map.ofEntries(
+      Map.entry("NIXEK_LOG_STORE", "`logs.store`"),
+      Map.entry("NIXEK_LOG_DIR", "`logs.local.dir` (store local)"),
+      Map.entry("NIXEK_LOG_S3_BUCKET", "`logs.s3.bucket`, else `config.operator.imageBucket` (store s3)"),
+      Map.entry("NIXEK_LOG_S3_PREFIX", "`logs.s3.prefix` (store s3)"),
+      Map.entry("NIXEK_LOG_S3_REGION", "`logs.s3.region`, else `config.operator.awsRegion` (store s3)"),
+      Map.entry("NIXEK_LOG_S3_ENDPOINT", "`logs.s3.endpoint`, else `config.operator.s3Endpoint` (store s3)"),
+      Map.entry("NIXEK_LOG_STEP_LIMIT_BYTES", "`logs.stepLimitBytes` (report API)"),
+      Map.entry("NIXEK_LOG_JOB_LIMIT_BYTES", "`logs.jobLimitBytes` (report API)"),
+      Map.entry("NIXEK_REPORT_STATUS_INTERVAL_MILLIS", "`logs.statusIntervalMillis` (report API)"),
+      Map.entry("NIXEK_ARTIFACT_S3_PREFIX", "`logs.artifacts.s3Prefix`, else `artifacts/<clusterId>/` (store s3)"),
+      Map.entry("NIXEK_ARTIFACT_FILE_LIMIT_BYTES", "`logs.artifacts.fileLimitBytes` (report API)"),
+      Map.entry("NIXEK_ARTIFACT_JOB_LIMIT_BYTES", "`logs.artifacts.jobLimitBytes` (report API)"),
+      Map.entry("NIXEK_ARTIFACT_JOB_MAX_FILES", "`logs.artifacts.jobMaxFiles` (report API)"),
+      Map.entry("NIXEK_ARTIFACT_URL_TTL_SECONDS", "`logs.artifacts.urlTtlSeconds` (report API)"),
+      Map.entry("NIXEK_ARTIFACT_STATUS_MAX", "`logs.artifacts.statusMax` (report API)"));
 
   /** Keys whose empty value the chart replaces with one only it knows. */
   public static final Map<String, String> CHART_COMPUTED = Map.of(

@@ -91,7 +91,7 @@ class ChartTemplateTest {
         .containsEntry("rbac.authorization.k8s.io/aggregate-to-view", "true");
     assertThat(r.get(ClusterRole.class, "nixek-ci-view").getRules())
         .anySatisfy(p -> {
-          assertThat(p.getResources()).containsExactly("nixekjobs/log");
+          assertThat(p.getResources()).containsExactly("nixekjobs/log", "nixekjobs/artifacts");
           assertThat(p.getVerbs()).containsExactly("get");
         });
     Deployment d = r.get(Deployment.class, "nixek-ci-operator");

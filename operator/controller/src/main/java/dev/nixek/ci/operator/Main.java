@@ -222,8 +222,12 @@ public final class Main {
 
   /** The log store the configuration names (NIXEK_LOG_STORE and its siblings, shared with the report API). */
   static LogStore logStore(OperatorConfig config, AwsCredentialsProvider credentials) {
-    return credentials == null ? LogStores.open(config.logs().store())
+    LogStore logs = credentials == null ? LogStores.open(config.logs().store())
         : LogStores.open(config.logs().store(), credentials);
+    // a job's artifacts go when and as its logs go (finalizer, collector, retention): docs/artifacts.md
+    return new dev.nixek.ci.common.logs.ArtifactCleanup(logs, credentials == null
+        ? dev.nixek.ci.common.logs.ArtifactStores.open(config.logs().store(), config.logs().artifacts())
+        : dev.nixek.ci.common.logs.ArtifactStores.open(config.logs().store(), config.logs().artifacts(), credentials));
   }
 
   /** The log collector's loop; with no store, a loop that does nothing. */

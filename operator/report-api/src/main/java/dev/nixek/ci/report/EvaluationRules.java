@@ -79,6 +79,7 @@ final class EvaluationRules {
     step.timeoutSeconds = s.timeoutSeconds();
     step.secrets = s.secrets() == null || s.secrets().isEmpty() ? null : s.secrets().stream()
         .map(EvaluationRules::toUse).collect(java.util.stream.Collectors.toCollection(ArrayList::new));
+    step.artifacts = dev.nixek.ci.common.job.StepArtifacts.fromSpecs(s.artifacts());
     return step;
   }
 

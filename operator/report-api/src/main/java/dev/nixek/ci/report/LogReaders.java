@@ -86,8 +86,13 @@ final class LogReaders {
 
   /** Whether {@code user} may {@code get nixekjobs/log} of job {@code namespace/name}; one SubjectAccessReview. */
   boolean mayRead(User user, String token, String namespace, String name) {
+    return mayGet(user, token, namespace, name, SUBRESOURCE);
+  }
+
+  /** Whether {@code user} may {@code get nixekjobs/<subresource>} of the job (e.g. {@code artifacts}). */
+  boolean mayGet(User user, String token, String namespace, String name, String subresource) {
     // keyed by the token too: two tokens of one user name may carry different groups
-    String key = JobTokens.sha256Hex(token) + "/" + namespace + "/" + name;
+    String key = JobTokens.sha256Hex(token) + "/" + namespace + "/" + name + "/" + subresource;
     return rights.get(key).orElseGet(() -> {
       SubjectAccessReview review = client.authorization().v1().subjectAccessReview().create(
           new SubjectAccessReviewBuilder().withNewSpec()
@@ -100,7 +105,7 @@ final class LogReaders {
                   .withVerb(VERB)
                   .withGroup(GROUP)
                   .withResource(RESOURCE)
-                  .withSubresource(SUBRESOURCE)
+                  .withSubresource(subresource)
                   .withName(name)
               .endResourceAttributes()
               .endSpec().build());

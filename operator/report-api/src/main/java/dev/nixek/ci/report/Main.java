@@ -79,8 +79,14 @@ public final class Main {
       return;
     }
     LogStore logs;
+    dev.nixek.ci.common.logs.ArtifactOptions artifactOptions;
+    dev.nixek.ci.common.logs.ArtifactStore artifacts;
     try {
       logs = openLogStore(System.getenv());
+      artifactOptions = dev.nixek.ci.common.logs.ArtifactOptions.fromEnv(System.getenv());
+      // next to the logs, in the same store (docs/artifacts.md)
+      artifacts = dev.nixek.ci.common.logs.ArtifactStores.open(LogStoreOptions.fromEnv(System.getenv()),
+          artifactOptions);
     } catch (ConfigException e) {
       System.err.println("nixek-report-api: invalid configuration: " + e.getMessage());
       System.exit(2);
@@ -88,7 +94,7 @@ public final class Main {
     }
     KubernetesClient client = kubernetesClient(config);
     Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(config.workerThreads()));
-    ReportApi api = new ReportApi(vertx, client, config, logs, webhooks, null);
+    ReportApi api = new ReportApi(vertx, client, config, logs, webhooks, null, artifacts, artifactOptions);
     HttpServer server;
     try {
       server = api.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -109,6 +115,7 @@ public final class Main {
       } finally {
         client.close();
         logs.close();
+        artifacts.close();
       }
     }, "nixek-report-api-shutdown"));
     if (api.metricsPort() >= 0) {

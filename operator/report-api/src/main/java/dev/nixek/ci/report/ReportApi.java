@@ -43,6 +43,7 @@ import org.slf4j.LoggerFactory;
  * POST /v1/jobs/:namespace/:name/agent-ended             AgentEnded    application/json
  * GET  /v1/logs/:namespace/:name/steps/:index             a step's log (Kubernetes user token; {@link LogsHandler})
  * POST /v1/webhooks/:namespace/:repository               a forge's delivery (its HMAC signature; {@link WebhookHandler})
+ * ...  artifacts: uploads (job token), downloads (Kubernetes user token); {@link ArtifactsHandler}
  * GET  /healthz   liveness
  * GET  /readyz    readiness (token records loaded and watched, the Kubernetes API answered recently)
  * </pre>
@@ -76,6 +77,7 @@ public final class ReportApi {
   private final JobRateLimit rate;
   private final LogWakeups logWakeups = new LogWakeups();
   private final LogsHandler logs;
+  private final ArtifactsHandler artifacts;
   private final AtomicInteger connections = new AtomicInteger();
   private final int webhookLimitBytes;
   private final StatusFlusher flusher;
@@ -95,7 +97,7 @@ public final class ReportApi {
    * the store and closes it after {@link #stop}.
    */
   public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config, LogStore logStore) {
-    this(vertx, client, config, logStore, WebhookConfig.defaults(), null);
+    this(vertx, client, config, logStore, WebhookConfig.defaults(), null, null, null);
   }
 
   /**
@@ -104,6 +106,19 @@ public final class ReportApi {
    */
   public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config, LogStore logStore,
       WebhookConfig webhookConfig, Supplier<Sealer> sealer) {
+    this(vertx, client, config, logStore, webhookConfig, sealer, null, null);
+  }
+
+  /** As above, with step artifacts in {@code artifactStore} (docs/artifacts.md; null: none, routes answer 503). */
+  public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config, LogStore logStore,
+      dev.nixek.ci.common.logs.ArtifactStore artifactStore, dev.nixek.ci.common.logs.ArtifactOptions artifactOptions) {
+    this(vertx, client, config, logStore, WebhookConfig.defaults(), null, artifactStore, artifactOptions);
+  }
+
+  /** Every part: webhooks (options, sealer) and artifacts (store, options). */
+  public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config, LogStore logStore,
+      WebhookConfig webhookConfig, Supplier<Sealer> sealer, dev.nixek.ci.common.logs.ArtifactStore artifactStore,
+      dev.nixek.ci.common.logs.ArtifactOptions artifactOptions) {
     this.vertx = vertx;
     this.logs = new LogsHandler(client, logStore, logWakeups, config.authFailuresPerMinute());
     this.config = config;
@@ -139,6 +154,8 @@ public final class ReportApi {
     this.agentEnded = new AgentEndedHandler(new AgentEndedWriter(new StepsWriter(client), apiHealth), queue);
     this.health = new HealthHandler(vertx, client, config.watchNamespaces(), apiHealth, records,
         config.readyMaxAge());
+    this.artifacts = new ArtifactsHandler(client, artifactStore, artifactOptions == null
+        ? dev.nixek.ci.common.logs.ArtifactOptions.defaults() : artifactOptions, tokens);
   }
 
   /** The router with every route, body limit and error mapping. */
@@ -147,6 +164,8 @@ public final class ReportApi {
     router.route().handler(metrics::handle);
     // before the request timeout: a follower's answer lasts as long as its step
     logs.routes(router);
+    // before the request timeout too: uploads, downloads and the check of a large file take longer
+    artifacts.routes(router);
     router.route().handler(TimeoutHandler.create(config.requestTimeout().toMillis(), 408));
     // before the shared body handler: webhooks have their own limit and check headers before reading a byte
     webhooks.routes(router);
@@ -317,6 +336,7 @@ public final class ReportApi {
       flushPool.close();
     }
     logs.close();
+    artifacts.close();
     records.close();
     repositories.close();
     nudges.close();

@@ -78,13 +78,23 @@ final class Harness implements AutoCloseable {
     }
   }
 
+  private final dev.nixek.ci.common.logs.ArtifactStore artifacts;
+  private dev.nixek.ci.common.logs.ArtifactOptions artifactOptions;
+
   Harness(Map<String, String> env) throws Exception {
     this(env, new MemoryLogStore());
   }
 
   /** A report API storing output in {@code logs}: give two harnesses one store to make them replicas. */
   Harness(Map<String, String> env, MemoryLogStore logs) throws Exception {
+    this(env, logs, null);
+  }
+
+  /** With step artifacts in {@code artifacts} (null: none, the artifact routes answer 503). */
+  Harness(Map<String, String> env, MemoryLogStore logs, dev.nixek.ci.common.logs.ArtifactStore artifacts)
+      throws Exception {
     this.logs = logs;
+    this.artifacts = artifacts;
     Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
     kube = new KubernetesMockServer(new Context(), new MockWebServer(), responses,
         new KubernetesMixedDispatcher(responses), false);
@@ -106,7 +116,8 @@ final class Harness implements AutoCloseable {
     config = ReportApiConfig.fromEnv(all);
     watched = config.watchNamespaces();
     vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(config.workerThreads()));
-    api = new ReportApi(vertx, client, config, logs);
+    artifactOptions = dev.nixek.ci.common.logs.ArtifactOptions.fromEnv(all);
+    api = new ReportApi(vertx, client, config, logs, artifacts, artifactOptions);
     HttpServer server = api.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     port = server.actualPort();
     http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
@@ -114,7 +125,7 @@ final class Harness implements AutoCloseable {
 
   /** Another report API instance on the same API server and log store: a replica. Stopped by the caller. */
   ReportApi replica() throws Exception {
-    ReportApi other = new ReportApi(vertx, client, config, logs);
+    ReportApi other = new ReportApi(vertx, client, config, logs, artifacts, artifactOptions);
     other.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!other.tokenRecords().synced() && System.nanoTime() < deadline) {

@@ -112,6 +112,10 @@ public final class StepRules {
       if (secrets.isPresent()) {
         return secrets;
       }
+      Optional<String> artifacts = StepArtifacts.problem(s.artifacts);
+      if (artifacts.isPresent()) {
+        return err(here + ".artifacts", artifacts.get());
+      }
     }
     return Optional.empty();
   }

@@ -154,6 +154,19 @@ public final class StepReports {
     c.outputBytes = s.outputBytes;
     c.outputChunks = s.outputChunks;
     c.outputCutAtBytes = s.outputCutAtBytes;
+    if (s.artifacts != null) {
+      c.artifacts = new ArrayList<>(s.artifacts.size());
+      for (var a : s.artifacts) {
+        var ac = new dev.nixek.ci.api.v1alpha1.NixekArtifactStatus();
+        ac.name = a.name;
+        ac.path = a.path;
+        ac.size = a.size;
+        ac.sha256 = a.sha256;
+        ac.error = a.error;
+        c.artifacts.add(ac);
+      }
+    }
+    c.artifactsNotListed = s.artifactsNotListed;
     return c;
   }
 

@@ -17,16 +17,25 @@ import java.util.Map;
  * @param retention logs whose newest object is older than this are deleted; zero keeps them while the job exists
  * @param store the log store the report API writes and the operator cleans up
  */
-public record LogCleanupOptions(Duration retention, LogStoreOptions store) {
+public record LogCleanupOptions(Duration retention, LogStoreOptions store,
+    dev.nixek.ci.common.logs.ArtifactOptions artifacts) {
+  /** With the default artifact options. */
+  public LogCleanupOptions(Duration retention, LogStoreOptions store) {
+    this(retention, store, dev.nixek.ci.common.logs.ArtifactOptions.defaults());
+  }
+
   public static final ConfigOption<Integer> RETENTION_DAYS = new ConfigOption<>("NIXEK_LOG_RETENTION_DAYS", "0",
       "days a job's step logs are kept after their last write, job or no job; 0 keeps them until the job is deleted",
       intRange(0, 36500));
 
   public static final List<ConfigOption<?>> OPTIONS = java.util.stream.Stream.of(List.<ConfigOption<?>>of(
-      RETENTION_DAYS), LogStoreOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
+      RETENTION_DAYS), LogStoreOptions.OPTIONS, List.<ConfigOption<?>>of(
+      dev.nixek.ci.common.logs.ArtifactOptions.S3_PREFIX)).<ConfigOption<?>>flatMap(List::stream).toList();
 
   public static LogCleanupOptions fromEnv(Map<String, String> env) {
-    return new LogCleanupOptions(Duration.ofDays(RETENTION_DAYS.read(env)), LogStoreOptions.fromEnv(env));
+    // the artifacts' place too: they are deleted with the logs (docs/artifacts.md)
+    return new LogCleanupOptions(Duration.ofDays(RETENTION_DAYS.read(env)), LogStoreOptions.fromEnv(env),
+        dev.nixek.ci.common.logs.ArtifactOptions.fromEnv(env));
   }
 
   /** Whether logs expire while their job exists. */

@@ -48,6 +48,6 @@ public final class AgentConfigs {
     List<StepSecret> secrets = SecretUses.forStep(jobSecrets, s).stream()
         .map(u -> new StepSecret(u.name, u.secretRef.ref(), u.asOrDefault())).toList();
     return new AgentStep(s.name, s.run, s.command, env.isEmpty() ? null : env, s.timeoutSeconds,
-        secrets.isEmpty() ? null : secrets);
+        secrets.isEmpty() ? null : secrets, dev.nixek.ci.common.job.StepArtifacts.toSpecs(s.artifacts));
   }
 }
