@@ -50,7 +50,8 @@ import org.slf4j.LoggerFactory;
 public class NixekRepositoryReconciler implements Reconciler<NixekRepository> {
   private static final Logger LOG = LoggerFactory.getLogger(NixekRepositoryReconciler.class);
   static final Duration PENDING_RECHECK = Duration.ofSeconds(10);
-  static final String WEBHOOK_SECRET = "webhook-secret";
+  /** The purpose of the sealed webhook secret in its seal context ({@link SealContexts#repository}). */
+  public static final String WEBHOOK_SECRET = "webhook-secret";
 
   private final OperatorConfig config;
   private final Clock clock;
