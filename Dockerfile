@@ -19,11 +19,11 @@ RUN mvn -B -q -DskipTests -pl "$(image/assemble.sh --modules)" -am package \
 
 FROM ${BASE}
 # JRE for all four; nix-bin for `builder` (nix build as a single user without a daemon: give its pod a writable /nix),
-# exactly the version the tests ran (hack/nix-version)
+# exactly the version the tests ran (hack/nix-version); git for the operator (git ls-remote of NixekRepositories)
 COPY hack/nix-version /opt/nixek/nix-version
 RUN . /opt/nixek/nix-version \
  && apt-get update \
- && apt-get install -y --no-install-recommends openjdk-21-jre-headless "nix-bin=${NIX_DEB_VERSION}" ca-certificates \
+ && apt-get install -y --no-install-recommends openjdk-21-jre-headless "nix-bin=${NIX_DEB_VERSION}" git ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 65532 nixek \
  && useradd --system --uid 65532 --gid 65532 --home-dir /home/nixek --create-home nixek

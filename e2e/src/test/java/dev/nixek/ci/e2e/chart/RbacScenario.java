@@ -6,6 +6,10 @@ import dev.nixek.ci.operator.testing.TestJobs;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImage;
 import dev.nixek.ci.api.v1alpha1.NixekMachineImageSpec;
+import dev.nixek.ci.api.v1alpha1.NixekRepository;
+import dev.nixek.ci.api.v1alpha1.NixekRepositoryForge;
+import dev.nixek.ci.api.v1alpha1.NixekRepositorySpec;
+import dev.nixek.ci.api.v1alpha1.NixekSecretKeyRef;
 import dev.nixek.ci.api.v1alpha1.NixekStepStatus;
 import dev.nixek.ci.common.Labels;
 import dev.nixek.ci.common.status.Conditions;
@@ -198,7 +202,8 @@ final class RbacScenario {
           new Probe("machine image builds in a builder pod, replaced on retry", probes::builderPod),
           new Probe("inline machine gets its image", probes::inlineImage),
           new Probe("unused inline machine's image is collected", probes::unusedInlineImage),
-          new Probe("job written in Nix: evaluation pod, result recorded, its Secrets deleted", probes::evaluation)));
+          new Probe("job written in Nix: evaluation pod, result recorded, its Secrets deleted", probes::evaluation),
+          new Probe("repository reads its token Secret and says what is wrong with it", probes::repositorySecret)));
       return results;
     } finally {
       stack.close();
@@ -505,6 +510,30 @@ final class RbacScenario {
           + (admin.secrets().inNamespace(ns).withName(pod).get() == null ? "deleted" : "still there")
           + ", token record " + (get("nix-probe").getStatus().evaluationTokenSha256 == null ? "removed"
               : "still there") + " after " + jobTimeout.toSeconds() + " s: " + describe(get("nix-probe")));
+    }
+
+    /**
+     * A repository whose token Secret holds an empty value: only an operator that may read the Secret (secrets get)
+     * and write the repository's status (nixekrepositories/status patch) says so in its condition.
+     */
+    String repositorySecret() throws Exception {
+      admin.secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata()
+          .withName("repo-probe").endMetadata().addToStringData("token", " ").build()).create();
+      NixekRepository r = new NixekRepository();
+      r.setMetadata(new ObjectMetaBuilder().withName("repo-probe").withNamespace(ns).build());
+      r.setSpec(new NixekRepositorySpec());
+      r.getSpec().url = "https://127.0.0.1:1/o/r.git";
+      r.getSpec().forge = new NixekRepositoryForge();
+      r.getSpec().forge.kind = "gitea";
+      r.getSpec().tokenSecretRef = new NixekSecretKeyRef("repo-probe", "token");
+      admin.resources(NixekRepository.class).inNamespace(ns).resource(r).create();
+      return waitFor(jobTimeout, () -> {
+        NixekRepository now = admin.resources(NixekRepository.class).inNamespace(ns).withName("repo-probe").get();
+        return now.getStatus() != null && Conditions.find(now.getStatus().conditions, Conditions.READY)
+            .filter(c -> "SecretInvalid".equals(c.getReason()) && c.getMessage().contains("the value is empty"))
+            .isPresent();
+      }, () -> "no SecretInvalid (the value is empty) within " + jobTimeout.toSeconds() + " s: "
+          + admin.resources(NixekRepository.class).inNamespace(ns).withName("repo-probe").get().getStatus());
     }
 
     private Pod builderPod(String image) {

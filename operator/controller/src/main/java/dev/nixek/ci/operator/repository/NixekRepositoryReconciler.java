@@ -34,6 +34,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds a {@link NixekRepository}'s heads (docs/repositories.md): every {@code spec.pollInterval}, and at once when
@@ -46,8 +48,10 @@ import java.util.Optional;
 @ControllerConfiguration(name = "nixekrepository", generationAwareEventProcessing = false,
     fieldManager = FieldManagers.OPERATOR, informer = @Informer(onUpdateFilter = NudgeFilter.class))
 public class NixekRepositoryReconciler implements Reconciler<NixekRepository> {
+  private static final Logger LOG = LoggerFactory.getLogger(NixekRepositoryReconciler.class);
   static final Duration PENDING_RECHECK = Duration.ofSeconds(10);
-  static final String WEBHOOK_SECRET = "webhook-secret";
+  /** The purpose of the sealed webhook secret in its seal context ({@link SealContexts#repository}). */
+  public static final String WEBHOOK_SECRET = "webhook-secret";
 
   private final OperatorConfig config;
   private final Clock clock;
@@ -209,6 +213,8 @@ public class NixekRepositoryReconciler implements Reconciler<NixekRepository> {
               + ") cannot be created yet: HTTP " + e.getCode() + " " + e.getStatus().getMessage());
           return false;
         }
+        LOG.info("repository {}/{}: {} of {} jobs created for {} of {}", repo.getMetadata().getNamespace(),
+            repo.getMetadata().getName(), created, names.size(), c.commit(), c.ref());
         head.jobs = names.stream().map(x -> JobNaming.jobName(repo.getMetadata().getName(), c.commit(), x)).toList();
         if (created > 0) {
           events.record(repo, EventReason.CommitJobsCreated, "created " + created + " job" + (created == 1 ? "" : "s")
@@ -219,6 +225,8 @@ public class NixekRepositoryReconciler implements Reconciler<NixekRepository> {
       }
     }
     CommitEvaluations.Outcome.Failed f = (CommitEvaluations.Outcome.Failed) outcome;
+    LOG.info("repository {}/{}: {} of {} gets no jobs ({}): {}", repo.getMetadata().getNamespace(),
+        repo.getMetadata().getName(), c.commit(), c.ref(), f.reason(), f.message());
     head.reason = f.reason().name();
     head.skipped = f.message();
     events.record(repo, EventReason.CommitSkipped, c.ref() + " at " + c.commit().substring(0, 12) + " gets no jobs ("
@@ -233,6 +241,10 @@ public class NixekRepositoryReconciler implements Reconciler<NixekRepository> {
     Retention.Plan plan = Retention.plan(RepositoryJobs.forRetention(jobs.owned(repo)), built,
         spec.keepCommits == null ? NixekRepositorySpec.DEFAULT_KEEP_COMMITS : spec.keepCommits,
         spec.cancelSuperseded == null || spec.cancelSuperseded);
+    if (!plan.cancel().isEmpty() || !plan.delete().isEmpty()) {
+      LOG.info("repository {}/{}: cancelling {}, deleting {}", ns, repo.getMetadata().getName(), plan.cancel(),
+          plan.delete());
+    }
     for (String name : plan.cancel()) {
       jobs.cancel(ns, name);
     }

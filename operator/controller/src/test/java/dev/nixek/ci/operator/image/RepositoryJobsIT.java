@@ -134,13 +134,47 @@ class RepositoryJobsIT extends RealApiServerTier {
     assertThat(Conditions.find(get().getStatus().conditions, "Stalled").orElseThrow().getStatus()).isEqualTo("True");
   }
 
+  /** The API server refuses bad values at the door, naming the field; nothing is stored. */
+  @Test
+  void badSpecsAreRefusedByTheSchema() {
+    java.util.function.BiConsumer<java.util.function.Consumer<NixekRepositorySpec>, String> refused = (edit, says) -> {
+      NixekRepository r = new NixekRepository();
+      r.setMetadata(new ObjectMetaBuilder().withName("bad").withNamespace(ns).build());
+      r.setSpec(new NixekRepositorySpec());
+      r.getSpec().url = "https://git.example.com/o/r.git";
+      r.getSpec().forge = new NixekRepositoryForge();
+      r.getSpec().forge.kind = "gitea";
+      edit.accept(r.getSpec());
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.resources(NixekRepository.class)
+          .inNamespace(ns).resource(r).create())
+          .isInstanceOf(io.fabric8.kubernetes.client.KubernetesClientException.class)
+          .satisfies(e -> assertThat(((io.fabric8.kubernetes.client.KubernetesClientException) e).getCode())
+              .isEqualTo(422))
+          .hasMessageContaining(says);
+      assertThat(client.resources(NixekRepository.class).inNamespace(ns).withName("bad").get()).isNull();
+    };
+    refused.accept(s -> s.url = "ext::sh -c touch% /tmp/x", "spec.url");
+    refused.accept(s -> s.url = "git@github.com:o/r.git", "spec.url");
+    refused.accept(s -> s.url = "ssh://-oProxyCommand=x/o/r", "spec.url");
+    refused.accept(s -> s.forge.kind = "gitlab", "spec.forge.kind");
+    refused.accept(s -> s.forge = null, "spec.forge");
+    refused.accept(s -> s.attribute = "ci..jobs", "spec.attribute");
+    refused.accept(s -> s.pollInterval = "5s", "spec.pollInterval must be between 10s and 24h");
+    refused.accept(s -> s.pollInterval = "48h", "spec.pollInterval must be between 10s and 24h");
+    refused.accept(s -> s.pollInterval = "soon", "spec.pollInterval");
+    refused.accept(s -> s.keepCommits = 0, "spec.keepCommits");
+    refused.accept(s -> s.branches = List.of("-x"), "spec.branches");
+    refused.accept(s -> s.tokenSecretRef = new dev.nixek.ci.api.v1alpha1.NixekSecretKeyRef("Bad_Name", "k"),
+        "spec.tokenSecretRef.name");
+  }
+
   private void awaitSynced(String commit) {
     await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
-      Condition c = ready();
-      assertThat(c).isNotNull();
+      // one read for both: a condition and heads from two reads may be of two different writes
+      NixekRepository r = get();
+      Condition c = Conditions.find(r.getStatus().conditions, Conditions.READY).orElseThrow();
       assertThat(c.getReason()).as(c.getMessage()).isEqualTo("Synced");
-      assertThat(get().getStatus().heads).singleElement()
-          .satisfies(h -> assertThat(h.commit).isEqualTo(commit));
+      assertThat(r.getStatus().heads).singleElement().satisfies(h -> assertThat(h.commit).isEqualTo(commit));
     });
   }
 

@@ -239,13 +239,15 @@ class RepositoryMockIT {
     assertThat(client.resources(NixekJob.class).inNamespace(NS).list().getItems()).isEmpty();
   }
 
+  /** As the report API does: status.webhook written, read again on a conflict with the operator's status write. */
   private void nudge(String name, String delivery) {
-    client.resources(NixekRepository.class).inNamespace(NS).withName(name).editStatus(r -> {
-      r.getStatus().webhook = new NixekRepositoryWebhook();
-      r.getStatus().webhook.deliveryId = delivery;
-      r.getStatus().webhook.event = "push";
-      return r;
-    });
+    await().atMost(Duration.ofSeconds(10)).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class)
+        .until(() -> client.resources(NixekRepository.class).inNamespace(NS).withName(name).editStatus(r -> {
+          r.getStatus().webhook = new NixekRepositoryWebhook();
+          r.getStatus().webhook.deliveryId = delivery;
+          r.getStatus().webhook.event = "push";
+          return r;
+        }) != null);
   }
 
   private void answer(Pod pod, String message) {
