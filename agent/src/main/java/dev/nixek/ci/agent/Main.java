@@ -110,7 +110,11 @@ public final class Main {
     String runId = UUID.randomUUID().toString().substring(0, 8);
     StepRunner runner = new StepRunner(workDir, runAs, options.killGrace(), runId);
     ReportClient client = new ReportClient(config.reportUrl(), config.token(), REQUEST_TIMEOUT);
+    // the secret files outside the working tree (a step archiving its work dir must not take them along)
+    Path secretsParent = Path.of(System.getProperty("java.io.tmpdir"));
     return new Agent(config, spoolDir, runner, client, () -> new Backoff(BACKOFF_INITIAL, BACKOFF_MAX),
-        options.drainTimeout());
+        options.drainTimeout())
+        .withSecrets(new ReportApiSecrets(client, config.namespace(), config.name(),
+            () -> new Backoff(BACKOFF_INITIAL, BACKOFF_MAX)), new SecretFiles(secretsParent, runAs));
   }
 }

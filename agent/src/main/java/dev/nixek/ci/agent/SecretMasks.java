@@ -11,8 +11,8 @@ import java.util.Set;
 
 /**
  * What the agent replaces by {@code ***} in step output (docs/secrets.md#masking): every secret value of at least
- * {@link #MIN_LENGTH} bytes, the same without trailing line breaks and spaces (what {@code $(cat file)} gives), and
- * the base64 of each of those in the standard and the URL-safe alphabet, padded or not. Shorter values are not masked: masking every "ab" would garble the log and still tell the value.
+ * {@link #MIN_LENGTH} bytes without its trailing line breaks and spaces (the break stays, so lines stay lines), and
+ * the base64 of the value with and without them in the standard and the URL-safe alphabet, padded or not. Shorter values are not masked: masking every "ab" would garble the log and still tell the value.
  */
 final class SecretMasks {
   /** The shortest value masked, in bytes. */
@@ -35,11 +35,13 @@ final class SecretMasks {
     Set<String> seen = new LinkedHashSet<>();
     List<byte[]> out = new ArrayList<>();
     for (byte[] v : values) {
-      for (byte[] form : List.of(v, trimEnd(v))) {
-        if (form.length < MIN_LENGTH) {
-          continue;
-        }
-        add(out, seen, form);
+      byte[] trimmed = trimEnd(v);
+      if (trimmed.length < MIN_LENGTH) {
+        continue;
+      }
+      // the text without its trailing line break: masking that too would join the step's lines
+      add(out, seen, trimmed);
+      for (byte[] form : List.of(v, trimmed)) {
         // padded forms too, so no '=' is left behind after the mask (the longest form wins)
         add(out, seen, Base64.getEncoder().encode(form));
         add(out, seen, Base64.getEncoder().withoutPadding().encode(form));

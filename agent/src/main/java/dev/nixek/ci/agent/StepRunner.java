@@ -44,6 +44,15 @@ final class StepRunner {
   record Result(int exitCode, boolean timedOut, boolean aborted) {}
 
   Result run(int index, AgentStep step, OutputSpool spool) throws InterruptedException {
+    return run(index, step, spool, Map.of(), SecretMasks.NONE);
+  }
+
+  /**
+   * Runs a step with {@code secretEnv} (its secret variables, and $NIXEK_SECRETS_DIR) added to its environment last,
+   * and its output masked by {@code masks} before it reaches the spool (docs/secrets.md#masking).
+   */
+  Result run(int index, AgentStep step, OutputSpool spool, Map<String, String> secretEnv, SecretMasks masks)
+      throws InterruptedException {
     String marker = marker(index);
     ProcessBuilder pb = new ProcessBuilder(runAs.map(r -> r.wrap(step.argv())).orElse(step.argv()))
         .directory(workDir.toFile())
@@ -54,6 +63,7 @@ final class StepRunner {
     if (step.env() != null) {
       env.putAll(step.env());
     }
+    env.putAll(secretEnv);
     env.put(ProcessTree.MARKER, marker);
 
     Process process;
@@ -73,7 +83,7 @@ final class StepRunner {
       current = process;
     }
 
-    Thread pump = new Thread(() -> pump(process.getInputStream(), spool), "step-" + index + "-output");
+    Thread pump = new Thread(() -> pump(process.getInputStream(), spool, masks), "step-" + index + "-output");
     pump.setDaemon(true);
     pump.start();
 
@@ -140,9 +150,11 @@ final class StepRunner {
     return runId + "-" + index;
   }
 
-  private static void pump(InputStream in, OutputSpool spool) {
+  private static void pump(InputStream in, OutputSpool spool, SecretMasks masks) {
     byte[] buf = new byte[64 * 1024];
     boolean spooling = true;
+    // secrets are masked before the spool: what leaves the machine, and what sits on its disk, never holds them
+    SecretMasks.Stream masked = masks.stream(spool::append);
     try (in) {
       int n;
       while ((n = in.read(buf)) >= 0) {
@@ -150,7 +162,7 @@ final class StepRunner {
           continue; // keep draining, or the step would block on a full pipe
         }
         try {
-          spool.append(buf, 0, n);
+          masked.write(buf, 0, n);
         } catch (IOException e) {
           spooling = false;
           LOG.error("cannot write step output to the spool (the rest of it is lost): {}", e.toString());
@@ -158,6 +170,13 @@ final class StepRunner {
       }
     } catch (IOException e) {
       LOG.debug("output pump stopped: {}", e.toString());
+    }
+    if (spooling) {
+      try {
+        masked.flush();
+      } catch (IOException e) {
+        LOG.error("cannot write the end of the step's output to the spool: {}", e.toString());
+      }
     }
   }
 

@@ -79,6 +79,9 @@ final class FakeReportApi implements AutoCloseable {
   private final List<Step> steps = new ArrayList<>();
   private final List<Map.Entry<Predicate<Arrival>, Fault>> faults = new ArrayList<>();
   private boolean refusing;
+  private Map<String, byte[]> secrets = Map.of();
+  private int secretFetches;
+  private int secret503s;
   private int unknownFor;
   private HttpServer server;
   private int port;
@@ -87,6 +90,20 @@ final class FakeReportApi implements AutoCloseable {
     this.token = token;
     this.jobPath = ReportPaths.job(namespace, name);
     start();
+  }
+
+  /** What {@code GET .../secrets} serves; the first {@code failures} fetches get 503. */
+  void serveSecrets(Map<String, byte[]> values, int failures) {
+    synchronized (lock) {
+      secrets = Map.copyOf(values);
+      secret503s = failures;
+    }
+  }
+
+  int secretFetches() {
+    synchronized (lock) {
+      return secretFetches;
+    }
   }
 
   String url() {
@@ -230,7 +247,22 @@ final class FakeReportApi implements AutoCloseable {
       Answer answer;
       Fault fault = null;
       synchronized (lock) {
-        if ("POST".equals(ex.getRequestMethod()) && path.equals(jobPath + "/" + ReportPaths.AGENT_ENDED)
+        if ("GET".equals(ex.getRequestMethod()) && path.equals(jobPath + "/" + ReportPaths.SECRETS)) {
+          secretFetches++;
+          if (!("Bearer " + token).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+            answer = violation(401, "missing or wrong bearer token on " + path);
+          } else if (refusing) {
+            answer = new Answer(401, error("unauthorized", "job is terminal"), "refused");
+          } else if (secret503s > 0) {
+            secret503s--;
+            answer = new Answer(503, error("unavailable", "injected"), "failed");
+          } else {
+            answer = new Answer(200, Json.mapper().writeValueAsBytes(dev.nixek.ci.protocol.JobSecrets.of(secrets)),
+                "secrets");
+          }
+          arrivals.add(new Arrival(System.nanoTime(), -1, ReportPaths.SECRETS, -1, sha, answer.status,
+              answer.result));
+        } else if ("POST".equals(ex.getRequestMethod()) && path.equals(jobPath + "/" + ReportPaths.AGENT_ENDED)
             && ("Bearer " + token).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
           ended.add(Json.mapper().readValue(body, AgentEnded.class));
           answer = applied();
