@@ -114,6 +114,10 @@ public final class Main {
     Supplier<Backoff> backoff = () -> new Backoff(BACKOFF_INITIAL, BACKOFF_MAX);
     Checkout checkout = new Checkout(runner, client, config.namespace(), config.name(), workDir, spoolDir, runAs,
         backoff);
-    return new Agent(config, spoolDir, runner, checkout, client, backoff, options.drainTimeout());
+    // the secret files outside the working tree (a step archiving its work dir must not take them along)
+    Path secretsParent = Path.of(System.getProperty("java.io.tmpdir"));
+    return new Agent(config, spoolDir, runner, checkout, client, backoff, options.drainTimeout())
+        .withSecrets(new ReportApiSecrets(client, config.namespace(), config.name(), backoff),
+            new SecretFiles(secretsParent, runAs));
   }
 }
