@@ -4,6 +4,10 @@ import dev.nixek.ci.protocol.AgentConfig;
 import dev.nixek.ci.protocol.AgentExit;
 import dev.nixek.ci.protocol.AgentStep;
 import dev.nixek.ci.protocol.StepFinished;
+import dev.nixek.ci.protocol.StepSecret;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +33,8 @@ final class Agent {
   static final Duration SHUTDOWN_REPORT_TIME = Duration.ofSeconds(5);
   /** How long the agent keeps trying to say why it stopped a job early before it exits anyway. */
   static final Duration END_REPORT_TIME = Duration.ofSeconds(10);
+  /** The variable naming the directory of a step's secret files. */
+  static final String SECRETS_DIR_ENV = "NIXEK_SECRETS_DIR";
 
   private final AgentConfig config;
   private final Path spoolDir;
@@ -41,6 +47,11 @@ final class Agent {
   private final ArtifactUploader artifacts;
   private volatile boolean stopping;
   private volatile boolean done;
+  private SecretSource secretSource = SecretSource.NONE;
+  private SecretFiles secretFiles;
+  /** The job's secret values once fetched (before the first step that needs them), by {@code secret/key}. */
+  private Map<String, byte[]> secretValues;
+  private SecretMasks masks = SecretMasks.NONE;
 
   Agent(AgentConfig config, Path spoolDir, StepRunner runner, Checkout checkout, ReportClient client,
       Supplier<Backoff> backoff, Duration drainTimeout) {
@@ -59,6 +70,13 @@ final class Agent {
     this.reporter = new Reporter(client, queue, config.namespace(), config.name(), backoff, this::jobRefused);
     this.reporterThread = new Thread(reporter, "reporter");
     this.reporterThread.setDaemon(true);
+  }
+
+  /** Where this agent fetches the job's secrets and writes its secret files (docs/secrets.md). */
+  Agent withSecrets(SecretSource source, SecretFiles files) {
+    this.secretSource = source;
+    this.secretFiles = files;
+    return this;
   }
 
   /** Runs the job; returns the exit code. */
@@ -80,7 +98,21 @@ final class Agent {
         ReportQueue.Entry entry = new ReportQueue.Entry(i, step.name(), Instant.now().toString(), spool);
         queue.add(entry);
         LOG.info("step {}/{} ({}) started", i + 1, config.steps().size(), step.name());
-        StepRunner.Result result = step.isCheckout() ? checkout.run(i, step, spool) : runner.run(i, step, spool);
+        StepRunner.Result result;
+        if (step.isCheckout()) {
+          result = checkout.run(i, step, spool);
+        } else {
+          try {
+            Map<String, String> secretEnv = prepareSecrets(step, spool);
+            result = runner.run(i, step, spool, secretEnv, masks);
+          } catch (SecretSource.Unavailable | IOException e) {
+            // the step cannot have what it needs: it is not run, and says why in its own output
+            LOG.error("step {} ({}) not run: {}", i, step.name(), e.getMessage());
+            writeNotice(spool, "nixek-agent: step not run: " + e.getMessage() + "\n");
+            spool.seal();
+            result = new StepRunner.Result(StepRunner.CANNOT_START_EXIT_CODE, false, false);
+          }
+        }
         uploadArtifacts(i, step, entry, result);
         entry.finish(new StepFinished(result.exitCode(), Instant.now().toString(), spool.size(), result.timedOut()));
         LOG.info("step {}/{} ({}) finished: exit code {}{}, {} bytes of output", i + 1, config.steps().size(),
@@ -99,6 +131,13 @@ final class Agent {
       }
     } finally {
       queue.close();
+      if (secretFiles != null) {
+        try {
+          secretFiles.close();
+        } catch (IOException e) {
+          LOG.error("cannot remove the job's secret files: {}", e.toString());
+        }
+      }
     }
     runner.killLeftovers();
 
@@ -163,6 +202,62 @@ final class Agent {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * The secret environment of {@code step} (and its files written): fetched at the first step that needs any, and
+   * from then on masked in every step's output. Never logs a value.
+   */
+  private Map<String, String> prepareSecrets(AgentStep step, OutputSpool spool)
+      throws InterruptedException, IOException {
+    if (!step.needsSecrets()) {
+      if (secretFiles != null) {
+        secretFiles.clear();
+      }
+      return Map.of();
+    }
+    if (secretValues == null) {
+      long started = System.nanoTime();
+      secretValues = secretSource.fetch();
+      masks = SecretMasks.of(secretValues.values());
+      LOG.info("fetched {} secret value(s) in {} ms", secretValues.size(), (System.nanoTime() - started) / 1_000_000);
+    }
+    Map<String, String> env = new LinkedHashMap<>();
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    for (StepSecret s : step.secrets()) {
+      byte[] value = secretValues.get(s.ref());
+      if (value == null) {
+        throw new SecretSource.Unavailable("the report API did not serve secret " + s.name() + " (" + s.ref() + ")");
+      }
+      if (SecretMasks.tooShort(value)) {
+        writeNotice(spool, "nixek-agent: secret " + s.name() + " is shorter than " + SecretMasks.MIN_LENGTH
+            + " bytes and is not masked in the output\n");
+      }
+      if (s.isFile()) {
+        files.put(s.name(), value);
+      } else {
+        env.put(s.name(), new String(value, StandardCharsets.UTF_8));
+      }
+    }
+    if (secretFiles == null) {
+      if (!files.isEmpty()) {
+        throw new SecretSource.Unavailable("this agent has no directory for secret files");
+      }
+    } else if (files.isEmpty()) {
+      secretFiles.clear();
+    } else {
+      env.put(SECRETS_DIR_ENV, secretFiles.write(files).toString());
+    }
+    return env;
+  }
+
+  private static void writeNotice(OutputSpool spool, String text) {
+    byte[] b = text.getBytes(StandardCharsets.UTF_8);
+    try {
+      spool.append(b, 0, b.length);
+    } catch (IOException e) {
+      LOG.warn("cannot write to the output spool: {}", e.toString());
     }
   }
 

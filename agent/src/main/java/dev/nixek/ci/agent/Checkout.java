@@ -39,13 +39,13 @@ import org.slf4j.LoggerFactory;
  * {@link CheckoutCredential#SECRET_REF}. It reaches git only through a git config file ({@code http.<scheme://host/>.extraHeader}, so that a submodule on another host
  * never gets it) in a directory only the agent can read, removed when the step ends; never through argv, the
  * environment or a URL. git runs as the agent, not as the step user, and the checkout is then given to the step
- * user. The step's output is masked for the token and the header value anyway.
+ * user. The step's output is masked for the token and the header value anyway
+ * ({@link SecretMasks}: their base64 forms too).
  */
 final class Checkout {
   private static final Logger LOG = LoggerFactory.getLogger(Checkout.class);
   /** How long the credential fetch is retried (report API unreachable, 5xx, a token the API does not know yet). */
   static final Duration CREDENTIAL_TIME = Duration.ofSeconds(60);
-  private static final int MAX_CREDENTIAL_BYTES = 16 * 1024;
 
   /** Positional parameters: $1 url, $2 rev, $3 submodules (1 or 0), $4 the spool directory to exclude, if inside. */
   static final String SCRIPT = String.join("\n",
@@ -112,13 +112,13 @@ final class Checkout {
           ? workDir.relativize(spoolDir).toString() : "";
       List<String> argv = List.of("/bin/sh", "-c", SCRIPT, "checkout", source.url(), source.rev(),
           source.withSubmodules() ? "1" : "0", spoolInside);
-      List<String> secrets = new ArrayList<>();
+      List<byte[]> secrets = new ArrayList<>();
       credential.ifPresent(c -> {
-        secrets.add(c.token());
-        secrets.add(basic(c));
+        secrets.add(c.token().getBytes(StandardCharsets.UTF_8));
+        secrets.add(basic(c).getBytes(StandardCharsets.UTF_8));
       });
-      StepRunner.Result result = runner.run(index, step.name(), argv, env, step.timeoutSeconds(), false,
-          new SecretMask(secrets), spool);
+      StepRunner.Result result = runner.run(index, step.name(), argv, env, Map.of(), step.timeoutSeconds(), false,
+          SecretMasks.of(secrets), spool);
       if (result.exitCode() == 0 && !result.timedOut() && !result.aborted() && runAs.isPresent()) {
         giveToStepUser(runAs.get());
       }
@@ -170,7 +170,7 @@ final class Checkout {
     long deadline = System.nanoTime() + CREDENTIAL_TIME.toNanos();
     Backoff delays = backoff.get();
     while (true) {
-      ReportClient.Fetched fetched = client.get(credentialPath, MAX_CREDENTIAL_BYTES);
+      ReportClient.Got fetched = client.get(credentialPath);
       ReportClient.Result r = fetched.result();
       switch (r.verdict()) {
         case DELIVERED -> {

@@ -116,6 +116,10 @@ public final class Main {
         backoff);
     ArtifactUploader artifacts = new ArtifactUploader(config.reportUrl(), config.token(), config.namespace(),
         config.name(), new ArtifactFinder(workDir, spoolDir), BACKOFF_INITIAL);
-    return new Agent(config, spoolDir, runner, checkout, client, backoff, options.drainTimeout(), artifacts);
+    // the secret files outside the working tree (a step archiving its work dir must not take them along)
+    Path secretsParent = Path.of(System.getProperty("java.io.tmpdir"));
+    return new Agent(config, spoolDir, runner, checkout, client, backoff, options.drainTimeout(), artifacts)
+        .withSecrets(new ReportApiSecrets(client, config.namespace(), config.name(), backoff),
+            new SecretFiles(secretsParent, runAs));
   }
 }

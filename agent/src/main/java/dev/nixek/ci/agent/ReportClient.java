@@ -104,36 +104,41 @@ final class ReportClient {
     return new Result(verdict, status, errorText(answer), verdict == Verdict.RETRY ? retryAfter : null);
   }
 
-  /** A GET's answer: the classified result and, for 2xx, the body (at most {@code maxBytes}). */
-  record Fetched(Result result, byte[] body) {}
+  /** The largest answer a GET reads (the job's secrets: the operator bounds them far below this). */
+  static final int MAX_GET_BYTES = 4 * 1024 * 1024;
 
-  /** GETs {@code path} (a job's checkout credential) with the job token; classified as {@link #post}. */
-  Fetched get(String path, int maxBytes) throws InterruptedException {
+  /** A GET's answer: the verdict as for a report, and on success the body. Never logged: it may hold secrets. */
+  record Got(Result result, byte[] body) {}
+
+  /** GETs {@code path} with the token; classified as {@link #post}. */
+  Got get(String path) throws InterruptedException {
     HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + path))
         .timeout(requestTimeout)
+        .header("Accept", "application/json")
         .header("Authorization", authorization)
         .GET()
         .build();
     int status;
     byte[] answer;
+    Duration retryAfter;
     try {
       HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
       status = response.statusCode();
+      retryAfter = response.headers().firstValue("Retry-After").map(ReportClient::retryAfter).orElse(null);
       try (InputStream in = response.body()) {
-        answer = in.readNBytes(maxBytes);
+        answer = in.readNBytes(MAX_GET_BYTES);
       }
     } catch (IOException e) {
-      return new Fetched(new Result(Verdict.RETRY, 0, e.getClass().getSimpleName()
-          + (e.getMessage() == null ? "" : ": " + e.getMessage())), null);
+      return new Got(new Result(Verdict.RETRY, 0, e.getClass().getSimpleName()), null);
     }
     LOG.debug("GET {} -> {}", path, status);
     if (status >= 200 && status < 300) {
-      return new Fetched(new Result(Verdict.DELIVERED, status, ""), answer);
+      return new Got(new Result(Verdict.DELIVERED, status, "ok"), answer);
     }
     Verdict verdict = status == 401 || status == 403 ? Verdict.JOB_REFUSED
         : status >= 500 || status == 408 || status == 429 ? Verdict.RETRY
         : Verdict.REJECTED;
-    return new Fetched(new Result(verdict, status, errorText(answer)), null);
+    return new Got(new Result(verdict, status, errorText(answer), verdict == Verdict.RETRY ? retryAfter : null), null);
   }
 
   /** Retry-After as delta-seconds (what the report API sends); an HTTP date or garbage is ignored. */

@@ -45,16 +45,25 @@ final class StepRunner {
   record Result(int exitCode, boolean timedOut, boolean aborted) {}
 
   Result run(int index, AgentStep step, OutputSpool spool) throws InterruptedException {
-    return run(index, step.name(), step.argv(), step.env(), step.timeoutSeconds(), true, null, spool);
+    return run(index, step, spool, Map.of(), SecretMasks.NONE);
+  }
+
+  /**
+   * Runs a step with {@code secretEnv} (its secret variables, and $NIXEK_SECRETS_DIR) added to its environment last,
+   * and its output masked by {@code masks} before it reaches the spool (docs/secrets.md#masking).
+   */
+  Result run(int index, AgentStep step, OutputSpool spool, Map<String, String> secretEnv, SecretMasks masks)
+      throws InterruptedException {
+    return run(index, step.name(), step.argv(), step.env(), secretEnv, step.timeoutSeconds(), true, masks, spool);
   }
 
   /**
    * Runs one process of step {@code index}: as the step user ({@code asStepUser}, the {@code --run-as} user) or as
-   * the agent itself (the checkout's git, which reads a credential only the agent may read); its output through
-   * {@code mask} when given. A step's process is killed by {@link #abort} and its timeout like any other.
+   * the agent itself (the checkout's git, which reads a credential only the agent may read). Killed by
+   * {@link #abort} and its timeout like any step.
    */
-  Result run(int index, String name, List<String> argv, Map<String, String> stepEnv, Long timeout,
-      boolean asStepUser, SecretMask mask, OutputSpool spool) throws InterruptedException {
+  Result run(int index, String name, List<String> argv, Map<String, String> stepEnv, Map<String, String> secretEnv,
+      Long timeout, boolean asStepUser, SecretMasks masks, OutputSpool spool) throws InterruptedException {
     String marker = marker(index);
     Optional<RunAs> as = asStepUser ? runAs : Optional.empty();
     ProcessBuilder pb = new ProcessBuilder(as.map(r -> r.wrap(argv)).orElse(argv))
@@ -66,6 +75,7 @@ final class StepRunner {
     if (stepEnv != null) {
       env.putAll(stepEnv);
     }
+    env.putAll(secretEnv);
     env.put(ProcessTree.MARKER, marker);
 
     Process process;
@@ -85,7 +95,7 @@ final class StepRunner {
       current = process;
     }
 
-    Thread pump = new Thread(() -> pump(process.getInputStream(), spool, mask), "step-" + index + "-output");
+    Thread pump = new Thread(() -> pump(process.getInputStream(), spool, masks), "step-" + index + "-output");
     pump.setDaemon(true);
     pump.start();
 
@@ -150,9 +160,11 @@ final class StepRunner {
     return runId + "-" + index;
   }
 
-  private static void pump(InputStream in, OutputSpool spool, SecretMask mask) {
+  private static void pump(InputStream in, OutputSpool spool, SecretMasks masks) {
     byte[] buf = new byte[64 * 1024];
     boolean spooling = true;
+    // secrets are masked before the spool: what leaves the machine, and what sits on its disk, never holds them
+    SecretMasks.Stream masked = masks.stream(spool::append);
     try (in) {
       int n;
       while ((n = in.read(buf)) >= 0) {
@@ -160,12 +172,7 @@ final class StepRunner {
           continue; // keep draining, or the step would block on a full pipe
         }
         try {
-          if (mask == null) {
-            spool.append(buf, 0, n);
-          } else {
-            byte[] out = mask.filter(buf, 0, n);
-            spool.append(out, 0, out.length);
-          }
+          masked.write(buf, 0, n);
         } catch (IOException e) {
           spooling = false;
           LOG.error("cannot write step output to the spool (the rest of it is lost): {}", e.toString());
@@ -174,12 +181,11 @@ final class StepRunner {
     } catch (IOException e) {
       LOG.debug("output pump stopped: {}", e.toString());
     }
-    if (mask != null && spooling) {
-      byte[] rest = mask.flush();
+    if (spooling) {
       try {
-        spool.append(rest, 0, rest.length);
+        masked.flush();
       } catch (IOException e) {
-        LOG.error("cannot write step output to the spool: {}", e.toString());
+        LOG.error("cannot write the end of the step's output to the spool: {}", e.toString());
       }
     }
   }

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -81,7 +82,7 @@ class CheckoutTest {
     // the commit, not the tip; one commit deep (shallow)
     assertThat(api.output(1)).isEqualTo("two\n" + middle + "\n1\n");
     // no credential is asked for a file:// clone
-    assertThat(api.credentialRequests()).isZero();
+    assertThat(api.secretFetches()).isZero();
     // the spool the agent keeps in the work dir is not part of the checkout
     assertThat(git(work(), "status", "--porcelain")).isEmpty();
   }
@@ -111,7 +112,7 @@ class CheckoutTest {
   void aPrivateRepositoryOverHttpIsClonedWithTheCredentialThatAppearsNowhereElse() throws Exception {
     try (GitHttpServer forge = new GitHttpServer(repos, BASIC)) {
       // the report API is briefly unavailable: the credential fetch is retried
-      api.serveCredential(new CheckoutCredential(CheckoutCredential.DEFAULT_USERNAME, TOKEN), 2);
+      api.serveSecrets(Map.of(CheckoutCredential.SECRET_REF, TOKEN.getBytes(StandardCharsets.UTF_8)), 2);
       Set<String> before = checkoutDirs();
       String middle = commits.get(1);
       int exit = runJob(checkout(forge.url("project.git"), middle, false),
@@ -119,7 +120,7 @@ class CheckoutTest {
 
       assertThat(exit).isZero();
       assertThat(api.violations()).isEmpty();
-      assertThat(api.credentialRequests()).isEqualTo(3);
+      assertThat(api.secretFetches()).isEqualTo(3);
       assertThat(api.output(1)).startsWith("two\n");
       assertThat(forge.requests()).isNotEmpty().allMatch(r -> BASIC.equals(r.authorization()));
       // the token, and the header value it travels in, are in no step's output, no file of the work dir, and the
@@ -136,7 +137,7 @@ class CheckoutTest {
   @Test
   void withoutTheCredentialThePrivateCloneFailsAndLaterStepsDoNotRun() throws Exception {
     try (GitHttpServer forge = new GitHttpServer(repos, BASIC)) {
-      api.serveCredential(null, 0); // 404: the repository has no credential
+      api.serveSecrets(Map.of(), 0); // the job has no checkout token
       int exit = runJob(checkout(forge.url("project.git"), commits.get(0), false), run("never", "touch ran"));
 
       assertThat(exit).isEqualTo(1);
@@ -182,7 +183,7 @@ class CheckoutTest {
     assertThat(runJob(checkout("https://user:secret@git.example.com/r", commits.get(0), false))).isEqualTo(2);
     assertThat(runJob(checkout(url, "main", false))).isEqualTo(2);
     assertThat(api.arrivals()).isEmpty();
-    assertThat(api.credentialRequests()).isZero();
+    assertThat(api.secretFetches()).isZero();
   }
 
   private static Set<String> checkoutDirs() throws IOException {

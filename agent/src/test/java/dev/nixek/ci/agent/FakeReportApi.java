@@ -3,8 +3,6 @@ package dev.nixek.ci.agent;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.nixek.ci.protocol.AgentEnded;
-import dev.nixek.ci.protocol.CheckoutCredential;
-import dev.nixek.ci.protocol.JobSecrets;
 import dev.nixek.ci.protocol.Json;
 import dev.nixek.ci.protocol.OutputChunk;
 import dev.nixek.ci.protocol.ReportAck;
@@ -81,9 +79,9 @@ final class FakeReportApi implements AutoCloseable {
   private final List<Step> steps = new ArrayList<>();
   private final List<Map.Entry<Predicate<Arrival>, Fault>> faults = new ArrayList<>();
   private boolean refusing;
-  private CheckoutCredential credential;
-  private int credentialFailures;
-  private int credentialRequests;
+  private Map<String, byte[]> secrets = Map.of();
+  private int secretFetches;
+  private int secret503s;
   private int unknownFor;
   private HttpServer server;
   private int port;
@@ -92,6 +90,20 @@ final class FakeReportApi implements AutoCloseable {
     this.token = token;
     this.jobPath = ReportPaths.job(namespace, name);
     start();
+  }
+
+  /** What {@code GET .../secrets} serves; the first {@code failures} fetches get 503. */
+  void serveSecrets(Map<String, byte[]> values, int failures) {
+    synchronized (lock) {
+      secrets = Map.copyOf(values);
+      secret503s = failures;
+    }
+  }
+
+  int secretFetches() {
+    synchronized (lock) {
+      return secretFetches;
+    }
   }
 
   String url() {
@@ -126,20 +138,6 @@ final class FakeReportApi implements AutoCloseable {
   void inject(Predicate<Arrival> which, Fault fault) {
     synchronized (lock) {
       faults.add(Map.entry(which, fault));
-    }
-  }
-
-  /** The credential served to a checkout step (null: 404, the repository has none). */
-  void serveCredential(CheckoutCredential credential, int failuresFirst) {
-    synchronized (lock) {
-      this.credential = credential;
-      this.credentialFailures = failuresFirst;
-    }
-  }
-
-  int credentialRequests() {
-    synchronized (lock) {
-      return credentialRequests;
     }
   }
 
@@ -249,28 +247,26 @@ final class FakeReportApi implements AutoCloseable {
       Answer answer;
       Fault fault = null;
       synchronized (lock) {
-        if ("POST".equals(ex.getRequestMethod()) && path.equals(jobPath + "/" + ReportPaths.AGENT_ENDED)
+        if ("GET".equals(ex.getRequestMethod()) && path.equals(jobPath + "/" + ReportPaths.SECRETS)) {
+          secretFetches++;
+          if (!("Bearer " + token).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+            answer = violation(401, "missing or wrong bearer token on " + path);
+          } else if (refusing) {
+            answer = new Answer(401, error("unauthorized", "job is terminal"), "refused");
+          } else if (secret503s > 0) {
+            secret503s--;
+            answer = new Answer(503, error("unavailable", "injected"), "failed");
+          } else {
+            answer = new Answer(200, Json.mapper().writeValueAsBytes(dev.nixek.ci.protocol.JobSecrets.of(secrets)),
+                "secrets");
+          }
+          arrivals.add(new Arrival(System.nanoTime(), -1, ReportPaths.SECRETS, -1, sha, answer.status,
+              answer.result));
+        } else if ("POST".equals(ex.getRequestMethod()) && path.equals(jobPath + "/" + ReportPaths.AGENT_ENDED)
             && ("Bearer " + token).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
           ended.add(Json.mapper().readValue(body, AgentEnded.class));
           answer = applied();
           arrivals.add(new Arrival(System.nanoTime(), -1, ReportPaths.AGENT_ENDED, -1, sha, answer.status,
-              answer.result));
-        } else if ("GET".equals(ex.getRequestMethod())
-            && path.equals(jobPath + "/" + ReportPaths.SECRETS)) {
-          boolean authorized = ("Bearer " + token).equals(ex.getRequestHeaders().getFirst("Authorization"));
-          credentialRequests++;
-          if (!authorized) {
-            answer = violation(401, "missing or wrong bearer token on " + path);
-          } else if (credentialFailures > 0) {
-            credentialFailures--;
-            answer = new Answer(503, error("unavailable", "try again"), "unavailable");
-          } else if (credential == null) {
-            answer = new Answer(404, error("not_found", "the job has no secrets"), "none");
-          } else {
-            answer = new Answer(200, Json.mapper().writeValueAsBytes(JobSecrets.of(Map.of(CheckoutCredential.SECRET_REF,
-                credential.token().getBytes(java.nio.charset.StandardCharsets.UTF_8)))), "credential");
-          }
-          arrivals.add(new Arrival(System.nanoTime(), -1, ReportPaths.SECRETS, -1, sha, answer.status,
               answer.result));
         } else if (!"POST".equals(ex.getRequestMethod()) || !m.matches()) {
           answer = violation(404, "not a report path: " + ex.getRequestMethod() + " " + path);

@@ -206,4 +206,32 @@ class ForgeStatusControllerIT {
     NixekJob f = get("hello-6dcb09b-forged");
     assertThat(f.getStatus() == null || f.getStatus().forgeStatus == null).isTrue();
   }
+
+  @Test
+  void theCheckoutTokenGoesOnlyToTheRepositorysOwnJobsForItsOwnUrlAndNotToForks() {
+    NixekRepository repo = repository();
+    CheckoutCredentials credentials = CheckoutCredentials.fromRepositories(client);
+
+    NixekJob own = job(repo, "hello-6dcb09b-own", "own");
+    assertThat(credentials.tokenFor(own)).hasValueSatisfying(t -> assertThat(new String(t)).isEqualTo(TOKEN));
+
+    NixekJob otherUid = job(repo, "hello-6dcb09b-uid", "uid");
+    otherUid.getMetadata().getOwnerReferences().get(0).setUid("00000000-0000-0000-0000-000000000000");
+    assertThat(credentials.tokenFor(otherUid)).isEmpty();
+
+    NixekJob fork = job(repo, "hello-6dcb09b-fork", "fork");
+    fork.getMetadata().getLabels().put(RepositoryJobs.FORK_LABEL, "true");
+    assertThat(credentials.tokenFor(fork)).isEmpty();
+
+    NixekJob elsewhere = job(repo, "hello-6dcb09b-elsewhere", "elsewhere");
+    elsewhere.getSpec().source = new NixekJobSource("https://attacker.example.com/org/hello.git", SHA);
+    assertThat(credentials.tokenFor(elsewhere)).isEmpty();
+
+    NixekJob noSource = job(repo, "hello-6dcb09b-nosource", "nosource");
+    noSource.getSpec().source = null;
+    assertThat(credentials.tokenFor(noSource)).isEmpty();
+
+    client.secrets().inNamespace(ns).withName("forge-token").delete();
+    await().atMost(Duration.ofSeconds(10)).until(() -> credentials.tokenFor(own).isEmpty());
+  }
 }
