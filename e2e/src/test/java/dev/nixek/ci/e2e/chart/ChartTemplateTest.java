@@ -351,7 +351,7 @@ class ChartTemplateTest {
 
     // RBAC: the same rules, bound only in the watched namespaces, each role to its own ServiceAccount
     assertThat(rules(r, "ci")).containsExactlyElementsOf(withoutReasons(ExpectedRbac.rules("ci-token-key",
-        "ci-leader")));
+        "ci-seal-key", "ci-leader", true)));
     for (String ns : List.of("team-a", "team-b")) {
       assertThat(binding(r, ns, "ci-operator")).isEqualTo("ClusterRole/ci-operator -> " + NS + "/ci-operator");
       assertThat(binding(r, ns, "ci-report-api")).isEqualTo("ClusterRole/ci-report-api -> " + NS + "/ci-reports");
@@ -718,6 +718,8 @@ class ChartTemplateTest {
         .forEach(p -> out.add(Rule.of(p, Scope.OPERATOR_OWN_NAMESPACE)));
     r.get(ClusterRole.class, fullname + "-report-api").getRules()
         .forEach(p -> out.add(Rule.of(p, Scope.REPORT_API)));
+    r.get(Role.class, fullname + "-report-api").getRules()
+        .forEach(p -> out.add(Rule.of(p, Scope.REPORT_API_OWN_NAMESPACE)));
     return out;
   }
 
