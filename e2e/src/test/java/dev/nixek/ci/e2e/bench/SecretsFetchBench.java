@@ -58,7 +58,7 @@ public final class SecretsFetchBench {
 
       // (1) the operator: read 10 Secrets, check them, seal
       JobSecretSealing sealing = new JobSecretSealing(client, "default", new JobSecretOptions("nixek-ci-seal-key",
-          65536), job -> java.util.Optional.empty());
+          16384), job -> java.util.Optional.empty());
       NixekJob probe = job(ns, "probe", uses);
       probe.getMetadata().setUid(UUID.randomUUID().toString());
       for (int i = 0; i < 5; i++) {
@@ -75,6 +75,7 @@ public final class SecretsFetchBench {
 
       // (2) the agent: jobs whose first step uses the 10 secrets, one after the other
       List<Long> fetchMillis = new ArrayList<>();
+      Files.createDirectories(work.resolve("stack"));
       try (Stack stack = Stack.start(client, kube.kubeconfig(), work.resolve("stack"), true,
           Map.of("NIXEK_WATCH_NAMESPACES", ns))) {
         for (int i = 0; i < jobs; i++) {
