@@ -160,6 +160,7 @@ live in the code (OperatorConfig, ReportApiConfig); this only names and formats 
 {{- define "nixek-ci.reportApiConfig" -}}
 {{- $c := deepCopy .Values.config.reportApi }}
 {{- $_ := set $c "watchNamespaces" (include "nixek-ci.watchNamespaces" . | fromJsonArray) }}
+{{- $_ := set $c "sealKeySecret" .Values.config.operator.sealKeySecret }}
 {{- toYaml $c }}
 {{- end }}
 
@@ -228,6 +229,10 @@ store is (both), retention (operator), limits and the status interval (report AP
   env:
     - name: JAVA_OPTS
       value: {{ .Values.reportApi.javaOpts | quote }}
+    - name: NIXEK_SEAL_KEY_NAMESPACE
+      valueFrom:
+        fieldRef:
+          fieldPath: metadata.namespace
     {{- include "nixek-ci.configEnv" (include "nixek-ci.reportApiConfig" . | fromYaml) | trim | nindent 4 }}
     {{- include "nixek-ci.configEnv" (include "nixek-ci.logsConfig" (dict "root" . "component" "report-api") | fromYaml) | trim | nindent 4 }}
     {{- with .Values.reportApi.extraEnv }}

@@ -53,7 +53,8 @@ a probe that fails without it.
   resources: ["secrets"]
   verbs: ["create", "delete"]
 # a repository's spec.tokenSecretRef (git ls-remote of a private repository, the forge API) and
-# spec.webhookSecretRef (sealed into its status for the report API), read by name
+# spec.webhookSecretRef (sealed into its status for the report API), and the Secrets a job uses (spec.secrets,
+# steps[].secrets: checked for the ci.nixek.dev/job-secret label and sealed at launch), read by name
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]
@@ -65,13 +66,13 @@ a probe that fails without it.
 
 {{/* Operator, in its own namespace. */}}
 {{- define "nixek-ci.rules.operatorOwnNamespace" -}}
-# the token key Secret: created at first start (create cannot be limited by name), read by name
+# the token key and seal key Secrets: created at first start (create cannot be limited by name), read by name
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["create"]
 - apiGroups: [""]
   resources: ["secrets"]
-  resourceNames: [{{ .Values.config.operator.tokenKeySecret | quote }}]
+  resourceNames: [{{ .Values.config.operator.tokenKeySecret | quote }}, {{ .Values.config.operator.sealKeySecret | quote }}]
   verbs: ["get"]
 {{- if .Values.config.operator.leaderElection }}
 # leader election: the Lease is created once (create cannot be limited by name), then read, taken over and renewed
@@ -105,6 +106,15 @@ a probe that fails without it.
 - apiGroups: ["ci.nixek.dev"]
   resources: ["nixekrepositories/status"]
   verbs: ["patch"]
+{{- end }}
+
+{{/* Report API, in the release namespace: the seal key, by name, its only Secret (docs/secrets.md#the-seal-key). */}}
+{{- define "nixek-ci.rules.reportApiOwnNamespace" -}}
+# the seal key Secret, read by name to open what the operator sealed (a job's secrets for its agent)
+- apiGroups: [""]
+  resources: ["secrets"]
+  resourceNames: [{{ .Values.config.operator.sealKeySecret | quote }}]
+  verbs: ["get"]
 {{- end }}
 
 {{/*

@@ -26,6 +26,11 @@ final class ChartDocs {
       b.append("- `").append(e.getKey()).append("` (operator): ").append(e.getValue()).append(" — ")
           .append(description).append('\n');
     }
+    for (Map.Entry<String, String> e : new java.util.TreeMap<>(ChartOptions.REPORT_API_CHART_MANAGED).entrySet()) {
+      String description = ChartOptions.reportApiOptions().get(e.getKey()).description();
+      b.append("- `").append(e.getKey()).append("` (report API): ").append(e.getValue()).append(" — ")
+          .append(description).append('\n');
+    }
     b.append('\n').append("From the `logs` block (docs/logs.md), in both containers unless marked:\n\n");
     for (Map.Entry<String, String> e : new java.util.TreeMap<>(ChartOptions.LOGS_MANAGED).entrySet()) {
       b.append("- `").append(e.getKey()).append("`: ").append(e.getValue()).append('\n');

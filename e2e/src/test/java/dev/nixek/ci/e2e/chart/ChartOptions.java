@@ -37,6 +37,11 @@ public final class ChartOptions {
       "NIXEK_BUILDER_TOLERATIONS", "`builder.tolerations` (a list of tolerations; rendered as JSON)",
       "NIXEK_LOG_RETENTION_DAYS", "`logs.retentionDays`");
 
+  /** Report API options the chart sets itself: the seal key's name (the operator's value) and namespace (its pod's). */
+  public static final Map<String, String> REPORT_API_CHART_MANAGED = Map.of(
+      "NIXEK_SEAL_KEY_SECRET", "`config.operator.sealKeySecret` (the operator's seal key Secret)",
+      "NIXEK_SEAL_KEY_NAMESPACE", "the pod's namespace (downward API), where the operator keeps the seal key");
+
   /**
    * Options of the log store and the report API's log limits, which the chart renders from its {@code logs} block
    * (docs/logs.md), not from {@code config}: the store's (both containers), the limits and the status interval (the

@@ -78,6 +78,7 @@ class ChartTemplateTest {
         "ClusterRole/nixek-ci-operator", "RoleBinding/" + NS + "/nixek-ci-operator",
         "Role/" + NS + "/nixek-ci-operator", "RoleBinding/" + NS + "/nixek-ci-operator-own-namespace",
         "ClusterRole/nixek-ci-report-api", "RoleBinding/" + NS + "/nixek-ci-report-api",
+        "Role/" + NS + "/nixek-ci-report-api", "RoleBinding/" + NS + "/nixek-ci-report-api-own-namespace",
         "ClusterRoleBinding/nixek-ci-report-api-auth-delegator", "ClusterRole/nixek-ci-view",
         "Service/" + NS + "/nixek-ci-report-api",
         "Deployment/" + NS + "/nixek-ci-operator", "Deployment/" + NS + "/nixek-ci-report-api");
@@ -181,6 +182,7 @@ class ChartTemplateTest {
         "ClusterRole/nixek-ci-operator", "ClusterRoleBinding/nixek-ci-operator",
         "Role/" + NS + "/nixek-ci-operator", "RoleBinding/" + NS + "/nixek-ci-operator-own-namespace",
         "ClusterRole/nixek-ci-report-api", "ClusterRoleBinding/nixek-ci-report-api",
+        "Role/" + NS + "/nixek-ci-report-api", "RoleBinding/" + NS + "/nixek-ci-report-api-own-namespace",
         "ClusterRoleBinding/nixek-ci-report-api-auth-delegator", "ClusterRole/nixek-ci-view",
         "Service/" + NS + "/nixek-ci-report-api",
         "Deployment/" + NS + "/nixek-ci-operator");
@@ -229,6 +231,7 @@ class ChartTemplateTest {
         "ClusterRole/ci-operator", "RoleBinding/team-a/ci-operator", "RoleBinding/team-b/ci-operator",
         "Role/" + NS + "/ci-operator", "RoleBinding/" + NS + "/ci-operator-own-namespace",
         "ClusterRole/ci-report-api", "RoleBinding/team-a/ci-report-api", "RoleBinding/team-b/ci-report-api",
+        "Role/" + NS + "/ci-report-api", "RoleBinding/" + NS + "/ci-report-api-own-namespace",
         "ClusterRoleBinding/ci-report-api-auth-delegator", "ClusterRole/ci-view",
         "Service/" + NS + "/ci-report-api",
         "Service/" + NS + "/ci-operator-metrics", "Service/" + NS + "/ci-report-api-metrics",
@@ -280,6 +283,7 @@ class ChartTemplateTest {
     assertThat(c.clusterId()).isEqualTo("prod-eu");
     assertThat(c.watchNamespaces()).containsExactly("team-a", "team-b");
     assertThat(c.tokenKeySecret()).isEqualTo("ci-token-key");
+    assertThat(c.secrets()).isEqualTo(new dev.nixek.ci.operator.secrets.JobSecretOptions("ci-seal-key", 32768));
     assertThat(c.leaderElection().leaseName()).isEqualTo("ci-leader");
     assertThat(c.healthPort()).isEqualTo(9090);
     assertThat(c.reconcileThreads()).isEqualTo(20);
@@ -306,6 +310,8 @@ class ChartTemplateTest {
     assertThat(opEnv).containsEntry("AWS_STS_REGIONAL_ENDPOINTS", "regional")
         .containsEntry("JAVA_OPTS", "-XX:MaxRAMPercentage=60");
     ReportApiConfig rc = ReportApiConfig.fromEnv(Rendered.env(reports, fields()));
+    // the seal key the operator makes, where it makes it: the report API's one Secret (docs/secrets.md)
+    assertThat(rc.seal()).isEqualTo(new dev.nixek.ci.common.seal.SealKeyOptions("ci-seal-key", NS));
     assertThat(rc.port()).isEqualTo(9080);
     assertThat(rc.bodyLimitBytes()).isEqualTo(65536);
     assertThat(rc.outputTailBytes()).isEqualTo(8192);
@@ -351,7 +357,7 @@ class ChartTemplateTest {
 
     // RBAC: the same rules, bound only in the watched namespaces, each role to its own ServiceAccount
     assertThat(rules(r, "ci")).containsExactlyElementsOf(withoutReasons(ExpectedRbac.rules("ci-token-key",
-        "ci-leader")));
+        "ci-seal-key", "ci-leader", true)));
     for (String ns : List.of("team-a", "team-b")) {
       assertThat(binding(r, ns, "ci-operator")).isEqualTo("ClusterRole/ci-operator -> " + NS + "/ci-operator");
       assertThat(binding(r, ns, "ci-report-api")).isEqualTo("ClusterRole/ci-report-api -> " + NS + "/ci-reports");
@@ -464,7 +470,7 @@ class ChartTemplateTest {
       assertThat(p.getName()).isEqualTo("report-metrics");
       assertThat(p.getContainerPort()).isEqualTo(9082);
     });
-    assertThat(Rendered.env(api, Map.of())).containsEntry("NIXEK_REPORT_METRICS_PORT", "9082");
+    assertThat(Rendered.env(api, fields())).containsEntry("NIXEK_REPORT_METRICS_PORT", "9082");
 
     Service opMetrics = r.get(Service.class, "ci-operator-metrics");
     Service apiMetrics = r.get(Service.class, "ci-report-api-metrics");
@@ -718,6 +724,8 @@ class ChartTemplateTest {
         .forEach(p -> out.add(Rule.of(p, Scope.OPERATOR_OWN_NAMESPACE)));
     r.get(ClusterRole.class, fullname + "-report-api").getRules()
         .forEach(p -> out.add(Rule.of(p, Scope.REPORT_API)));
+    r.get(Role.class, fullname + "-report-api").getRules()
+        .forEach(p -> out.add(Rule.of(p, Scope.REPORT_API_OWN_NAMESPACE)));
     return out;
   }
 

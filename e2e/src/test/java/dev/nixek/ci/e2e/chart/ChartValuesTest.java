@@ -45,6 +45,7 @@ class ChartValuesTest {
     ChartOptions.all().stream().filter(o -> !o.component().equals("operator")).forEach(o -> fromValues.add(o.env()));
     Set<String> expected = new TreeSet<>(ChartOptions.reportApiOptions().keySet());
     expected.removeAll(ChartOptions.LOGS_MANAGED.keySet());
+    expected.removeAll(ChartOptions.REPORT_API_CHART_MANAGED.keySet());
     assertThat(fromValues).as("config.reportApi keys + config.watchNamespaces vs ReportApiConfig.OPTIONS")
         .containsExactlyElementsOf(expected);
   }

@@ -20,8 +20,13 @@ public final class ExpectedRbac {
     /** The operator's Role in its own (the release) namespace. */
     OPERATOR_OWN_NAMESPACE,
     /** The report API's ClusterRole, bound like the operator's. */
-    REPORT_API
+    REPORT_API,
+    /** The report API's Role in the release namespace: the seal key only. */
+    REPORT_API_OWN_NAMESPACE
   }
+
+  /** The chart's default seal key Secret. */
+  public static final String SEAL_KEY = "nixek-ci-seal-key";
 
   /** One rule: what it allows and why the code needs it. */
   public record Rule(Scope scope, String apiGroup, String resource, List<String> resourceNames, List<String> verbs,
@@ -64,6 +69,12 @@ public final class ExpectedRbac {
 
   /** The chart's rules with the given token key Secret and Lease names. */
   public static List<Rule> rules(String tokenKeySecret, String leaseName, boolean leaderElection) {
+    return rules(tokenKeySecret, SEAL_KEY, leaseName, leaderElection);
+  }
+
+  /** The chart's rules with the given token key and seal key Secret and Lease names. */
+  public static List<Rule> rules(String tokenKeySecret, String sealKeySecret, String leaseName,
+      boolean leaderElection) {
     List<Rule> rules = new ArrayList<>(List.of(
         new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekjobs", List.of(),
             List.of("get", "list", "watch", "create", "patch", "delete"),
@@ -94,13 +105,15 @@ public final class ExpectedRbac {
             "an evaluation pod's token Secret (JobEvaluator: create), deleted once the result is recorded (delete); "
             + "token records are in the job's status"),
         new Rule(Scope.OPERATOR, "", "secrets", List.of(), List.of("get"),
-            "a repository's token and webhook Secrets, read by name (RepositorySecrets)"),
+            "a repository's token and webhook Secrets, read by name (RepositorySecrets); the Secrets a job uses, "
+            + "checked and sealed at launch (JobSecretSealing)"),
         new Rule(Scope.OPERATOR, "", "events", List.of(), List.of("get", "create", "patch"),
             "Events on jobs and images (EventRecorder: read by name, create, bump the count of a repeat)"),
         new Rule(Scope.OPERATOR_OWN_NAMESPACE, "", "secrets", List.of(), List.of("create"),
             "the token key Secret is created at first start (TokenKeyStore); create cannot be limited by name"),
-        new Rule(Scope.OPERATOR_OWN_NAMESPACE, "", "secrets", List.of(tokenKeySecret), List.of("get"),
-            "the token key Secret, read at start (TokenKeyStore)")));
+        new Rule(Scope.OPERATOR_OWN_NAMESPACE, "", "secrets", List.of(tokenKeySecret, sealKeySecret), List.of("get"),
+            "the token key Secret, read at start (TokenKeyStore); the seal key, read or made at the first job with "
+            + "secrets (SealKeyStore)")));
     if (leaderElection) {
       rules.add(new Rule(Scope.OPERATOR_OWN_NAMESPACE, "coordination.k8s.io", "leases", List.of(),
           List.of("create"), "leader election: the Lease is created by the first replica"));
@@ -117,7 +130,9 @@ public final class ExpectedRbac {
         new Rule(Scope.REPORT_API, "ci.nixek.dev", "nixekrepositories", List.of(), List.of("list", "watch"),
             "webhooks: the repositories and their sealed webhook secrets, watched (WebhookRepositories)"),
         new Rule(Scope.REPORT_API, "ci.nixek.dev", "nixekrepositories/status", List.of(), List.of("patch"),
-            "webhooks: status.webhook, merge patch after a verified delivery (WebhookStatusWriter)")));
+            "webhooks: status.webhook, merge patch after a verified delivery (WebhookStatusWriter)"),
+        new Rule(Scope.REPORT_API_OWN_NAMESPACE, "", "secrets", List.of(sealKeySecret), List.of("get"),
+            "the seal key, read by name to open a job's sealed secrets for its agent (SecretsHandler)")));
     return List.copyOf(rules);
   }
 

@@ -104,8 +104,9 @@ class RbacAblationE2E {
         continue; // self reviews: every authenticated user may (system:basic-user)
       }
       boolean operator = q.user().equals(opUser);
-      Scope scope = !operator ? Scope.REPORT_API
-          : q.namespace().equals(chart.namespace()) ? Scope.OPERATOR_OWN_NAMESPACE : Scope.OPERATOR;
+      boolean own = q.namespace().equals(chart.namespace());
+      Scope scope = !operator ? (own ? Scope.REPORT_API_OWN_NAMESPACE : Scope.REPORT_API)
+          : own ? Scope.OPERATOR_OWN_NAMESPACE : Scope.OPERATOR;
       boolean granted = false;
       for (Rule r : rules) {
         if (r.scope() == scope && matches(r, q, chart)) {
@@ -179,8 +180,8 @@ class RbacAblationE2E {
 
   /** How often the API server refused the removed verb to the rule's ServiceAccount (audit log). */
   private static long refusals(ChartInstall chart, Rule rule, String verb) {
-    String sa = rule.scope() == Scope.REPORT_API ? chart.reportApiServiceAccount() : chart.operatorServiceAccount();
-    String ns = rule.scope() == Scope.OPERATOR_OWN_NAMESPACE ? chart.namespace() : chart.jobsNamespace();
+    String sa = reportApi(rule) ? chart.reportApiServiceAccount() : chart.operatorServiceAccount();
+    String ns = ownNamespace(rule) ? chart.namespace() : chart.jobsNamespace();
     return AuditLog.read(auditLog, "system:serviceaccount:" + chart.namespace() + ":" + sa).stream()
         .filter(q -> !q.allowed() && q.verb().equals(verb) && q.resource().equals(rule.resource())
             && q.apiGroup().equals(rule.apiGroup()) && q.namespace().equals(ns))
@@ -191,12 +192,12 @@ class RbacAblationE2E {
 
   /** Replaces the rule's (Cluster)Role by the installed one without {@code verb}, and waits until RBAC says no. */
   static void remove(ChartInstall chart, Rule rule, String verb) {
-    boolean report = rule.scope() == Scope.REPORT_API;
+    boolean report = reportApi(rule);
     String name = chart.fullname() + (report ? "-report-api" : "-operator");
     var client = kube.client();
     HasMetadata role;
     List<PolicyRule> rules;
-    if (rule.scope() == Scope.OPERATOR_OWN_NAMESPACE) {
+    if (ownNamespace(rule)) {
       Role r = client.rbac().roles().inNamespace(chart.namespace()).withName(name).get();
       role = r;
       rules = r.getRules();
@@ -222,7 +223,7 @@ class RbacAblationE2E {
     rules.clear();
     rules.addAll(changed);
     client.resource(role).update();
-    String ns = rule.scope() == Scope.OPERATOR_OWN_NAMESPACE ? chart.namespace() : chart.jobsNamespace();
+    String ns = ownNamespace(rule) ? chart.namespace() : chart.jobsNamespace();
     String sa = report ? chart.reportApiServiceAccount() : chart.operatorServiceAccount();
     String[] res = rule.resource().split("/");
     SubjectAccessReview review = new SubjectAccessReviewBuilder().withNewSpec()
@@ -247,8 +248,15 @@ class RbacAblationE2E {
   private static boolean matches(Rule r, AuditLog.Request q, ChartInstall chart) {
     return r.apiGroup().equals(q.apiGroup()) && r.resource().equals(q.resource()) && r.verbs().contains(q.verb())
         && (r.resourceNames().isEmpty() || r.resourceNames().contains(q.name()))
-        && (r.scope() == Scope.OPERATOR_OWN_NAMESPACE ? chart.namespace() : chart.jobsNamespace())
-            .equals(q.namespace());
+        && (ownNamespace(r) ? chart.namespace() : chart.jobsNamespace()).equals(q.namespace());
+  }
+
+  private static boolean ownNamespace(Rule r) {
+    return r.scope() == Scope.OPERATOR_OWN_NAMESPACE || r.scope() == Scope.REPORT_API_OWN_NAMESPACE;
+  }
+
+  private static boolean reportApi(Rule r) {
+    return r.scope() == Scope.REPORT_API || r.scope() == Scope.REPORT_API_OWN_NAMESPACE;
   }
 
   private static String key(Rule r, String verb) {
@@ -260,6 +268,7 @@ class RbacAblationE2E {
       case OPERATOR -> "operator:";
       case OPERATOR_OWN_NAMESPACE -> "operator (own ns):";
       case REPORT_API -> "report API:";
+      case REPORT_API_OWN_NAMESPACE -> "report API (own ns):";
     };
   }
 

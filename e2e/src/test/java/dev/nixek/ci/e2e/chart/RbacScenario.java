@@ -195,6 +195,7 @@ final class RbacScenario {
       }
       results.addAll(parallel(stopAtFirstFailure,
           new Probe("job on an image succeeds with Events", probes::jobSucceeds),
+          new Probe("job gets its Secret, sealed and fetched, masked in its output", probes::jobSecret),
           new Probe("lost machine ends the job InstanceLost", probes::lostMachine),
           new Probe("deleted running job goes, machine terminated", probes::deleteRunning),
           new Probe("finished job goes after its ttlSecondsAfterFinished", probes::ttlAfterFinished),
@@ -315,6 +316,30 @@ final class RbacScenario {
         }
       }
       return null;
+    }
+
+    String jobSecret() throws InterruptedException {
+      String value = "rbac-probe-secret-value";
+      admin.secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata()
+          .withName("probe-secret").withNamespace(ns).addToLabels("ci.nixek.dev/job-secret", "true").endMetadata()
+          .addToStringData("token", value).build()).create();
+      NixekJob j = job(ns, "with-secret", TestJobs.run("use", "test \"$T\" = " + value + " && echo \"$T\""));
+      j.getSpec().machine = null;
+      j.getSpec().machineImageName = IMAGE;
+      j.getSpec().secrets = List.of(new dev.nixek.ci.api.v1alpha1.NixekSecretUse("T",
+          new dev.nixek.ci.api.v1alpha1.NixekSecretKeyRef("probe-secret", "token"), "env"));
+      admin.resources(NixekJob.class).inNamespace(ns).resource(j).create();
+      String failed = awaitJob("with-secret", Conditions::isTerminal, "Succeeded");
+      if (failed != null) {
+        return failed;
+      }
+      NixekJob done = get("with-secret");
+      Condition c = succeeded(done).orElseThrow();
+      if (!Conditions.TRUE.equals(c.getStatus())) {
+        return "job ended " + c.getReason() + ": " + c.getMessage();
+      }
+      String tail = done.getStatus().steps.get(0).outputTail;
+      return "***\n".equals(tail) ? null : "the step's output is not the masked value: " + tail;
     }
 
     String lostMachine() throws InterruptedException {

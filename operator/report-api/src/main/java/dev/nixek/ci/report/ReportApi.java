@@ -71,6 +71,7 @@ public final class ReportApi {
   private final ReportHandler reports;
   private final EvaluationHandler evaluations;
   private final AgentEndedHandler agentEnded;
+  private final SecretsHandler secrets;
   private final HealthHandler health;
   private final TokenRecords records;
   private final TokenResolver tokens;
@@ -152,6 +153,7 @@ public final class ReportApi {
     this.reports = new ReportHandler(writer, ingest, queue);
     this.evaluations = new EvaluationHandler(new EvaluationWriter(new StepsWriter(client), apiHealth), queue);
     this.agentEnded = new AgentEndedHandler(new AgentEndedWriter(new StepsWriter(client), apiHealth), queue);
+    this.secrets = new SecretsHandler(client, config.seal());
     this.health = new HealthHandler(vertx, client, config.watchNamespaces(), apiHealth, records,
         config.readyMaxAge());
     this.artifacts = new ArtifactsHandler(client, artifactStore, artifactOptions == null
@@ -175,6 +177,8 @@ public final class ReportApi {
     router.post(evaluation).handler(tokens.handler(JobTokens.Purpose.EVALUATION));
     String agentEndedPath = "/v1/jobs/:namespace/:name/" + ReportPaths.AGENT_ENDED;
     router.post(agentEndedPath).handler(tokens.handler(JobTokens.Purpose.STEPS));
+    String secretsPath = "/v1/jobs/:namespace/:name/" + ReportPaths.SECRETS;
+    router.get(secretsPath).handler(tokens.handler(JobTokens.Purpose.STEPS));
     for (String kind : new String[] {ReportPaths.STARTED, ReportPaths.OUTPUT, ReportPaths.FINISHED}) {
       router.post(step + kind).handler(tokens.handler(JobTokens.Purpose.STEPS));
     }
@@ -186,6 +190,7 @@ public final class ReportApi {
     }
     router.post(evaluation).consumes(JSON).handler(evaluations::evaluation);
     router.post(agentEndedPath).consumes(JSON).handler(agentEnded::agentEnded);
+    router.get(secretsPath).handler(secrets::secrets);
     router.post(step + ReportPaths.STARTED).consumes(JSON).handler(reports::started);
     router.post(step + ReportPaths.OUTPUT).consumes(JSON).handler(reports::output);
     router.post(step + ReportPaths.FINISHED).consumes(JSON).handler(reports::finished);

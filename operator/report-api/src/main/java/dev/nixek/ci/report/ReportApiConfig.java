@@ -38,6 +38,7 @@ import java.util.Map;
  * @param logStepLimitBytes bytes of one step's output the log store keeps before the step's log is cut
  * @param logJobLimitBytes bytes of all of one job's steps' output the log store keeps
  * @param metricsPort TCP port of {@code /metrics}, 0 for a free one, -1 for none
+ * @param seal where the seal key is (the job secrets endpoint opens what the operator sealed)
  */
 public record ReportApiConfig(
     String bindHost,
@@ -58,7 +59,8 @@ public record ReportApiConfig(
     int statusIntervalMillis,
     long logStepLimitBytes,
     long logJobLimitBytes,
-    int metricsPort) {
+    int metricsPort,
+    dev.nixek.ci.common.seal.SealKeyOptions seal) {
 
   public static final ConfigOption<String> BIND = new ConfigOption<>("NIXEK_REPORT_BIND", "0.0.0.0",
       "Address the HTTP server binds to.", ReportApiConfig::hostName);
@@ -138,7 +140,7 @@ public record ReportApiConfig(
       WATCH_NAMESPACES, WORKER_THREADS, READY_MAX_AGE_SECONDS, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS,
       AUTH_FAILURES_PER_MINUTE, JOB_QUEUE_LIMIT, JOB_REPORTS_PER_SECOND, STATUS_INTERVAL_MILLIS, LOG_STEP_LIMIT_BYTES,
       LOG_JOB_LIMIT_BYTES, METRICS_PORT), LogStoreOptions.OPTIONS, WebhookConfig.OPTIONS,
-      dev.nixek.ci.common.logs.ArtifactOptions.OPTIONS)
+      dev.nixek.ci.common.logs.ArtifactOptions.OPTIONS, dev.nixek.ci.common.seal.SealKeyOptions.OPTIONS)
       .<ConfigOption<?>>flatMap(List::stream).toList();
 
   public ReportApiConfig {
@@ -169,7 +171,8 @@ public record ReportApiConfig(
         STATUS_INTERVAL_MILLIS.read(env),
         LOG_STEP_LIMIT_BYTES.read(env),
         LOG_JOB_LIMIT_BYTES.read(env),
-        METRICS_PORT.read(env));
+        METRICS_PORT.read(env),
+        dev.nixek.ci.common.seal.SealKeyOptions.fromEnv(env));
     if (c.metricsPort() > 0 && c.metricsPort() == c.port()) {
       throw new ConfigException(METRICS_PORT.key() + "=" + c.metricsPort() + " is " + PORT.key()
           + ": metrics need a port of their own, apart from the agents'");

@@ -14,10 +14,11 @@ import java.util.Map;
  * @param maxBytes the most bytes of secret values one job may use, all values together
  */
 public record JobSecretOptions(String sealKeySecret, int maxBytes) {
-  public static final ConfigOption<Integer> MAX_BYTES = new ConfigOption<>("NIXEK_JOB_SECRETS_MAX_BYTES", "65536",
-      "bytes of Secret values one job may use, all values together, 1..262144; a job over it ends SecretNotAllowed. "
-      + "Sealed, they are about 4/3 of this in the job's status, so the default keeps a job far from etcd's object "
-      + "limit", intRange(1, 256 * 1024));
+  public static final ConfigOption<Integer> MAX_BYTES = new ConfigOption<>("NIXEK_JOB_SECRETS_MAX_BYTES", "16384",
+      "bytes of Secret values one job may use, all values together, 1..65536; a job over it ends SecretNotAllowed. "
+      + "Sealed (base64 in JSON, then base64url) they take about 1.8 times this in the job's status, which the "
+      + "status budget's 16 KiB reserve does not cover beyond the default: raise it only with smaller output tail "
+      + "budgets (docs/secrets.md)", intRange(1, 64 * 1024));
 
   public static final List<ConfigOption<?>> OPTIONS = List.of(SealKeyOptions.SECRET, MAX_BYTES);
 

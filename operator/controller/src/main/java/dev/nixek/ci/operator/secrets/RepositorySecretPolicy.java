@@ -38,8 +38,9 @@ public interface RepositorySecretPolicy {
       if ("true".equals(labels.get(FORK_LABEL))) {
         return Optional.of(new Allowed(Set.of(), "jobs of pull requests from forks get no secrets"));
       }
+      // a list by name: the operator may list and watch repositories (their reconciler's informer), not get them
       NixekRepository r = client.resources(NixekRepository.class).inNamespace(job.getMetadata().getNamespace())
-          .withName(repo).get();
+          .withField("metadata.name", repo).list().getItems().stream().findFirst().orElse(null);
       if (r == null) {
         return Optional.of(new Allowed(Set.of(), "its repository " + repo + " does not exist"));
       }
