@@ -129,7 +129,7 @@ final class RbacScenario {
 
     /** Registers the AMI the operator configured by {@code env} finds for {@link TestImages#create}'s image. */
     void seedStandInAmi(Map<String, String> env) {
-      String name = TestImages.amiName(env);
+      String name = TestImages.amiName(env, chart.jobsNamespace());
       if (seeded.add(name)) {
         ec2.seedImage(name, ec2.seedSnapshot(4, Map.of()), Map.of());
       }

@@ -31,7 +31,7 @@ class BuilderPodsTest {
   @Test
   void thePodRunsTheBuilderOnceWithoutCredentialsOrAnApiToken() {
     NixekMachineImage image = image();
-    ImageIdentity id = ImageIdentity.of(image.getSpec(), CONFIG.images());
+    ImageIdentity id = ImageIdentity.of(image.getSpec(), CONFIG.images(), "team-a");
     Pod pod = new BuilderPods(CONFIG.images(), CONFIG.aws(), "prod").pod(image, id, "nixek-build-x", "us-east-1",
         "images");
     assertThat(pod.getMetadata().getName()).isEqualTo("nixek-build-x");
@@ -80,7 +80,7 @@ class BuilderPodsTest {
         "NIXEK_BUILDER_TOLERATIONS", "[{\"key\":\"nixek.dev/kvm\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]"));
     NixekMachineImage image = image();
     Pod pod = new BuilderPods(config.images(), config.aws(), "c").pod(image,
-        ImageIdentity.of(image.getSpec(), config.images()), "p", "eu-west-1", "b");
+        ImageIdentity.of(image.getSpec(), config.images(), "team-a"), "p", "eu-west-1", "b");
     Container c = pod.getSpec().getContainers().get(0);
     assertThat(c.getResources().getLimits().get("devices.kubevirt.io/kvm").toString()).isEqualTo("1");
     assertThat(c.getResources().getRequests()).doesNotContainKey("devices.kubevirt.io/kvm");
@@ -98,7 +98,7 @@ class BuilderPodsTest {
     OperatorConfig config = OperatorConfig.fromEnv(Map.of("NIXEK_BUILDER_KVM_FALLBACK", "emulate"));
     NixekMachineImage image = image();
     Pod pod = new BuilderPods(config.images(), config.aws(), "c").pod(image,
-        ImageIdentity.of(image.getSpec(), config.images()), "p", "eu-west-1", "b");
+        ImageIdentity.of(image.getSpec(), config.images(), "team-a"), "p", "eu-west-1", "b");
     Container c = pod.getSpec().getContainers().get(0);
     assertThat(c.getCommand()).containsSubsequence("--kvm-fallback", "emulate");
     assertThat(c.getResources().getLimits()).containsOnlyKeys("memory");
@@ -111,7 +111,7 @@ class BuilderPodsTest {
         "NIXEK_BUILDER_CPU_REQUEST", "none"));
     NixekMachineImage image = image();
     Pod pod = new BuilderPods(config.images(), config.aws(), "c").pod(image,
-        ImageIdentity.of(image.getSpec(), config.images()), "p", "eu-west-1", "b");
+        ImageIdentity.of(image.getSpec(), config.images(), "team-a"), "p", "eu-west-1", "b");
     Container c = pod.getSpec().getContainers().get(0);
     assertThat(c.getCommand()).containsSubsequence("--endpoint", "http://127.0.0.1:9000", "--path-style",
         "--build-command", "nix-build --no-out-link \"$NIXEK_IMAGE_EXPR\" -j4");
@@ -121,7 +121,7 @@ class BuilderPodsTest {
   @Test
   void theConfigMapCarriesTheMachineAndAnExpressionOfTheIdentitysInputsOnly() {
     NixekMachineImage image = image();
-    ImageIdentity id = ImageIdentity.of(image.getSpec(), CONFIG.images());
+    ImageIdentity id = ImageIdentity.of(image.getSpec(), CONFIG.images(), "team-a");
     ConfigMap cm = new BuilderPods(CONFIG.images(), CONFIG.aws(), "prod").configMap(image, id, "nixek-build-x");
     assertThat(cm.getImmutable()).isTrue();
     assertThat(cm.getData().get("machine.nix")).isEqualTo(ImageIdentityTest.MACHINE + "\n");

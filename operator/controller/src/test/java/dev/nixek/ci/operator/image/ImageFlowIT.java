@@ -190,7 +190,7 @@ class ImageFlowIT extends RealApiServerTier {
   void anAmiRegisteredEarlierUnderTheIdentitysNameIsReusedWithoutABuild() {
     String machine = ImageTestEnv.uniqueMachine("registered-earlier");
     NixekMachineImage image = ImageTestEnv.image(ns, "earlier", machine);
-    ImageIdentity id = ImageIdentity.of(image.getSpec(), operator.config().images());
+    ImageIdentity id = ImageIdentity.of(image.getSpec(), operator.config().images(), ns);
     // as an image since deleted, or in a namespace this operator does not watch, left it
     String snapshot = env.ec2.seedSnapshot(1, Map.of());
     String ami = env.ec2.seedImage(ImageNames.ami(ImageTestEnv.CLUSTER, id), snapshot, Map.of());
