@@ -51,7 +51,7 @@ class ImageFlowIT extends RealApiServerTier {
     assertThat(s.drvPath).startsWith("/nix/store/").endsWith("-stand-in-nixos-amazon-image.drv");
     assertThat(s.readyTime).isNotNull();
     assertThat(s.amiName).isEqualTo("nixek-" + ImageTestEnv.CLUSTER + "-" + s.imageHash.substring(0, 32));
-    String key = "nixek-images/" + ImageTestEnv.CLUSTER + "/" + s.imageHash + "/disk.raw";
+    String key = "nixek-images/" + ImageTestEnv.CLUSTER + "/" + s.imageHash + "/disk-image";
     assertThat(s.s3Uri).isEqualTo("s3://" + ImageTestEnv.BUCKET + "/" + key);
     // the object in S3 is the one the status describes
     assertThat(env.sha256Of(ImageTestEnv.BUCKET, key)).isEqualTo(s.sha256);
@@ -70,7 +70,18 @@ class ImageFlowIT extends RealApiServerTier {
         .satisfies(o -> assertThat(o.getUid()).isEqualTo(image.getMetadata().getUid()));
     assertThat(pod.getSpec().getContainers().get(0).getEnv()).as("nothing but nix's store choice").extracting(e -> e.getName() + "=" + e.getValue())
         .containsExactly("NIX_REMOTE=local");
-    assertThat(pod.getSpec().getContainers().get(0).getCommand()).doesNotContain(env.s3.secretKey());
+    assertThat(pod.getSpec().getContainers().get(0).getCommand()).doesNotContain(env.s3.secretKey())
+        .doesNotContain("--endpoint", "--region").contains("--upload-grant", "--key", key);
+    // no AWS identity anywhere in the pod: no credentials or token file in its environment, no projected token
+    assertThat(pod.getSpec().getContainers().get(0).getEnvFrom()).isNullOrEmpty();
+    assertThat(pod.getSpec().getVolumes()).allSatisfy(v -> assertThat(v.getProjected()).isNull());
+    assertThat(env.launchedEnvironments.get(s.builderPod)).as("the builder process's environment").isNotNull()
+        .allSatisfy((k, v) -> {
+          assertThat(k).doesNotStartWith("AWS_");
+          assertThat(v).doesNotContain(env.s3.secretKey(), env.s3.accessKey());
+        });
+    // its grant named this one key and is gone once the operator completed the upload
+    assertThat(client.secrets().inNamespace(ns).withName(s.builderPod).get()).isNull();
 
     // one import task, one snapshot, one AMI: as the brief asks EC2 for them
     assertThat(env.ec2.importTasks()).singleElement().satisfies(t -> {
