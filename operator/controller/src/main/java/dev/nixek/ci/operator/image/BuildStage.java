@@ -48,6 +48,7 @@ final class BuildStage {
   private final AwsClients aws;
   private final BuilderPods pods;
   private final ImageUploads uploads;
+  private final EvaluatedProvenance provenance;
   private final EventRecorder events;
   private volatile InformerEventSource<Pod, NixekMachineImage> builderPods;
 
@@ -57,6 +58,7 @@ final class BuildStage {
     this.aws = aws;
     this.pods = new BuilderPods(config.images(), config.aws(), config.clusterId());
     this.uploads = new ImageUploads(aws, config.images(), config.clusterId());
+    this.provenance = new EvaluatedProvenance(client, config.images());
     this.events = events;
   }
 
@@ -99,6 +101,11 @@ final class BuildStage {
     NixekMachineImage image = pass.image;
     Optional<Pod> existing = builderPod(image, t);
     if (existing.isEmpty()) {
+      Optional<String> unvouched = provenance.problem(image);
+      if (unvouched.isPresent()) {
+        pass.ready(ConditionReason.BuildFailed, unvouched.get(), EventReason.BuildFailed);
+        return Optional.of(pass.finish(null));
+      }
       try {
         startBuilder(pass.context, image, t);
       } catch (KubernetesClientException e) {
