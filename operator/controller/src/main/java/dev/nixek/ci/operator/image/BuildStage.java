@@ -180,16 +180,14 @@ final class BuildStage {
         .resource(pods.configMap(image, t.id(), t.builderName())).create());
     ImageUploads.Grant grant = uploads.open(image, t);
     Secret secret = uploads.secret(image, t, grant);
-    if (KubeObjects.createIfAbsent(() -> client.secrets().inNamespace(ns).resource(secret).create()).isEmpty()) {
-      // a grant of an earlier pod (gone, or a crash before its pod was made): immutable, so replaced
-      client.secrets().inNamespace(ns).withName(t.builderName()).withGracePeriod(0).delete();
-      client.secrets().inNamespace(ns).resource(secret).create();
-    }
-    Pod pod = pods.pod(image, t.id(), t.builderName(), grant.bucket(), grant.key());
+    KubeObjects.createIfAbsent(() -> client.secrets().inNamespace(ns).resource(secret).create());
+    Pod pod = pods.pod(image, t.id(), t.builderName(), grant.bucket(), grant.key(), secret.getMetadata().getName());
     pod.getMetadata().getAnnotations().put(ImageUploads.UPLOAD_ID_ANNOTATION, grant.uploadId());
     if (OneShotNixPod.create(context, pod, builderPods)) {
       LOG.info("image {}: started builder pod {}", ResourceID.fromResource(image), t.builderName());
     } else {
+      // a sibling of the same identity started the shared pod first: its grant is the one in use
+      client.secrets().inNamespace(ns).resource(secret).delete();
       uploads.abort(t, grant.uploadId());
     }
   }
@@ -208,7 +206,10 @@ final class BuildStage {
         LOG.debug("cannot abort the upload of {}: {}", t.builderName(), e.toString());
       }
     }
-    client.secrets().inNamespace(pod.getMetadata().getNamespace()).withName(t.builderName()).delete();
+    pod.getSpec().getVolumes().stream().filter(v -> BuilderPods.UPLOAD_VOLUME.equals(v.getName()))
+        .filter(v -> v.getSecret() != null).findFirst()
+        .ifPresent(v -> client.secrets().inNamespace(pod.getMetadata().getNamespace())
+            .withName(v.getSecret().getSecretName()).delete());
   }
 
   private Optional<Pod> builderPod(NixekMachineImage image, ImageTarget t) {

@@ -41,6 +41,7 @@ public final class BuilderPods {
   public static final String CONTAINER = "builder";
   static final String MOUNT = "/nixek/build";
   static final String UPLOAD_MOUNT = "/nixek/upload";
+  static final String UPLOAD_VOLUME = "upload";
   static final String MACHINE_FILE = "machine.nix";
   static final String JOB_FILE = "job.nix";
   static final String EXPRESSION_FILE = "image.nix";
@@ -110,10 +111,11 @@ public final class BuilderPods {
   }
 
   /**
-   * The builder pod of {@code id}, writing {@code bucket}/{@code key} through the upload grant in the Secret named
-   * {@code name} (no region, endpoint or credentials: the presigned URLs are the whole of what it may do in S3).
+   * The builder pod of {@code id}, writing {@code bucket}/{@code key} through the upload grant in the Secret
+   * {@code grantSecret} (no region, endpoint or credentials: the presigned URLs are the whole of what it may do in S3).
    */
-  public Pod pod(NixekMachineImage image, ImageIdentity id, String name, String bucket, String key) {
+  public Pod pod(NixekMachineImage image, ImageIdentity id, String name, String bucket, String key,
+      String grantSecret) {
     List<String> command = new ArrayList<>(options.builderCommand());
     command.addAll(List.of("build",
         "--expr-file", MOUNT + "/" + EXPRESSION_FILE,
@@ -148,7 +150,7 @@ public final class BuilderPods {
     Pod pod = spec
         .input(MOUNT, new VolumeBuilder().withName("build").withNewConfigMap().withName(name).endConfigMap().build())
         // 0440 with the pod's fsGroup: readable by the pod's user through its group, as the evaluation token
-        .input(UPLOAD_MOUNT, new VolumeBuilder().withName("upload").withNewSecret().withSecretName(name)
+        .input(UPLOAD_MOUNT, new VolumeBuilder().withName(UPLOAD_VOLUME).withNewSecret().withSecretName(grantSecret)
             .withDefaultMode(0440).endSecret().build())
         .build();
     return scheduled(pod, scheduling);

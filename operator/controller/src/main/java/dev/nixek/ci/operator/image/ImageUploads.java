@@ -88,12 +88,20 @@ final class ImageUploads {
     return new Grant(t.bucket(), key, uploadId, List.copyOf(urls));
   }
 
+  /**
+   * The name of the Secret holding {@code grant}: one per upload, so that two images of one identity starting the
+   * shared builder pod at once never replace each other's grant (the pod mounts the one of the upload it names).
+   */
+  static String secretName(ImageTarget t, Grant grant) {
+    return t.builderName() + "-" + ImageIdentity.sha256(grant.uploadId()).substring(0, 8);
+  }
+
   /** The Secret the builder pod mounts: the grant, owned by the image (Kubernetes deletes it with the image). */
   Secret secret(NixekMachineImage image, ImageTarget t, Grant grant) {
     ObjectNode json = JSON.createObjectNode().put("bucket", grant.bucket()).put("key", grant.key());
     grant.urls().forEach(json.putArray("urls")::add);
     return new SecretBuilder()
-        .withMetadata(OneShotNixPod.metadata(t.builderName(), image.getMetadata().getNamespace(),
+        .withMetadata(OneShotNixPod.metadata(secretName(t, grant), image.getMetadata().getNamespace(),
             BuilderPods.COMPONENT, Owners.controller(image)).build())
         .withImmutable(true)
         .withType("Opaque")

@@ -33,7 +33,7 @@ class BuilderPodsTest {
     NixekMachineImage image = image();
     ImageIdentity id = ImageIdentity.of(image.getSpec(), CONFIG.images(), "team-a");
     Pod pod = new BuilderPods(CONFIG.images(), CONFIG.aws(), "prod").pod(image, id, "nixek-build-x", "images",
-        "nixek-images/prod/" + id.hash() + "/disk-image");
+        "nixek-images/prod/" + id.hash() + "/disk-image", "nixek-build-x-grant");
     assertThat(pod.getMetadata().getName()).isEqualTo("nixek-build-x");
     assertThat(pod.getMetadata().getNamespace()).isEqualTo("ci");
     assertThat(pod.getMetadata().getLabels()).containsEntry("app.kubernetes.io/component", "image-builder")
@@ -66,7 +66,7 @@ class BuilderPodsTest {
         .anySatisfy(v -> assertThat(v.getConfigMap().getName()).isEqualTo("nixek-build-x"))
         .anySatisfy(v -> {
           assertThat(v.getSecret()).isNotNull();
-          assertThat(v.getSecret().getSecretName()).as("the upload grant").isEqualTo("nixek-build-x");
+          assertThat(v.getSecret().getSecretName()).as("the upload grant").isEqualTo("nixek-build-x-grant");
           assertThat(v.getSecret().getDefaultMode()).isEqualTo(0440);
         })
         .anySatisfy(v -> assertThat(v.getEmptyDir()).as("a writable Nix store").isNotNull());
@@ -88,7 +88,7 @@ class BuilderPodsTest {
         "NIXEK_BUILDER_TOLERATIONS", "[{\"key\":\"nixek.dev/kvm\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]"));
     NixekMachineImage image = image();
     Pod pod = new BuilderPods(config.images(), config.aws(), "c").pod(image,
-        ImageIdentity.of(image.getSpec(), config.images(), "team-a"), "p", "eu-west-1", "b");
+        ImageIdentity.of(image.getSpec(), config.images(), "team-a"), "p", "b", "k", "p-grant");
     Container c = pod.getSpec().getContainers().get(0);
     assertThat(c.getResources().getLimits().get("devices.kubevirt.io/kvm").toString()).isEqualTo("1");
     assertThat(c.getResources().getRequests()).doesNotContainKey("devices.kubevirt.io/kvm");
@@ -106,7 +106,7 @@ class BuilderPodsTest {
     OperatorConfig config = OperatorConfig.fromEnv(Map.of("NIXEK_BUILDER_KVM_FALLBACK", "emulate"));
     NixekMachineImage image = image();
     Pod pod = new BuilderPods(config.images(), config.aws(), "c").pod(image,
-        ImageIdentity.of(image.getSpec(), config.images(), "team-a"), "p", "eu-west-1", "b");
+        ImageIdentity.of(image.getSpec(), config.images(), "team-a"), "p", "b", "k", "p-grant");
     Container c = pod.getSpec().getContainers().get(0);
     assertThat(c.getCommand()).containsSubsequence("--kvm-fallback", "emulate");
     assertThat(c.getResources().getLimits()).containsOnlyKeys("memory");
@@ -119,7 +119,7 @@ class BuilderPodsTest {
         "NIXEK_BUILDER_CPU_REQUEST", "none"));
     NixekMachineImage image = image();
     Pod pod = new BuilderPods(config.images(), config.aws(), "c").pod(image,
-        ImageIdentity.of(image.getSpec(), config.images(), "team-a"), "p", "eu-west-1", "b");
+        ImageIdentity.of(image.getSpec(), config.images(), "team-a"), "p", "b", "k", "p-grant");
     Container c = pod.getSpec().getContainers().get(0);
     assertThat(c.getCommand()).containsSubsequence("--build-command", "nix-build --no-out-link \"$NIXEK_IMAGE_EXPR\" -j4")
         .doesNotContain("--endpoint", "--path-style", "--region");

@@ -81,7 +81,10 @@ class ImageFlowIT extends RealApiServerTier {
           assertThat(v).doesNotContain(env.s3.secretKey(), env.s3.accessKey());
         });
     // its grant named this one key and is gone once the operator completed the upload
-    assertThat(client.secrets().inNamespace(ns).withName(s.builderPod).get()).isNull();
+    String grant = pod.getSpec().getVolumes().stream().filter(v -> v.getSecret() != null).findFirst().orElseThrow()
+        .getSecret().getSecretName();
+    assertThat(grant).startsWith(s.builderPod + "-");
+    assertThat(client.secrets().inNamespace(ns).withName(grant).get()).isNull();
 
     // one import task, one snapshot, one AMI: as the brief asks EC2 for them
     assertThat(env.ec2.importTasks()).singleElement().satisfies(t -> {
