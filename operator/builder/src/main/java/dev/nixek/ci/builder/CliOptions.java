@@ -82,7 +82,7 @@ public record CliOptions(
       "  --termination-log PATH  (default " + DEFAULT_TERMINATION_LOG + ")",
       "  --help",
       "",
-      "Credentials come from the AWS SDK default chain (IRSA / pod identity, environment, profile).",
+      "Without --upload-grant, credentials come from the AWS SDK default chain (environment, profile, IRSA).",
       "Exit: 0 done, 2 build failed, 3 upload failed, 64 usage, 1 internal error.",
       "");
 

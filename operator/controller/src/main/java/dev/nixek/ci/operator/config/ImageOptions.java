@@ -26,7 +26,7 @@ import java.util.Map;
  * @param builderImage the builder pod's container image
  * @param builderCommand the builder pod's command (the builder's arguments are appended)
  * @param builderBuildCommand the builder's {@code --build-command}; empty: its default ({@code nix-build})
- * @param builderServiceAccount the builder pod's ServiceAccount (IRSA: annotate it with the upload role)
+ * @param builderServiceAccount the builder pod's ServiceAccount (no permissions, no AWS role)
  * @param builderCpuRequest CPU request of the builder pod ("" for none)
  * @param builderMemoryRequest memory request of the builder pod
  * @param builderMemoryLimit memory limit of the builder pod
@@ -106,8 +106,8 @@ public record ImageOptions(
       "NIXEK_BUILDER_BUILD_COMMAND", "", "the builder's --build-command (a /bin/sh -c script printing the output "
       + "path last; $NIXEK_IMAGE_EXPR is the image expression); empty: the builder's nix-build", string());
   public static final ConfigOption<String> BUILDER_SERVICE_ACCOUNT = new ConfigOption<>(
-      "NIXEK_BUILDER_SERVICE_ACCOUNT", "nixek-builder", "ServiceAccount of builder pods (IRSA: annotate it with "
-      + "the role that may upload to the bucket); no AWS credentials are put in the pod spec", dnsLabel());
+      "NIXEK_BUILDER_SERVICE_ACCOUNT", "nixek-builder", "ServiceAccount of builder pods: it needs no permissions "
+      + "and no AWS role (builder pods upload through presigned URLs the operator hands them)", dnsLabel());
   public static final ConfigOption<String> BUILDER_CPU = new ConfigOption<>("NIXEK_BUILDER_CPU_REQUEST", "1",
       "CPU request of builder pods (none: no request)", quantity());
   public static final ConfigOption<String> BUILDER_MEMORY = new ConfigOption<>("NIXEK_BUILDER_MEMORY_REQUEST",
