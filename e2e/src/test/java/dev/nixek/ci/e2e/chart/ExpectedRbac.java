@@ -87,7 +87,8 @@ public final class ExpectedRbac {
             + "the job's spec.nix (EvaluationPods)"),
         new Rule(Scope.OPERATOR, "", "secrets", List.of(), List.of("create", "delete"),
             "an evaluation pod's token Secret (JobEvaluator: create), deleted once the result is recorded (delete); "
-            + "token records are in the job's status"),
+            + "token records are in the job's status; a builder pod's upload grant (BuildStage: create), deleted once "
+            + "its result is handled (delete)"),
         new Rule(Scope.OPERATOR, "", "events", List.of(), List.of("get", "create", "patch"),
             "Events on jobs and images (EventRecorder: read by name, create, bump the count of a repeat)"),
         new Rule(Scope.OPERATOR_OWN_NAMESPACE, "", "secrets", List.of(), List.of("create"),

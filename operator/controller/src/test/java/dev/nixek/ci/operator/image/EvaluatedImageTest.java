@@ -116,7 +116,7 @@ class EvaluatedImageTest {
           agentJar = "/opt/nixek/nixek-agent.jar";
         }
         """.formatted(id.hash(), DRV, ImageIdentityTest.PIN));
-    assertThat(pods.pod(image, id, "nixek-build-x", "us-east-1", "images").getSpec().getContainers().get(0)
+    assertThat(pods.pod(image, id, "nixek-build-x", "images", "k", "g").getSpec().getContainers().get(0)
         .getCommand()).containsSubsequence("--expect-drv-path", DRV);
 
     NixekMachineImage flake = new NixekMachineImage();
@@ -140,7 +140,7 @@ class EvaluatedImageTest {
         .contains("  agentJar = \"/srv/nixek-agent.jar\";\n").doesNotContain("/opt/nixek/nixek-agent.jar");
     // a site's own build command builds something else by definition: no drvPath check then
     OperatorConfig custom = OperatorConfig.fromEnv(Map.of("NIXEK_BUILDER_BUILD_COMMAND", "my-build"));
-    assertThat(new BuilderPods(custom.images(), custom.aws(), "prod").pod(image, id, "p", "us-east-1", "b")
+    assertThat(new BuilderPods(custom.images(), custom.aws(), "prod").pod(image, id, "p", "b", "k", "g")
         .getSpec().getContainers().get(0).getCommand()).doesNotContain("--expect-drv-path");
   }
 
