@@ -213,7 +213,8 @@ class ChartTemplateTest {
         "builder.serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::1:role/builder");
     assertThat(refused.exitCode()).isNotZero();
     assertThat(refused.stderr()).contains("builder pods hold no AWS identity");
-    Rendered r = helm.template("nixek-ci", NS, List.of(), "--set", "config.operator.imageBucket=ci-images");
+    Rendered r = helm.template("nixek-ci", NS, List.of(), "--set", "config.operator.imageBucket=ci-images",
+        "--set", "config.operator.clusterId=prod");
     OperatorConfig c = OperatorConfig.fromEnv(
         Rendered.env(container(r.get(Deployment.class, "nixek-ci-operator"), "operator"), fields()));
     assertThat(c.images().trust().trustDomain())
