@@ -48,7 +48,8 @@ a probe that fails without it.
   resources: ["configmaps"]
   verbs: ["create"]
 # an evaluation pod's Secret (the plaintext evaluation token it mounts), created before the pod, deleted once the
-# evaluation is recorded (token records are in the job's status, not in Secrets)
+# evaluation is recorded (token records are in the job's status, not in Secrets); a builder pod's upload grant (its
+# presigned part URLs), created before the pod, deleted once its result is handled
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["create", "delete"]

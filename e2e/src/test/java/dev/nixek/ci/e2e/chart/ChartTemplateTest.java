@@ -210,6 +210,21 @@ class ChartTemplateTest {
 
   /** provider local runs job steps inside the operator's container: only with a value that says it is unsafe. */
   @Test
+  void theBuilderServiceAccountTakesNoIamRoleAndTheTrustDomainIsTheNamespaceByDefault() {
+    CommandResult refused = helm.tryTemplate("nixek-ci", NS, List.of(), "--set-string",
+        "builder.serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::1:role/builder");
+    assertThat(refused.exitCode()).isNotZero();
+    assertThat(refused.stderr()).contains("builder pods hold no AWS identity");
+    Rendered r = helm.template("nixek-ci", NS, List.of(), "--set", "config.operator.imageBucket=ci-images",
+        "--set", "config.operator.clusterId=prod");
+    OperatorConfig c = OperatorConfig.fromEnv(
+        Rendered.env(container(r.get(Deployment.class, "nixek-ci-operator"), "operator"), fields()));
+    assertThat(c.images().trust().trustDomain())
+        .isEqualTo(dev.nixek.ci.operator.config.ImageTrustOptions.TrustDomain.NAMESPACE);
+    assertThat(r.get(ServiceAccount.class, "nixek-ci-builder").getMetadata().getAnnotations()).isNullOrEmpty();
+  }
+
+  @Test
   void theLocalProviderIsRefusedUnlessExplicitlyAllowedAsUnsafe() {
     CommandResult refused = helm.tryTemplate("nixek-ci", NS, List.of(), "--set", "config.operator.provider=local");
     assertThat(refused.exitCode()).isNotZero();
@@ -302,6 +317,9 @@ class ChartTemplateTest {
     assertThat(c.images().builderImage()).isEqualTo("registry.example.com/nixek/builder:1.2.3");
     assertThat(c.images().builderServiceAccount()).isEqualTo("ci-builder");
     assertThat(c.images().builderMemoryLimit()).isEqualTo("12Gi");
+    assertThat(c.images().trust().trustDomain())
+        .isEqualTo(dev.nixek.ci.operator.config.ImageTrustOptions.TrustDomain.CLUSTER);
+    assertThat(c.images().trust().uploadParts()).isEqualTo(128);
     assertThat(c.images().builderScheduling().kvmResource()).isEqualTo("devices.kubevirt.io/kvm");
     assertThat(c.images().builderScheduling().nodeSelector()).containsExactly(Map.entry("nixek.dev/kvm", "true"));
     assertThat(c.images().builderScheduling().tolerations()).singleElement()
@@ -350,8 +368,8 @@ class ChartTemplateTest {
       ServiceAccount builder = r.all(ServiceAccount.class).stream()
           .filter(a -> ns.equals(a.getMetadata().getNamespace())).findFirst().orElseThrow();
       assertThat(builder.getMetadata().getName()).isEqualTo("ci-builder");
-      assertThat(builder.getMetadata().getAnnotations())
-          .containsEntry("eks.amazonaws.com/role-arn", "arn:aws:iam::123456789012:role/nixek-ci-builder");
+      assertThat(builder.getMetadata().getAnnotations()).containsEntry("example.com/owner", "ci-team")
+          .doesNotContainKey("eks.amazonaws.com/role-arn");
       assertThat(builder.getAutomountServiceAccountToken()).isFalse();
     }
 

@@ -103,7 +103,8 @@ public final class ExpectedRbac {
             + "the job's spec.nix (EvaluationPods)"),
         new Rule(Scope.OPERATOR, "", "secrets", List.of(), List.of("create", "delete"),
             "an evaluation pod's token Secret (JobEvaluator: create), deleted once the result is recorded (delete); "
-            + "token records are in the job's status"),
+            + "token records are in the job's status; a builder pod's upload grant (BuildStage: create), deleted once "
+            + "its result is handled (delete)"),
         new Rule(Scope.OPERATOR, "", "secrets", List.of(), List.of("get"),
             "a repository's token and webhook Secrets, read by name (RepositorySecrets); the Secrets a job uses, "
             + "checked and sealed at launch (JobSecretSealing)"),

@@ -132,8 +132,8 @@ final class RbacScenario {
     }
 
     /** Registers the AMI the operator configured by {@code env} finds for {@link TestImages#create}'s image. */
-    void seedStandInAmi(Map<String, String> env) {
-      String name = TestImages.amiName(env);
+    void seedStandInAmi(Map<String, String> env, String namespace) {
+      String name = TestImages.amiName(env, namespace);
       if (seeded.add(name)) {
         ec2.seedImage(name, ec2.seedSnapshot(4, Map.of()), Map.of());
       }
@@ -165,7 +165,7 @@ final class RbacScenario {
     ChartInstall chart = ChartInstall.install(kube, work, release, "deployment", true, aws.values());
     INSTALLED.put(release, chart);
     KubernetesClient admin = kube.client();
-    aws.seedStandInAmi(chart.operatorEnv("operator-0"));
+    aws.seedStandInAmi(chart.operatorEnv("operator-0"), chart.jobsNamespace());
     TestImages.create(admin, chart.jobsNamespace(), IMAGE);
     before.accept(chart);
     List<Result> results = new ArrayList<>();

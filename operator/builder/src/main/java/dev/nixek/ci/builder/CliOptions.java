@@ -29,7 +29,8 @@ public record CliOptions(
     boolean pathStyle,
     int partSizeMib,
     Path terminationLog,
-    boolean emulateKvm) {
+    boolean emulateKvm,
+    Path uploadGrant) {
 
   public static final String BUILD = "build";
   public static final String UPLOAD = "upload";
@@ -44,7 +45,7 @@ public record CliOptions(
   private static final Set<String> VALUED = Set.of("--expr-file", "--build-command", "--file", "--drv-path",
       "--expect-drv-path",
       "--bucket", "--key", "--key-prefix", "--identity", "--region", "--endpoint", "--part-size-mib",
-      "--termination-log", "--kvm-fallback");
+      "--termination-log", "--kvm-fallback", "--upload-grant");
   private static final Set<String> BUILD_ONLY = Set.of("--expr-file", "--build-command", "--expect-drv-path",
       "--kvm-fallback");
   private static final Set<String> UPLOAD_ONLY = Set.of("--file");
@@ -66,6 +67,8 @@ public record CliOptions(
       "                          fail (default: at once, before building anything) or emulate (QEMU's TCG: slow)",
       "                          ($" + KvmDevice.DEVICE_ENV + " names another device path, for tests)",
       "Upload:",
+      "  --upload-grant FILE     upload through the presigned part URLs in FILE ({bucket, key, urls}: what the",
+      "                          operator allows this pod to write); no AWS credentials are used then",
       "  --bucket NAME           S3 bucket (required)",
       "  --key KEY               object key; or:",
       "  --key-prefix PREFIX     key = PREFIX/IDENTITY/IMAGE-FILE-NAME (default prefix: " + DEFAULT_KEY_PREFIX + ")",
@@ -79,7 +82,7 @@ public record CliOptions(
       "  --termination-log PATH  (default " + DEFAULT_TERMINATION_LOG + ")",
       "  --help",
       "",
-      "Credentials come from the AWS SDK default chain (IRSA / pod identity, environment, profile).",
+      "Without --upload-grant, credentials come from the AWS SDK default chain (environment, profile, IRSA).",
       "Exit: 0 done, 2 build failed, 3 upload failed, 64 usage, 1 internal error.",
       "");
 
@@ -150,7 +153,19 @@ public record CliOptions(
         values.containsKey("--path-style"),
         partSizeMib(values.get("--part-size-mib")),
         Path.of(values.getOrDefault("--termination-log", DEFAULT_TERMINATION_LOG.toString())),
-        emulateKvm(values.get("--kvm-fallback")));
+        emulateKvm(values.get("--kvm-fallback")),
+        uploadGrant(values.get("--upload-grant"), key));
+  }
+
+  private static Path uploadGrant(String value, String key) throws BuilderException {
+    if (value == null) {
+      return null;
+    }
+    if (key == null) {
+      // the grant is for one key: the builder names it, the operator checks it is the one it granted
+      throw BuilderException.usage("--upload-grant needs --key");
+    }
+    return Path.of(value);
   }
 
   /**
@@ -179,7 +194,7 @@ public record CliOptions(
 
   private static CliOptions helpOptions() {
     return new CliOptions(HELP, null, null, null, null, null, null, null, null, null, null, null, false,
-        DEFAULT_PART_SIZE_MIB, DEFAULT_TERMINATION_LOG, false);
+        DEFAULT_PART_SIZE_MIB, DEFAULT_TERMINATION_LOG, false, null);
   }
 
   /** The options after the command: {@code --name value}, {@code --name=value}, or a flag; each at most once. */

@@ -48,8 +48,15 @@ final class ImageBuild {
     // the build command is the operator's choice (a shell command line): the Nix it used is the one its shell finds
     String nixVersion = NixVersion.ofShell(env).orElse(null);
 
-    Map<String, String> metadata = Map.of(DRV_PATH_METADATA, drvPath, OUT_PATH_METADATA, outPath.toString());
-    UploadResult upload = S3Upload.run(options, image.file(), key, metadata);
+    UploadResult upload;
+    if (options.uploadGrant() != null) {
+      // no AWS identity: the operator's presigned part URLs of this one key, completed by the operator
+      upload = new PresignedUpload(options.partSizeBytes()).upload(image.file(),
+          PresignedUpload.Grant.read(options.uploadGrant()), options.bucket(), key);
+    } else {
+      Map<String, String> metadata = Map.of(DRV_PATH_METADATA, drvPath, OUT_PATH_METADATA, outPath.toString());
+      upload = S3Upload.run(options, image.file(), key, metadata);
+    }
     return new ImageResult(options.bucket(), key, upload.size(), upload.sha256(), drvPath, outPath.toString(),
         image.format(), image.bootMode(), image.system(), nixVersion, upload.uploaded());
   }

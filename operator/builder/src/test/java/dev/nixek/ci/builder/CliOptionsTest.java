@@ -54,6 +54,17 @@ class CliOptionsTest {
   }
 
   @Test
+  void anUploadGrantIsForOneNamedKey() throws Exception {
+    CliOptions o = parse("build", "--expr-file", "/e.nix", "--bucket", "b", "--key", "p/h/disk-image",
+        "--upload-grant", "/nixek/upload/upload.json");
+    assertThat(o.uploadGrant()).isEqualTo(java.nio.file.Path.of("/nixek/upload/upload.json"));
+    assertThat(o.key()).isEqualTo("p/h/disk-image");
+    assertUsageError("--upload-grant needs --key", "build", "--expr-file", "/e.nix", "--bucket", "b",
+        "--upload-grant", "/g.json");
+    assertThat(parse("build", "--expr-file", "/e.nix", "--bucket", "b").uploadGrant()).isNull();
+  }
+
+  @Test
   void theDefaultBuildCommandNeedsAnExpression() throws Exception {
     assertUsageError("--expr-file is required", "build", "--bucket", "b");
     assertThat(CliOptions.parse(new String[] {"build", "--bucket", "b"}, Map.of("NIXEK_IMAGE_EXPR", "/e.nix"))

@@ -15,6 +15,8 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 
 /**
  * The operator's AWS clients, one EC2 and one S3 client per region, made on first use (an operator that never
@@ -28,6 +30,7 @@ public final class AwsClients implements AutoCloseable {
   private final List<ExecutionInterceptor> interceptors;
   private final Map<String, Ec2Client> ec2 = new ConcurrentHashMap<>();
   private final Map<String, S3Client> s3 = new ConcurrentHashMap<>();
+  private final Map<String, S3Presigner> presigners = new ConcurrentHashMap<>();
 
   /** Production: the SDK's default credentials chain (IRSA / pod identity, environment, profile). */
   public AwsClients(AwsOptions options) {
@@ -84,6 +87,19 @@ public final class AwsClients implements AutoCloseable {
     });
   }
 
+  /**
+   * Presigns S3 requests with the operator's credentials, for a builder pod that holds none (docs/images.md#the-upload):
+   * the same endpoint and addressing as {@link #s3}.
+   */
+  public S3Presigner presigner(String region) {
+    return presigners.computeIfAbsent(region, r -> {
+      var b = S3Presigner.builder().credentialsProvider(credentials).region(Region.of(r))
+          .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(options.s3PathStyle()).build());
+      options.s3Endpoint().ifPresent(b::endpointOverride);
+      return b.build();
+    });
+  }
+
   public AwsOptions options() {
     return options;
   }
@@ -92,6 +108,7 @@ public final class AwsClients implements AutoCloseable {
   public void close() {
     ec2.values().forEach(Ec2Client::close);
     s3.values().forEach(S3Client::close);
+    presigners.values().forEach(S3Presigner::close);
     http.close();
   }
 }

@@ -23,6 +23,8 @@ public final class Ec2Tags {
   public static final String IMAGE_HASH = "nixek.dev/image-hash";
   /** The NixekMachineImage (namespace/name) that made it, for people looking at the console. */
   public static final String IMAGE = "nixek.dev/image";
+  /** The image's trust domain ({@code namespace/<ns>} or {@code cluster}): whose builds may use the AMI. */
+  public static final String TRUST_DOMAIN = "nixek.dev/trust-domain";
 
   private Ec2Tags() {}
 }

@@ -26,7 +26,7 @@ import java.util.Map;
  * @param builderImage the builder pod's container image
  * @param builderCommand the builder pod's command (the builder's arguments are appended)
  * @param builderBuildCommand the builder's {@code --build-command}; empty: its default ({@code nix-build})
- * @param builderServiceAccount the builder pod's ServiceAccount (IRSA: annotate it with the upload role)
+ * @param builderServiceAccount the builder pod's ServiceAccount (no permissions, no AWS role)
  * @param builderCpuRequest CPU request of the builder pod ("" for none)
  * @param builderMemoryRequest memory request of the builder pod
  * @param builderMemoryLimit memory limit of the builder pod
@@ -39,6 +39,7 @@ import java.util.Map;
  * @param gcGrace how old an unreferenced AMI, snapshot or S3 object must be before the collector removes it
  * @param inlineRetention how long an inline machine's image outlives the last job that uses it
  * @param builderScheduling where builder pods run and how they get KVM
+ * @param trust who shares an image, and what a builder pod may upload
  */
 public record ImageOptions(
     String bucket,
@@ -63,7 +64,8 @@ public record ImageOptions(
     Duration gcInterval,
     Duration gcGrace,
     Duration inlineRetention,
-    BuilderSchedulingOptions builderScheduling) {
+    BuilderSchedulingOptions builderScheduling,
+    ImageTrustOptions trust) {
 
   /** The version of this operator build, the default agent version. */
   public static final String OPERATOR_VERSION = operatorVersion();
@@ -104,8 +106,8 @@ public record ImageOptions(
       "NIXEK_BUILDER_BUILD_COMMAND", "", "the builder's --build-command (a /bin/sh -c script printing the output "
       + "path last; $NIXEK_IMAGE_EXPR is the image expression); empty: the builder's nix-build", string());
   public static final ConfigOption<String> BUILDER_SERVICE_ACCOUNT = new ConfigOption<>(
-      "NIXEK_BUILDER_SERVICE_ACCOUNT", "nixek-builder", "ServiceAccount of builder pods (IRSA: annotate it with "
-      + "the role that may upload to the bucket); no AWS credentials are put in the pod spec", dnsLabel());
+      "NIXEK_BUILDER_SERVICE_ACCOUNT", "nixek-builder", "ServiceAccount of builder pods: it needs no permissions "
+      + "and no AWS role (builder pods upload through presigned URLs the operator hands them)", dnsLabel());
   public static final ConfigOption<String> BUILDER_CPU = new ConfigOption<>("NIXEK_BUILDER_CPU_REQUEST", "1",
       "CPU request of builder pods (none: no request)", quantity());
   public static final ConfigOption<String> BUILDER_MEMORY = new ConfigOption<>("NIXEK_BUILDER_MEMORY_REQUEST",
@@ -139,7 +141,8 @@ public record ImageOptions(
       BUCKET, KEY_PREFIX, NIXPKGS, SYSTEM, AGENT_VERSION,
       NIX_DIR, AGENT_JAR, BUILDER_IMAGE, BUILDER_COMMAND, BUILDER_BUILD_COMMAND, BUILDER_SERVICE_ACCOUNT, BUILDER_CPU,
       BUILDER_MEMORY, BUILDER_MEMORY_LIMIT, BUILDER_STORAGE, BUILDER_TIMEOUT, IMPORT_ROLE, POLL_MIN, POLL_MAX,
-      GC_INTERVAL, GC_GRACE, INLINE_RETENTION).stream(), BuilderSchedulingOptions.OPTIONS.stream()).toList();
+      GC_INTERVAL, GC_GRACE, INLINE_RETENTION).stream(), java.util.stream.Stream.concat(
+      BuilderSchedulingOptions.OPTIONS.stream(), ImageTrustOptions.OPTIONS.stream())).toList();
 
   public ImageOptions {
     if (pollMax.compareTo(pollMin) < 0) {
@@ -155,7 +158,7 @@ public record ImageOptions(
         BUILDER_MEMORY.read(env), BUILDER_MEMORY_LIMIT.read(env), BUILDER_STORAGE.read(env),
         BUILDER_TIMEOUT.read(env), IMPORT_ROLE.read(env), POLL_MIN.read(env), POLL_MAX.read(env),
         GC_INTERVAL.read(env), GC_GRACE.read(env), INLINE_RETENTION.read(env),
-        BuilderSchedulingOptions.fromEnv(env));
+        BuilderSchedulingOptions.fromEnv(env), ImageTrustOptions.fromEnv(env));
   }
 
   private static String operatorVersion() {

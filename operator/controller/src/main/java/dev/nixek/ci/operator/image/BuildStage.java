@@ -17,6 +17,7 @@ import dev.nixek.ci.operator.image.BuilderOutcome.Built;
 import dev.nixek.ci.operator.image.BuilderOutcome.Failed;
 import dev.nixek.ci.operator.image.BuilderOutcome.Working;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -46,6 +47,8 @@ final class BuildStage {
   private final OperatorConfig config;
   private final AwsClients aws;
   private final BuilderPods pods;
+  private final ImageUploads uploads;
+  private final EvaluatedProvenance provenance;
   private final EventRecorder events;
   private volatile InformerEventSource<Pod, NixekMachineImage> builderPods;
 
@@ -54,6 +57,8 @@ final class BuildStage {
     this.config = config;
     this.aws = aws;
     this.pods = new BuilderPods(config.images(), config.aws(), config.clusterId());
+    this.uploads = new ImageUploads(aws, config.images(), config.clusterId());
+    this.provenance = new EvaluatedProvenance(client, config.images());
     this.events = events;
   }
 
@@ -96,6 +101,11 @@ final class BuildStage {
     NixekMachineImage image = pass.image;
     Optional<Pod> existing = builderPod(image, t);
     if (existing.isEmpty()) {
+      Optional<String> unvouched = provenance.problem(image);
+      if (unvouched.isPresent()) {
+        pass.ready(ConditionReason.BuildFailed, unvouched.get(), EventReason.BuildFailed);
+        return Optional.of(pass.finish(null));
+      }
       try {
         startBuilder(pass.context, image, t);
       } catch (KubernetesClientException e) {
@@ -124,21 +134,34 @@ final class BuildStage {
             EventReason.BuildPending);
       } else if (!w.started()) {
         pass.ready(ConditionReason.Building, "builder pod " + t.builderName() + " is pending", null);
-      } else if (uploading(t)) {
+      } else if (uploading(t, existing.get())) {
         pass.ready(ConditionReason.Uploading, "builder pod " + t.builderName() + " is uploading the image to s3://"
-            + t.bucket() + "/" + ImageNames.objectPrefix(config.images().keyPrefix(), config.clusterId(), t.id()),
-            null);
+            + t.bucket() + "/" + uploads.key(t), null);
       } else {
         pass.ready(ConditionReason.Building, "builder pod " + t.builderName() + " is building the image", null);
       }
       return Optional.of(pass.finish(config.images().pollMin()));
     }
     if (outcome instanceof Failed f) {
+      endUpload(existing.get(), t, true);
       pass.ready(ConditionReason.BuildFailed, failureMessage("builder pod " + t.builderName() + ": " + f.error(),
           f.logTail()), EventReason.BuildFailed);
       return Optional.of(pass.finish(null));
     }
     Built b = (Built) outcome;
+    // the pod ran the user's code: its result is a claim, checked against what it was given before anything of it
+    // is recorded (the upload is completed by the operator, from S3's list of parts)
+    Optional<String> refused = ImageUploads.mismatch(b, t.bucket(), uploads.key(t))
+        .or(() -> uploadId(existing.get()).map(id -> uploads.complete(t, id, b))
+            .orElse(Optional.of("the builder pod names no upload (annotation " + ImageUploads.UPLOAD_ID_ANNOTATION
+                + ")")));
+    if (refused.isPresent()) {
+      endUpload(existing.get(), t, true);
+      pass.ready(ConditionReason.BuildFailed, "builder pod " + t.builderName() + ": " + refused.get(),
+          EventReason.BuildFailed);
+      return Optional.of(pass.finish(null));
+    }
+    endUpload(existing.get(), t, false);
     pass.next.s3Uri = b.s3Uri();
     pass.next.sha256 = b.sha256();
     pass.next.sizeBytes = b.size();
@@ -155,20 +178,50 @@ final class BuildStage {
     String ns = image.getMetadata().getNamespace();
     KubeObjects.createIfAbsent(() -> client.configMaps().inNamespace(ns)
         .resource(pods.configMap(image, t.id(), t.builderName())).create());
-    Pod pod = pods.pod(image, t.id(), t.builderName(), t.region(), t.bucket());
+    ImageUploads.Grant grant = uploads.open(image, t);
+    Secret secret = uploads.secret(image, t, grant);
+    KubeObjects.createIfAbsent(() -> client.secrets().inNamespace(ns).resource(secret).create());
+    Pod pod = pods.pod(image, t.id(), t.builderName(), grant.bucket(), grant.key(), secret.getMetadata().getName());
+    pod.getMetadata().getAnnotations().put(ImageUploads.UPLOAD_ID_ANNOTATION, grant.uploadId());
     if (OneShotNixPod.create(context, pod, builderPods)) {
       LOG.info("image {}: started builder pod {}", ResourceID.fromResource(image), t.builderName());
+    } else {
+      // a sibling of the same identity started the shared pod first: its grant is the one in use
+      client.secrets().inNamespace(ns).resource(secret).delete();
+      uploads.abort(t, grant.uploadId());
     }
+  }
+
+  private static Optional<String> uploadId(Pod pod) {
+    return Optional.ofNullable(pod.getMetadata().getAnnotations())
+        .map(a -> a.get(ImageUploads.UPLOAD_ID_ANNOTATION)).filter(s -> !s.isBlank());
+  }
+
+  /** The pod is done: its grant goes, and an upload that will not be completed is aborted. */
+  private void endUpload(Pod pod, ImageTarget t, boolean abort) {
+    if (abort) {
+      try {
+        uploadId(pod).ifPresent(id -> uploads.abort(t, id));
+      } catch (SdkException e) {
+        LOG.debug("cannot abort the upload of {}: {}", t.builderName(), e.toString());
+      }
+    }
+    pod.getSpec().getVolumes().stream().filter(v -> BuilderPods.UPLOAD_VOLUME.equals(v.getName()))
+        .filter(v -> v.getSecret() != null).findFirst()
+        .ifPresent(v -> client.secrets().inNamespace(pod.getMetadata().getNamespace())
+            .withName(v.getSecret().getSecretName()).delete());
   }
 
   private Optional<Pod> builderPod(NixekMachineImage image, ImageTarget t) {
     return builderPods.get(new ResourceID(t.builderName(), image.getMetadata().getNamespace()));
   }
 
-  private boolean uploading(ImageTarget t) {
+  private boolean uploading(ImageTarget t, Pod pod) {
     try {
-      return new ImageStore(aws.s3(t.region())).uploading(t.bucket(),
-          ImageNames.objectPrefix(config.images().keyPrefix(), config.clusterId(), t.id()));
+      // the upload exists from the pod's start (the operator made it): uploading once it holds a part
+      Optional<String> id = uploadId(pod);
+      return id.isPresent() && !aws.s3(t.region()).listParts(b -> b.bucket(t.bucket()).key(uploads.key(t))
+          .uploadId(id.get()).maxParts(1)).parts().isEmpty();
     } catch (SdkException e) {
       // only a progress hint: not being able to tell is no reason to stop
       LOG.debug("cannot list uploads in {}: {}", t.bucket(), e.toString());

@@ -27,8 +27,9 @@ import java.util.List;
  * configured nodeSelector and tolerations, and the fallback handed to the builder, which checks the device itself
  * before building (docs/images.md#kvm).
  *
- * <p>No AWS credentials are in the spec: the builder's SDK finds them through the pod's ServiceAccount (IRSA /
- * pod identity). The Kubernetes API token is not mounted either: the build runs the user's Nix code.
+ * <p>No AWS credentials are in the spec, and the pod needs none: it gets presigned part URLs of one upload of one key
+ * (the Secret of {@link ImageUploads}, mounted at {@value #UPLOAD_MOUNT}), which the operator started and completes.
+ * The Kubernetes API token is not mounted either: the build runs the user's Nix code.
  */
 public final class BuilderPods {
   /** The component label value of builder pods and their ConfigMaps; the pod informer selects on it. */
@@ -39,6 +40,8 @@ public final class BuilderPods {
   public static final String IMAGE_ANNOTATION = "ci.nixek.dev/image";
   public static final String CONTAINER = "builder";
   static final String MOUNT = "/nixek/build";
+  static final String UPLOAD_MOUNT = "/nixek/upload";
+  static final String UPLOAD_VOLUME = "upload";
   static final String MACHINE_FILE = "machine.nix";
   static final String JOB_FILE = "job.nix";
   static final String EXPRESSION_FILE = "image.nix";
@@ -107,19 +110,19 @@ public final class BuilderPods {
     return b.build();
   }
 
-  public Pod pod(NixekMachineImage image, ImageIdentity id, String name, String region, String bucket) {
+  /**
+   * The builder pod of {@code id}, writing {@code bucket}/{@code key} through the upload grant in the Secret
+   * {@code grantSecret} (no region, endpoint or credentials: the presigned URLs are the whole of what it may do in S3).
+   */
+  public Pod pod(NixekMachineImage image, ImageIdentity id, String name, String bucket, String key,
+      String grantSecret) {
     List<String> command = new ArrayList<>(options.builderCommand());
     command.addAll(List.of("build",
         "--expr-file", MOUNT + "/" + EXPRESSION_FILE,
         "--bucket", bucket,
-        "--key-prefix", ImageNames.keyPrefix(options.keyPrefix(), clusterId),
-        "--identity", id.hash(),
-        "--region", region,
+        "--key", key,
+        "--upload-grant", UPLOAD_MOUNT + "/" + ImageUploads.GRANT_KEY,
         "--termination-log", OneShotNixPod.TERMINATION_LOG));
-    aws.s3Endpoint().ifPresent(e -> command.addAll(List.of("--endpoint", e.toString())));
-    if (aws.s3PathStyle()) {
-      command.add("--path-style");
-    }
     if (!options.builderBuildCommand().isEmpty()) {
       command.addAll(List.of("--build-command", options.builderBuildCommand()));
     } else if (id.drvPath() != null) {
@@ -146,6 +149,9 @@ public final class BuilderPods {
     }
     Pod pod = spec
         .input(MOUNT, new VolumeBuilder().withName("build").withNewConfigMap().withName(name).endConfigMap().build())
+        // 0440 with the pod's fsGroup: readable by the pod's user through its group, as the evaluation token
+        .input(UPLOAD_MOUNT, new VolumeBuilder().withName(UPLOAD_VOLUME).withNewSecret().withSecretName(grantSecret)
+            .withDefaultMode(0440).endSecret().build())
         .build();
     return scheduled(pod, scheduling);
   }

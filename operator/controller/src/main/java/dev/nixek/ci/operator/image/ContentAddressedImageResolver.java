@@ -69,13 +69,14 @@ public final class ContentAddressedImageResolver implements ImageResolver {
       NixekJobEvaluation evaluation = job.getStatus() == null ? null : job.getStatus().evaluation;
       return evaluation == null || evaluation.machine == null ? Optional.empty()
           : Optional.of(ImageNames.inlineImage(ImageIdentity.of(evaluatedSpec(job, evaluation.machine, options),
-              options)));
+              options, job.getMetadata().getNamespace())));
     }
     String machine = job.getSpec().machine;
     if (machine == null || machine.isBlank()) {
       return Optional.empty();
     }
-    return Optional.of(ImageNames.inlineImage(ImageIdentity.of(spec(machine, options), options)));
+    return Optional.of(ImageNames.inlineImage(ImageIdentity.of(spec(machine, options), options,
+        job.getMetadata().getNamespace())));
   }
 
   @Override
@@ -107,8 +108,8 @@ public final class ContentAddressedImageResolver implements ImageResolver {
 
   /** The content-addressed image of {@code spec} in the job's namespace, made when missing. */
   private Resolution getOrCreate(NixekJob job, NixekMachineImageSpec spec, String what) {
-    ImageIdentity id = ImageIdentity.of(spec, options);
     String ns = job.getMetadata().getNamespace();
+    ImageIdentity id = ImageIdentity.of(spec, options, ns);
     String name = ImageNames.inlineImage(id);
     var images = client.resources(NixekMachineImage.class).inNamespace(ns);
     NixekMachineImage image = images.withName(name).get();
@@ -130,7 +131,7 @@ public final class ContentAddressedImageResolver implements ImageResolver {
     if (image.getMetadata().getDeletionTimestamp() != null) {
       return deleting(name);
     }
-    if (image.getSpec() == null || !id.hash().equals(ImageIdentity.of(image.getSpec(), options).hash())) {
+    if (image.getSpec() == null || !id.hash().equals(ImageIdentity.of(image.getSpec(), options, ns).hash())) {
       return new Resolution.Failed(ConditionReason.ImageFailed, "NixekMachineImage '" + name + "' exists but is not "
           + what + "'s image (its spec differs); delete or rename it");
     }

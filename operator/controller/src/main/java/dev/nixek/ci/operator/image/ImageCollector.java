@@ -144,7 +144,7 @@ public final class ImageCollector {
     for (NixekMachineImage image : liveImages()) {
       if (image.getSpec() != null && image.getSpec().machine != null) {
         // also images that have not recorded anything yet: they would adopt an AMI of their identity
-        identities.add(ImageIdentity.of(image.getSpec(), config.images()).hash());
+        identities.add(ImageIdentity.of(image.getSpec(), config.images(), image.getMetadata().getNamespace()).hash());
       }
       NixekMachineImageStatus s = image.getStatus();
       if (s != null) {

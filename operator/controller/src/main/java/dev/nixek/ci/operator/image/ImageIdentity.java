@@ -21,6 +21,10 @@ import java.util.HexFormat;
  *       differ only in formatting hash differently (and are built twice) though Nix would give them one drvPath.
  * </ul>
  *
+ * <p>Both include the trust domain ({@code NIXEK_IMAGE_TRUST_DOMAIN}): by default the image's namespace, so the same
+ * machine in two namespaces is two identities — two builds, two AMIs — and one namespace's build is never another's
+ * image (docs/images.md#trust-domains). The cluster domain adds nothing, so its identities are those of before.
+ *
  * <p>Images with the same identity are the same image: the builder pod, the S3 object, the import task's ClientToken
  * and the AMI name are all derived from it, so they are made once.
  *
@@ -30,9 +34,11 @@ import java.util.HexFormat;
  * @param jobNix the job expression whose machine this is (recipe v2, inline job), else null
  * @param flakeRef the flake reference with its revision (recipe v2, flake job), else null
  * @param attribute the flake job's attribute (with {@code flakeRef}), else null
+ * @param trustDomain the trust domain ({@link dev.nixek.ci.operator.config.ImageTrustOptions.TrustDomain#of}); empty
+ *     for the cluster
  */
 public record ImageIdentity(String hash, String machine, String nixpkgs, String system, Integer diskSizeGiB,
-    String agentVersion, String drvPath, String jobNix, String flakeRef, String attribute) {
+    String agentVersion, String drvPath, String jobNix, String flakeRef, String attribute, String trustDomain) {
   /** Bump when the build recipe of inline modules changes ({@link BuilderPods}'s expression, the builder's arguments). */
   public static final String RECIPE = "nixek-image/v1";
   /** The recipe of evaluated machines: the identity is the drvPath. */
@@ -40,20 +46,31 @@ public record ImageIdentity(String hash, String machine, String nixpkgs, String 
   /** Length of the hash prefix used in names (128 bits). */
   static final int SHORT = 32;
 
-  /** The identity of an image spec, with the operator's defaults for what it leaves out; null if {@code spec} is. */
-  public static ImageIdentity of(NixekMachineImageSpec spec, ImageOptions defaults) {
+  /**
+   * The identity of an image spec in {@code namespace}, with the operator's defaults for what it leaves out and its
+   * trust domain.
+   */
+  public static ImageIdentity of(NixekMachineImageSpec spec, ImageOptions defaults, String namespace) {
+    String domain = defaults.trust().trustDomain().of(namespace);
     if (spec.drvPath != null) {
       String flakeRef = spec.flake == null ? null : FlakeRules.ref(spec.flake);
       return evaluated(spec.drvPath, spec.nix, flakeRef, spec.flake == null ? null : spec.flake.attribute,
           orDefault(spec.nixpkgs, defaults.nixpkgs()), orDefault(spec.system, defaults.system()),
-          defaults.agentVersion());
+          defaults.agentVersion(), domain);
     }
     return of(spec.machine, orDefault(spec.nixpkgs, defaults.nixpkgs()), orDefault(spec.system, defaults.system()),
-        spec.diskSizeGiB, defaults.agentVersion());
+        spec.diskSizeGiB, defaults.agentVersion(), domain);
   }
 
+  /** A module's identity in the cluster domain. */
   public static ImageIdentity of(String machine, String nixpkgs, String system, Integer diskSizeGiB,
       String agentVersion) {
+    return of(machine, nixpkgs, system, diskSizeGiB, agentVersion, "");
+  }
+
+  /** A module's identity in {@code trustDomain} (empty: the cluster). */
+  public static ImageIdentity of(String machine, String nixpkgs, String system, Integer diskSizeGiB,
+      String agentVersion, String trustDomain) {
     String m = normalize(machine);
     StringBuilder in = new StringBuilder(RECIPE).append('\n');
     field(in, "machine", m);
@@ -61,8 +78,15 @@ public record ImageIdentity(String hash, String machine, String nixpkgs, String 
     field(in, "system", system);
     field(in, "diskSizeGiB", diskSizeGiB == null ? "" : diskSizeGiB.toString());
     field(in, "agentVersion", agentVersion);
+    domain(in, trustDomain);
     return new ImageIdentity(sha256(in.toString()), m, nixpkgs, system, diskSizeGiB, agentVersion, null, null, null,
-        null);
+        null, trustDomain == null ? "" : trustDomain);
+  }
+
+  /** An evaluated machine's identity in the cluster domain. */
+  public static ImageIdentity evaluated(String drvPath, String jobNix, String flakeRef, String attribute,
+      String nixpkgs, String system, String agentVersion) {
+    return evaluated(drvPath, jobNix, flakeRef, attribute, nixpkgs, system, agentVersion, "");
   }
 
   /**
@@ -71,11 +95,19 @@ public record ImageIdentity(String hash, String machine, String nixpkgs, String 
    * whose machines evaluate to one drvPath share the image whichever of them made it.
    */
   public static ImageIdentity evaluated(String drvPath, String jobNix, String flakeRef, String attribute,
-      String nixpkgs, String system, String agentVersion) {
+      String nixpkgs, String system, String agentVersion, String trustDomain) {
     StringBuilder in = new StringBuilder(RECIPE_V2).append('\n');
     field(in, "drvPath", drvPath);
+    domain(in, trustDomain);
     return new ImageIdentity(sha256(in.toString()), null, nixpkgs, system, null, agentVersion, drvPath, jobNix,
-        flakeRef, attribute);
+        flakeRef, attribute, trustDomain == null ? "" : trustDomain);
+  }
+
+  /** The trust domain's field, only when there is one: the cluster domain keeps the identities of before. */
+  private static void domain(StringBuilder in, String trustDomain) {
+    if (trustDomain != null && !trustDomain.isEmpty()) {
+      field(in, "trustDomain", trustDomain);
+    }
   }
 
   /** The recipe this identity follows. */

@@ -25,7 +25,11 @@ public final class ImageNames {
     return "nixek-build-" + ImageIdentity.sha256(id.hash() + "\n" + region + "\n" + bucket).substring(0, 32);
   }
 
-  /** The AMI's name: unique per cluster and identity (at most 6 + 63 + 1 + 32 = 102 of the allowed 128). */
+  /**
+   * The AMI's name: unique per cluster and identity (at most 6 + 63 + 1 + 32 = 102 of the allowed 128). The identity
+   * includes the trust domain, so a namespace's name lookup never finds another namespace's AMI (a namespace does
+   * not fit the 128 characters next to a cluster id and a hash; the tag {@link Ec2Tags#TRUST_DOMAIN} names it).
+   */
   public static String ami(String clusterId, ImageIdentity id) {
     return "nixek-" + clusterId + "-" + id.shortHash();
   }
@@ -58,6 +62,7 @@ public final class ImageNames {
     tags.put(Ec2Tags.CLUSTER_ID, clusterId);
     tags.put(Ec2Tags.MANAGED_BY, Ec2Tags.MANAGED_BY_VALUE);
     tags.put(Ec2Tags.IMAGE, image.getMetadata().getNamespace() + "/" + image.getMetadata().getName());
+    tags.put(Ec2Tags.TRUST_DOMAIN, t.id().trustDomain().isEmpty() ? "cluster" : t.id().trustDomain());
     return tags;
   }
 }

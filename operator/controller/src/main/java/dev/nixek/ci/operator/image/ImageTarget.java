@@ -8,8 +8,9 @@ import dev.nixek.ci.operator.config.ImageOptions;
  * ({@code region}, {@code bucket}), with the names derived from them.
  */
 record ImageTarget(ImageIdentity id, String region, String bucket, String builderName, String amiName) {
-  static ImageTarget of(NixekMachineImageSpec spec, ImageOptions options, String defaultRegion, String clusterId) {
-    ImageIdentity id = ImageIdentity.of(spec, options);
+  static ImageTarget of(NixekMachineImageSpec spec, String namespace, ImageOptions options, String defaultRegion,
+      String clusterId) {
+    ImageIdentity id = ImageIdentity.of(spec, options, namespace);
     String region = ImageIdentity.orDefault(spec.region, defaultRegion);
     String bucket = ImageIdentity.orDefault(spec.bucket, options.bucket());
     return new ImageTarget(id, region, bucket, ImageNames.builder(id, region, bucket), ImageNames.ami(clusterId, id));

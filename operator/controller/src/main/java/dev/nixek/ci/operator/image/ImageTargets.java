@@ -29,7 +29,8 @@ final class ImageTargets {
 
   /** The target of an image whose spec is valid. */
   ImageTarget of(NixekMachineImage image) {
-    return ImageTarget.of(image.getSpec(), config.images(), defaultRegion(), config.clusterId());
+    return ImageTarget.of(image.getSpec(), image.getMetadata().getNamespace(), config.images(), defaultRegion(),
+        config.clusterId());
   }
 
   /** The image's target; empty when its spec is invalid. */
@@ -38,7 +39,8 @@ final class ImageTargets {
     if (ImageValidator.validate(image.getSpec(), config.images(), region).isPresent()) {
       return Optional.empty();
     }
-    return Optional.of(ImageTarget.of(image.getSpec(), config.images(), region, config.clusterId()));
+    return Optional.of(ImageTarget.of(image.getSpec(), image.getMetadata().getNamespace(), config.images(), region,
+        config.clusterId()));
   }
 
   /**

@@ -31,9 +31,9 @@ class BuilderPodsTest {
   @Test
   void thePodRunsTheBuilderOnceWithoutCredentialsOrAnApiToken() {
     NixekMachineImage image = image();
-    ImageIdentity id = ImageIdentity.of(image.getSpec(), CONFIG.images());
-    Pod pod = new BuilderPods(CONFIG.images(), CONFIG.aws(), "prod").pod(image, id, "nixek-build-x", "us-east-1",
-        "images");
+    ImageIdentity id = ImageIdentity.of(image.getSpec(), CONFIG.images(), "team-a");
+    Pod pod = new BuilderPods(CONFIG.images(), CONFIG.aws(), "prod").pod(image, id, "nixek-build-x", "images",
+        "nixek-images/prod/" + id.hash() + "/disk-image", "nixek-build-x-grant");
     assertThat(pod.getMetadata().getName()).isEqualTo("nixek-build-x");
     assertThat(pod.getMetadata().getNamespace()).isEqualTo("ci");
     assertThat(pod.getMetadata().getLabels()).containsEntry("app.kubernetes.io/component", "image-builder")
@@ -53,14 +53,22 @@ class BuilderPodsTest {
     assertThat(c.getEnv()).as("nothing but nix's store choice").extracting(e -> e.getName() + "=" + e.getValue())
         .containsExactly("NIX_REMOTE=local");
     assertThat(c.getEnvFrom()).isEmpty();
+    // one bucket and key, written through the grant: no region, endpoint or credentials of its own
     assertThat(c.getCommand()).containsExactly("/opt/nixek/bin/nixek", "builder", "build",
-        "--expr-file", "/nixek/build/image.nix", "--bucket", "images", "--key-prefix", "nixek-images/prod",
-        "--identity", id.hash(), "--region", "us-east-1", "--termination-log", "/dev/termination-log");
+        "--expr-file", "/nixek/build/image.nix", "--bucket", "images", "--key",
+        "nixek-images/prod/" + id.hash() + "/disk-image", "--upload-grant", "/nixek/upload/upload.json",
+        "--termination-log", "/dev/termination-log");
     assertThat(c.getResources().getRequests()).containsKeys("cpu", "memory", "ephemeral-storage");
     assertThat(c.getResources().getLimits().get("memory").toString()).isEqualTo("6Gi");
     assertThat(c.getTerminationMessagePolicy()).isEqualTo("FallbackToLogsOnError");
-    assertThat(pod.getSpec().getVolumes()).hasSize(2)
+    assertThat(pod.getSpec().getVolumes()).hasSize(3)
+        .allSatisfy(v -> assertThat(v.getProjected()).as("no projected (service account or IRSA) token").isNull())
         .anySatisfy(v -> assertThat(v.getConfigMap().getName()).isEqualTo("nixek-build-x"))
+        .anySatisfy(v -> {
+          assertThat(v.getSecret()).isNotNull();
+          assertThat(v.getSecret().getSecretName()).as("the upload grant").isEqualTo("nixek-build-x-grant");
+          assertThat(v.getSecret().getDefaultMode()).isEqualTo(0440);
+        })
         .anySatisfy(v -> assertThat(v.getEmptyDir()).as("a writable Nix store").isNotNull());
     assertThat(c.getVolumeMounts()).anySatisfy(m -> {
       assertThat(m.getMountPath()).isEqualTo("/nix");
@@ -80,7 +88,7 @@ class BuilderPodsTest {
         "NIXEK_BUILDER_TOLERATIONS", "[{\"key\":\"nixek.dev/kvm\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]"));
     NixekMachineImage image = image();
     Pod pod = new BuilderPods(config.images(), config.aws(), "c").pod(image,
-        ImageIdentity.of(image.getSpec(), config.images()), "p", "eu-west-1", "b");
+        ImageIdentity.of(image.getSpec(), config.images(), "team-a"), "p", "b", "k", "p-grant");
     Container c = pod.getSpec().getContainers().get(0);
     assertThat(c.getResources().getLimits().get("devices.kubevirt.io/kvm").toString()).isEqualTo("1");
     assertThat(c.getResources().getRequests()).doesNotContainKey("devices.kubevirt.io/kvm");
@@ -98,30 +106,30 @@ class BuilderPodsTest {
     OperatorConfig config = OperatorConfig.fromEnv(Map.of("NIXEK_BUILDER_KVM_FALLBACK", "emulate"));
     NixekMachineImage image = image();
     Pod pod = new BuilderPods(config.images(), config.aws(), "c").pod(image,
-        ImageIdentity.of(image.getSpec(), config.images()), "p", "eu-west-1", "b");
+        ImageIdentity.of(image.getSpec(), config.images(), "team-a"), "p", "b", "k", "p-grant");
     Container c = pod.getSpec().getContainers().get(0);
     assertThat(c.getCommand()).containsSubsequence("--kvm-fallback", "emulate");
     assertThat(c.getResources().getLimits()).containsOnlyKeys("memory");
   }
 
   @Test
-  void endpointsAndABuildCommandAreHandedOnAsArguments() {
+  void aBuildCommandIsHandedOnButNoS3EndpointTheGrantsUrlsNameIt() {
     OperatorConfig config = OperatorConfig.fromEnv(Map.of("NIXEK_S3_ENDPOINT", "http://127.0.0.1:9000",
         "NIXEK_S3_PATH_STYLE", "true", "NIXEK_BUILDER_BUILD_COMMAND", "nix-build --no-out-link \"$NIXEK_IMAGE_EXPR\" -j4",
         "NIXEK_BUILDER_CPU_REQUEST", "none"));
     NixekMachineImage image = image();
     Pod pod = new BuilderPods(config.images(), config.aws(), "c").pod(image,
-        ImageIdentity.of(image.getSpec(), config.images()), "p", "eu-west-1", "b");
+        ImageIdentity.of(image.getSpec(), config.images(), "team-a"), "p", "b", "k", "p-grant");
     Container c = pod.getSpec().getContainers().get(0);
-    assertThat(c.getCommand()).containsSubsequence("--endpoint", "http://127.0.0.1:9000", "--path-style",
-        "--build-command", "nix-build --no-out-link \"$NIXEK_IMAGE_EXPR\" -j4");
+    assertThat(c.getCommand()).containsSubsequence("--build-command", "nix-build --no-out-link \"$NIXEK_IMAGE_EXPR\" -j4")
+        .doesNotContain("--endpoint", "--path-style", "--region");
     assertThat(c.getResources().getRequests()).doesNotContainKey("cpu");
   }
 
   @Test
   void theConfigMapCarriesTheMachineAndAnExpressionOfTheIdentitysInputsOnly() {
     NixekMachineImage image = image();
-    ImageIdentity id = ImageIdentity.of(image.getSpec(), CONFIG.images());
+    ImageIdentity id = ImageIdentity.of(image.getSpec(), CONFIG.images(), "team-a");
     ConfigMap cm = new BuilderPods(CONFIG.images(), CONFIG.aws(), "prod").configMap(image, id, "nixek-build-x");
     assertThat(cm.getImmutable()).isTrue();
     assertThat(cm.getData().get("machine.nix")).isEqualTo(ImageIdentityTest.MACHINE + "\n");

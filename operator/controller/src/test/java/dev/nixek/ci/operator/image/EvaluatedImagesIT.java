@@ -86,7 +86,7 @@ class EvaluatedImagesIT extends RealApiServerTier {
 
     assertThat(first.getStatus().imageId).isNotNull().isEqualTo(second.getStatus().imageId);
     assertThat(third.getStatus().imageId).isNotNull().isNotEqualTo(first.getStatus().imageId);
-    ImageIdentity id = ImageIdentity.evaluated(drv, null, null, null, null, null, null);
+    ImageIdentity id = ImageIdentity.evaluated(drv, null, null, null, null, null, null, "namespace/" + ns);
     NixekMachineImage shared = get(ImageNames.inlineImage(id));
     assertThat(shared.getSpec().drvPath).isEqualTo(drv);
     assertThat(shared.getSpec().nix).as("made for whichever job came first").isIn(first.getSpec().nix,
@@ -128,7 +128,7 @@ class EvaluatedImagesIT extends RealApiServerTier {
     assertThat(launched.getStatus().instanceId).as("launched: %s", launched.getStatus().conditions).isNotNull();
     String drv = launched.getStatus().evaluation.machine.drvPath;
     NixekMachineImage image = get(ImageNames.inlineImage(ImageIdentity.evaluated(drv, null, null, null, null, null,
-        null)));
+        null, "namespace/" + ns)));
     assertThat(image.getSpec().flake.attribute).isEqualTo("ci.jobs.flaky");
     assertThat(image.getSpec().flake.rev).isEqualTo(rev);
     assertThat(image.getStatus().drvPath).as("what the builder built is what was evaluated").isEqualTo(drv);

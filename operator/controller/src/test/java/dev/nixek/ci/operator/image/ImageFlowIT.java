@@ -51,7 +51,7 @@ class ImageFlowIT extends RealApiServerTier {
     assertThat(s.drvPath).startsWith("/nix/store/").endsWith("-stand-in-nixos-amazon-image.drv");
     assertThat(s.readyTime).isNotNull();
     assertThat(s.amiName).isEqualTo("nixek-" + ImageTestEnv.CLUSTER + "-" + s.imageHash.substring(0, 32));
-    String key = "nixek-images/" + ImageTestEnv.CLUSTER + "/" + s.imageHash + "/disk.raw";
+    String key = "nixek-images/" + ImageTestEnv.CLUSTER + "/" + s.imageHash + "/disk-image";
     assertThat(s.s3Uri).isEqualTo("s3://" + ImageTestEnv.BUCKET + "/" + key);
     // the object in S3 is the one the status describes
     assertThat(env.sha256Of(ImageTestEnv.BUCKET, key)).isEqualTo(s.sha256);
@@ -70,7 +70,21 @@ class ImageFlowIT extends RealApiServerTier {
         .satisfies(o -> assertThat(o.getUid()).isEqualTo(image.getMetadata().getUid()));
     assertThat(pod.getSpec().getContainers().get(0).getEnv()).as("nothing but nix's store choice").extracting(e -> e.getName() + "=" + e.getValue())
         .containsExactly("NIX_REMOTE=local");
-    assertThat(pod.getSpec().getContainers().get(0).getCommand()).doesNotContain(env.s3.secretKey());
+    assertThat(pod.getSpec().getContainers().get(0).getCommand()).doesNotContain(env.s3.secretKey())
+        .doesNotContain("--endpoint", "--region").contains("--upload-grant", "--key", key);
+    // no AWS identity anywhere in the pod: no credentials or token file in its environment, no projected token
+    assertThat(pod.getSpec().getContainers().get(0).getEnvFrom()).isNullOrEmpty();
+    assertThat(pod.getSpec().getVolumes()).allSatisfy(v -> assertThat(v.getProjected()).isNull());
+    assertThat(env.launchedEnvironments.get(s.builderPod)).as("the builder process's environment").isNotNull()
+        .allSatisfy((k, v) -> {
+          assertThat(k).doesNotStartWith("AWS_");
+          assertThat(v).doesNotContain(env.s3.secretKey(), env.s3.accessKey());
+        });
+    // its grant named this one key and is gone once the operator completed the upload
+    String grant = pod.getSpec().getVolumes().stream().filter(v -> v.getSecret() != null).findFirst().orElseThrow()
+        .getSecret().getSecretName();
+    assertThat(grant).startsWith(s.builderPod + "-");
+    assertThat(client.secrets().inNamespace(ns).withName(grant).get()).isNull();
 
     // one import task, one snapshot, one AMI: as the brief asks EC2 for them
     assertThat(env.ec2.importTasks()).singleElement().satisfies(t -> {
@@ -190,7 +204,7 @@ class ImageFlowIT extends RealApiServerTier {
   void anAmiRegisteredEarlierUnderTheIdentitysNameIsReusedWithoutABuild() {
     String machine = ImageTestEnv.uniqueMachine("registered-earlier");
     NixekMachineImage image = ImageTestEnv.image(ns, "earlier", machine);
-    ImageIdentity id = ImageIdentity.of(image.getSpec(), operator.config().images());
+    ImageIdentity id = ImageIdentity.of(image.getSpec(), operator.config().images(), ns);
     // as an image since deleted, or in a namespace this operator does not watch, left it
     String snapshot = env.ec2.seedSnapshot(1, Map.of());
     String ami = env.ec2.seedImage(ImageNames.ami(ImageTestEnv.CLUSTER, id), snapshot, Map.of());

@@ -25,18 +25,19 @@ class ImageIdentityTest {
 
   @Test
   void theSameInputsGiveTheSameIdentityWhateverTheFormatting() {
-    ImageIdentity a = ImageIdentity.of(spec(MACHINE), OPTIONS);
+    ImageIdentity a = ImageIdentity.of(spec(MACHINE), OPTIONS, "team-a");
     NixekMachineImageSpec explicit = spec("\r\n  " + MACHINE.replace(" ", " ") + "\r\n\n");
     explicit.nixpkgs = PIN;
     explicit.system = "x86_64-linux";
     explicit.retry = "7";
     explicit.bucket = "another-bucket";
     explicit.region = "eu-west-1";
-    assertThat(ImageIdentity.of(explicit, OPTIONS)).isEqualTo(a);
+    assertThat(ImageIdentity.of(explicit, OPTIONS, "team-a")).isEqualTo(a);
     assertThat(a.hash()).matches("[0-9a-f]{64}");
     assertThat(a.shortHash()).isEqualTo(a.hash().substring(0, 32));
     // stable across releases: a changed hash rebuilds every image, so it changes only on purpose
-    assertThat(ImageIdentity.of(MACHINE, PIN, "x86_64-linux", null, "1.2.3").hash()).isEqualTo(a.hash());
+    assertThat(ImageIdentity.of(MACHINE, PIN, "x86_64-linux", null, "1.2.3", "namespace/team-a").hash())
+        .isEqualTo(a.hash());
   }
 
   @Test
@@ -51,10 +52,10 @@ class ImageIdentityTest {
     ImageOptions otherAgent = OperatorConfig.fromEnv(Map.of("NIXEK_IMAGE_NIXPKGS", PIN,
         "NIXEK_IMAGE_AGENT_VERSION", "1.2.4")).images();
     Set<String> hashes = new HashSet<>();
-    for (ImageIdentity id : List.of(ImageIdentity.of(spec(MACHINE), OPTIONS),
-        ImageIdentity.of(otherMachine, OPTIONS), ImageIdentity.of(otherPin, OPTIONS),
-        ImageIdentity.of(otherSystem, OPTIONS), ImageIdentity.of(otherDisk, OPTIONS),
-        ImageIdentity.of(spec(MACHINE), otherAgent))) {
+    for (ImageIdentity id : List.of(ImageIdentity.of(spec(MACHINE), OPTIONS, "team-a"),
+        ImageIdentity.of(otherMachine, OPTIONS, "team-a"), ImageIdentity.of(otherPin, OPTIONS, "team-a"),
+        ImageIdentity.of(otherSystem, OPTIONS, "team-a"), ImageIdentity.of(otherDisk, OPTIONS, "team-a"),
+        ImageIdentity.of(spec(MACHINE), otherAgent, "team-a"))) {
       hashes.add(id.hash());
     }
     assertThat(hashes).hasSize(6);
@@ -69,7 +70,7 @@ class ImageIdentityTest {
 
   @Test
   void derivedNamesFitTheirLimits() {
-    ImageIdentity id = ImageIdentity.of(spec(MACHINE), OPTIONS);
+    ImageIdentity id = ImageIdentity.of(spec(MACHINE), OPTIONS, "team-a");
     String longCluster = "c".repeat(63);
     assertThat(ImageNames.inlineImage(id)).matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?").hasSizeLessThanOrEqualTo(63);
     assertThat(ImageNames.builder(id, "us-east-1", "bucket")).matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -81,7 +82,7 @@ class ImageIdentityTest {
 
   @Test
   void theBuilderAndTheImportTokenDependOnWhereTheImageGoesAndTheAttempt() {
-    ImageIdentity id = ImageIdentity.of(spec(MACHINE), OPTIONS);
+    ImageIdentity id = ImageIdentity.of(spec(MACHINE), OPTIONS, "team-a");
     assertThat(ImageNames.builder(id, "us-east-1", "a")).isEqualTo(ImageNames.builder(id, "us-east-1", "a"))
         .isNotEqualTo(ImageNames.builder(id, "us-east-1", "b"))
         .isNotEqualTo(ImageNames.builder(id, "eu-west-1", "a"));
@@ -90,5 +91,35 @@ class ImageIdentityTest {
     assertThat(Set.of(token, ImageNames.importToken("c", id, "us-east-1", "s3://b/k", 2),
         ImageNames.importToken("d", id, "us-east-1", "s3://b/k", 1),
         ImageNames.importToken("c", id, "us-east-1", "s3://b/other", 1))).hasSize(4);
+  }
+
+  @Test
+  void theNamespaceIsPartOfTheIdentityAndOfEveryNameDerivedFromIt() {
+    ImageIdentity a = ImageIdentity.of(spec(MACHINE), OPTIONS, "team-a");
+    ImageIdentity b = ImageIdentity.of(spec(MACHINE), OPTIONS, "team-b");
+    assertThat(a.trustDomain()).isEqualTo("namespace/team-a");
+    assertThat(b.hash()).isNotEqualTo(a.hash());
+    assertThat(ImageNames.ami("c", b)).isNotEqualTo(ImageNames.ami("c", a));
+    assertThat(ImageNames.inlineImage(b)).isNotEqualTo(ImageNames.inlineImage(a));
+    assertThat(ImageNames.objectPrefix("p", "c", b)).isNotEqualTo(ImageNames.objectPrefix("p", "c", a));
+    assertThat(ImageNames.builder(b, "r", "k")).isNotEqualTo(ImageNames.builder(a, "r", "k"));
+    // an evaluated machine too: B's drvPath claimed in A is A's identity, never B's
+    String drv = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-nixos-amazon-image.drv";
+    NixekMachineImageSpec evaluated = new NixekMachineImageSpec();
+    evaluated.drvPath = drv;
+    evaluated.nix = "{ }";
+    assertThat(ImageIdentity.of(evaluated, OPTIONS, "team-a").hash())
+        .isNotEqualTo(ImageIdentity.of(evaluated, OPTIONS, "team-b").hash());
+  }
+
+  @Test
+  void theClusterDomainIsOneIdentityEverywhereAndKeepsTheIdentitiesOfBefore() {
+    ImageOptions cluster = OperatorConfig.fromEnv(Map.of("NIXEK_IMAGE_NIXPKGS", PIN, "NIXEK_IMAGE_AGENT_VERSION",
+        "1.2.3", "NIXEK_IMAGE_BUCKET", "bucket", "NIXEK_IMAGE_TRUST_DOMAIN", "cluster")).images();
+    ImageIdentity a = ImageIdentity.of(spec(MACHINE), cluster, "team-a");
+    assertThat(ImageIdentity.of(spec(MACHINE), cluster, "team-b")).isEqualTo(a);
+    assertThat(a.trustDomain()).isEmpty();
+    assertThat(a.hash()).isEqualTo(ImageIdentity.of(MACHINE, PIN, "x86_64-linux", null, "1.2.3").hash())
+        .isNotEqualTo(ImageIdentity.of(spec(MACHINE), OPTIONS, "team-a").hash());
   }
 }

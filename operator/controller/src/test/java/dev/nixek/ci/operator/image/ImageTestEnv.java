@@ -140,20 +140,24 @@ final class ImageTestEnv implements AutoCloseable {
   }
 
   /**
-   * A kubelet for {@code namespace} that gives builder processes what IRSA gives the pod in a cluster (here:
-   * s3proxy's keys in the environment; the pod spec itself has none), no binary cache to ask, and a git that trusts
-   * the tests' flake repositories.
+   * A kubelet for {@code namespace} that gives pods no AWS identity at all (builders upload through the operator's
+   * presigned URLs), no binary cache to ask, and a git that trusts the tests' flake repositories. The environment of
+   * every process it starts is kept ({@link #launchedEnvironments}), so tests can show what a pod held.
    */
   TestKubelet kubelet(KubernetesClient client, String namespace) {
     // pods run as the image's user; git refuses the tests' repositories (root's) to another user unless told
     Map<String, String> git = PodGitConfig.trustingAll(work);
     return TestKubelet.builder(client).namespace(namespace).onStart(launch -> {
       launch.environment().putAll(git);
-      launch.environment().put("AWS_ACCESS_KEY_ID", s3.accessKey());
-      launch.environment().put("AWS_SECRET_ACCESS_KEY", s3.secretKey());
+      // as a cluster's node would: nothing of the test JVM's own AWS settings reaches a pod
+      launch.environment().keySet().removeIf(k -> k.startsWith("AWS_"));
       launch.environment().put("NIX_CONFIG", "substituters =");
+      launchedEnvironments.put(launch.name(), Map.copyOf(launch.environment()));
     }).start();
   }
+
+  /** The environment of each process the kubelets started, by pod name. */
+  final Map<String, Map<String, String>> launchedEnvironments = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** An image of a machine unique to this run (so that its stand-in build really runs). */
   static NixekMachineImage image(String namespace, String name, String machine) {

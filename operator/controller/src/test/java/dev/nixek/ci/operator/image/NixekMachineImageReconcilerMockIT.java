@@ -89,7 +89,7 @@ class NixekMachineImageReconcilerMockIT {
   }
 
   @Test
-  void theBuildsPhasesShowInTheReadyConditionAndTheStatusIsWrittenWithoutServerSideApply() {
+  void theBuildsPhasesShowInTheReadyConditionAndTheStatusIsWrittenWithoutServerSideApply() throws Exception {
     create("phases", ImageTestEnv.uniqueMachine("phases"), null);
     Pod pod = awaitPod();
     // the pod can show before the status that started it is written: no condition yet is "not yet", not an error
@@ -99,15 +99,13 @@ class NixekMachineImageReconcilerMockIT {
     setPodStatus(pod, "Running", null, null);
     await().untilAsserted(() -> assertThat(message("phases")).contains("is building the image"));
 
-    // an upload under the image's prefix is in progress: Uploading
+    // the pod writes a part through the grant the operator gave it: Uploading
     String hash = get("phases").getStatus().imageHash;
-    String key = "nixek-images/mock/" + hash + "/disk.vhd";
-    String upload = s3.s3Client().createMultipartUpload(r -> r.bucket("images").key(key)).uploadId();
+    String key = "nixek-images/mock/" + hash + "/disk-image";
+    putPart(pod, 1, 4096);
     await().untilAsserted(() -> assertThat(reason("phases")).isEqualTo("Uploading"));
-    s3.s3Client().abortMultipartUpload(r -> r.bucket("images").key(key).uploadId(upload));
 
-    setPodStatus(pod, "Succeeded", 0, "{\"bucket\":\"images\",\"key\":\"" + key + "\",\"size\":4096,\"sha256\":\""
-        + SHA + "\",\"drvPath\":\"/nix/store/x-image.drv\",\"format\":\"VHD\",\"bootMode\":\"uefi\"}");
+    setPodStatus(pod, "Succeeded", 0, result("images", key, 4096));
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(reason("phases")).isEqualTo("Ready"));
     NixekMachineImage image = get("phases");
     assertThat(image.getStatus().sha256).isEqualTo(SHA);
@@ -212,6 +210,84 @@ class NixekMachineImageReconcilerMockIT {
     assertThat(ready("kvm").getStatus()).isEqualTo("False");
     assertThat(message("kvm")).isEqualTo("builder pod " + pod.getMetadata().getName() + ": " + error);
     assertThat(events("kvm")).contains("BuildStarted", "BuildFailed");
+  }
+
+  @Test
+  void aBuildersResultNamingAnotherBucketOrKeyOrSizeIsRefusedWithAWarning() throws Exception {
+    create("liar", ImageTestEnv.uniqueMachine("liar"), null);
+    Pod pod = awaitPod();
+    String key = "nixek-images/mock/" + awaitBuilding("liar").getStatus().imageHash + "/disk-image";
+    assertThat(grant(pod).get("key").asText()).isEqualTo(key);
+    putPart(pod, 1, 4096);
+    // an object of another namespace's identity, which a builder with credentials of its own could have written
+    setPodStatus(pod, "Succeeded", 0, result("images", "nixek-images/mock/" + "c".repeat(64) + "/disk-image", 4096));
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(reason("liar")).isEqualTo("BuildFailed"));
+    assertThat(message("liar")).contains("result refused").contains("s3://images/" + key);
+    assertThat(ready("liar").getStatus()).isEqualTo("False");
+    assertThat(warnings("liar")).contains("BuildFailed");
+    assertThat(get("liar").getStatus().s3Uri).isNull();
+    assertThat(ec2.count("ImportSnapshot")).isZero();
+
+    create("other-bucket", ImageTestEnv.uniqueMachine("other-bucket"), null);
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.pods().inNamespace(NS).list().getItems().size() == 2);
+    Pod second = client.pods().inNamespace(NS).list().getItems().stream()
+        .filter(p -> !p.getMetadata().getName().equals(pod.getMetadata().getName())).findFirst().orElseThrow();
+    String secondKey = "nixek-images/mock/" + awaitBuilding("other-bucket").getStatus().imageHash + "/disk-image";
+    setPodStatus(second, "Succeeded", 0, result("elsewhere", secondKey, 4096));
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(reason("other-bucket"))
+        .isEqualTo("BuildFailed"));
+    assertThat(message("other-bucket")).contains("s3://elsewhere/" + secondKey).contains("result refused");
+
+    // the right key, but more bytes than the upload holds
+    create("too-big", ImageTestEnv.uniqueMachine("too-big"), null);
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.pods().inNamespace(NS).list().getItems().size() == 3);
+    String thirdPod = awaitBuilding("too-big").getStatus().builderPod;
+    Pod third = client.pods().inNamespace(NS).list().getItems().stream()
+        .filter(p -> p.getMetadata().getName().equals(thirdPod)).findFirst()
+        .orElseThrow();
+    putPart(third, 1, 4096);
+    String thirdKey = "nixek-images/mock/" + get("too-big").getStatus().imageHash + "/disk-image";
+    setPodStatus(third, "Succeeded", 0, result("images", thirdKey, 8192));
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(reason("too-big")).isEqualTo("BuildFailed"));
+    assertThat(message("too-big")).contains("reports 8192 bytes, but its upload holds 4096 bytes");
+    assertThat(ec2.count("ImportSnapshot")).isZero();
+    assertThat(s3.s3Client().listObjectsV2(r -> r.bucket("images")).contents()).isEmpty();
+  }
+
+  /** The image once its builder pod is recorded. */
+  private NixekMachineImage awaitBuilding(String name) {
+    await().atMost(Duration.ofSeconds(30)).until(() -> get(name).getStatus() != null
+        && get(name).getStatus().builderPod != null);
+    return get(name);
+  }
+
+  private static String result(String bucket, String key, long size) {
+    return "{\"bucket\":\"" + bucket + "\",\"key\":\"" + key + "\",\"size\":" + size + ",\"sha256\":\"" + SHA
+        + "\",\"drvPath\":\"/nix/store/x-image.drv\",\"format\":\"VHD\",\"bootMode\":\"uefi\"}";
+  }
+
+  /** The upload grant the operator gave {@code pod} (its Secret). */
+  private com.fasterxml.jackson.databind.JsonNode grant(Pod pod) throws Exception {
+    String secret = pod.getSpec().getVolumes().stream().filter(v -> v.getSecret() != null).findFirst().orElseThrow()
+        .getSecret().getSecretName();
+    String json = new String(java.util.Base64.getDecoder().decode(client.secrets().inNamespace(NS).withName(secret)
+        .get().getData().get("upload.json")), java.nio.charset.StandardCharsets.UTF_8);
+    return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+  }
+
+  /** Sends part {@code number} of {@code size} bytes through the pod's grant, as its builder would. */
+  private void putPart(Pod pod, int number, int size) throws Exception {
+    java.net.URI url = java.net.URI.create(grant(pod).get("urls").get(number - 1).asText());
+    var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(url)
+        .PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(new byte[size])).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+  }
+
+  private List<String> warnings(String name) {
+    return client.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName())).filter(e -> "Warning".equals(e.getType()))
+        .map(Event::getReason).toList();
   }
 
   private void create(String name, String machine, String system) {

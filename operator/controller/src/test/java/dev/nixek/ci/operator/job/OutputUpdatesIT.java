@@ -78,7 +78,7 @@ class OutputUpdatesIT {
     ec2 = FakeEc2.builder().pending(1, Duration.ofMillis(50)).shuttingDown(1, Duration.ofMillis(50)).start();
     Map<String, String> env = Ec2TestEnv.with(Ec2TestEnv.operatorEnv(ec2.endpoint(), ns), Map.of(
         "NIXEK_WATCH_NAMESPACES", ns, "NIXEK_POLL_SECONDS", "3600"));
-    TestImages.ready(client, ns, IMAGE, ec2.seedImage(TestImages.amiName(env), ec2.seedSnapshot(4, Map.of()),
+    TestImages.ready(client, ns, IMAGE, ec2.seedImage(TestImages.amiName(env, ns), ec2.seedSnapshot(4, Map.of()),
         Map.of()));
     operator = new InProcessOperator(client, env).logStore(logs).start();
   }

@@ -29,9 +29,14 @@ public final class TestImages {
    * registering an AMI under it in the EC2 endpoint makes the image reconciler take that AMI (its content-addressed
    * cache) instead of building.
    */
-  public static String amiName(Map<String, String> operatorEnv) {
+  public static String amiName(Map<String, String> operatorEnv, String namespace) {
     OperatorConfig config = OperatorConfig.fromEnv(operatorEnv);
-    return ImageNames.ami(config.clusterId(), ImageIdentity.of(spec(), config.images()));
+    return ImageNames.ami(config.clusterId(), ImageIdentity.of(spec(), config.images(), namespace));
+  }
+
+  /** An AMI name of the test image, for tests that mark the image Ready themselves (no lookup by name). */
+  public static String amiName(Map<String, String> operatorEnv) {
+    return amiName(operatorEnv, "default");
   }
 
   private static NixekMachineImageSpec spec() {
