@@ -81,12 +81,42 @@ public final class CacheExport {
     return List.copyOf(built);
   }
 
-  /** Writes {@code paths} (not their closure) into an unsigned file:// binary cache at {@code cacheDir}. */
+  /**
+   * Writes {@code paths} (not their closure) into an unsigned file:// binary cache at {@code cacheDir}.
+   *
+   * <p>Nix adds a path to a binary cache only when its references are there; the references this store substituted
+   * are in a cache already, and compressing them again would cost what the cache saves. So each such reference gets
+   * a placeholder narinfo while {@code nix copy} runs, removed afterwards: the bundle holds what was built here only.
+   */
   public void copyTo(Path cacheDir, List<String> paths) throws IOException, InterruptedException {
+    Files.createDirectories(cacheDir);
     if (paths.isEmpty()) {
-      Files.createDirectories(cacheDir);
       return;
     }
+    List<String> query = new ArrayList<>(List.of("nix-store"));
+    query.addAll(storeArgs);
+    query.addAll(List.of("--query", "--references"));
+    query.addAll(paths);
+    TreeSet<String> elsewhere = new TreeSet<>(run(query).lines().map(String::strip)
+        .filter(l -> l.startsWith("/")).toList());
+    paths.forEach(elsewhere::remove);
+    List<Path> placeholders = new ArrayList<>();
+    for (String ref : elsewhere) {
+      Path narinfo = cacheDir.resolve(Path.of(ref).getFileName().toString().substring(0, 32) + ".narinfo");
+      Files.writeString(narinfo, "StorePath: " + ref + "\nURL: nar/placeholder.nar\nCompression: none\nNarHash: sha256:"
+          + "0".repeat(52) + "\nNarSize: 1\nReferences: \n");
+      placeholders.add(narinfo);
+    }
+    try {
+      copy(cacheDir, paths);
+    } finally {
+      for (Path p : placeholders) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  private void copy(Path cacheDir, List<String> paths) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of("nix", "--extra-experimental-features", "nix-command", "copy"));
     command.addAll(storeArgs);
     command.addAll(List.of("--no-recursive", "--to", "file://" + cacheDir.toAbsolutePath() + "?compression=xz"));
