@@ -22,6 +22,7 @@ public record CacheLayout(String keyPrefix, String clusterId) {
   public static final String CACHE_INFO = "StoreDir: " + NarInfo.STORE_DIR + "\nWantMassQuery: 1\nPriority: 30\n";
 
   private static final Pattern PLAIN = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+  private static final Pattern SEGMENT = Pattern.compile("h-[0-9a-f]{32}|" + PLAIN.pattern());
   private static final Pattern NARINFO = Pattern.compile("[0-9a-df-np-sv-z]{32}\\.narinfo");
   private static final Pattern NAR = Pattern.compile("nar/[0-9a-df-np-sv-z]{52}\\.nar(\\.xz|\\.zst|\\.bz2)?");
 
@@ -45,10 +46,14 @@ public record CacheLayout(String keyPrefix, String clusterId) {
     return keyPrefix + "/" + clusterId + "/" + segment(trustDomain) + "/";
   }
 
-  /** The S3 key of a file of the domain's cache, if {@code path} is one a Nix cache serves; else empty. */
-  public Optional<String> objectKey(String trustDomain, String path) {
-    if (NARINFO.matcher(path).matches() || NAR.matcher(path).matches()) {
-      return Optional.of(root(trustDomain) + path);
+  /**
+   * The S3 key of a file of a domain's cache, named by the domain's {@link #segment} as the view's URLs name it, if
+   * {@code segment} is one and {@code path} is a file a Nix cache serves; else empty.
+   */
+  public Optional<String> objectKey(String segment, String path) {
+    boolean isSegment = SEGMENT.matcher(segment).matches();
+    if (isSegment && (NARINFO.matcher(path).matches() || NAR.matcher(path).matches())) {
+      return Optional.of(keyPrefix + "/" + clusterId + "/" + segment + "/" + path);
     }
     return Optional.empty();
   }

@@ -10,7 +10,8 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Read tokens of a trust domain's cache: {@code nxkc_<expiry seconds>_<HMAC-SHA256 of domain and expiry>} under a key
+ * Read tokens of a trust domain's cache: {@code nxkc_<expiry seconds>_<HMAC-SHA256 of domain and expiry>} (the domain
+ * as the view's URL names it: its {@link CacheLayout#segment segment}) under a key
  * the operator (which mints them for its pods) and the cache's server (which checks them) share. A token reads one
  * domain's cache until it expires and does nothing else; pods get it as the password of a netrc entry, the way Nix
  * authenticates to an {@code http://} substituter.

@@ -28,13 +28,16 @@ public final class CacheReadView {
     this.layout = layout;
   }
 
-  /** The file at {@code path} (relative to the domain's cache URL), or empty: a 404 to Nix. */
-  public Optional<File> open(String trustDomain, String path) {
-    if (path.equals("nix-cache-info")) {
+  /**
+   * The file at {@code path} of the cache whose URL names the domain's {@link CacheLayout#segment segment}, or
+   * empty: a 404 to Nix.
+   */
+  public Optional<File> open(String segment, String path) {
+    if (path.equals("nix-cache-info") && layout.objectKey(segment, "0".repeat(32) + ".narinfo").isPresent()) {
       byte[] info = CacheLayout.CACHE_INFO.getBytes(java.nio.charset.StandardCharsets.UTF_8);
       return Optional.of(new File(new java.io.ByteArrayInputStream(info), info.length, "text/x-nix-cache-info"));
     }
-    Optional<String> key = layout.objectKey(trustDomain, path);
+    Optional<String> key = layout.objectKey(segment, path);
     if (key.isEmpty()) {
       return Optional.empty();
     }

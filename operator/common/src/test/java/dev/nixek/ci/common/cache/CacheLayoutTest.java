@@ -32,6 +32,9 @@ class CacheLayoutTest {
     assertThat(layout.objectKey("tenant-a", "../tenant-b/" + hash + ".narinfo")).isEmpty();
     assertThat(layout.objectKey("tenant-a", "staging/x.zip")).isEmpty();
     assertThat(layout.objectKey("tenant-a", "")).isEmpty();
+    assertThat(layout.objectKey("..", hash + ".narinfo")).as("a segment is a DNS label or h-<hash>").isEmpty();
+    String hashed = CacheLayout.segment("*");
+    assertThat(layout.objectKey(hashed, hash + ".narinfo")).contains(layout.root("*") + hash + ".narinfo");
     assertThat(layout.objectKey("tenant-a", "nar/" + hash + ".nar")).as("a NAR is named by a 52-char hash").isEmpty();
   }
 

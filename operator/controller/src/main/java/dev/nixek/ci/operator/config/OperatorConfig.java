@@ -106,6 +106,7 @@ public record OperatorConfig(
       JobLimits.OPTIONS,
       QueueOptions.OPTIONS,
       ImageOptions.OPTIONS,
+      CacheOptions.OPTIONS,
       EvaluationOptions.OPTIONS,
       LeaderElectionOptions.OPTIONS,
       LogCleanupOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
