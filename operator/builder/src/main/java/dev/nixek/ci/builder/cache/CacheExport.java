@@ -27,8 +27,9 @@ import java.util.zip.ZipOutputStream;
  * publishes (operator/common's {@code CachePublisher}). The pod signs nothing and holds no key.
  *
  * <p>What is pushed: the outputs (and sources) in the closure of the derivation that Nix marks {@code ultimate} —
- * made in this store, not substituted: the builder's store starts empty, so that is what this build produced.
- * Substituted paths are in a cache already (the domain's, or a public one). Derivation files are not pushed.
+ * made in this store, not substituted: the builder's store starts empty, so that is what this build produced —
+ * except the derivation's own outputs (the disk image). Substituted paths are in a cache already (the domain's, or
+ * a public one). Derivation files are not pushed.
  */
 public final class CacheExport {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -47,8 +48,16 @@ public final class CacheExport {
     this.environment = Map.copyOf(environment);
   }
 
-  /** The store paths in the closure of {@code drvPath} that this store built (or added) itself. */
+  /**
+   * The store paths in the closure of {@code drvPath} that this store built (or added) itself, less the outputs of
+   * {@code drvPath}: for an image that is the disk image, which goes to S3 as the image's upload, and is never
+   * substituted (the image's identity finds its AMI first).
+   */
   public List<String> builtHere(String drvPath) throws IOException, InterruptedException {
+    List<String> outputs = new ArrayList<>(List.of("nix-store"));
+    outputs.addAll(storeArgs);
+    outputs.addAll(List.of("--query", "--outputs", drvPath));
+    List<String> own = run(outputs).lines().map(String::strip).filter(l -> l.startsWith("/")).toList();
     List<String> command = new ArrayList<>(List.of("nix-store"));
     command.addAll(storeArgs);
     command.addAll(List.of("--query", "--requisites", "--include-outputs", drvPath));
@@ -78,6 +87,7 @@ public final class CacheExport {
         }
       }
     }
+    own.forEach(built::remove);
     return List.copyOf(built);
   }
 

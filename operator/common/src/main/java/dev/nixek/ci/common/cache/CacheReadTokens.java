@@ -29,6 +29,20 @@ public final class CacheReadTokens {
     this.key = key.clone();
   }
 
+  /**
+   * Tokens under a key derived from one the operator and the report API already share (the seal key): its own
+   * label, so a read token is never a MAC anything else accepts, and no new Secret to distribute.
+   */
+  public static CacheReadTokens derivedFrom(byte[] sharedKey) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(sharedKey, "HmacSHA256"));
+      return new CacheReadTokens(mac.doFinal("nixek-ci cache read key v1".getBytes(StandardCharsets.UTF_8)));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   public String mint(String trustDomain, Instant expiry) {
     long seconds = expiry.getEpochSecond();
     return PREFIX + seconds + "_" + mac(trustDomain, seconds);

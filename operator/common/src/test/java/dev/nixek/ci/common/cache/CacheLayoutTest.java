@@ -59,5 +59,9 @@ class CacheLayoutTest {
     assertThat(CacheReadTokens.netrc("report.nixek", token)).isEqualTo("machine report.nixek\nlogin nixek\npassword "
         + token + "\n");
     assertThatThrownBy(() -> new CacheReadTokens(new byte[16])).hasMessageContaining("at least 32 bytes");
+    CacheReadTokens derived = CacheReadTokens.derivedFrom(new byte[32]);
+    assertThat(derived.allows(token, "tenant-a", now)).as("a derived key is not the shared key").isFalse();
+    assertThat(CacheReadTokens.derivedFrom(new byte[32]).allows(derived.mint("tenant-a", now.plusSeconds(9)),
+        "tenant-a", now)).isTrue();
   }
 }
