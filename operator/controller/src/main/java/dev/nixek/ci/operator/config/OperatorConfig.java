@@ -108,6 +108,7 @@ public record OperatorConfig(
       JobLimits.OPTIONS,
       QueueOptions.OPTIONS,
       ImageOptions.OPTIONS,
+      CacheOptions.OPTIONS,
       EvaluationOptions.OPTIONS,
       LeaderElectionOptions.OPTIONS,
       LogCleanupOptions.OPTIONS,
