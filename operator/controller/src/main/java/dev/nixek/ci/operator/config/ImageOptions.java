@@ -39,6 +39,7 @@ import java.util.Map;
  * @param gcGrace how old an unreferenced AMI, snapshot or S3 object must be before the collector removes it
  * @param inlineRetention how long an inline machine's image outlives the last job that uses it
  * @param builderScheduling where builder pods run and how they get KVM
+ * @param builderLimits CPU and ephemeral-storage limits of builder pods and the size limit of their /nix
  */
 public record ImageOptions(
     String bucket,
@@ -63,7 +64,8 @@ public record ImageOptions(
     Duration gcInterval,
     Duration gcGrace,
     Duration inlineRetention,
-    BuilderSchedulingOptions builderScheduling) {
+    BuilderSchedulingOptions builderScheduling,
+    BuilderLimitOptions builderLimits) {
 
   /** The version of this operator build, the default agent version. */
   public static final String OPERATOR_VERSION = operatorVersion();
@@ -139,7 +141,8 @@ public record ImageOptions(
       BUCKET, KEY_PREFIX, NIXPKGS, SYSTEM, AGENT_VERSION,
       NIX_DIR, AGENT_JAR, BUILDER_IMAGE, BUILDER_COMMAND, BUILDER_BUILD_COMMAND, BUILDER_SERVICE_ACCOUNT, BUILDER_CPU,
       BUILDER_MEMORY, BUILDER_MEMORY_LIMIT, BUILDER_STORAGE, BUILDER_TIMEOUT, IMPORT_ROLE, POLL_MIN, POLL_MAX,
-      GC_INTERVAL, GC_GRACE, INLINE_RETENTION).stream(), BuilderSchedulingOptions.OPTIONS.stream()).toList();
+      GC_INTERVAL, GC_GRACE, INLINE_RETENTION).stream(), java.util.stream.Stream.concat(
+          BuilderSchedulingOptions.OPTIONS.stream(), BuilderLimitOptions.OPTIONS.stream())).toList();
 
   public ImageOptions {
     if (pollMax.compareTo(pollMin) < 0) {
@@ -155,7 +158,7 @@ public record ImageOptions(
         BUILDER_MEMORY.read(env), BUILDER_MEMORY_LIMIT.read(env), BUILDER_STORAGE.read(env),
         BUILDER_TIMEOUT.read(env), IMPORT_ROLE.read(env), POLL_MIN.read(env), POLL_MAX.read(env),
         GC_INTERVAL.read(env), GC_GRACE.read(env), INLINE_RETENTION.read(env),
-        BuilderSchedulingOptions.fromEnv(env));
+        BuilderSchedulingOptions.fromEnv(env), BuilderLimitOptions.fromEnv(env));
   }
 
   private static String operatorVersion() {
