@@ -302,3 +302,24 @@ affinity:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
+
+{{/*
+Where an IPv4 CIDR lies against 169.254.0.0/16 (link-local, the instance metadata endpoint): "contains" (a larger block
+holds all of it), "inside" (the block is it or part of it), or "" (they do not meet). Sprig has no network functions:
+the block's address and 169.254.0.0 are compared as integers at the coarser of the two prefixes.
+*/}}
+{{- define "nixek-ci.linkLocal" -}}
+{{- $parts := splitList "/" . }}
+{{- $o := splitList "." (first $parts) }}
+{{- $prefix := int (last $parts) }}
+{{- $ip := add (mul (int (index $o 0)) 16777216) (mul (int (index $o 1)) 65536) (mul (int (index $o 2)) 256) (int (index $o 3)) }}
+{{- $linkLocal := 2851995648 }}
+{{- $bits := sub 32 (min $prefix 16) }}
+{{- $size := 1 }}
+{{- range until (int $bits) }}
+{{- $size = mul $size 2 }}
+{{- end }}
+{{- if eq (div $ip $size) (div $linkLocal $size) }}
+{{- if lt $prefix 16 }}contains{{ else }}inside{{ end }}
+{{- end }}
+{{- end }}

@@ -227,6 +227,13 @@ class NixJobsE2E extends RealApiServerStackTier {
       create(broken, nix);
       expected.put(broken, nix.lines().findFirst().orElseThrow().replaceFirst("^# expect: ", ""));
     }
+    // and the sandbox's refusals with nix's messages (docs/evaluation.md#the-sandbox), through real pods: a fetch of
+    // the metadata endpoint (restrict-eval, allowed-uris), a file outside, an import from derivation
+    for (String sandboxed : List.of("fetchurl-metadata", "read-outside", "import-from-derivation")) {
+      String nix = Files.readString(NIX.resolve("tests/sandbox/" + sandboxed + ".nix"));
+      create("sandbox-" + sandboxed, nix);
+      expected.put("sandbox-" + sandboxed, nix.lines().findFirst().orElseThrow().replaceFirst("^# expect: ", ""));
+    }
 
     for (Map.Entry<String, String> e : expected.entrySet()) {
       NixekJob done = awaitTerminal(e.getKey());

@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Role;
@@ -80,7 +81,7 @@ class ChartTemplateTest {
         "ClusterRole/nixek-ci-report-api", "RoleBinding/" + NS + "/nixek-ci-report-api",
         "Role/" + NS + "/nixek-ci-report-api", "RoleBinding/" + NS + "/nixek-ci-report-api-own-namespace",
         "ClusterRoleBinding/nixek-ci-report-api-auth-delegator", "ClusterRole/nixek-ci-view",
-        "Service/" + NS + "/nixek-ci-report-api",
+        "Service/" + NS + "/nixek-ci-report-api", "NetworkPolicy/" + NS + "/nixek-ci-nix-pods",
         "Deployment/" + NS + "/nixek-ci-operator", "Deployment/" + NS + "/nixek-ci-report-api");
     // the one cluster-wide binding: TokenReview and SubjectAccessReview for the logs endpoint, nothing else
     assertThat(r.all(ClusterRoleBinding.class)).as("cluster-wide bindings").singleElement().satisfies(b -> {
@@ -184,7 +185,7 @@ class ChartTemplateTest {
         "ClusterRole/nixek-ci-report-api", "ClusterRoleBinding/nixek-ci-report-api",
         "Role/" + NS + "/nixek-ci-report-api", "RoleBinding/" + NS + "/nixek-ci-report-api-own-namespace",
         "ClusterRoleBinding/nixek-ci-report-api-auth-delegator", "ClusterRole/nixek-ci-view",
-        "Service/" + NS + "/nixek-ci-report-api",
+        "Service/" + NS + "/nixek-ci-report-api", "NetworkPolicy/" + NS + "/nixek-ci-nix-pods",
         "Deployment/" + NS + "/nixek-ci-operator");
     Deployment d = r.get(Deployment.class, "nixek-ci-operator");
     assertThat(d.getSpec().getTemplate().getSpec().getContainers()).extracting(Container::getName)
@@ -206,6 +207,79 @@ class ChartTemplateTest {
         "--set", "config.watchNamespaces={team-a}");
     assertThat(both.exitCode()).isNotZero();
     assertThat(both.stderr()).contains("config.watchAllNamespaces and config.watchNamespaces: set only one");
+  }
+
+  /**
+   * The NetworkPolicy of evaluation and builder pods (docs/security.md#what-a-job-can-and-cannot-reach): selected by
+   * their labels in each watched namespace, no ingress, egress to DNS, the report API and the configured blocks,
+   * never to 169.254.0.0/16 — added to every IPv4 block that holds it, and a block inside it refused.
+   */
+  @Test
+  void theNetworkPolicyLetsTheNixPodsReachDnsTheReportApiAndTheConfiguredBlocksButNeverLinkLocal() {
+    Rendered r = helm.template("nixek-ci", NS, List.of());
+    NetworkPolicy np = r.get(NetworkPolicy.class, "nixek-ci-nix-pods");
+    assertThat(np.getMetadata().getNamespace()).isEqualTo(NS);
+    assertThat(np.getSpec().getPodSelector().getMatchLabels()).containsExactly(
+        Map.entry("app.kubernetes.io/managed-by", "nixek-ci"));
+    assertThat(np.getSpec().getPodSelector().getMatchExpressions()).singleElement().satisfies(e -> {
+      assertThat(e.getKey()).isEqualTo("app.kubernetes.io/component");
+      assertThat(e.getOperator()).isEqualTo("In");
+      assertThat(e.getValues()).containsExactly(dev.nixek.ci.common.Labels.COMPONENT_EVALUATION,
+          dev.nixek.ci.operator.image.BuilderPods.COMPONENT);
+    });
+    assertThat(np.getSpec().getPolicyTypes()).containsExactly("Ingress", "Egress");
+    assertThat(np.getSpec().getIngress()).as("no ingress at all").isEmpty();
+    var egress = np.getSpec().getEgress();
+    assertThat(egress).hasSize(4);
+    assertThat(egress.get(0).getTo()).singleElement().satisfies(p -> assertThat(p.getPodSelector().getMatchLabels())
+        .containsExactly(Map.entry("k8s-app", "kube-dns")));
+    assertThat(egress.get(0).getPorts()).extracting(p -> p.getProtocol() + "/" + p.getPort().getIntVal())
+        .containsExactly("UDP/53", "TCP/53");
+    // the report API's pods, the Service's selector, on its container port
+    Service reports = r.get(Service.class, "nixek-ci-report-api");
+    assertThat(egress.get(1).getTo()).singleElement().satisfies(p -> {
+      assertThat(p.getPodSelector().getMatchLabels()).isEqualTo(reports.getSpec().getSelector());
+      assertThat(p.getNamespaceSelector().getMatchLabels())
+          .containsExactly(Map.entry("kubernetes.io/metadata.name", NS));
+    });
+    assertThat(egress.get(1).getPorts()).singleElement().satisfies(p -> assertThat(p.getPort().getStrVal())
+        .isEqualTo(reports.getSpec().getPorts().get(0).getTargetPort().getStrVal()));
+    assertThat(egress.get(2).getTo()).singleElement().satisfies(p -> {
+      assertThat(p.getIpBlock().getCidr()).isEqualTo("0.0.0.0/0");
+      assertThat(p.getIpBlock().getExcept()).contains("169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12",
+          "192.168.0.0/16");
+    });
+    assertThat(egress.get(3).getTo().get(0).getIpBlock().getExcept()).contains("fd00:ec2::254/128");
+
+    // the full values: one per watched namespace, ports, and 169.254.0.0/16 added to the block that holds it only
+    Rendered f = helm.template("nixek-ci", NS, List.of(full));
+    for (String ns : List.of("team-a", "team-b")) {
+      NetworkPolicy own = f.all(NetworkPolicy.class).stream().filter(p -> p.getMetadata().getNamespace().equals(ns))
+          .findFirst().orElseThrow();
+      var rules = own.getSpec().getEgress();
+      assertThat(rules.get(0).getTo().get(0).getPodSelector().getMatchLabels())
+          .containsExactly(Map.entry("k8s-app", "coredns"));
+      assertThat(rules.get(2).getTo().get(0).getIpBlock().getExcept()).containsExactly("10.0.0.0/8",
+          "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16");
+      assertThat(rules.get(2).getPorts()).extracting(p -> p.getPort().getIntVal()).containsExactly(443, 22);
+      assertThat(rules.get(3).getTo().get(0).getIpBlock().getExcept()).isNullOrEmpty();
+      assertThat(rules.get(3).getPorts()).extracting(p -> p.getPort().getIntVal()).containsExactly(3128);
+      assertThat(rules.get(4).getTo().get(0).getIpBlock().getCidr()).isEqualTo("2001:db8::/32");
+    }
+
+    for (String inside : List.of("169.254.169.254/32", "169.254.0.0/16")) {
+      CommandResult refused = helm.tryTemplate("nixek-ci", NS, List.of(), "--set-json",
+          "networkPolicy.egress=[{\"cidr\":\"" + inside + "\"}]");
+      assertThat(refused.exitCode()).as(inside).isNotZero();
+      assertThat(refused.stderr()).contains("networkPolicy.egress: " + inside + " is inside 169.254.0.0/16");
+    }
+    Rendered wide = helm.template("nixek-ci", NS, List.of(), "--set-json",
+        "networkPolicy.egress=[{\"cidr\":\"128.0.0.0/1\"},{\"cidr\":\"170.0.0.0/8\"}]");
+    var wideRules = wide.get(NetworkPolicy.class, "nixek-ci-nix-pods").getSpec().getEgress();
+    assertThat(wideRules.get(2).getTo().get(0).getIpBlock().getExcept()).containsExactly("169.254.0.0/16");
+    assertThat(wideRules.get(3).getTo().get(0).getIpBlock().getExcept()).isNullOrEmpty();
+    assertThat(helm.template("nixek-ci", NS, List.of(), "--set", "networkPolicy.enabled=false")
+        .all(NetworkPolicy.class)).isEmpty();
   }
 
   /** provider local runs job steps inside the operator's container: only with a value that says it is unsafe. */
@@ -250,7 +324,7 @@ class ChartTemplateTest {
         "ClusterRoleBinding/ci-report-api-auth-delegator", "ClusterRole/ci-view",
         "Service/" + NS + "/ci-report-api",
         "Service/" + NS + "/ci-operator-metrics", "Service/" + NS + "/ci-report-api-metrics",
-        "ServiceMonitor/" + NS + "/ci",
+        "ServiceMonitor/" + NS + "/ci", "NetworkPolicy/team-a/ci-nix-pods", "NetworkPolicy/team-b/ci-nix-pods",
         "Deployment/" + NS + "/ci-operator", "Deployment/" + NS + "/ci-report-api");
 
     Deployment op = r.get(Deployment.class, "ci-operator");
@@ -320,6 +394,12 @@ class ChartTemplateTest {
     assertThat(c.images().trust().trustDomain())
         .isEqualTo(dev.nixek.ci.operator.config.ImageTrustOptions.TrustDomain.CLUSTER);
     assertThat(c.images().trust().uploadParts()).isEqualTo(128);
+    assertThat(c.images().builderLimits().limits()).isEqualTo(
+        new dev.nixek.ci.operator.pod.PodLimits("6", "", "120Gi", "100Gi"));
+    assertThat(c.evaluation().limits()).isEqualTo(
+        new dev.nixek.ci.operator.pod.PodLimits("1500m", "2Gi", "20Gi", "16Gi"));
+    assertThat(c.evaluation().allowedUris()).containsExactly("https://files.example.com/ci", "github:");
+    assertThat(c.evaluation().allowImportFromDerivation()).isTrue();
     assertThat(c.images().builderScheduling().kvmResource()).isEqualTo("devices.kubevirt.io/kvm");
     assertThat(c.images().builderScheduling().nodeSelector()).containsExactly(Map.entry("nixek.dev/kvm", "true"));
     assertThat(c.images().builderScheduling().tolerations()).singleElement()
@@ -614,7 +694,7 @@ class ChartTemplateTest {
         "--set", "builder.serviceAccount.create=false", "--set", "builder.serviceAccount.name=existing-builder");
     assertThat(r.names()).containsExactlyInAnyOrder("Service/" + NS + "/nixek-ci-report-api",
         "Deployment/" + NS + "/nixek-ci-operator", "Deployment/" + NS + "/nixek-ci-report-api",
-        "ServiceAccount/" + NS + "/nixek-ci-report-api");
+        "ServiceAccount/" + NS + "/nixek-ci-report-api", "NetworkPolicy/" + NS + "/nixek-ci-nix-pods");
     Deployment d = r.get(Deployment.class, "nixek-ci-operator");
     assertThat(d.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo("existing");
     assertThat(Rendered.env(container(d, "operator"), fields()))

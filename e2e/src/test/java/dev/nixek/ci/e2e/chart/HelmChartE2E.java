@@ -84,7 +84,7 @@ class HelmChartE2E {
         "ClusterRoleBinding/objects-nixek-ci-report-api-auth-delegator", "ClusterRole/objects-nixek-ci-view",
         "Role/" + ns + "/objects-nixek-ci-operator", "RoleBinding/" + ns + "/objects-nixek-ci-operator-own-namespace",
         "RoleBinding/" + jobs + "/objects-nixek-ci-operator", "RoleBinding/" + jobs + "/objects-nixek-ci-report-api",
-        "Service/" + ns + "/objects-nixek-ci-report-api",
+        "Service/" + ns + "/objects-nixek-ci-report-api", "NetworkPolicy/" + jobs + "/objects-nixek-ci-nix-pods",
         "Deployment/" + ns + "/objects-nixek-ci-operator", "Deployment/" + ns + "/objects-nixek-ci-report-api");
     for (HasMetadata o : rendered.objects()) {
       var kind = kube.client().genericKubernetesResources(o.getApiVersion(), o.getKind());
@@ -121,6 +121,8 @@ class HelmChartE2E {
         "-");
     assertThat(dryRun.exitCode()).as(dryRun.describe()).isZero();
     assertThat(dryRun.stdout()).contains("deployment.apps/ci-report-api created (server dry run)");
+    // the nix pods' NetworkPolicy of each watched namespace, with its link-local except, as the API server has it
+    assertThat(dryRun.stdout()).contains("networkpolicy.networking.k8s.io/ci-nix-pods created (server dry run)");
   }
 
   @Test

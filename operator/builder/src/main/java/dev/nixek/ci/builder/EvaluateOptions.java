@@ -4,6 +4,8 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -28,6 +30,9 @@ import java.util.regex.Pattern;
  * @param terminationLog where the outcome goes
  * @param noMachine whether to leave the job's machine unevaluated ({@code --arg machine false}): for an operator
  *     whose provider boots no machine (local), so a machine needing nixpkgs does not stop its steps
+ * @param allowedUris the URI prefixes the job's Nix may fetch from (nix's {@code allowed-uris}; {@link
+ *     EvaluationSandbox})
+ * @param allowImportFromDerivation whether the job's Nix may build during evaluation (import from derivation)
  */
 public record EvaluateOptions(
     Path nixDir,
@@ -44,17 +49,21 @@ public record EvaluateOptions(
     String nixInstantiate,
     Duration reportTimeout,
     Path terminationLog,
-    boolean noMachine) {
+    boolean noMachine,
+    List<String> allowedUris,
+    boolean allowImportFromDerivation) {
 
   public static final String EVALUATE = "evaluate";
   /** Where the nixek-ci image has the agent jar (image/assemble.sh). */
   public static final Path DEFAULT_AGENT_JAR = Path.of("/opt/nixek/nixek-agent.jar");
   static final String NO_MACHINE = "--no-machine";
+  static final String ALLOW_IFD = "--allow-import-from-derivation";
   static final Duration DEFAULT_REPORT_TIMEOUT = Duration.ofSeconds(120);
+  private static final Pattern ALLOWED_URI = Pattern.compile("[a-zA-Z][a-zA-Z0-9+.-]*:\\S*");
   private static final Pattern K8S_NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
   private static final Set<String> VALUED = Set.of("--nix-dir", "--agent-jar", "--job-file", "--flake", "--attribute", "--nixpkgs",
       "--system", "--report-url", "--job", "--token-file", "--nix-instantiate", "--report-timeout-seconds",
-      "--termination-log");
+      "--termination-log", "--allowed-uris");
 
   public static final String USAGE = String.join("\n",
       "Usage: java -jar nixek-builder.jar evaluate [options]",
@@ -71,6 +80,10 @@ public record EvaluateOptions(
       "  --no-machine                   do not evaluate the job's machine (a provider that boots none); the",
       "                                 result then says machineSkipped when the job names one",
       "  --system SYSTEM                x86_64-linux (default) or aarch64-linux",
+      "  --allowed-uris 'URI ...'       URI prefixes the job may fetch from (space-separated; default none):",
+      "                                 nix runs with restrict-eval, so it reads no file outside nix/, the job",
+      "                                 file's directory, the agent jar and a nixpkgs path, and fetches nothing else",
+      "  --allow-import-from-derivation let the job build during evaluation (default: refused)",
       "  --report-url URL               report API base URL (required)",
       "  --job NAMESPACE/NAME           the job (required)",
       "  --token-file PATH              file holding the evaluation token (required)",
@@ -84,7 +97,7 @@ public record EvaluateOptions(
       "");
 
   public static EvaluateOptions parse(String[] args) throws BuilderException {
-    Map<String, String> values = CliOptions.options(args, Set.of(NO_MACHINE), VALUED);
+    Map<String, String> values = CliOptions.options(args, Set.of(NO_MACHINE, ALLOW_IFD), VALUED);
     Path nixDir = Path.of(required(values, "--nix-dir"));
     Path agentJar = Path.of(values.getOrDefault("--agent-jar", DEFAULT_AGENT_JAR.toString()));
     if (!agentJar.isAbsolute()) {
@@ -133,7 +146,23 @@ public record EvaluateOptions(
         Path.of(required(values, "--token-file")), values.getOrDefault("--nix-instantiate", "nix-instantiate"),
         Duration.ofSeconds(timeout),
         Path.of(values.getOrDefault("--termination-log", CliOptions.DEFAULT_TERMINATION_LOG.toString())),
-        values.containsKey(NO_MACHINE));
+        values.containsKey(NO_MACHINE), allowedUris(values.getOrDefault("--allowed-uris", "")),
+        values.containsKey(ALLOW_IFD));
+  }
+
+  /** nix's own list format, checked here so that a bad entry is a usage error and not nix's puzzle. */
+  static List<String> allowedUris(String value) throws BuilderException {
+    List<String> uris = new ArrayList<>();
+    for (String uri : value.strip().split("\\s+")) {
+      if (uri.isEmpty()) {
+        continue;
+      }
+      if (!ALLOWED_URI.matcher(uri).matches()) {
+        throw BuilderException.usage("--allowed-uris: '" + uri + "' is not a URI prefix (scheme:...)");
+      }
+      uris.add(uri);
+    }
+    return List.copyOf(uris);
   }
 
   private static String required(Map<String, String> values, String name) throws BuilderException {

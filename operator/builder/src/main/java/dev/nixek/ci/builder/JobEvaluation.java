@@ -70,6 +70,7 @@ final class JobEvaluation {
     if (options.noMachine()) {
       argv.addAll(List.of("--arg", "machine", "false"));
     }
+    argv.addAll(EvaluationSandbox.arguments(options));
     return argv;
   }
 

@@ -195,6 +195,78 @@ class EvaluateIT {
     }
   }
 
+  static Stream<Object[]> sandboxedJobs() throws IOException {
+    try (Stream<Path> files = Files.list(NIX.resolve("tests/sandbox"))) {
+      return files.filter(f -> f.toString().endsWith(".nix")).sorted().map(f -> {
+        try {
+          String first = Files.readAllLines(f).get(0);
+          assertThat(first).as("%s starts with its expected message", f).startsWith("# expect: ");
+          return new Object[] {f.getFileName().toString(), first.substring("# expect: ".length())};
+        } catch (IOException e) {
+          throw new IllegalStateException(e);
+        }
+      }).toList().stream();
+    }
+  }
+
+  /**
+   * What the evaluation's sandbox refuses (docs/evaluation.md#the-sandbox), with nix's own message: a fetch outside
+   * allowed-uris (the metadata endpoint, even with other URIs allowed), a file outside what the evaluation is given,
+   * an import from derivation.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("sandboxedJobs")
+  void theSandboxRefusesWithNixsMessage(String file, String expected) throws Exception {
+    try (FakeReportApi api = new FakeReportApi()) {
+      int exit = evaluate(api, "--job-file", NIX.resolve("tests/sandbox").resolve(file).toString(),
+          "--allowed-uris", "http://127.0.0.1:9/allowed github:NixOS/nixpkgs/" + "0".repeat(40));
+      assertThat(exit).as(log()).isEqualTo(ExitCode.BUILD_FAILED);
+      assertThat(terminationMessage().get("error").asText()).contains(expected);
+      assertThat(api.received()).as("nothing is posted").isEmpty();
+    }
+  }
+
+  /** A URI under an allowed prefix is fetched; the same job without it in allowed-uris fails with nix's message. */
+  @Test
+  void aFetchUnderAnAllowedUriWorksAndOnlyThen() throws Exception {
+    com.sun.net.httpserver.HttpServer files = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    files.createContext("/ci/", exchange -> {
+      byte[] body = "echo fetched".getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    files.start();
+    try (FakeReportApi api = new FakeReportApi()) {
+      String base = "http://127.0.0.1:" + files.getAddress().getPort() + "/ci";
+      Path job = Files.writeString(dir.resolve("fetching.nix"), "{ nixpkgs, ... }: { steps = [ { name = \"s\"; "
+          + "run = builtins.readFile (builtins.fetchurl \"" + base + "/step.sh\"); } ]; }\n");
+
+      assertThat(evaluate(api, "--job-file", job.toString())).as(log()).isEqualTo(ExitCode.BUILD_FAILED);
+      assertThat(terminationMessage().get("error").asText())
+          .contains("access to URI '" + base + "/step.sh' is forbidden in restricted mode");
+
+      assertThat(evaluate(api, "--job-file", job.toString(), "--allowed-uris", base)).as(log()).isZero();
+      assertThat(JSON.readTree(api.received().get(0).body()).get("steps").toString())
+          .isEqualTo("[{\"name\":\"s\",\"run\":\"echo fetched\"}]");
+    } finally {
+      files.stop(0);
+    }
+  }
+
+  /** With import from derivation allowed, the job's steps come out of a derivation nix builds while evaluating. */
+  @Test
+  void anImportFromDerivationWorksWhenAllowed() throws Exception {
+    try (FakeReportApi api = new FakeReportApi()) {
+      int exit = evaluate(api, "--job-file", NIX.resolve("tests/sandbox/import-from-derivation.nix").toString(),
+          "--allow-import-from-derivation");
+      assertThat(exit).as(log()).isZero();
+      assertThat(JSON.readTree(api.received().get(0).body()).get("steps").toString())
+          .isEqualTo("[{\"name\":\"built during evaluation\",\"run\":\"true\"}]");
+    }
+  }
+
   @Test
   void positionsAreGivenInTheJobsOwnTerms() throws Exception {
     try (FakeReportApi api = new FakeReportApi()) {

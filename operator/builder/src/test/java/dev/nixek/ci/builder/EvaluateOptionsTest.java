@@ -34,7 +34,28 @@ class EvaluateOptionsTest {
         .containsExactly("nix-instantiate", "--eval", "--strict", "--json", "/opt/nixek/src/nix/eval.nix",
             "--extra-experimental-features", "nix-command flakes", "--log-format", "internal-json",
             "--argstr", "jobFile", "/nixek/eval/job/job.nix", "--argstr", "nixpkgs", "github:NixOS/nixpkgs/abc",
-            "--argstr", "system", "aarch64-linux", "--argstr", "agentJar", "/opt/nixek/nixek-agent.jar");
+            "--argstr", "system", "aarch64-linux", "--argstr", "agentJar", "/opt/nixek/nixek-agent.jar",
+            "--read-write-mode", "--option", "restrict-eval", "true",
+            "--option", "allow-import-from-derivation", "false", "--option", "allowed-uris", "",
+            "-I", "/opt/nixek/src/nix", "-I", "/nixek/eval/job", "-I", "/opt/nixek/nixek-agent.jar");
+  }
+
+  /** The sandbox's inputs: allowed URIs in nix's own format, import from derivation only when asked for. */
+  @Test
+  void allowedUrisAndImportFromDerivation() throws Exception {
+    EvaluateOptions o = parse("--job-file", "/j/job.nix", "--nixpkgs", "/srv/nixpkgs", "--allowed-uris",
+        " github:NixOS/nixpkgs/abc  https://example.com/x ", "--allow-import-from-derivation");
+    assertThat(o.allowedUris()).containsExactly("github:NixOS/nixpkgs/abc", "https://example.com/x");
+    assertThat(o.allowImportFromDerivation()).isTrue();
+    assertThat(new JobEvaluation(o, java.util.Map.of(), System.out, new LogTail(), new ReportPoster()).command())
+        .containsSubsequence("--option", "allowed-uris", "github:NixOS/nixpkgs/abc https://example.com/x")
+        .containsSubsequence("--option", "allow-import-from-derivation", "true")
+        .containsSubsequence("-I", "/j", "-I", "/opt/nixek/nixek-agent.jar", "-I", "/srv/nixpkgs");
+    assertThat(parse("--job-file", "/j").allowedUris()).isEmpty();
+    assertThat(parse("--job-file", "/j").allowImportFromDerivation()).isFalse();
+    assertThatThrownBy(() -> parse("--job-file", "/j", "--allowed-uris", "https://ok /relative"))
+        .hasMessage("--allowed-uris: '/relative' is not a URI prefix (scheme:...)");
+    assertThat(EvaluateOptions.USAGE).contains("--allowed-uris", "--allow-import-from-derivation");
   }
 
   /** The machine gets the image's agent jar unless told otherwise; nix reads a path, so it must be absolute. */
@@ -66,7 +87,7 @@ class EvaluateOptionsTest {
     EvaluateOptions o = parse("--job-file", "/j", "--no-machine");
     assertThat(o.noMachine()).isTrue();
     assertThat(new JobEvaluation(o, java.util.Map.of(), System.out, new LogTail(), new ReportPoster()).command())
-        .endsWith("--arg", "machine", "false");
+        .containsSubsequence("--arg", "machine", "false", "--read-write-mode");
     assertThatThrownBy(() -> parse("--job-file", "/j", "--no-machine=yes")).hasMessage("--no-machine takes no value");
   }
 

@@ -20,7 +20,19 @@ public final class NixStore {
   private NixStore() {}
 
   public static Volume volume() {
-    return new VolumeBuilder().withName(VOLUME).withNewEmptyDir().endEmptyDir().build();
+    return volume("");
+  }
+
+  /**
+   * The store with a {@code sizeLimit} ("" for none): a kubelet evicts the pod when what it wrote there exceeds it
+   * ("Usage of EmptyDir volume ... exceeds the limit").
+   */
+  public static Volume volume(String sizeLimit) {
+    var emptyDir = new VolumeBuilder().withName(VOLUME).withNewEmptyDir();
+    if (sizeLimit != null && !sizeLimit.isEmpty()) {
+      emptyDir.withSizeLimit(new io.fabric8.kubernetes.api.model.Quantity(sizeLimit));
+    }
+    return emptyDir.endEmptyDir().build();
   }
 
   public static VolumeMount mount() {

@@ -6,6 +6,7 @@ import static dev.nixek.ci.common.config.Parsers.seconds;
 
 import dev.nixek.ci.common.config.ConfigOption;
 import dev.nixek.ci.common.config.Parsers;
+import dev.nixek.ci.operator.pod.PodLimits;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -29,6 +30,9 @@ import java.util.function.Function;
  * @param serviceAccount the pod's ServiceAccount; empty: the namespace's default (its token is not mounted)
  * @param reportUrl where the pod posts its result; empty: NIXEK_REPORT_URL
  * @param runner where evaluations run; empty: {@link Runner#LOCAL} with the local provider, else {@link Runner#POD}
+ * @param limits CPU limit, ephemeral storage and the {@code /nix} size limit of the pod
+ * @param allowedUris URI prefixes every evaluation may fetch from, besides its flake's URL and the nixpkgs pin
+ * @param allowImportFromDerivation whether evaluations may build (import from derivation)
  */
 public record EvaluationOptions(
     String image,
@@ -39,7 +43,10 @@ public record EvaluationOptions(
     String memoryLimit,
     String serviceAccount,
     Optional<URI> reportUrl,
-    Optional<Runner> runner) {
+    Optional<Runner> runner,
+    PodLimits limits,
+    List<String> allowedUris,
+    boolean allowImportFromDerivation) {
 
   /** Where an evaluation runs: in a pod (any real cluster), or as a local process of the operator. */
   public enum Runner {
@@ -82,12 +89,44 @@ public record EvaluationOptions(
       + "operator, with the same command, deadline and result channel); empty: local with NIXEK_PROVIDER=local, "
       + "else pod", optionalRunner());
 
+  public static final ConfigOption<String> CPU_LIMIT = new ConfigOption<>("NIXEK_EVAL_CPU_LIMIT", "2",
+      "CPU limit of evaluation pods (none: no limit)", quantity());
+  public static final ConfigOption<String> STORAGE = new ConfigOption<>("NIXEK_EVAL_STORAGE_REQUEST", "1Gi",
+      "ephemeral-storage request of evaluation pods: the Nix store (what the job fetches) and nix's caches (none: "
+      + "no request)", quantity());
+  public static final ConfigOption<String> STORAGE_LIMIT = new ConfigOption<>("NIXEK_EVAL_STORAGE_LIMIT", "10Gi",
+      "ephemeral-storage limit of evaluation pods: an evaluation writing more is evicted and ends its job "
+      + "EvaluationFailed (none: no limit)", quantity());
+  public static final ConfigOption<String> NIX_SIZE_LIMIT = new ConfigOption<>("NIXEK_EVAL_NIX_SIZE_LIMIT", "8Gi",
+      "sizeLimit of evaluation pods' /nix emptyDir (the Nix store): past it the pod is evicted (none: no limit)",
+      quantity());
+  public static final ConfigOption<List<String>> ALLOWED_URIS = new ConfigOption<>("NIXEK_EVAL_ALLOWED_URIS", "",
+      "URI prefixes (comma-separated, nix's allowed-uris: e.g. https://example.com/files, github:) every "
+      + "evaluation may fetch from with builtins.fetchurl, fetchTarball, fetchGit, fetchTree, besides its flake's "
+      + "URL and NIXEK_IMAGE_NIXPKGS; empty: those two only", uriPrefixes());
+  public static final ConfigOption<Boolean> ALLOW_IMPORT_FROM_DERIVATION = new ConfigOption<>(
+      "NIXEK_EVAL_ALLOW_IMPORT_FROM_DERIVATION", "false", "let evaluations build derivations (import from "
+      + "derivation): the job's build code then runs in the evaluation pod; false: nix refuses it and the job ends "
+      + "EvaluationFailed", Parsers.bool());
+
   public static final List<ConfigOption<?>> OPTIONS = List.of(IMAGE, COMMAND, TIMEOUT, CPU, MEMORY, MEMORY_LIMIT,
-      SERVICE_ACCOUNT, REPORT_URL, RUNNER);
+      SERVICE_ACCOUNT, REPORT_URL, RUNNER, CPU_LIMIT, STORAGE, STORAGE_LIMIT, NIX_SIZE_LIMIT, ALLOWED_URIS,
+      ALLOW_IMPORT_FROM_DERIVATION);
 
   public static EvaluationOptions fromEnv(Map<String, String> env) {
-    return new EvaluationOptions(IMAGE.read(env), COMMAND.read(env), TIMEOUT.read(env), CPU.read(env),
-        MEMORY.read(env), MEMORY_LIMIT.read(env), SERVICE_ACCOUNT.read(env), REPORT_URL.read(env), RUNNER.read(env));
+    String cpu = CPU.read(env);
+    String cpuLimit = CPU_LIMIT.read(env);
+    String storage = STORAGE.read(env);
+    String storageLimit = STORAGE_LIMIT.read(env);
+    String memory = MEMORY.read(env);
+    String memoryLimit = MEMORY_LIMIT.read(env);
+    PodLimits.check(CPU, cpu, CPU_LIMIT, cpuLimit);
+    PodLimits.check(MEMORY, memory, MEMORY_LIMIT, memoryLimit);
+    PodLimits.check(STORAGE, storage, STORAGE_LIMIT, storageLimit);
+    return new EvaluationOptions(IMAGE.read(env), COMMAND.read(env), TIMEOUT.read(env), cpu, memory, memoryLimit,
+        SERVICE_ACCOUNT.read(env), REPORT_URL.read(env), RUNNER.read(env),
+        new PodLimits(cpuLimit, storage, storageLimit, NIX_SIZE_LIMIT.read(env)), ALLOWED_URIS.read(env),
+        ALLOW_IMPORT_FROM_DERIVATION.read(env));
   }
 
   /** The image evaluation pods run: this option's, else the builder's. */
@@ -124,6 +163,21 @@ public record EvaluationOptions(
         }
       }
       throw new IllegalArgumentException("expected 'pod' or 'local' (or empty: chosen by NIXEK_PROVIDER)");
+    };
+  }
+
+  /** nix's allowed-uris entries: a scheme and what follows, no whitespace (the list is space-separated for nix). */
+  private static Function<String, List<String>> uriPrefixes() {
+    Function<String, List<String>> list = Parsers.list();
+    return s -> {
+      List<String> uris = list.apply(s);
+      for (String uri : uris) {
+        if (!uri.matches("[a-zA-Z][a-zA-Z0-9+.-]*:\\S*")) {
+          throw new IllegalArgumentException("'" + uri + "' is not a URI prefix (scheme:..., e.g. "
+              + "https://example.com/files or github:)");
+        }
+      }
+      return uris;
     };
   }
 

@@ -40,6 +40,7 @@ import java.util.Map;
  * @param inlineRetention how long an inline machine's image outlives the last job that uses it
  * @param builderScheduling where builder pods run and how they get KVM
  * @param trust who shares an image, and what a builder pod may upload
+ * @param builderLimits CPU and ephemeral-storage limits of builder pods and the size limit of their /nix
  */
 public record ImageOptions(
     String bucket,
@@ -65,7 +66,8 @@ public record ImageOptions(
     Duration gcGrace,
     Duration inlineRetention,
     BuilderSchedulingOptions builderScheduling,
-    ImageTrustOptions trust) {
+    ImageTrustOptions trust,
+    BuilderLimitOptions builderLimits) {
 
   /** The version of this operator build, the default agent version. */
   public static final String OPERATOR_VERSION = operatorVersion();
@@ -142,7 +144,8 @@ public record ImageOptions(
       NIX_DIR, AGENT_JAR, BUILDER_IMAGE, BUILDER_COMMAND, BUILDER_BUILD_COMMAND, BUILDER_SERVICE_ACCOUNT, BUILDER_CPU,
       BUILDER_MEMORY, BUILDER_MEMORY_LIMIT, BUILDER_STORAGE, BUILDER_TIMEOUT, IMPORT_ROLE, POLL_MIN, POLL_MAX,
       GC_INTERVAL, GC_GRACE, INLINE_RETENTION).stream(), java.util.stream.Stream.concat(
-      BuilderSchedulingOptions.OPTIONS.stream(), ImageTrustOptions.OPTIONS.stream())).toList();
+      BuilderSchedulingOptions.OPTIONS.stream(), ImageTrustOptions.OPTIONS.stream(),
+      BuilderLimitOptions.OPTIONS.stream())).toList();
 
   public ImageOptions {
     if (pollMax.compareTo(pollMin) < 0) {
@@ -158,7 +161,7 @@ public record ImageOptions(
         BUILDER_MEMORY.read(env), BUILDER_MEMORY_LIMIT.read(env), BUILDER_STORAGE.read(env),
         BUILDER_TIMEOUT.read(env), IMPORT_ROLE.read(env), POLL_MIN.read(env), POLL_MAX.read(env),
         GC_INTERVAL.read(env), GC_GRACE.read(env), INLINE_RETENTION.read(env),
-        BuilderSchedulingOptions.fromEnv(env), ImageTrustOptions.fromEnv(env));
+        BuilderSchedulingOptions.fromEnv(env), ImageTrustOptions.fromEnv(env), BuilderLimitOptions.fromEnv(env));
   }
 
   private static String operatorVersion() {

@@ -85,6 +85,7 @@ public final class EvaluationPods {
     if (!images.nixpkgs().isEmpty()) {
       command.addAll(List.of("--nixpkgs", images.nixpkgs()));
     }
+    command.addAll(EvaluationSandboxArguments.of(job, images, eval));
     command.addAll(List.of("--system", images.system(),
         "--report-url", eval.reportUrl(config.reportUrl()).toString(),
         "--job", job.getMetadata().getNamespace() + "/" + job.getMetadata().getName(),
@@ -101,6 +102,7 @@ public final class EvaluationPods {
         // group and by no one else (0400 alone would be root's only; a kubelet ORs 0440 in under fsGroup anyway)
         .input(TOKEN_MOUNT, new VolumeBuilder().withName("token").withNewSecret().withSecretName(name)
             .withDefaultMode(TOKEN_MODE).endSecret().build());
+    eval.limits().applyTo(pod);
     if (job.getSpec().flake == null) {
       pod.input(JOB_MOUNT, new VolumeBuilder().withName("job").withNewConfigMap().withName(name).endConfigMap()
           .build());

@@ -142,6 +142,7 @@ public final class BuilderPods {
         .request("memory", options.builderMemoryRequest())
         .request("ephemeral-storage", options.builderStorageRequest())
         .limit("memory", options.builderMemoryLimit());
+    options.builderLimits().limits().applyTo(spec);
     if (!scheduling.kvmResource().isEmpty()) {
       // an extended resource is requested through its limit (the request follows); the device plugin's
       // allocation is what puts /dev/kvm into the container

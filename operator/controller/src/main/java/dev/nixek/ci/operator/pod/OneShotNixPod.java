@@ -48,6 +48,7 @@ public final class OneShotNixPod {
   private final Map<String, Quantity> limits = new LinkedHashMap<>();
   private final List<VolumeMount> inputMounts = new ArrayList<>();
   private final List<Volume> inputVolumes = new ArrayList<>();
+  private String nixStoreSizeLimit = "";
 
   private OneShotNixPod(ObjectMeta metadata) {
     this.metadata = metadata;
@@ -104,6 +105,12 @@ public final class OneShotNixPod {
     return this;
   }
 
+  /** The {@code sizeLimit} of the Nix store's emptyDir; none when null or empty ({@link PodLimits}). */
+  public OneShotNixPod nixStoreSizeLimit(String quantity) {
+    this.nixStoreSizeLimit = quantity == null ? "" : quantity;
+    return this;
+  }
+
   /** {@code volume} mounted read-only at {@code path}. */
   public OneShotNixPod input(String path, Volume volume) {
     inputMounts.add(new VolumeMountBuilder().withName(volume.getName()).withMountPath(path).withReadOnly(true)
@@ -121,7 +128,7 @@ public final class OneShotNixPod {
     List<Volume> volumes = new ArrayList<>(inputVolumes);
     int nix = Math.min(1, mounts.size());
     mounts.add(nix, NixStore.mount());
-    volumes.add(nix, NixStore.volume());
+    volumes.add(nix, NixStore.volume(nixStoreSizeLimit));
     return new PodBuilder()
         .withMetadata(metadata)
         .withNewSpec()

@@ -48,6 +48,12 @@ public sealed interface PodOutcome {
     if ("DeadlineExceeded".equals(reason)) {
       return new DeadlineExceeded(pod.getSpec().getActiveDeadlineSeconds(), pod.getStatus().getMessage(), terminated);
     }
+    if ("Evicted".equals(reason)) {
+      // past its ephemeral-storage limit or its /nix sizeLimit (PodLimits), or a node short of disk: the kubelet's
+      // message says which ("Usage of EmptyDir volume \"nix-store\" exceeds the limit \"8Gi\"."); the killed
+      // container's own termination says nothing of it
+      return new Vanished(reason, pod.getStatus().getMessage());
+    }
     if (terminated.isPresent() && "OOMKilled".equals(terminated.get().getReason())) {
       return new OomKilled(terminated.get());
     }

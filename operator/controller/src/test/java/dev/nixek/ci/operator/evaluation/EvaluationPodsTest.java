@@ -55,12 +55,12 @@ class EvaluationPodsTest {
     assertThat(c.getImage()).as("the builder's image by default").isEqualTo("registry.example/nixek:1");
     assertThat(c.getCommand()).containsExactly("/opt/nixek/bin/nixek", "builder", "evaluate",
         "--nix-dir", "/opt/nixek/src/nix", "--agent-jar", "/opt/nixek/nixek-agent.jar", "--job-file", "/nixek/eval/job/job.nix", "--nixpkgs", PIN,
-        "--system", "aarch64-linux", "--report-url", "http://10.0.0.5:8080", "--job", "ci/hello",
+        "--allowed-uris", PIN, "--system", "aarch64-linux", "--report-url", "http://10.0.0.5:8080", "--job", "ci/hello",
         "--token-file", "/nixek/eval/token/token", "--termination-log", "/dev/termination-log");
     assertThat(c.getEnv()).as("nothing but nix's store choice").extracting(e -> e.getName() + "=" + e.getValue())
         .containsExactly("NIX_REMOTE=local");
     assertThat(c.getResources().getLimits().get("memory").toString()).isEqualTo("6Gi");
-    assertThat(c.getResources().getRequests()).containsOnlyKeys("memory");
+    assertThat(c.getResources().getRequests()).containsOnlyKeys("memory", "ephemeral-storage");
     assertThat(c.getTerminationMessagePolicy()).isEqualTo("FallbackToLogsOnError");
     assertThat(pod.getSpec().getVolumes()).hasSize(3).anySatisfy(v -> {
       assertThat(v.getSecret()).isNotNull();

@@ -75,7 +75,7 @@ class BuilderPodsTest {
       assertThat(m.getReadOnly()).isNotEqualTo(Boolean.TRUE);
     });
     // no KVM configured: nothing requested, no placement, the builder's default fallback (fail)
-    assertThat(c.getResources().getLimits()).containsOnlyKeys("memory");
+    assertThat(c.getResources().getLimits()).containsOnlyKeys("memory", "cpu", "ephemeral-storage");
     assertThat(pod.getSpec().getNodeSelector()).isNullOrEmpty();
     assertThat(pod.getSpec().getTolerations()).isNullOrEmpty();
   }
@@ -109,7 +109,7 @@ class BuilderPodsTest {
         ImageIdentity.of(image.getSpec(), config.images(), "team-a"), "p", "b", "k", "p-grant");
     Container c = pod.getSpec().getContainers().get(0);
     assertThat(c.getCommand()).containsSubsequence("--kvm-fallback", "emulate");
-    assertThat(c.getResources().getLimits()).containsOnlyKeys("memory");
+    assertThat(c.getResources().getLimits()).containsOnlyKeys("memory", "cpu", "ephemeral-storage");
   }
 
   @Test

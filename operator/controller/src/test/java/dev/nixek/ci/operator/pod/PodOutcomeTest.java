@@ -54,6 +54,13 @@ class PodOutcomeTest {
         .isEqualTo(new PodOutcome.Vanished("Evicted", "pod says"));
   }
 
+  /** An eviction (a storage limit, PodLimits) is read from the pod, even when its killed container has a state. */
+  @Test
+  void anEvictedPodSaysWhyEvenWithAKilledContainer() {
+    assertThat(PodOutcome.of(pod("Failed", "Evicted", "c", 137, "Error"), "c"))
+        .isEqualTo(new PodOutcome.Vanished("Evicted", "pod says"));
+  }
+
   @Test
   void theContainerIsFoundByNameOrAsTheOnlyOne() {
     assertThat(PodOutcome.of(pod("Failed", null, "sidecar", 2, "Error"), "c")).isInstanceOf(PodOutcome.Exited.class);
