@@ -139,13 +139,12 @@ public record ImageOptions(
       "NIXEK_IMAGE_INLINE_RETENTION_SECONDS", "86400", "an inline job machine's image is deleted this long after "
       + "the last job using it is gone", seconds(60, 31536000));
 
-  public static final List<ConfigOption<?>> OPTIONS = java.util.stream.Stream.concat(List.<ConfigOption<?>>of(
+  public static final List<ConfigOption<?>> OPTIONS = java.util.stream.Stream.of(List.<ConfigOption<?>>of(
       BUCKET, KEY_PREFIX, NIXPKGS, SYSTEM, AGENT_VERSION,
       NIX_DIR, AGENT_JAR, BUILDER_IMAGE, BUILDER_COMMAND, BUILDER_BUILD_COMMAND, BUILDER_SERVICE_ACCOUNT, BUILDER_CPU,
       BUILDER_MEMORY, BUILDER_MEMORY_LIMIT, BUILDER_STORAGE, BUILDER_TIMEOUT, IMPORT_ROLE, POLL_MIN, POLL_MAX,
-      GC_INTERVAL, GC_GRACE, INLINE_RETENTION).stream(), java.util.stream.Stream.concat(
-      BuilderSchedulingOptions.OPTIONS.stream(), ImageTrustOptions.OPTIONS.stream(),
-      BuilderLimitOptions.OPTIONS.stream())).toList();
+      GC_INTERVAL, GC_GRACE, INLINE_RETENTION), BuilderSchedulingOptions.OPTIONS, ImageTrustOptions.OPTIONS,
+      BuilderLimitOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
 
   public ImageOptions {
     if (pollMax.compareTo(pollMin) < 0) {
