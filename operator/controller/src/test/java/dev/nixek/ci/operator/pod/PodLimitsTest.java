@@ -49,9 +49,9 @@ class PodLimitsTest {
         .withUid("uid-2").build());
     image.setSpec(new dev.nixek.ci.api.v1alpha1.NixekMachineImageSpec());
     image.getSpec().machine = "{ pkgs, ... }: { }";
-    ImageIdentity id = ImageIdentity.of(image.getSpec(), config.images());
-    return new BuilderPods(config.images(), config.aws(), "prod").pod(image, id, "nixek-build-x", "us-east-1",
-        "images");
+    ImageIdentity id = ImageIdentity.of(image.getSpec(), config.images(), "ci");
+    return new BuilderPods(config.images(), config.aws(), "prod").pod(image, id, "nixek-build-x", "images",
+        "nixek-images/prod/" + id.hash() + "/disk-image", "nixek-build-x-grant");
   }
 
   private static Map<String, String> amounts(Map<String, Quantity> quantities) {
