@@ -78,7 +78,7 @@ public final class ScaleBench {
       client = kube.client();
       namespace = kube.createNamespace("bench");
       Map<String, String> opEnv = operatorEnv();
-      String imageId = ec2.seedImage(TestImages.amiName(opEnv), ec2.seedSnapshot(4, Map.of()), Map.of());
+      String imageId = ec2.seedImage(TestImages.amiName(opEnv, namespace), ec2.seedSnapshot(4, Map.of()), Map.of());
       TestImages.ready(client, namespace, IMAGE, imageId);
       int waiting = jobs * 2 / 5;
       int running = jobs * 2 / 5;

@@ -28,6 +28,6 @@ class FakeEc2MockApiServerE2E extends Ec2EndToEndBase {
 
   @Override
   protected Ec2Side startEc2(Path dir) {
-    return new FakeEc2Side(dir);
+    return new FakeEc2Side(dir, namespace());
   }
 }

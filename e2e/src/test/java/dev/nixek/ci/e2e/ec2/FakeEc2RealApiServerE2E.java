@@ -55,6 +55,6 @@ class FakeEc2RealApiServerE2E extends Ec2EndToEndBase {
 
   @Override
   protected Ec2Side startEc2(Path dir) {
-    return new FakeEc2Side(dir);
+    return new FakeEc2Side(dir, namespace());
   }
 }

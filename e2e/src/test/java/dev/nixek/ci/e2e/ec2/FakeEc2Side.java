@@ -26,10 +26,12 @@ final class FakeEc2Side implements Ec2Side {
   private final Set<String> noAgent = ConcurrentHashMap.newKeySet();
   private final Map<String, AgentGuest> guests = new ConcurrentHashMap<>();
 
-  FakeEc2Side(Path work) {
+  /** {@code namespace}: the jobs' and the image's (the trust domain is part of the AMI name looked up). */
+  FakeEc2Side(Path work, String namespace) {
     fake = FakeEc2.builder().pending(1, Duration.ofMillis(100)).shuttingDown(1, Duration.ofMillis(100)).start();
     sdk = fake.ec2Client();
-    imageId = fake.seedImage(TestImages.amiName(Ec2TestEnv.operatorEnv(URI.create("http://unused"), "unused")), fake.seedSnapshot(4, Map.of()), Map.of());
+    imageId = fake.seedImage(TestImages.amiName(Ec2TestEnv.operatorEnv(URI.create("http://unused"), "unused"),
+        namespace), fake.seedSnapshot(4, Map.of()), Map.of());
     fake.onLaunch(instance -> {
       if (noAgent.contains(instance.tags().getOrDefault(Ec2Tags.JOB_NAME, ""))) {
         return Machine.none();

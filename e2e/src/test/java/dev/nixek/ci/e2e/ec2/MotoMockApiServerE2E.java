@@ -42,6 +42,6 @@ class MotoMockApiServerE2E extends Ec2EndToEndBase {
 
   @Override
   protected Ec2Side startEc2(Path dir) {
-    return new MotoSide(dir);
+    return new MotoSide(dir, namespace());
   }
 }

@@ -52,13 +52,13 @@ final class MotoSide implements Ec2Side {
   });
 
   @SuppressWarnings("unchecked")
-  MotoSide(Path work) {
+  MotoSide(Path work, String namespace) {
     this.work = work;
     moto = MotoServer.start();
     sdk = moto.ec2Client();
     String vol = sdk.createVolume(r -> r.availabilityZone("us-east-1a").size(4)).volumeId();
     String snap = sdk.createSnapshot(r -> r.volumeId(vol)).snapshotId();
-    imageId = sdk.registerImage(r -> r.name(TestImages.amiName(Ec2TestEnv.operatorEnv(URI.create("http://unused"), "unused"))).architecture(ArchitectureValues.X86_64)
+    imageId = sdk.registerImage(r -> r.name(TestImages.amiName(Ec2TestEnv.operatorEnv(URI.create("http://unused"), "unused"), namespace)).architecture(ArchitectureValues.X86_64)
         .rootDeviceName("/dev/xvda").virtualizationType("hvm")
         .blockDeviceMappings(b -> b.deviceName("/dev/xvda").ebs(e -> e.snapshotId(snap).volumeSize(4)))).imageId();
     subnets = sdk.describeSubnets().subnets().stream().map(s -> s.subnetId()).sorted().limit(2).toList();

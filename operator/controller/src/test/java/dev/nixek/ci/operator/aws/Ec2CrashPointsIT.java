@@ -68,7 +68,9 @@ class Ec2CrashPointsIT {
   @BeforeAll
   static void startEc2() {
     ec2 = FakeEc2.builder().pending(1, Duration.ofMillis(50)).shuttingDown(1, Duration.ofMillis(50)).start();
-    imageId = ec2.seedImage(TestImages.amiName(Ec2TestEnv.operatorEnv(URI.create("http://unused"), "unused")), ec2.seedSnapshot(4, Map.of()), Map.of());
+    // under the image's namespace: the trust domain is part of the AMI name the image reconciler looks up
+    imageId = ec2.seedImage(TestImages.amiName(Ec2TestEnv.operatorEnv(URI.create("http://unused"), "unused"), NS),
+        ec2.seedSnapshot(4, Map.of()), Map.of());
   }
 
   @AfterAll

@@ -34,11 +34,6 @@ public final class TestImages {
     return ImageNames.ami(config.clusterId(), ImageIdentity.of(spec(), config.images(), namespace));
   }
 
-  /** An AMI name of the test image, for tests that mark the image Ready themselves (no lookup by name). */
-  public static String amiName(Map<String, String> operatorEnv) {
-    return amiName(operatorEnv, "default");
-  }
-
   private static NixekMachineImageSpec spec() {
     NixekMachineImageSpec spec = new NixekMachineImageSpec();
     spec.machine = "{ pkgs, ... }: { }";
