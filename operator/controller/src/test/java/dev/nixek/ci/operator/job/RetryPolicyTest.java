@@ -28,6 +28,7 @@ class RetryPolicyTest {
       Map.entry(ConditionReason.ImageFailed, false),
       Map.entry(ConditionReason.EvaluationFailed, false),
       Map.entry(ConditionReason.NoMachine, false),
+      Map.entry(ConditionReason.SecretNotAllowed, false),
       Map.entry(ConditionReason.InvalidSpec, false));
 
   @Test
