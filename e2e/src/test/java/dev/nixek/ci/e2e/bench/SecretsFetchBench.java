@@ -7,7 +7,7 @@ import dev.nixek.ci.api.v1alpha1.NixekSecretUse;
 import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.e2e.ManifestsIT;
 import dev.nixek.ci.e2e.Stack;
-import dev.nixek.ci.operator.secrets.JobSecretOptions;
+import dev.nixek.ci.operator.config.JobSecretOptions;
 import dev.nixek.ci.operator.secrets.JobSecretSealing;
 import dev.nixek.ci.operator.secrets.RepositorySecretPolicy;
 import dev.nixek.ci.testing.kube.KubeApiServer;

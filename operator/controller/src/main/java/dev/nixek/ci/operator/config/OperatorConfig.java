@@ -47,7 +47,7 @@ public record OperatorConfig(
     JobLimits limits,
     LogCleanupOptions logs,
     QueueOptions queue,
-    dev.nixek.ci.operator.secrets.JobSecretOptions secrets,
+    dev.nixek.ci.operator.config.JobSecretOptions secrets,
     RepositoryOptions repositories) {
 
   /** Where jobs' machines run. */
@@ -112,7 +112,7 @@ public record OperatorConfig(
       EvaluationOptions.OPTIONS,
       LeaderElectionOptions.OPTIONS,
       LogCleanupOptions.OPTIONS,
-      dev.nixek.ci.operator.secrets.JobSecretOptions.OPTIONS,
+      dev.nixek.ci.operator.config.JobSecretOptions.OPTIONS,
       RepositoryOptions.OPTIONS).<ConfigOption<?>>flatMap(List::stream).toList();
 
   /**
@@ -162,7 +162,7 @@ public record OperatorConfig(
         JobLimits.fromEnv(env, ec2.instanceType(), jobTimeout),
         LogCleanupOptions.fromEnv(env),
         QueueOptions.fromEnv(env),
-        dev.nixek.ci.operator.secrets.JobSecretOptions.fromEnv(env),
+        dev.nixek.ci.operator.config.JobSecretOptions.fromEnv(env),
         RepositoryOptions.fromEnv(env));
   }
 

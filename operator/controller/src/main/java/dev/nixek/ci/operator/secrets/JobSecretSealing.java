@@ -1,5 +1,6 @@
 package dev.nixek.ci.operator.secrets;
 
+import dev.nixek.ci.operator.config.JobSecretOptions;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekSecretKeyRef;
 import dev.nixek.ci.common.seal.SealKeyStore;

@@ -1,4 +1,4 @@
-package dev.nixek.ci.operator.secrets;
+package dev.nixek.ci.operator.config;
 
 import static dev.nixek.ci.common.config.Parsers.intRange;
 
