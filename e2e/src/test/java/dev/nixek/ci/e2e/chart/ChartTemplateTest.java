@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -291,8 +292,11 @@ class ChartTemplateTest {
     assertThat(refused.stderr()).contains("builder pods hold no AWS identity");
     Rendered r = helm.template("nixek-ci", NS, List.of(), "--set", "config.operator.imageBucket=ci-images",
         "--set", "config.operator.clusterId=prod");
-    OperatorConfig c = OperatorConfig.fromEnv(
+    Map<String, String> env = new HashMap<>(
         Rendered.env(container(r.get(Deployment.class, "nixek-ci-operator"), "operator"), fields()));
+    // the default render's in-cluster http URL, which the ec2 provider refuses without this
+    env.put("NIXEK_ALLOW_INSECURE_REPORT_URL", "true");
+    OperatorConfig c = OperatorConfig.fromEnv(env);
     assertThat(c.images().trust().trustDomain())
         .isEqualTo(dev.nixek.ci.operator.config.ImageTrustOptions.TrustDomain.NAMESPACE);
     assertThat(r.get(ServiceAccount.class, "nixek-ci-builder").getMetadata().getAnnotations()).isNullOrEmpty();

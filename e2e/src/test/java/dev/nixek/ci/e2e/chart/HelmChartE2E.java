@@ -83,6 +83,8 @@ class HelmChartE2E {
         "ClusterRole/objects-nixek-ci-operator", "ClusterRole/objects-nixek-ci-report-api",
         "ClusterRoleBinding/objects-nixek-ci-report-api-auth-delegator", "ClusterRole/objects-nixek-ci-view",
         "Role/" + ns + "/objects-nixek-ci-operator", "RoleBinding/" + ns + "/objects-nixek-ci-operator-own-namespace",
+        // the report API's one Secret right: the seal key, by name (docs/secrets.md#the-seal-key)
+        "Role/" + ns + "/objects-nixek-ci-report-api", "RoleBinding/" + ns + "/objects-nixek-ci-report-api-own-namespace",
         "RoleBinding/" + jobs + "/objects-nixek-ci-operator", "RoleBinding/" + jobs + "/objects-nixek-ci-report-api",
         "Service/" + ns + "/objects-nixek-ci-report-api", "NetworkPolicy/" + jobs + "/objects-nixek-ci-nix-pods",
         "Deployment/" + ns + "/objects-nixek-ci-operator", "Deployment/" + ns + "/objects-nixek-ci-report-api");
