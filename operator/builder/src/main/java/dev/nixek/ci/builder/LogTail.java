@@ -12,6 +12,8 @@ public final class LogTail {
 
   private final byte[] ring;
   private long total;
+  /** Pumps still copying into this tail: a termination message written on a signal waits for them. */
+  private int writers;
 
   public LogTail() {
     this(DEFAULT_CAPACITY);
@@ -42,6 +44,37 @@ public final class LogTail {
     System.arraycopy(bytes, offset, ring, position, first);
     System.arraycopy(bytes, offset + first, ring, 0, length - first);
     total += length;
+  }
+
+  /** A pump begins to copy a stream into this tail; it calls {@link #closeWriter()} at the stream's end. */
+  public synchronized void openWriter() {
+    writers++;
+  }
+
+  public synchronized void closeWriter() {
+    if (writers > 0) {
+      writers--;
+    }
+    notifyAll();
+  }
+
+  /**
+   * Waits until every open writer has reached the end of its stream, at most {@code timeoutMillis}. On a
+   * signal the build is killed by one shutdown hook while another writes the termination message: the last
+   * lines the build printed may still sit in a pipe, and they are the ones that say why.
+   *
+   * @return true when no writer is open any more
+   */
+  public synchronized boolean awaitWriters(long timeoutMillis) throws InterruptedException {
+    long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+    while (writers > 0) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      wait(Math.max(1, left / 1_000_000L));
+    }
+    return true;
   }
 
   /** Bytes ever appended (the log's full length, not just what is kept). */

@@ -23,6 +23,9 @@ public final class Main {
   static final String EVALUATION_SIGNALLED = "the evaluation was stopped by a signal (the pod's deadline passed, "
       + "or it was deleted) before its result was posted";
 
+  /** How long the signal hook waits for the killed build's last output; the pod's grace period is 30 s. */
+  static final long SIGNAL_DRAIN_MILLIS = 5_000;
+
   private final Map<String, String> env;
   private final PrintStream out;
   private final LogTail tail = new LogTail();
@@ -55,8 +58,7 @@ public final class Main {
   public int run(String[] args) {
     terminationLog = CliOptions.terminationLogOf(args);
     // SIGTERM (pod deleted or evicted) ends the JVM without returning here: still say why
-    Thread onSignal = new Thread(() -> report(TerminationMessage.failure(signalled, redactor.redact(tail.text()))),
-        "termination-message-on-signal");
+    Thread onSignal = new Thread(this::reportSignal, "termination-message-on-signal");
     Runtime.getRuntime().addShutdownHook(onSignal);
     try {
       return execute(args);
@@ -173,6 +175,19 @@ public final class Main {
     }
     report(TerminationMessage.failure(error, redactor.redact(tail.text())));
     return exitCode;
+  }
+
+  /**
+   * The signal hook: another hook kills the build, which closes its pipes; the lines still in them are read
+   * into the tail (at most {@link #SIGNAL_DRAIN_MILLIS}) before the message is written.
+   */
+  private void reportSignal() {
+    try {
+      tail.awaitWriters(SIGNAL_DRAIN_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    report(TerminationMessage.failure(signalled, redactor.redact(tail.text())));
   }
 
   /** True once the JVM has begun to shut down (SIGTERM): hooks can no longer be added then. */

@@ -29,6 +29,7 @@ final class OutputPump implements Runnable {
     this.in = in;
     this.sink = sink;
     this.tail = tail;
+    tail.openWriter();
   }
 
   @Override
@@ -58,6 +59,7 @@ final class OutputPump implements Runnable {
         line.write('\n');
         emit(true);
       }
+      tail.closeWriter();
     }
   }
 

@@ -51,4 +51,32 @@ class LogTailTest {
     assertThat(tail.text()).isEqualTo("€");
     assertThat(tail.text().getBytes(StandardCharsets.UTF_8)).hasSize(3);
   }
+
+  @Test
+  void awaitWritersWaitsForAPumpToReachTheEndOfItsStream() throws Exception {
+    LogTail tail = new LogTail(1024);
+    java.io.PipedOutputStream build = new java.io.PipedOutputStream();
+    java.io.PipedInputStream pipe = new java.io.PipedInputStream(build);
+    OutputPump pump = new OutputPump(pipe, java.io.OutputStream.nullOutputStream(), tail);
+    // the pump is open from construction: a signal arriving before its thread starts still waits for it
+    assertThat(tail.awaitWriters(50)).isFalse();
+    build.write("the reason the build failed\n".getBytes(StandardCharsets.UTF_8));
+    build.close();
+    Thread thread = new Thread(pump);
+    thread.start();
+    assertThat(tail.awaitWriters(10_000)).isTrue();
+    assertThat(tail.text()).isEqualTo("the reason the build failed\n");
+    thread.join();
+  }
+
+  @Test
+  void awaitWritersGivesUpAfterItsTimeoutWhileAStreamStaysOpen() throws Exception {
+    LogTail tail = new LogTail(16);
+    tail.openWriter();
+    long start = System.nanoTime();
+    assertThat(tail.awaitWriters(100)).isFalse();
+    assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(100_000_000L);
+    tail.closeWriter();
+    assertThat(tail.awaitWriters(0)).isTrue();
+  }
 }
