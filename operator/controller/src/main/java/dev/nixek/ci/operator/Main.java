@@ -31,6 +31,7 @@ import io.javaoperatorsdk.operator.Operator;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -178,8 +179,11 @@ public final class Main {
               })
           .ifPresent(o::withLeaderElectionConfiguration);
     });
+    // one sealer for the jobs' secrets and the repositories' webhook secrets: the key the report API opens them with
+    Supplier<Sealer> sealer = SealKeyStore.lazySealer(client, config.operatorNamespace(),
+        config.secrets().sealKeySecret());
     operator.register(new NixekJobReconciler(client, config, provider, images.resolver(), tokens, events,
-        clock, crashPoints, new JobLogCleanup(logStore), metrics.jobs()), c -> {
+        clock, crashPoints, new JobLogCleanup(logStore), metrics.jobs(), sealer), c -> {
       if (!config.watchNamespaces().isEmpty()) {
         c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
       }
@@ -190,8 +194,7 @@ public final class Main {
       }
     });
     // repositories: the webhook secret is sealed for the report API with the shared seal key (docs/repositories.md)
-    operator.register(new NixekRepositoryReconciler(client, config, clock, events, repositorySealer(config, client),
-        new ForgeClient()), c -> {
+    operator.register(new NixekRepositoryReconciler(client, config, clock, events, sealer, new ForgeClient()), c -> {
       if (!config.watchNamespaces().isEmpty()) {
         c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
       }
@@ -217,21 +220,6 @@ public final class Main {
     return new Running(operator, health, collector, provider, images,
         config.leaderElection().enabled() ? election : null, logCollector,
         seams.logStore() == null ? logStore : null, metrics, forgeStatuses);
-  }
-
-  /**
-   * The sealer of repositories' webhook secrets, with the seal key the report API reads too; null (webhook secrets
-   * not sealed, so webhooks are refused and polling alone finds commits) when the key cannot be loaded — say, RBAC
-   * without the seal key Secret — rather than no operator at all.
-   */
-  private static Sealer repositorySealer(OperatorConfig config, KubernetesClient client) {
-    try {
-      return new Sealer(SealKeyStore.loadOrCreate(client, config.operatorNamespace(), SealKeyStore.DEFAULT_SECRET));
-    } catch (RuntimeException e) {
-      LOG.warn("repositories' webhook secrets are not sealed (webhooks will be refused): the seal key {}/{} cannot "
-          + "be loaded: {}", config.operatorNamespace(), SealKeyStore.DEFAULT_SECRET, e.toString());
-      return null;
-    }
   }
 
   /** The log store the configuration names (NIXEK_LOG_STORE and its siblings, shared with the report API). */

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.Base64;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Where the seal key lives: the Secret {@code nixek-ci-seal-key} (by default) in the operator namespace, entry
@@ -39,6 +40,32 @@ public final class SealKeyStore {
           .orElseGet(() -> secrets.withName(name).get());
     }
     return decode(s, namespace, name);
+  }
+
+  /**
+   * The operator's sealer under the configured key Secret, loaded (or created) at the first {@code get()} and then
+   * kept: the key never changes while the operator runs. A failed load is not kept, so the next call tries again
+   * (RBAC fixed, API server back). One instance is shared by everything in the operator that seals.
+   */
+  public static Supplier<Sealer> lazySealer(KubernetesClient client, String namespace, String name) {
+    return new Supplier<>() {
+      private volatile Sealer sealer;
+
+      @Override
+      public Sealer get() {
+        Sealer s = sealer;
+        if (s == null) {
+          synchronized (this) {
+            s = sealer;
+            if (s == null) {
+              s = new Sealer(loadOrCreate(client, namespace, name));
+              sealer = s;
+            }
+          }
+        }
+        return s;
+      }
+    };
   }
 
   /** The report API's call: the key if the operator made it already, else empty (the caller retries later). */

@@ -2,6 +2,8 @@ package dev.nixek.ci.operator.job;
 
 import static dev.nixek.ci.common.status.Conditions.SUCCEEDED;
 
+import dev.nixek.ci.common.seal.SealKeyStore;
+import dev.nixek.ci.common.seal.Sealer;
 import dev.nixek.ci.api.v1alpha1.ConditionReason;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobStatus;
@@ -51,6 +53,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -103,6 +106,14 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
   public NixekJobReconciler(KubernetesClient client, OperatorConfig config, MachineProvider provider,
       ImageResolver images, JobTokens tokens, EventRecorder events, Clock clock, CrashPoints crashPoints,
       JobLogCleanup logs, JobMetrics metrics) {
+    this(client, config, provider, images, tokens, events, clock, crashPoints, logs, metrics,
+        SealKeyStore.lazySealer(client, config.operatorNamespace(), config.secrets().sealKeySecret()));
+  }
+
+  /** @param sealer the operator's one sealer (NIXEK_SEAL_KEY_SECRET), shared with the repositories' reconciler */
+  public NixekJobReconciler(KubernetesClient client, OperatorConfig config, MachineProvider provider,
+      ImageResolver images, JobTokens tokens, EventRecorder events, Clock clock, CrashPoints crashPoints,
+      JobLogCleanup logs, JobMetrics metrics, Supplier<Sealer> sealer) {
     this.logs = logs;
     this.provider = provider;
     this.metrics = metrics;
@@ -115,7 +126,7 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
         ? new LocalEvaluations(client, config, tokens, events, !provider.requiresImage()) : null;
     this.evaluator = new JobEvaluator(client, config, tokens, events, localEvaluations);
     this.machines = new MachineLifecycle(config, provider, images, tokens, crashPoints,
-        new JobSecretSealing(client, config.operatorNamespace(), config.secrets(),
+        new JobSecretSealing(client, sealer, config.secrets(),
             RepositorySecretPolicy.fromRepositories(client), CheckoutCredentials.fromRepositories(client)));
     this.follower = new JobFollower(config, provider, machines);
     this.queue = new JobQueue(config.queue());

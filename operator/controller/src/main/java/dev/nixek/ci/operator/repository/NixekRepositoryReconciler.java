@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +57,7 @@ public class NixekRepositoryReconciler implements Reconciler<NixekRepository> {
   private final OperatorConfig config;
   private final Clock clock;
   private final EventRecorder events;
-  private final Sealer sealer;
+  private final Supplier<Sealer> sealer;
   private final LsRemote lsRemote;
   private final ForgeClient forge;
   private final CommitEvaluations evaluations;
@@ -64,9 +65,13 @@ public class NixekRepositoryReconciler implements Reconciler<NixekRepository> {
   private final RepositorySecrets secrets;
   private final RepositoryStatusWriter writer;
 
-  /** {@code sealer} null: the webhook secret is not sealed (webhooks then stay refused by the report API). */
+  /**
+   * @param sealer the operator's sealer ({@code SealKeyStore.lazySealer} of NIXEK_SEAL_KEY_SECRET, shared with the
+   *     jobs' secrets); while its key cannot be loaded the webhook secret is not sealed, so the report API refuses
+   *     webhooks and polling alone finds commits, and the next reconcile tries again
+   */
   public NixekRepositoryReconciler(KubernetesClient client, OperatorConfig config, Clock clock, EventRecorder events,
-      Sealer sealer, ForgeClient forge) {
+      Supplier<Sealer> sealer, ForgeClient forge) {
     this.config = config;
     this.clock = clock;
     this.events = events;
@@ -266,7 +271,15 @@ public class NixekRepositoryReconciler implements Reconciler<NixekRepository> {
    * is randomised, so resealing every reconcile would rewrite the status each time), else a new one.
    */
   private String sealed(NixekRepository repo, String secret, NixekRepositoryStatus old) {
-    if (secret == null || sealer == null) {
+    if (secret == null) {
+      return null;
+    }
+    Sealer sealer;
+    try {
+      sealer = this.sealer.get();
+    } catch (RuntimeException e) {
+      LOG.warn("{}/{}: the webhook secret is not sealed (webhooks are refused until it is): the seal key cannot be "
+          + "loaded: {}", repo.getMetadata().getNamespace(), repo.getMetadata().getName(), e.toString());
       return null;
     }
     String context = SealContexts.repository(WEBHOOK_SECRET, repo.getMetadata().getNamespace(),

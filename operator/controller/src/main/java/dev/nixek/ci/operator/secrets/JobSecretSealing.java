@@ -46,19 +46,22 @@ public final class JobSecretSealing {
 
   public JobSecretSealing(KubernetesClient client, String operatorNamespace, JobSecretOptions options,
       RepositorySecretPolicy repositories) {
-    this(client, operatorNamespace, options, repositories, CheckoutCredentials.none());
+    this(client, SealKeyStore.lazySealer(client, operatorNamespace, options.sealKeySecret()), options, repositories,
+        CheckoutCredentials.none());
   }
 
-  /** With the checkout token of jobs that check out their repository (docs/repositories.md#source-checkout). */
-  public JobSecretSealing(KubernetesClient client, String operatorNamespace, JobSecretOptions options,
+  /**
+   * With the checkout token of jobs that check out their repository (docs/repositories.md#source-checkout).
+   *
+   * @param sealer the operator's sealer ({@link SealKeyStore#lazySealer}): loaded at the first job that uses a secret
+   */
+  public JobSecretSealing(KubernetesClient client, Supplier<Sealer> sealer, JobSecretOptions options,
       RepositorySecretPolicy repositories, CheckoutCredentials checkout) {
     this.checkout = checkout;
     this.client = client;
     this.options = options;
     this.repositories = repositories;
-    // loaded at the first job that uses a secret, then kept: the key never changes while the operator runs
-    this.sealer = memoize(() -> new Sealer(SealKeyStore.loadOrCreate(client, operatorNamespace,
-        options.sealKeySecret())));
+    this.sealer = sealer;
   }
 
   /** Reads, checks and seals what {@code job} uses for launch {@code attempt}; API failures propagate (retried). */
@@ -108,26 +111,5 @@ public final class JobSecretSealing {
 
   private static Outcome refused(String field, NixekSecretKeyRef ref, String why) {
     return new Outcome.Refused(field + ": Secret " + ref.name + " (key " + ref.key + ") " + why);
-  }
-
-  private static <T> Supplier<T> memoize(Supplier<T> s) {
-    return new Supplier<>() {
-      private volatile T value;
-
-      @Override
-      public T get() {
-        T v = value;
-        if (v == null) {
-          synchronized (this) {
-            v = value;
-            if (v == null) {
-              v = s.get();
-              value = v;
-            }
-          }
-        }
-        return v;
-      }
-    };
   }
 }

@@ -53,8 +53,9 @@ class RepositoryJobsIT extends RealApiServerTier {
     OperatorConfig config = OperatorConfig.fromEnv(env.operatorEnv(ns, Map.of(
         "NIXEK_REPOSITORY_ALLOW_FILE_URLS", "true", "NIXEK_EVAL_TIMEOUT_SECONDS", "120")));
     repositories = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false));
+    Sealer sealer = new Sealer(SealKey.random());
     repositories.register(new NixekRepositoryReconciler(client, config, Clock.systemUTC(),
-        new EventRecorder(client, Clock.systemUTC()), new Sealer(SealKey.random()), new ForgeClient()),
+        new EventRecorder(client, Clock.systemUTC()), () -> sealer, new ForgeClient()),
         c -> c.settingNamespaces(Set.of(ns)));
     repositories.start();
   }

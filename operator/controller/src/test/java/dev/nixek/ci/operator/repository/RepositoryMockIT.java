@@ -70,7 +70,7 @@ class RepositoryMockIT {
     operator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false)
         .withUseSSAToPatchPrimaryResource(false).withSSABasedCreateUpdateMatchForDependentResources(false));
     operator.register(new NixekRepositoryReconciler(client, config, Clock.systemUTC(),
-        new EventRecorder(client, Clock.systemUTC()), sealer, new ForgeClient()));
+        new EventRecorder(client, Clock.systemUTC()), () -> sealer, new ForgeClient()));
     operator.start();
     work = dir.resolve("app");
     Files.createDirectories(work);
