@@ -8,7 +8,8 @@
 #   bench/agent-start/run.sh               # RUNS=15 per variant
 #   RUNS=30 JAVA=/path/to/jdk/bin/java bench/agent-start/run.sh
 #
-# Knobs: RUNS (15), JAVA (java on PATH), VARIANTS (all of: default xshare-off tiered1 appcds appcds-tiered1),
+# Knobs: RUNS (15), JAVA (java on PATH), VARIANTS (all of: default xshare-off tiered1 appcds appcds-tiered1; with
+# JAVA a JDK 25 or later also aot and aot-tiered1, an AOT cache from a training run),
 # WORK (a new directory under /tmp), KEEP=1.
 # Needs: java 17, mvn, python3.
 set -euo pipefail
@@ -73,6 +74,13 @@ run_agent() { # $@: JVM options; prints "ms-from-exec-to-first-step cpu-ms-of-th
 # AppCDS: a dynamic archive written at the end of a training run (what nix/packages/agent-jar.nix does at build time)
 "$java" -XX:ArchiveClassesAtExit="$work/agent.jsa" -jar "$jar" --config "$work/config.json" --work-dir "$work/w" \
   --drain-timeout-seconds 5 >"$work/train.log" 2>&1
+# JDK 25 and later: an AOT cache (classes loaded and linked, method profiles), written by a training run (JEP 514)
+java_major=$("$java" -version 2>&1 | sed -n '1s/.*version "\([0-9]*\).*/\1/p')
+if [ "${java_major:-0}" -ge 25 ]; then
+  rm -rf "$work/w"; mkdir -p "$work/w"
+  "$java" -XX:AOTCacheOutput="$work/agent.aot" -jar "$jar" --config "$work/config.json" --work-dir "$work/w" \
+    --drain-timeout-seconds 5 >"$work/train-aot.log" 2>&1
+fi
 echo "agent start-up: $(nproc) cores, $("$java" -version 2>&1 | head -1), RUNS=$runs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for v in $variants; do
   case $v in
@@ -81,6 +89,8 @@ for v in $variants; do
     tiered1) opts=(-XX:TieredStopAtLevel=1) ;;
     appcds) opts=(-XX:SharedArchiveFile="$work/agent.jsa") ;;
     appcds-tiered1) opts=(-XX:SharedArchiveFile="$work/agent.jsa" -XX:TieredStopAtLevel=1) ;;
+    aot) opts=(-XX:AOTCache="$work/agent.aot") ;;
+    aot-tiered1) opts=(-XX:AOTCache="$work/agent.aot" -XX:TieredStopAtLevel=1) ;;
     *) echo "unknown variant $v" >&2; exit 64 ;;
   esac
   run_agent "${opts[@]}" >/dev/null # warm the page cache

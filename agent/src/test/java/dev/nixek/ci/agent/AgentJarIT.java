@@ -96,6 +96,15 @@ class AgentJarIT {
     assertThat(api.output(2)).isEqualTo("hi\n");
     assertThat(logText()).contains("POST /v1/jobs/ci/hello-world/steps/2/finished -> 200")
         .doesNotContain(token).doesNotContain(token.substring(4));
+    // the runnable jar configures logging in code (AgentLogging), not with logback's XML configurator
+    assertThat(logText()).containsPattern("(?m)^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\S+ DEBUG \\[[^]]+\\] "
+        + "ReportClient - POST /v1/jobs/ci/hello-world/steps/0/started -> 200 \\(\\d+ ms\\)$");
+    try (java.util.jar.JarFile jar = new java.util.jar.JarFile(JAR.toFile())) {
+      var entry = jar.getEntry("META-INF/services/ch.qos.logback.classic.spi.Configurator");
+      assertThat(entry).as("the configurator's service entry in the jar").isNotNull();
+      assertThat(new String(jar.getInputStream(entry).readAllBytes(), StandardCharsets.UTF_8).strip())
+          .isEqualTo(AgentLogging.class.getName());
+    }
   }
 
   @Test
