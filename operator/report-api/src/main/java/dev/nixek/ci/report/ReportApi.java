@@ -85,6 +85,9 @@ public final class ReportApi {
   private final AtomicBoolean flushing = new AtomicBoolean();
   private long flushTimer = -1;
   private WorkerExecutor flushPool;
+  /** Threads that seal (compact) ended steps' logs; more seals wait their turn, reports never wait for one. */
+  static final int SEAL_THREADS = 2;
+  private final WorkerExecutor sealPool;
   private final ReportMetrics metrics = new ReportMetrics();
   private final WebhookRepositories repositories;
   private final WebhookNudges nudges;
@@ -150,7 +153,9 @@ public final class ReportApi {
       return job;
     }, records::ended, config.outputTailBytes(), config.outputTailBudgetBytes());
     PerJobQueue queue = new PerJobQueue(config.jobQueueLimit());
-    this.reports = new ReportHandler(writer, ingest, queue);
+    // seals on threads of their own: 20 steps ending at once held every shared worker for seconds (bench/report-load)
+    this.sealPool = vertx.createSharedWorkerExecutor("nixek-log-seal", SEAL_THREADS);
+    this.reports = new ReportHandler(writer, ingest, queue, sealPool);
     this.evaluations = new EvaluationHandler(new EvaluationWriter(new StepsWriter(client), apiHealth), queue);
     this.agentEnded = new AgentEndedHandler(new AgentEndedWriter(new StepsWriter(client), apiHealth), queue);
     this.secrets = new SecretsHandler(client, config.seal());
@@ -340,6 +345,7 @@ public final class ReportApi {
       vertx.cancelTimer(flushTimer);
       flushPool.close();
     }
+    sealPool.close();
     logs.close();
     artifacts.close();
     records.close();

@@ -17,6 +17,7 @@ import dev.nixek.ci.protocol.ReportError;
 import dev.nixek.ci.protocol.ReportPaths;
 import dev.nixek.ci.protocol.StepFinished;
 import dev.nixek.ci.protocol.StepStarted;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -40,10 +41,16 @@ final class ReportHandler {
   private static final Pattern INDEX = Pattern.compile("0|[1-9][0-9]{0,8}");
 
   private final ReportWriter writer;
+  private final WorkerExecutor sealPool;
   private final OutputIngest ingest;
   private final PerJobQueue queue;
 
-  ReportHandler(ReportWriter writer, OutputIngest ingest, PerJobQueue queue) {
+  /**
+   * @param sealPool where logs are sealed: threads of their own, because a seal reads and rewrites a whole step's
+   *     log (seconds for a big one) and the shared workers acknowledge every job's reports
+   */
+  ReportHandler(ReportWriter writer, OutputIngest ingest, PerJobQueue queue, WorkerExecutor sealPool) {
+    this.sealPool = sealPool;
     this.writer = writer;
     this.ingest = ingest;
     this.queue = queue;
@@ -58,14 +65,13 @@ final class ReportHandler {
   }
 
   void finished(RoutingContext ctx) {
-    Context caller = ctx.vertx().getOrCreateContext();
     handle(ctx, ReportPaths.FINISHED, StepFinished.class, writer::finished).onSuccess(outcome -> {
       if (outcome instanceof Applied || outcome instanceof Duplicate) {
         // after the answer: every byte is durable in chunk objects already, sealing only compacts them (a crash
         // before it leaves a readable, unsealed log, sealed by the agent's replay of this report or the clean-up)
         TokenRecord record = TokenResolver.record(ctx);
         int index = index(ctx.pathParam("index"));
-        caller.executeBlocking(() -> {
+        sealPool.executeBlocking(() -> {
           writer.seal(record, index);
           return null;
         }, false).onFailure(t -> LOG.warn("sealing the log of {} step {} failed: {}", record.jobKey(), index,
