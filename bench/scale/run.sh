@@ -7,7 +7,7 @@
 #   bench/scale/run.sh                        # JOBS=2000 (about 10 minutes here)
 #   JOBS=10000 XMX=256m bench/scale/run.sh    # the 10,000 jobs, with the heap target as the limit
 #
-# Knobs (environment): JOBS (2000), POLL (5: NIXEK_POLL_SECONDS), STEADY (60 s of steady state measured, twice),
+# Knobs (environment): JOBS (2000), MIX (2:2:1: parts waiting:running:finished), POLL (5: NIXEK_POLL_SECONDS), STEADY (60 s of steady state measured, twice),
 # LATENCY_JOBS (200), LATENCY_RATE (10 creates/s), XMX (512m, the operator's heap limit), NIXEK_* (passed on to the
 # operator), WORK (a new directory under /tmp), KEEP=1 keeps WORK (operator logs and GC logs).
 # Needs: java 17 (with jcmd), mvn, kubectl, etcd and kube-apiserver in .cache/bin (hack/build-test-binaries.sh).

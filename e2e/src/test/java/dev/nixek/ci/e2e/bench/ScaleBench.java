@@ -80,8 +80,16 @@ public final class ScaleBench {
       Map<String, String> opEnv = operatorEnv();
       String imageId = ec2.seedImage(TestImages.amiName(opEnv, namespace), ec2.seedSnapshot(4, Map.of()), Map.of());
       TestImages.ready(client, namespace, IMAGE, imageId);
-      int waiting = jobs * 2 / 5;
-      int running = jobs * 2 / 5;
+      // MIX: parts of waiting, running and finished jobs (default 2:2:1)
+      int[] mix = java.util.Arrays.stream(env.getOrDefault("MIX", "2:2:1").split(":")).mapToInt(Integer::parseInt)
+          .toArray();
+      if (mix.length != 3 || java.util.Arrays.stream(mix).anyMatch(m -> m < 0) || mix[0] + mix[1] + mix[2] == 0) {
+        throw new IllegalArgumentException("MIX must be three non-negative parts waiting:running:finished, was "
+            + env.get("MIX"));
+      }
+      int parts = mix[0] + mix[1] + mix[2];
+      int waiting = jobs * mix[0] / parts;
+      int running = jobs * mix[1] / parts;
       int finished = jobs - waiting - running;
       System.out.printf("scale benchmark: %d cores, Java %s, %s; operator -Xmx%s; JOBS=%d (%d waiting, %d running, "
           + "%d finished) NIXEK_POLL_SECONDS=%s; load average %s%n", Runtime.getRuntime().availableProcessors(),
