@@ -80,7 +80,7 @@ class JobSecretSealingMockIT {
     java.util.Map<String, byte[]> data = new java.util.LinkedHashMap<>();
     for (int i = 0; i < 64; i++) {
       String key = String.format("%03d", i) + "k".repeat(150);
-      data.put(key, ("v" + i + "-").repeat(60).substring(0, 200).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      data.put(key, ("v" + i + "-").repeat(100).substring(0, 200).getBytes(java.nio.charset.StandardCharsets.UTF_8));
       uses.add(new NixekSecretUse("V" + i, new NixekSecretKeyRef("many-" + "m".repeat(240), key), "env"));
     }
     secret("many-" + "m".repeat(240), data);
