@@ -99,7 +99,8 @@ final class Agent {
         queue.add(entry);
         LOG.info("step {}/{} ({}) started", i + 1, config.steps().size(), step.name());
         StepRunner.Result result;
-        if (step.isCheckout()) {
+        boolean checkedOut = step.isCheckout();
+        if (checkedOut) {
           result = checkout.run(i, step, spool);
         } else {
           try {
@@ -119,6 +120,9 @@ final class Agent {
             step.name(), result.exitCode(), result.timedOut() ? " (timed out)" : "", spool.size());
         if (result.aborted()) {
           break;
+        }
+        if (checkedOut && i + 1 < config.steps().size() && result.exitCode() == 0 && !result.timedOut()) {
+          awaitCheckoutEnded(entry);
         }
         if (result.exitCode() != 0 || result.timedOut()) {
           exitCode = EXIT_STEP_FAILED;
@@ -185,6 +189,23 @@ final class Agent {
     }
     int stored = artifacts.upload(i, step);
     LOG.info("step {}/{} ({}): {} artifact file(s) stored", i + 1, config.steps().size(), step.name(), stored);
+  }
+
+  /**
+   * After the checkout step, before the job's own code runs: waits until the report API has applied the checkout's
+   * end, from which on it no longer serves the repository's credential (docs/secrets.md#fetching). A later step may
+   * run as root and read this agent's token; it must not find the credential still served.
+   */
+  private void awaitCheckoutEnded(ReportQueue.Entry entry) throws InterruptedException {
+    long started = System.nanoTime();
+    while (!entry.awaitFinishedDelivered(1000)) {
+      if (stopping || !reporterThread.isAlive()) {
+        LOG.warn("the checkout step's end was not delivered");
+        return;
+      }
+    }
+    LOG.info("checkout's end delivered after {} ms: the repository's credential is no longer served",
+        (System.nanoTime() - started) / 1_000_000);
   }
 
   /** SIGTERM: kill the running step, give its report a few seconds to go out, and return. */

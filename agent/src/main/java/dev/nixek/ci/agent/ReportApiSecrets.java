@@ -12,7 +12,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Fetches the job's secrets from the report API ({@code GET /v1/jobs/{ns}/{name}/secrets}) with the job's token:
- * retried like a report on 5xx/408/429 or no answer, until {@link #PATIENCE}; 401/403 mean the job is over.
+ * retried like a report on 5xx/408/429 or no answer, until {@link #PATIENCE}; 401/403 mean the job is over. Values
+ * under a reserved ref (starting with {@code :}, which no Secret's name has: the checkout step's credential,
+ * {@link dev.nixek.ci.protocol.CheckoutCredential#SECRET_REF}) are dropped: they are the checkout step's alone, which
+ * fetches its own ({@link Checkout}), and are not kept for the job's steps.
  */
 final class ReportApiSecrets implements SecretSource {
   private static final Logger LOG = LoggerFactory.getLogger(ReportApiSecrets.class);
@@ -39,7 +42,10 @@ final class ReportApiSecrets implements SecretSource {
       switch (r.verdict()) {
         case DELIVERED -> {
           try {
-            return Json.mapper().readValue(got.body(), JobSecrets.class).decoded();
+            Map<String, byte[]> values = new java.util.LinkedHashMap<>(
+                Json.mapper().readValue(got.body(), JobSecrets.class).decoded());
+            values.keySet().removeIf(ref -> ref.startsWith(":"));
+            return values;
           } catch (IOException | IllegalArgumentException e) {
             throw new Unavailable("the report API's answer is not the job's secrets");
           }

@@ -20,6 +20,7 @@ final class ReportQueue {
     final OutputSpool spool;
     private StepFinished finished;
     private boolean startedDelivered;
+    private boolean finishedDelivered;
 
     Entry(int index, String name, String startTime, OutputSpool spool) {
       this.index = index;
@@ -43,6 +44,25 @@ final class ReportQueue {
     synchronized boolean awaitStarted(long millis) throws InterruptedException {
       long end = System.nanoTime() + millis * 1_000_000;
       while (!startedDelivered) {
+        long left = (end - System.nanoTime()) / 1_000_000;
+        if (left <= 0) {
+          return false;
+        }
+        wait(left);
+      }
+      return true;
+    }
+
+    /** The reporter delivered this step's {@code finished}: the report API has applied the step's end. */
+    synchronized void markFinished() {
+      finishedDelivered = true;
+      notifyAll();
+    }
+
+    /** Waits up to {@code millis} for {@link #markFinished}; whether it happened. */
+    synchronized boolean awaitFinishedDelivered(long millis) throws InterruptedException {
+      long end = System.nanoTime() + millis * 1_000_000;
+      while (!finishedDelivered) {
         long left = (end - System.nanoTime()) / 1_000_000;
         if (left <= 0) {
           return false;

@@ -139,6 +139,7 @@ final class Reporter implements Runnable {
 
     StepFinished finished = step.awaitFinished();
     send(path(index, ReportPaths.FINISHED), finished);
+    step.markFinished();
     spool.close();
   }
 

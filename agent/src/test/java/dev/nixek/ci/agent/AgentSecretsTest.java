@@ -75,6 +75,38 @@ class AgentSecretsTest {
     assertThat(secretsDir).doesNotExist();
   }
 
+  /**
+   * With {@code --run-as}, the secrets directory (0700) and its files (0400) belong to the step's user, who can read
+   * them. Switching users needs root: under CI=true a JVM that is not root fails this test instead of skipping it.
+   */
+  @Test
+  void underRunAsTheSecretFilesBelongToTheStepUser() throws Exception {
+    requireRoot();
+    api.serveSecrets(Map.of("tls/cert", FILE_VALUE.getBytes(StandardCharsets.UTF_8)), 0);
+    var agent = TestJobs.start(dir, config(api.url(), token,
+        withSecrets("reads", "id -un; stat -c '%U %a' \"$NIXEK_SECRETS_DIR\" \"$NIXEK_SECRETS_DIR/CERT\"; "
+            + "wc -c < \"$NIXEK_SECRETS_DIR/CERT\"", new StepSecret("CERT", "tls/cert", "file"))),
+        "--run-as", "nobody");
+
+    assertThat(agent.get(60, TimeUnit.SECONDS)).as(api.output(0)).isZero();
+    assertThat(api.output(0)).isEqualTo("nobody\nnobody 700\nnobody 400\n"
+        + FILE_VALUE.getBytes(StandardCharsets.UTF_8).length + "\n");
+  }
+
+  /** Skips without root, except under CI=true, where the suite must prove what needs root: it fails. */
+  static void requireRoot() throws Exception {
+    Process id = new ProcessBuilder("id", "-u").start();
+    String uid = new String(id.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    if (uid.equals("0")) {
+      return;
+    }
+    if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+      org.junit.jupiter.api.Assertions.fail("this test switches users (--run-as) and needs root, but the test JVM "
+          + "runs as uid " + uid + ": under CI=true run the suite as root");
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(false, "skipped: switching users needs root (uid " + uid + ")");
+  }
+
   @Test
   void aStepWhoseSecretsAreRefusedIsNotRunAndSaysWhy() throws Exception {
     api.refuse();

@@ -135,6 +135,44 @@ class CheckoutTest {
   }
 
   @Test
+  void theNextStepStartsOnlyOnceTheReportApiAppliedTheCheckoutsEndAndTheJobsStepsGetNoCheckoutToken()
+      throws Exception {
+    try (GitHttpServer forge = new GitHttpServer(repos, BASIC)) {
+      // a report API still serving the token (as one would before it has applied the checkout's end)
+      api.serveSecrets(Map.of(CheckoutCredential.SECRET_REF, TOKEN.getBytes(StandardCharsets.UTF_8),
+          "deploy/token", "deploy-value-0123456789".getBytes(StandardCharsets.UTF_8)), 0);
+      // the checkout's end is delivered late: three 503s first
+      for (int i = 0; i < 3; i++) {
+        api.inject(a -> a.step() == 0 && "finished".equals(a.kind()), FakeReportApi.Fault.FAIL_503);
+      }
+      int exit = runJob(checkout(forge.url("project.git"), commits.get(1), false),
+          new AgentStep("use", "test \"$DEPLOY_TOKEN\" = deploy-value-0123456789 && echo got-it", null, null, null,
+              List.of(new dev.nixek.ci.protocol.StepSecret("DEPLOY_TOKEN", "deploy/token", "env"))));
+
+      assertThat(exit).isZero();
+      assertThat(api.violations()).isEmpty();
+      assertThat(api.output(1)).isEqualTo("got-it\n");
+      List<FakeReportApi.Arrival> fetches = api.arrivals().stream()
+          .filter(a -> dev.nixek.ci.protocol.ReportPaths.SECRETS.equals(a.kind())).toList();
+      assertThat(fetches).as("the checkout's fetch, then the job's step's").hasSize(2);
+      assertThat(api.arrivals()).filteredOn(a -> a.step() == 0 && "finished".equals(a.kind()))
+          .extracting(FakeReportApi.Arrival::status).containsExactly(503, 503, 503, 200);
+      // the job's own step asked for its secrets (just before it ran) only after the checkout's end was applied
+      assertThat(fetches.get(1).nanos()).isGreaterThan(api.finishedArrival(0));
+    }
+  }
+
+  @Test
+  void theJobsSecretsNeverHoldTheCheckoutToken() throws Exception {
+    api.serveSecrets(Map.of(CheckoutCredential.SECRET_REF, TOKEN.getBytes(StandardCharsets.UTF_8),
+        "deploy/token", "deploy-value-0123456789".getBytes(StandardCharsets.UTF_8)), 0);
+    var secrets = new ReportApiSecrets(new ReportClient(api.url(), token, java.time.Duration.ofSeconds(5)),
+        TestJobs.NAMESPACE, TestJobs.NAME, () -> new Backoff(java.time.Duration.ofMillis(10),
+            java.time.Duration.ofMillis(100)));
+    assertThat(secrets.fetch()).containsOnlyKeys("deploy/token");
+  }
+
+  @Test
   void withoutTheCredentialThePrivateCloneFailsAndLaterStepsDoNotRun() throws Exception {
     try (GitHttpServer forge = new GitHttpServer(repos, BASIC)) {
       api.serveSecrets(Map.of(), 0); // the job has no checkout token

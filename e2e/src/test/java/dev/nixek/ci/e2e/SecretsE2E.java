@@ -18,6 +18,7 @@ import dev.nixek.ci.protocol.AgentConfig;
 import dev.nixek.ci.protocol.JobSecrets;
 import dev.nixek.ci.protocol.Json;
 import dev.nixek.ci.protocol.ReportPaths;
+import dev.nixek.ci.testing.kube.RequiredTools;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.net.URI;
@@ -51,6 +52,16 @@ class SecretsE2E extends RealApiServerStackTier {
   private static final String FILE_VALUE = "file-secret-" + java.util.UUID.randomUUID() + "\n";
   private final HttpClient http = HttpClient.newHttpClient();
   private final ListAppender<ILoggingEvent> operatorLog = new ListAppender<>();
+
+  /** Jobs written in Nix are evaluated by the builder jar with real nix, in a local process (the local default). */
+  @Override
+  Map<String, String> stackEnv() {
+    return Map.of(
+        "NIXEK_IMAGE_NIX_DIR", NixJobsE2E.NIX.toString(),
+        "NIXEK_IMAGE_AGENT_JAR", NixJobsE2E.AGENT_JAR.toString(),
+        "NIXEK_IMAGE_NIXPKGS", NixJobsE2E.STUB.toString(),
+        "NIXEK_EVAL_COMMAND", String.join(" ", Stack.javaJar("operator/builder/target/nixek-builder.jar")));
+  }
 
   @BeforeEach
   void captureOperatorLog() {
@@ -124,8 +135,64 @@ class SecretsE2E extends RealApiServerStackTier {
     assertThat(fetch(cfgA.token(), "with-secrets").statusCode()).as("after the job ended").isEqualTo(401);
     awaitTerminal("other");
 
-    assertNowhere("the job object", Json.mapper().writeValueAsString(get("with-secrets")));
-    assertThat(get("with-secrets").getStatus().sealedSecrets).as("dropped at the end").isNull();
+    String log = assertNowhereAfter("with-secrets", done, 1);
+    assertThat(log).as("the stored log").startsWith("env=***\n***\nsplit=***\nxxxxx")
+        .endsWith("x***\n***\nmode=400\n").hasSize(22 + 16357 + 4 + 4 + 9);
+  }
+
+  /**
+   * The same for a job written in Nix ({@code secrets = { NAME = "secret/key"; }}, docs/secrets.md), evaluated by the
+   * real nix in a local evaluation process (the builder jar's {@code evaluate}, as the local provider does by
+   * default): the evaluation carries names and refs only, the operator seals the values at launch from the evaluated
+   * steps, and the real agent hands them to the step as env and file.
+   */
+  @Test
+  void aNixJobsSecretsReachItsStepMaskedAndAreNowhereElse() throws Exception {
+    RequiredTools.nix();
+    secret("deploy", true, Map.of("token", VALUE, "cert", FILE_VALUE));
+    Path go = work.resolve("go");
+    NixekJob a = new NixekJob();
+    a.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withNamespace(ns).withName("nix-secrets")
+        .build());
+    a.setSpec(new dev.nixek.ci.api.v1alpha1.NixekJobSpec());
+    a.getSpec().nix = """
+        { secrets = { DEPLOY_TOKEN = "deploy/token"; };
+          steps = [
+            { name = "wait"; run = "while [ ! -f '%s' ]; do sleep 0.1; done"; }
+            { name = "use";
+              run = ''echo "env=$DEPLOY_TOKEN"; printf '%%s' "$DEPLOY_TOKEN" | base64; cat "$NIXEK_SECRETS_DIR/CERT"; stat -c 'mode=%%a' "$NIXEK_SECRETS_DIR/CERT"'';
+              secrets = { CERT = { ref = "deploy/cert"; as = "file"; }; }; }
+          ];
+        }
+        """.formatted(go);
+    client.resources(NixekJob.class).inNamespace(ns).resource(a).create();
+
+    await().atMost(Duration.ofSeconds(120)).until(() -> running(get("nix-secrets")));
+    NixekJob evaluated = get("nix-secrets");
+    assertThat(evaluated.getStatus().evaluation.steps.get(1).secrets).as("names and refs from the evaluation")
+        .extracting(s -> s.name + "=" + s.secretRef.name + "/" + s.secretRef.key + " as " + s.asOrDefault())
+        .containsExactlyInAnyOrder("DEPLOY_TOKEN=deploy/token as env", "CERT=deploy/cert as file");
+    assertThat(evaluated.getStatus().sealedSecrets).as("sealed at launch").isNotNull();
+    String userDataText = Files.readString(stack.work().resolve("machines").resolve(evaluated.getStatus().instanceId)
+        .resolve("config.json"));
+    assertNowhere("user-data", userDataText);
+    assertThat(userDataText).contains("DEPLOY_TOKEN").contains("deploy/token").contains("deploy/cert");
+
+    Files.writeString(go, "go");
+    NixekJob done = awaitTerminal("nix-secrets");
+    assertThat(succeeded(done).getReason()).as(succeeded(done).getMessage()).isEqualTo("Succeeded");
+    assertThat(done.getStatus().steps.get(1).outputTail).isEqualTo("env=***\n***\n***\nmode=400\n");
+    String log = assertNowhereAfter("nix-secrets", done, 1);
+    assertThat(log).as("the stored log").isEqualTo("env=***\n***\n***\nmode=400\n");
+  }
+
+  /**
+   * After {@code name} ended: neither value nor its base64 in the job object, Events, the three components' logs or
+   * the log store; the stored log of step {@code step}, for the caller to check its masked form.
+   */
+  private String assertNowhereAfter(String name, NixekJob done, int step) throws Exception {
+    assertNowhere("the job object", Json.mapper().writeValueAsString(get(name)));
+    assertThat(get(name).getStatus().sealedSecrets).as("dropped at the end").isNull();
     assertNowhere("Events", Json.mapper().writeValueAsString(client.v1().events().inNamespace(ns).list()));
     assertNowhere("the report API's log", stack.reportApiLogs());
     assertNowhere("the operator's log", String.join("\n", operatorLog.list.stream()
@@ -148,15 +215,14 @@ class SecretsE2E extends RealApiServerStackTier {
     String log;
     try (var store = new dev.nixek.ci.common.logs.LocalLogStore(stack.work().resolve("logs"))) {
       var out = new java.io.ByteArrayOutputStream();
-      store.read(new dev.nixek.ci.common.logs.StepLog(ns, "with-secrets", done.getMetadata().getUid(), 1), 0,
+      store.read(new dev.nixek.ci.common.logs.StepLog(ns, name, done.getMetadata().getUid(), step), 0,
           1 << 20, out);
       log = out.toString(StandardCharsets.UTF_8);
     }
-    assertThat(log).as("the stored log").startsWith("env=***\n***\nsplit=***\nxxxxx")
-        .endsWith("x***\n***\nmode=400\n").hasSize(22 + 16357 + 4 + 4 + 9);
     assertNowhere("the stored log", log);
     assertNowhere("the agents' logs", agentLogs.toString());
     assertNowhere("the log store", stored.toString());
+    return log;
   }
 
   @Test

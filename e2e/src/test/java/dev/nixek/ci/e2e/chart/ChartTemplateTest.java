@@ -376,7 +376,7 @@ class ChartTemplateTest {
     assertThat(c.clusterId()).isEqualTo("prod-eu");
     assertThat(c.watchNamespaces()).containsExactly("team-a", "team-b");
     assertThat(c.tokenKeySecret()).isEqualTo("ci-token-key");
-    assertThat(c.secrets()).isEqualTo(new dev.nixek.ci.operator.config.JobSecretOptions("ci-seal-key", 32768));
+    assertThat(c.secrets()).isEqualTo(new dev.nixek.ci.operator.config.JobSecretOptions("ci-seal-key", 8192));
     assertThat(c.leaderElection().leaseName()).isEqualTo("ci-leader");
     assertThat(c.healthPort()).isEqualTo(9090);
     assertThat(c.reconcileThreads()).isEqualTo(20);

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * {@code nixVersion} too: what {@code nix-instantiate --version} says, recorded in the job's status.
  */
 final class JobEvaluation {
-  /** The most a result may be here; the report API's own limit (256 KiB by default) is what really decides. */
+  /** The most a result may be here; the report API's own limit (224 KiB by default) is what really decides. */
   static final int MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
   /** The job file's path inside the pod means nothing to the job's author: messages say this instead. */
   static final String JOB_FILE_LABEL = "spec.nix";

@@ -12,12 +12,14 @@ import dev.nixek.ci.common.logs.ArtifactRef;
 import dev.nixek.ci.common.logs.ArtifactStore;
 import dev.nixek.ci.common.logs.ArtifactStore.StoredArtifact;
 import dev.nixek.ci.common.logs.JobLogs;
+import dev.nixek.ci.common.status.ObjectBudget;
 import dev.nixek.ci.common.status.ReportOutcome;
 import dev.nixek.ci.common.status.StepsWriter;
 import dev.nixek.ci.protocol.ArtifactFile;
 import dev.nixek.ci.protocol.ArtifactPaths;
 import dev.nixek.ci.protocol.ArtifactRefusal;
 import dev.nixek.ci.protocol.ArtifactUpload;
+import dev.nixek.ci.protocol.Json;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -130,6 +132,10 @@ final class ArtifactUploads {
       }
       NixekStepStatus st = all.get(index);
       List<NixekArtifactStatus> listed = st.artifacts == null ? new ArrayList<>() : new ArrayList<>(st.artifacts);
+      // bounded per job, not per step: etcd's object limit is per job (docs/architecture.md#status-budget); in
+      // entries (NIXEK_ARTIFACT_STATUS_MAX) and in stored bytes (ObjectBudget.ARTIFACT_STATUS_MAX_BYTES)
+      long bytesInJob = all.stream().filter(x -> x != null && x.artifacts != null)
+          .flatMap(x -> x.artifacts.stream()).mapToLong(ArtifactUploads::storedBytes).sum();
       for (int i = 0; i < listed.size(); i++) {
         NixekArtifactStatus a = listed.get(i);
         if (entry.name.equals(a.name) && entry.path.equals(a.path)) {
@@ -137,15 +143,20 @@ final class ArtifactUploads {
               && java.util.Objects.equals(a.size, entry.size)) {
             return new ReportOutcome.Duplicate();
           }
-          listed.set(i, entry);
+          if (bytesInJob - storedBytes(a) + storedBytes(entry) <= ObjectBudget.ARTIFACT_STATUS_MAX_BYTES) {
+            listed.set(i, entry);
+          } else {
+            listed.remove(i);
+            st.artifactsNotListed = (st.artifactsNotListed == null ? 0 : st.artifactsNotListed) + 1;
+          }
           st.artifacts = listed;
           return new ReportOutcome.Applied(all);
         }
       }
-      // bounded per job, not per step: etcd's object limit is per job (docs/architecture.md#status-budget)
       int listedInJob = all.stream().filter(x -> x != null && x.artifacts != null).mapToInt(x -> x.artifacts.size())
           .sum();
-      if (listedInJob < options.statusMax()) {
+      if (listedInJob < options.statusMax()
+          && bytesInJob + storedBytes(entry) <= ObjectBudget.ARTIFACT_STATUS_MAX_BYTES) {
         listed.add(entry);
         st.artifacts = listed;
       } else {
@@ -153,6 +164,15 @@ final class ArtifactUploads {
       }
       return new ReportOutcome.Applied(all);
     });
+  }
+
+  /** An entry as etcd stores it, with the comma that separates it from the next. */
+  static long storedBytes(NixekArtifactStatus entry) {
+    try {
+      return ObjectBudget.storedBytes(Json.mapper().writeValueAsString(entry)) + 1;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private NixekJob runningStep(TokenRecord record, int index) {

@@ -106,7 +106,8 @@ public final class ReportApi {
 
   /**
    * As {@link #ReportApi(Vertx, KubernetesClient, ReportApiConfig, LogStore)}, with the webhook endpoint's options
-   * and the sealer it opens webhook secrets with ({@code null}: read the seal key Secret the options name).
+   * and the sealer it opens webhook secrets and jobs' secrets with ({@code null}: read the seal key Secret
+   * {@link ReportApiConfig#seal()} names).
    */
   public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config, LogStore logStore,
       WebhookConfig webhookConfig, Supplier<Sealer> sealer) {
@@ -134,9 +135,10 @@ public final class ReportApi {
     this.webhookLimitBytes = webhookConfig.bodyLimitBytes();
     this.repositories = new WebhookRepositories(client, config.watchNamespaces());
     this.nudges = new WebhookNudges(new WebhookStatusWriter(client));
-    this.sealKeys = sealer == null
-        ? new SealKeys(client, webhookConfig.sealKeyNamespace(), webhookConfig.sealKeySecret()) : null;
-    this.webhooks = new WebhookHandler(repositories, new WebhookSecrets(sealer == null ? sealKeys : sealer), nudges,
+    // one seal key holder for all the report API opens: webhook secrets and jobs' secrets
+    this.sealKeys = sealer == null ? new SealKeys(client, config.seal())
+        : sealer instanceof SealKeys given ? given : SealKeys.of(sealer);
+    this.webhooks = new WebhookHandler(repositories, new WebhookSecrets(sealKeys), nudges,
         authFailures, webhookConfig, Clock.systemUTC());
     this.rate = new JobRateLimit(config.jobReportsPerSecond(), System::nanoTime);
     StepsWriter steps = new StepsWriter(client);
@@ -158,7 +160,7 @@ public final class ReportApi {
     this.reports = new ReportHandler(writer, ingest, queue, sealPool);
     this.evaluations = new EvaluationHandler(new EvaluationWriter(new StepsWriter(client), apiHealth), queue);
     this.agentEnded = new AgentEndedHandler(new AgentEndedWriter(new StepsWriter(client), apiHealth), queue);
-    this.secrets = new SecretsHandler(client, config.seal());
+    this.secrets = new SecretsHandler(client, sealKeys);
     this.health = new HealthHandler(vertx, client, config.watchNamespaces(), apiHealth, records,
         config.readyMaxAge());
     this.artifacts = new ArtifactsHandler(client, artifactStore, artifactOptions == null
@@ -231,9 +233,7 @@ public final class ReportApi {
         LOG.error("cannot watch NixekRepositories; every webhook gets 503 until it can: {}", t.toString());
       }
     });
-    if (sealKeys != null) {
-      sealKeys.start(vertx);
-    }
+    sealKeys.start(vertx);
     return startMetrics().compose(m -> vertx.createHttpServer(options)
         .connectionHandler(this::countConnection)
         .requestHandler(router())
@@ -351,9 +351,7 @@ public final class ReportApi {
     records.close();
     repositories.close();
     nudges.close();
-    if (sealKeys != null) {
-      sealKeys.stop();
-    }
+    sealKeys.stop();
     health.stopProbing();
     Future<Void> m = metricsServer == null ? Future.succeededFuture() : metricsServer.close();
     Future<Void> closed = server == null ? m : Future.all(m, server.close()).mapEmpty();

@@ -71,7 +71,7 @@ public record ReportApiConfig(
       "32768", "Largest request body accepted, 1024..16777216 bytes; larger bodies get 413 without being buffered. "
       + "A full 16 KiB output chunk is about 22 KiB as JSON.", intRange(1024, 16 * 1024 * 1024));
   public static final ConfigOption<Integer> EVALUATION_LIMIT_BYTES = new ConfigOption<>(
-      "NIXEK_REPORT_EVALUATION_LIMIT_BYTES", "262144", "Largest evaluation result an evaluation pod may post (its "
+      "NIXEK_REPORT_EVALUATION_LIMIT_BYTES", "229376", "Largest evaluation result an evaluation pod may post (its "
       + "job's steps with their full definitions), 1024..4194304 bytes; larger results get 413 without being buffered "
       + "and the job ends EvaluationFailed. Start-up fails if, with the output tail options, a job could grow past "
       + "etcd's 1.5 MiB object limit.", intRange(1024, 4 * 1024 * 1024));
@@ -190,7 +190,8 @@ public record ReportApiConfig(
           + tailBudgetBytes + " let a job of up to " + StepRules.MAX_STEPS + " steps grow to " + worst
           + " bytes (evaluation " + evaluationLimitBytes + ", output tails " + ObjectBudget.worstTails(tailBytes,
           tailBudgetBytes) + ", step fields " + (long) StepRules.MAX_STEPS * ObjectBudget.STEP_STATUS_MAX_BYTES
-          + ", reserve " + ObjectBudget.RESERVE_BYTES + "), past etcd's object limit of "
+          + ", reserve " + ObjectBudget.RESERVE_BYTES + ", sealed secrets " + ObjectBudget.SEALED_SECRETS_MAX_BYTES
+          + ", artifact entries " + ObjectBudget.ARTIFACT_STATUS_MAX_BYTES + "), past etcd's object limit of "
           + ObjectBudget.ETCD_OBJECT_LIMIT + " bytes: lower one of them");
     }
   }

@@ -4,24 +4,20 @@ import static dev.nixek.ci.common.config.Parsers.intRange;
 import static dev.nixek.ci.common.config.Parsers.seconds;
 
 import dev.nixek.ci.common.config.ConfigOption;
-import dev.nixek.ci.common.seal.SealKeyOptions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The options of the webhook endpoint ({@code POST /v1/webhooks/{namespace}/{repository}}, docs/repositories.md
- * #webhooks), apart from {@link ReportApiConfig} so that its many callers need not change.
+ * #webhooks), apart from {@link ReportApiConfig} so that its many callers need not change. The seal key webhook
+ * secrets are opened with is {@link ReportApiConfig#seal()}'s, one holder shared with job secrets ({@link SealKeys}).
  *
  * @param bodyLimitBytes largest delivery accepted (413 above, before any byte is buffered)
  * @param deliveryTtl how long a delivery id is remembered for deduplication
  * @param deliveryCacheEntries delivery ids remembered at most (the oldest go first)
- * @param sealKeyNamespace namespace of the seal key Secret ({@link SealKeyOptions#NAMESPACE}: the seal key's own
- *     options, shared with job secrets, listed once in ReportApiConfig's)
- * @param sealKeySecret name of the seal key Secret ({@link SealKeyOptions#SECRET})
  */
-public record WebhookConfig(int bodyLimitBytes, Duration deliveryTtl, int deliveryCacheEntries,
-    String sealKeyNamespace, String sealKeySecret) {
+public record WebhookConfig(int bodyLimitBytes, Duration deliveryTtl, int deliveryCacheEntries) {
 
   public static final ConfigOption<Integer> BODY_LIMIT_BYTES = new ConfigOption<>("NIXEK_WEBHOOK_BODY_LIMIT_BYTES",
       "1048576", "Largest webhook delivery accepted, 1024..26214400 bytes (GitHub caps payloads at 25 MiB); a larger "
@@ -42,8 +38,7 @@ public record WebhookConfig(int bodyLimitBytes, Duration deliveryTtl, int delive
   /** The configuration from these environment variables; unset or blank ones take their default. */
   public static WebhookConfig fromEnv(Map<String, String> env) {
     return new WebhookConfig(BODY_LIMIT_BYTES.read(env), DELIVERY_TTL_SECONDS.read(env),
-        DELIVERY_CACHE_ENTRIES.read(env), SealKeyOptions.NAMESPACE.read(env),
-        SealKeyOptions.SECRET.read(env));
+        DELIVERY_CACHE_ENTRIES.read(env));
   }
 
   /** Every default. */

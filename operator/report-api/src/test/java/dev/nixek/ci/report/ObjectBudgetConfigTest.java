@@ -25,7 +25,7 @@ class ObjectBudgetConfigTest {
 
   @Test
   void maximumsThatFitStart() {
-    assertThat(ReportApiConfig.fromEnv(Map.of()).evaluationLimitBytes()).isEqualTo(262144);
+    assertThat(ReportApiConfig.fromEnv(Map.of()).evaluationLimitBytes()).isEqualTo(229376);
     assertThat(ReportApiConfig.fromEnv(Map.of("NIXEK_REPORT_EVALUATION_LIMIT_BYTES", "131072",
         "NIXEK_OUTPUT_TAIL_BYTES", "8192", "NIXEK_OUTPUT_TAIL_BUDGET_BYTES", "262144")).outputTailBytes())
         .isEqualTo(8192);

@@ -16,7 +16,7 @@ class ReportApiConfigTest {
   @Test
   void defaults() {
     ReportApiConfig c = ReportApiConfig.fromEnv(Map.of());
-    assertThat(c).isEqualTo(new ReportApiConfig("0.0.0.0", 8080, 32768, 262144, 4096, 131072, "nixek-report-api", List.of(),
+    assertThat(c).isEqualTo(new ReportApiConfig("0.0.0.0", 8080, 32768, 229376, 4096, 131072, "nixek-report-api", List.of(),
         16, Duration.ofSeconds(30), 1024, Duration.ofSeconds(30), 30, 16, 1000, 1000, 1L << 30, 10L << 30, 0,
         new dev.nixek.ci.common.seal.SealKeyOptions("nixek-ci-seal-key", "default")));
   }

@@ -15,10 +15,10 @@ import java.util.Map;
  */
 public record JobSecretOptions(String sealKeySecret, int maxBytes) {
   public static final ConfigOption<Integer> MAX_BYTES = new ConfigOption<>("NIXEK_JOB_SECRETS_MAX_BYTES", "16384",
-      "bytes of Secret values one job may use, all values together, 1..65536; a job over it ends SecretNotAllowed. "
-      + "Sealed (base64 in JSON, then base64url) they take about 1.8 times this in the job's status, which the "
-      + "status budget's 16 KiB reserve does not cover beyond the default: raise it only with smaller output tail "
-      + "budgets (docs/secrets.md)", intRange(1, 64 * 1024));
+      "bytes of Secret values one job may use, all values together, 1..16384; a job over it ends SecretNotAllowed. "
+      + "Sealed (base64 in JSON, then base64url) they take about 1.8 times this in the job's status, which has room "
+      + "for 30 KiB of them (docs/architecture.md#status-budget): a job whose sealed secrets are longer (many short "
+      + "values under long names) ends SecretNotAllowed too (docs/secrets.md)", intRange(1, 16 * 1024));
 
   public static final List<ConfigOption<?>> OPTIONS = List.of(SealKeyOptions.SECRET, MAX_BYTES);
 

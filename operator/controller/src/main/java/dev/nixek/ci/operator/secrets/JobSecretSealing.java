@@ -7,6 +7,7 @@ import dev.nixek.ci.common.seal.SealKeyStore;
 import dev.nixek.ci.common.seal.Sealer;
 import dev.nixek.ci.common.secrets.SealedJobSecrets;
 import dev.nixek.ci.common.secrets.SecretUses;
+import dev.nixek.ci.common.status.ObjectBudget;
 import dev.nixek.ci.operator.forge.CheckoutCredentials;
 import dev.nixek.ci.protocol.CheckoutCredential;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -106,7 +107,15 @@ public final class JobSecretSealing {
     // under a ref no Secret can have, served to the agent's checkout step like any secret value
     checkoutToken.ifPresent(t -> values.put(CheckoutCredential.SECRET_REF, t));
     String context = SealedJobSecrets.context(ns, job.getMetadata().getName(), job.getMetadata().getUid(), attempt);
-    return new Outcome.Sealed(SealedJobSecrets.seal(sealer.get(), values, context), values.size());
+    String sealed = SealedJobSecrets.seal(sealer.get(), values, context);
+    // the values' names, their base64 and a checkout token are sealed too: many short values under long names would
+    // take more of the job's status than its budget has for them (docs/architecture.md#status-budget)
+    if (sealed.length() > ObjectBudget.SEALED_SECRETS_MAX_BYTES) {
+      return new Outcome.Refused("spec.secrets: the job's secrets, sealed with their names, come to "
+          + sealed.length() + " bytes, more than the " + ObjectBudget.SEALED_SECRETS_MAX_BYTES + " its status has "
+          + "room for: use fewer values (a file can hold several)");
+    }
+    return new Outcome.Sealed(sealed, values.size());
   }
 
   private static Outcome refused(String field, NixekSecretKeyRef ref, String why) {
