@@ -101,7 +101,7 @@ class AgentSecretsTest {
       return;
     }
     // like AgentTest's run-as test: skipped, and counted as skipped, where the suite does not run as root (it does
-    // here and in CI's container; a non-root developer machine cannot switch users)
+    // on the development machine; a JVM that is not root cannot switch users)
     org.junit.jupiter.api.Assumptions.assumeTrue(false, "skipped: switching users needs root (uid " + uid + ")");
   }
 
