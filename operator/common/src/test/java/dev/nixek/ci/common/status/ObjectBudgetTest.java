@@ -39,9 +39,19 @@ class ObjectBudgetTest {
 
   @Test
   void tailsAreBoundedByTheBudgetOrTheFloorPerStep() {
-    assertThat(ObjectBudget.worstTails(4096, 131072)).isEqualTo(256L * StepRules.MAX_STEPS);
+    assertThat(ObjectBudget.worstTails(4096, 131072)).isEqualTo(256L * 1001);
     assertThat(ObjectBudget.worstTails(65536, 1024 * 1024)).isEqualTo(1024 * 1024);
-    assertThat(ObjectBudget.worstTails(100, 1)).isEqualTo(100L * StepRules.MAX_STEPS);
+    assertThat(ObjectBudget.worstTails(100, 1)).isEqualTo(100L * 1001);
+  }
+
+  @Test
+  void aJobAtTheStepLimitWithASourceHasItsCheckoutStepCounted() {
+    assertThat(ObjectBudget.MAX_STORED_STEPS).isEqualTo(StepRules.MAX_STEPS + 1);
+    // 1,000 steps' fields and floor tails plus the reserve leave 300,480 bytes for the evaluation; the checkout step's
+    // 1,000 + 256 bytes leave 299,224: 300,000 fits only if the checkout is forgotten
+    assertThat(ObjectBudget.worstObject(300_000, 4096, 131072)).isEqualTo(300_000L + 1001 * 256 + 1001 * 1000
+        + 16 * 1024).isGreaterThan(ObjectBudget.ETCD_OBJECT_LIMIT);
+    assertThat(ObjectBudget.worstObject(299_224, 4096, 131072)).isEqualTo(ObjectBudget.ETCD_OBJECT_LIMIT);
   }
 
   @Test
