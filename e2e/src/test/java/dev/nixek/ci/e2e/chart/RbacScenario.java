@@ -654,14 +654,26 @@ final class RbacScenario {
         Thread.sleep(200);
         answer = http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
       }
-      if (answer.statusCode() != 202) {
+      if (answer.statusCode() != 202 || !answer.body().contains("accepted")) {
         return "the report API answered the signed delivery " + answer.statusCode() + ": " + answer.body();
       }
       return waitFor(jobTimeout, () -> {
         var w = repos.withName(REPO).get().getStatus().webhook;
         return w != null && delivery.equals(w.deliveryId);
       }, () -> "status.webhook does not record the delivery within " + jobTimeout.toSeconds() + " s: "
-          + repos.withName(REPO).get().getStatus().webhook);
+          + repos.withName(REPO).get().getStatus().webhook + webhookLog());
+    }
+
+    /** What the report API logged about webhooks, for a failure's observation. */
+    private String webhookLog() {
+      try {
+        List<String> lines = stack.reportApiLogs().lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT)
+            .contains("webhook")).toList();
+        return lines.isEmpty() ? "" : " (report API: " + String.join(" | ", lines.subList(Math.max(0,
+            lines.size() - 3), lines.size())) + ")";
+      } catch (java.io.IOException e) {
+        return "";
+      }
     }
 
     private String describeRepo() {
