@@ -669,8 +669,13 @@ final class RbacScenario {
       try {
         List<String> lines = stack.reportApiLogs().lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT)
             .contains("webhook")).toList();
-        return lines.isEmpty() ? "" : " (report API: " + String.join(" | ", lines.subList(Math.max(0,
-            lines.size() - 3), lines.size())) + ")";
+        if (lines.isEmpty()) {
+          return "";
+        }
+        String last = lines.get(lines.size() - 1);
+        int message = last.indexOf(" - ");
+        last = message < 0 ? last : last.substring(message + 3);
+        return " (report API: " + (last.length() > 160 ? last.substring(0, 160) + "..." : last) + ")";
       } catch (java.io.IOException e) {
         return "";
       }
