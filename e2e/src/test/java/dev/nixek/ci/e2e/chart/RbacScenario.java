@@ -182,6 +182,7 @@ final class RbacScenario {
     try {
       stack = chart.start(provider, Map.of());
     } catch (Exception e) {
+      System.out.println(release + ": the stack does not start: " + e.getMessage()); // the whole report API log
       results.add(new Result("starts", false, "operator does not start: " + rootCause(e), since(start)));
       return results;
     }
