@@ -80,6 +80,10 @@ public class ManifestsIT {
         """;
     return List.of(
         new Object[] {"no steps", job.formatted("  machine: x\n  steps: []"), "spec.steps"},
+        new Object[] {"ssh source",
+            job.formatted("  machine: x\n  source:\n    url: ssh://git@git.example.com/o/r.git\n    rev: \""
+                + "0".repeat(40) + "\"\n  steps:\n  - name: a\n    run: x"),
+            "spec.source.url: ssh:// is not supported"},
         new Object[] {"steps missing", job.formatted("  machine: x"), "spec.steps"},
         new Object[] {"step without a name", job.formatted("  machine: x\n  steps:\n  - run: make"), "spec.steps[0].name"},
         new Object[] {"both run and command",

@@ -16,14 +16,21 @@ import io.fabric8.generator.annotation.ValidationRule;
 @ValidationRule(value = "!self.url.matches('^https?://[^/@]*@')",
     message = "spec.source.url must not carry credentials or a user name: a job of a NixekRepository gets the "
         + "repository's token at run time")
+@ValidationRule(value = "!self.url.startsWith('ssh://')", fieldPath = ".url",
+    message = "spec.source.url: ssh:// is not supported: no SSH key is delivered to the checkout; use the "
+        + "repository's https:// clone URL")
 public class NixekJobSource {
-  /** What a clone URL may look like; the agent checks the same (no shell, quote or control characters). */
+  /**
+   * What a clone URL may look like; the agent checks the same (no shell, quote or control characters). ssh:// fits
+   * the shape, so that the rule above, not the pattern, refuses it with its reason.
+   */
   public static final String URL_PATTERN =
       "^(https?://[A-Za-z0-9\\[]|ssh://([A-Za-z0-9._~-]+@)?[A-Za-z0-9\\[]|file:///)[^\\s\"'\\\\$`?#]*$";
 
   /** The clone URL. */
   @JsonPropertyDescription("Clone URL of the repository (as a NixekRepository's spec.url), without credentials: a "
-      + "private repository is cloned over https with the repository's token, fetched by the agent at run time.")
+      + "private repository is cloned over https with the repository's token, fetched by the agent at run time. "
+      + "https://, http:// or file:///; ssh:// is refused (no SSH key is delivered).")
   @Required
   @Size(min = 1, max = 2048)
   @Pattern(URL_PATTERN)

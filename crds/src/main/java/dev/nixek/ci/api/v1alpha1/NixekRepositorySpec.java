@@ -20,6 +20,9 @@ import java.util.List;
 @ValidationRule(value = "!has(self.pollInterval) || (duration(self.pollInterval) >= duration('10s') "
     + "&& duration(self.pollInterval) <= duration('24h'))", fieldPath = ".pollInterval",
     message = "spec.pollInterval must be between 10s and 24h")
+@ValidationRule(value = "!self.url.startsWith('ssh://')", fieldPath = ".url",
+    message = "spec.url: ssh:// is not supported: no SSH key is delivered to the operator, the commit evaluation or "
+        + "the checkout; use the repository's https:// clone URL with spec.tokenSecretRef")
 public class NixekRepositorySpec {
   /** Default {@link #attribute}. */
   public static final String DEFAULT_ATTRIBUTE = "ci.jobs";
@@ -30,8 +33,9 @@ public class NixekRepositorySpec {
 
   /** The clone URL. */
   @JsonPropertyDescription("Clone URL of the repository: https://host/owner/repo(.git), http:// (a token then "
-      + "crosses the network in clear: only inside a trusted network), ssh://[user@]host/owner/repo, or file:// (only "
-      + "when the operator allows local repositories, for tests).")
+      + "crosses the network in clear: only inside a trusted network), or file:// (only when the operator allows "
+      + "local repositories, for tests). ssh:// is refused: no SSH key is delivered; a private repository is "
+      + "fetched over https with spec.tokenSecretRef.")
   @Required
   @Size(min = 1, max = 2048)
   @Pattern("^(https?://[A-Za-z0-9\\[]|ssh://([A-Za-z0-9._~-]+@)?[A-Za-z0-9\\[]|file:///)[^\\s\"'\\\\$`?#]*$")

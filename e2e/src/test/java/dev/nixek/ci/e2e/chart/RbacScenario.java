@@ -65,8 +65,10 @@ import java.util.function.Supplier;
  * goes away with its machine, a finished job goes after its ttlSecondsAfterFinished, a repeated Event bumps its
  * count, a machine image starts its builder pod (and its ConfigMap) and replaces the failed pod on a retry, a job's
  * inline machine gets its image, an unused inline machine's image is collected, a job written in Nix is evaluated in
- * a pod, and its evaluation Secret and token record are removed once the result is recorded. Both processes run with
- * the chart's ServiceAccounts; {@code before} can take a permission away first.
+ * a pod, and its evaluation Secret and token record are removed once the result is recorded, a repository says what
+ * is wrong with its token Secret, a repository's commit gets its NixekJob (the commit evaluation pod's answer written
+ * by the probe), and a signed webhook delivery to the report API lands in the repository's {@code status.webhook}.
+ * Both processes run with the chart's ServiceAccounts; {@code before} can take a permission away first.
  *
  * <p>The images run against the EC2 fake and s3proxy ({@link ImageBackends}): the jobs' image {@value #IMAGE} is
  * made Ready by the operator itself, from an AMI registered under its content-addressed name (the image cache), so
@@ -76,6 +78,9 @@ final class RbacScenario {
   static final String IMAGE = "stand-in";
   /** The operator's nixpkgs pin: never evaluated here (no builder runs), but part of every image's identity. */
   static final String NIXPKGS = "/nix/stub-nixpkgs";
+  /** The repository of the repository probes, and its webhook secret. */
+  static final String REPO = "app-probe";
+  private static final String WEBHOOK_SECRET = "rbac-probe-webhook-secret";
 
   /** What one probe saw: passed, or the observation that shows it failing. */
   record Result(String probe, boolean passed, String observation, Duration took) {}
@@ -128,6 +133,7 @@ final class RbacScenario {
               imagePollMinSeconds: 1
               imagePollMaxSeconds: 2
               imageGcIntervalSeconds: 1
+              repositoryAllowFileUrls: true
           """.formatted(ec2.endpoint(), s3.endpoint(), BUCKET, NIXPKGS);
     }
 
@@ -176,12 +182,14 @@ final class RbacScenario {
     try {
       stack = chart.start(provider, Map.of());
     } catch (Exception e) {
+      System.out.println(release + ": the stack does not start: " + e.getMessage()); // the whole report API log
       results.add(new Result("starts", false, "operator does not start: " + rootCause(e), since(start)));
       return results;
     }
     try {
       results.add(new Result("starts", true, "", since(start)));
       ProbeRun probes = new ProbeRun(chart, stack, admin, config);
+      probes.createBuiltRepository();
       for (Probe p : List.of(
           new Probe("report API ready", probes::reportApiReady),
           new Probe("operator ready", probes::operatorReady),
@@ -204,7 +212,9 @@ final class RbacScenario {
           new Probe("inline machine gets its image", probes::inlineImage),
           new Probe("unused inline machine's image is collected", probes::unusedInlineImage),
           new Probe("job written in Nix: evaluation pod, result recorded, its Secrets deleted", probes::evaluation),
-          new Probe("repository reads its token Secret and says what is wrong with it", probes::repositorySecret)));
+          new Probe("repository reads its token Secret and says what is wrong with it", probes::repositorySecret),
+          new Probe("repository's commit gets its NixekJob", probes::repositoryCommitJob),
+          new Probe("signed webhook delivery lands in the repository's status.webhook", probes::webhookNudge)));
       return results;
     } finally {
       stack.close();
@@ -263,6 +273,7 @@ final class RbacScenario {
     private final KubernetesClient admin;
     private final OperatorConfig config;
     private final String ns;
+    private volatile String repoCommit;
 
     ProbeRun(ChartInstall chart, Stack stack, KubernetesClient admin, OperatorConfig config) {
       this.chart = chart;
@@ -559,6 +570,123 @@ final class RbacScenario {
             .isPresent();
       }, () -> "no SecretInvalid (the value is empty) within " + jobTimeout.toSeconds() + " s: "
           + admin.resources(NixekRepository.class).inNamespace(ns).withName("repo-probe").get().getStatus());
+    }
+
+    /**
+     * The one repository of the repository probes: a local git repository (file://, allowed by the chart value
+     * repositoryAllowFileUrls) with one commit on main, and a webhook secret. Made by the admin before the probes.
+     */
+    void createBuiltRepository() throws Exception {
+      java.nio.file.Path src = java.nio.file.Files.createDirectories(chart.work().resolve("repo-src"));
+      java.nio.file.Files.writeString(src.resolve("flake.nix"), "{ outputs = _: { ci.jobs.hello = { }; }; }");
+      repoCommit = dev.nixek.ci.operator.testing.GitRepos.commitAll(src);
+      Process branch = new ProcessBuilder("git", "branch", "-M", "main").directory(src.toFile()).start();
+      if (branch.waitFor() != 0) {
+        throw new IllegalStateException("git branch -M main failed");
+      }
+      admin.secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata()
+          .withName(REPO + "-hook").endMetadata().addToStringData("secret", WEBHOOK_SECRET).build()).create();
+      NixekRepository r = new NixekRepository();
+      r.setMetadata(new ObjectMetaBuilder().withName(REPO).withNamespace(ns).build());
+      r.setSpec(new NixekRepositorySpec());
+      r.getSpec().url = "file://" + src;
+      r.getSpec().forge = new NixekRepositoryForge();
+      r.getSpec().forge.kind = "gitea";
+      r.getSpec().branches = List.of("main");
+      r.getSpec().pullRequests = new dev.nixek.ci.api.v1alpha1.NixekRepositoryPullRequests();
+      r.getSpec().pullRequests.enabled = false;
+      r.getSpec().webhookSecretRef = new NixekSecretKeyRef(REPO + "-hook", "secret");
+      r.getSpec().pollInterval = "1h";
+      admin.resources(NixekRepository.class).inNamespace(ns).resource(r).create();
+    }
+
+    /**
+     * The repository's commit gets its job: the operator lists the heads, starts the commit evaluation pod, and once
+     * the pod answers (the probe plays the kubelet, writing its termination message) creates the NixekJob.
+     */
+    String repositoryCommitJob() throws InterruptedException {
+      var repos = admin.resources(NixekRepository.class).inNamespace(ns);
+      NixekRepository repo = repos.withName(REPO).get();
+      String pod = dev.nixek.ci.operator.repository.CommitEvaluations.podName(repo, repoCommit, "ci.jobs");
+      String started = waitFor(jobTimeout, () -> admin.pods().inNamespace(ns).withName(pod).get() != null,
+          () -> "no commit evaluation pod within " + jobTimeout.toSeconds() + " s: " + describeRepo());
+      if (started != null) {
+        return started;
+      }
+      admin.pods().inNamespace(ns).withName(pod).editStatus(p -> {
+        p.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Succeeded")
+            .withContainerStatuses(new io.fabric8.kubernetes.api.model.ContainerStatusBuilder()
+                .withName(EvaluationPods.CONTAINER).withNewState().withNewTerminated().withExitCode(0)
+                .withMessage("{\"names\":[\"hello\"]}").endTerminated().endState().build()).build());
+        return p;
+      });
+      String job = dev.nixek.ci.operator.repository.JobNaming.jobName(REPO, repoCommit, "hello");
+      return waitFor(jobTimeout, () -> get(job) != null,
+          () -> "no job " + job + " for the commit within " + jobTimeout.toSeconds() + " s: " + describeRepo());
+    }
+
+    /**
+     * A push delivery signed with the repository's webhook secret: the report API (its repository watch) knows the
+     * repository and its sealed secret, answers 202 and records the delivery in status.webhook (a status patch).
+     */
+    String webhookNudge() throws Exception {
+      var repos = admin.resources(NixekRepository.class).inNamespace(ns);
+      String sealed = waitFor(jobTimeout, () -> repos.withName(REPO).get().getStatus().sealedWebhookSecret != null,
+          () -> "the operator sealed no webhook secret within " + jobTimeout.toSeconds() + " s: " + describeRepo());
+      if (sealed != null) {
+        return sealed;
+      }
+      String delivery = UUID.randomUUID().toString();
+      byte[] body = ("{\"ref\":\"refs/heads/main\",\"after\":\"" + repoCommit + "\",\"repository\":{\"id\":1,"
+          + "\"full_name\":\"probe/" + REPO + "\",\"default_branch\":\"main\"}}").getBytes(StandardCharsets.UTF_8);
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(WEBHOOK_SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+      String signature = "sha256=" + java.util.HexFormat.of().formatHex(mac.doFinal(body));
+      var http = java.net.http.HttpClient.newHttpClient();
+      var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(stack.reportUrl() + "/v1/webhooks/"
+              + ns + "/" + REPO)).timeout(Duration.ofSeconds(10))
+          .header("Content-Type", "application/json").header("X-GitHub-Event", "push")
+          .header("X-GitHub-Delivery", delivery).header("X-Hub-Signature-256", signature)
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)).build();
+      // 404 and 503 until the report API's watch has the repository with its sealed secret
+      long deadline = System.nanoTime() + jobTimeout.toNanos();
+      var answer = http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+      while ((answer.statusCode() == 404 || answer.statusCode() == 503) && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+        answer = http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+      }
+      if (answer.statusCode() != 202 || !answer.body().contains("accepted")) {
+        return "the report API answered the signed delivery " + answer.statusCode() + ": " + answer.body();
+      }
+      return waitFor(jobTimeout, () -> {
+        var w = repos.withName(REPO).get().getStatus().webhook;
+        return w != null && delivery.equals(w.deliveryId);
+      }, () -> "status.webhook does not record the delivery within " + jobTimeout.toSeconds() + " s: "
+          + repos.withName(REPO).get().getStatus().webhook + webhookLog());
+    }
+
+    /** What the report API logged about webhooks, for a failure's observation. */
+    private String webhookLog() {
+      try {
+        List<String> lines = stack.reportApiLogs().lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT)
+            .contains("webhook")).toList();
+        if (lines.isEmpty()) {
+          return "";
+        }
+        String last = lines.get(lines.size() - 1);
+        int message = last.indexOf(" - ");
+        last = message < 0 ? last : last.substring(message + 3);
+        return " (report API: " + (last.length() > 160 ? last.substring(0, 160) + "..." : last) + ")";
+      } catch (java.io.IOException e) {
+        return "";
+      }
+    }
+
+    private String describeRepo() {
+      NixekRepository r = admin.resources(NixekRepository.class).inNamespace(ns).withName(REPO).get();
+      return r == null || r.getStatus() == null ? "no status" : Conditions.find(r.getStatus().conditions,
+          Conditions.READY).map(c -> "Ready=" + c.getStatus() + " " + c.getReason() + ": " + c.getMessage())
+          .orElse("no condition");
     }
 
     private Pod builderPod(String image) {

@@ -194,7 +194,11 @@ public final class Main {
       }
     });
     // repositories: the webhook secret is sealed for the report API with the shared seal key (docs/repositories.md)
-    operator.register(new NixekRepositoryReconciler(client, config, clock, events, sealer, new ForgeClient()), c -> {
+    // where pods cannot run (the evaluation runner is local), commits are evaluated by local processes, as jobs are
+    boolean localEvaluations = config.evaluation().runnerFor(provider.name(), provider.requiresImage())
+        == dev.nixek.ci.operator.config.EvaluationOptions.Runner.LOCAL;
+    operator.register(new NixekRepositoryReconciler(client, config, clock, events, sealer, new ForgeClient(),
+        localEvaluations ? new dev.nixek.ci.operator.evaluation.LocalCommitEvaluations(config) : null), c -> {
       if (!config.watchNamespaces().isEmpty()) {
         c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
       }

@@ -187,9 +187,11 @@ public record ReportApiConfig(
     if (worst > ObjectBudget.ETCD_OBJECT_LIMIT) {
       throw new ConfigException(EVALUATION_LIMIT_BYTES.key() + "=" + evaluationLimitBytes + ", "
           + OUTPUT_TAIL_BYTES.key() + "=" + tailBytes + " and " + OUTPUT_TAIL_BUDGET_BYTES.key() + "="
-          + tailBudgetBytes + " let a job of up to " + StepRules.MAX_STEPS + " steps grow to " + worst
+          + tailBudgetBytes + " let a job of up to " + StepRules.MAX_STEPS + " steps and its checkout step ("
+          + ObjectBudget.MAX_STORED_STEPS + " in status) grow to " + worst
           + " bytes (evaluation " + evaluationLimitBytes + ", output tails " + ObjectBudget.worstTails(tailBytes,
-          tailBudgetBytes) + ", step fields " + (long) StepRules.MAX_STEPS * ObjectBudget.STEP_STATUS_MAX_BYTES
+          tailBudgetBytes) + ", step fields "
+          + (long) ObjectBudget.MAX_STORED_STEPS * ObjectBudget.STEP_STATUS_MAX_BYTES
           + ", reserve " + ObjectBudget.RESERVE_BYTES + ", sealed secrets " + ObjectBudget.SEALED_SECRETS_MAX_BYTES
           + ", artifact entries " + ObjectBudget.ARTIFACT_STATUS_MAX_BYTES + "), past etcd's object limit of "
           + ObjectBudget.ETCD_OBJECT_LIMIT + " bytes: lower one of them");

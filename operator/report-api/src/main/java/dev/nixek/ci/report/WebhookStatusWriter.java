@@ -2,6 +2,8 @@ package dev.nixek.ci.report;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -22,8 +24,14 @@ final class WebhookStatusWriter implements WebhookNudges.Writer {
 
   @Override
   public void write(WebhookNudges.Nudge n) {
+    // patched through a stand-in object: fabric8's patch of a name alone GETs the object first, and the report API
+    // may not get repositories (list and watch only; RbacAblationE2E's webhook probe found it)
+    GenericKubernetesResource target = new GenericKubernetesResource();
+    target.setApiVersion(WebhookRepositories.KIND.getGroup() + "/" + WebhookRepositories.KIND.getVersion());
+    target.setKind(WebhookRepositories.KIND.getKind());
+    target.setMetadata(new ObjectMetaBuilder().withNamespace(n.repo().namespace()).withName(n.repo().name()).build());
     client.genericKubernetesResources(WebhookRepositories.KIND).inNamespace(n.repo().namespace())
-        .withName(n.repo().name()).subresource("status")
+        .resource(target).subresource("status")
         .patch(PatchContext.of(PatchType.JSON_MERGE), body(n));
   }
 

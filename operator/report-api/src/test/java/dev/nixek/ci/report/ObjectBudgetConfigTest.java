@@ -24,6 +24,17 @@ class ObjectBudgetConfigTest {
   }
 
   @Test
+  void theBudgetCountsTheCheckoutStepOfAJobAtTheStepLimit() {
+    // fits 1,000 steps, not 1,000 steps and the checkout step 0 a job with spec.source gets
+    assertThatThrownBy(() -> ReportApiConfig.fromEnv(Map.of("NIXEK_REPORT_EVALUATION_LIMIT_BYTES", "236000")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("a job of up to 1000 steps and its checkout step (1001 in status) grow to 1573128 bytes")
+        .hasMessageContaining("step fields 1001000");
+    assertThat(ReportApiConfig.fromEnv(Map.of("NIXEK_REPORT_EVALUATION_LIMIT_BYTES", "235736"))
+        .evaluationLimitBytes()).isEqualTo(235736);
+  }
+
+  @Test
   void maximumsThatFitStart() {
     assertThat(ReportApiConfig.fromEnv(Map.of()).evaluationLimitBytes()).isEqualTo(229376);
     assertThat(ReportApiConfig.fromEnv(Map.of("NIXEK_REPORT_EVALUATION_LIMIT_BYTES", "131072",

@@ -33,13 +33,18 @@ public final class ObjectBudget {
    * About 200 entries with short paths, 25 with the longest.
    */
   public static final int ARTIFACT_STATUS_MAX_BYTES = 32 * 1024;
+  /**
+   * The most steps a job's status holds: {@link StepRules#MAX_STEPS} of its own, and the synthetic checkout step 0 a
+   * job with {@code spec.source} gets before them ({@code EffectiveSteps}).
+   */
+  public static final int MAX_STORED_STEPS = StepRules.MAX_STEPS + 1;
 
   private ObjectBudget() {}
 
-  /** The most all tails of one job can take, over every number of steps a job may have. */
+  /** The most all tails of one job can take, over every number of steps a job may have (its checkout counts). */
   public static long worstTails(int tailBytes, int tailBudgetBytes) {
     long worst = 0;
-    for (int steps = 1; steps <= StepRules.MAX_STEPS; steps++) {
+    for (int steps = 1; steps <= MAX_STORED_STEPS; steps++) {
       worst = Math.max(worst, (long) steps * OutputTail.limitFor(steps, tailBytes, tailBudgetBytes));
     }
     return worst;
@@ -48,7 +53,7 @@ public final class ObjectBudget {
   /** The largest object these maximums allow. */
   public static long worstObject(int evaluationLimitBytes, int tailBytes, int tailBudgetBytes) {
     return evaluationLimitBytes + worstTails(tailBytes, tailBudgetBytes)
-        + (long) StepRules.MAX_STEPS * STEP_STATUS_MAX_BYTES + RESERVE_BYTES + SEALED_SECRETS_MAX_BYTES
+        + (long) MAX_STORED_STEPS * STEP_STATUS_MAX_BYTES + RESERVE_BYTES + SEALED_SECRETS_MAX_BYTES
         + ARTIFACT_STATUS_MAX_BYTES;
   }
 

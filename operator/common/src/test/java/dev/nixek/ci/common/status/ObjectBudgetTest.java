@@ -50,9 +50,21 @@ class ObjectBudgetTest {
 
   @Test
   void tailsAreBoundedByTheBudgetOrTheFloorPerStep() {
-    assertThat(ObjectBudget.worstTails(4096, 131072)).isEqualTo(256L * StepRules.MAX_STEPS);
+    assertThat(ObjectBudget.worstTails(4096, 131072)).isEqualTo(256L * 1001);
     assertThat(ObjectBudget.worstTails(65536, 1024 * 1024)).isEqualTo(1024 * 1024);
-    assertThat(ObjectBudget.worstTails(100, 1)).isEqualTo(100L * StepRules.MAX_STEPS);
+    assertThat(ObjectBudget.worstTails(100, 1)).isEqualTo(100L * 1001);
+  }
+
+  @Test
+  void aJobAtTheStepLimitWithASourceHasItsCheckoutStepCounted() {
+    assertThat(ObjectBudget.MAX_STORED_STEPS).isEqualTo(StepRules.MAX_STEPS + 1);
+    // 1,000 steps' fields and floor tails, the reserve and the sealed-secret and artifact shares leave 236,992 bytes
+    // for the evaluation; the checkout step's 1,000 + 256 bytes leave 235,736: 236,000 fits only if the checkout is
+    // forgotten
+    long shares = ObjectBudget.SEALED_SECRETS_MAX_BYTES + ObjectBudget.ARTIFACT_STATUS_MAX_BYTES;
+    assertThat(ObjectBudget.worstObject(236_000, 4096, 131072)).isEqualTo(236_000L + 1001 * 256 + 1001 * 1000
+        + 16 * 1024 + shares).isGreaterThan(ObjectBudget.ETCD_OBJECT_LIMIT);
+    assertThat(ObjectBudget.worstObject(235_736, 4096, 131072)).isEqualTo(ObjectBudget.ETCD_OBJECT_LIMIT);
   }
 
   @Test

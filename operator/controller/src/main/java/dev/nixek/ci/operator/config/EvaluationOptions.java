@@ -85,9 +85,9 @@ public record EvaluationOptions(
       optionalHttpUrl());
 
   public static final ConfigOption<Optional<Runner>> RUNNER = new ConfigOption<>("NIXEK_EVAL_RUNNER", "",
-      "where jobs written in Nix are evaluated: 'pod' (an evaluation pod per job) or 'local' (a child process of the "
-      + "operator, with the same command, deadline and result channel); empty: local with NIXEK_PROVIDER=local, "
-      + "else pod", optionalRunner());
+      "where jobs written in Nix and repositories' commits are evaluated: 'pod' (an evaluation pod per job or commit) "
+      + "or 'local' (a child process of the operator, with the same command, deadline and result channel); empty: "
+      + "local with NIXEK_PROVIDER=local, else pod", optionalRunner());
 
   public static final ConfigOption<String> CPU_LIMIT = new ConfigOption<>("NIXEK_EVAL_CPU_LIMIT", "2",
       "CPU limit of evaluation pods (none: no limit)", quantity());

@@ -38,8 +38,11 @@ final class LocalEvaluation {
 
   /** How a run ended. */
   sealed interface Verdict {
-    /** Exited 0: it posted its result. */
-    record Ended() implements Verdict {}
+    /**
+     * Exited 0: a job's evaluation posted its result; a commit's ({@code job-names}) answered in its termination log,
+     * which is {@code message} (null when it wrote none).
+     */
+    record Ended(String message) implements Verdict {}
 
     /** Failed: the message for the job's condition. */
     record Failed(String message) implements Verdict {}
@@ -62,7 +65,8 @@ final class LocalEvaluation {
   }
 
   /**
-   * Writes the job file ({@code jobNix}, null for a flake job) and the token file into a fresh private directory
+   * Writes the job file ({@code jobNix}, null for a flake job) and the token file ({@code token}, null for a commit's
+   * evaluation, which posts nothing) into a fresh private directory
    * under {@code parent}, and starts {@code argv} there; {@code onEnd} runs once it has a verdict.
    */
   static LocalEvaluation start(String label, Path parent, String jobNix, String token,
@@ -76,7 +80,9 @@ final class LocalEvaluation {
       if (jobNix != null) {
         write(files.jobFile(), jobNix);
       }
-      write(files.tokenFile(), token);
+      if (token != null) {
+        write(files.tokenFile(), token);
+      }
       ProcessBuilder pb = new ProcessBuilder(argv.apply(files)).directory(dir.toFile()).redirectErrorStream(true)
           .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
       pb.environment().clear();
@@ -145,7 +151,7 @@ final class LocalEvaluation {
     }
     int exit = process.exitValue();
     if (exit == 0) {
-      return new Verdict.Ended();
+      return new Verdict.Ended(terminationMessage());
     }
     String message = terminationMessage();
     var terminated = new ContainerStateTerminatedBuilder().withExitCode(exit).withMessage(message).build();
@@ -196,7 +202,7 @@ final class LocalEvaluation {
 
   /** Its output never shows the token, whatever the job's Nix code prints. */
   String redact(String text) {
-    return text.replace(token, "<evaluation token>");
+    return token == null ? text : text.replace(token, "<evaluation token>");
   }
 
   private void kill() {

@@ -47,6 +47,18 @@ final class LocalEvaluationCommand {
    * appended when {@code skipMachine}, under {@code sh -c 'ulimit -d'} when the pod has a memory limit.
    */
   static List<String> argv(Pod pod, Files files, boolean skipMachine) {
+    return argv(pod, files, skipMachine, true);
+  }
+
+  /**
+   * The argv of a commit evaluation pod's {@code job-names} command: only its termination log is a mount to replace
+   * (it has no job file and no token), under the same memory limit.
+   */
+  static List<String> commitArgv(Pod pod, Files files) {
+    return argv(pod, files, false, false);
+  }
+
+  private static List<String> argv(Pod pod, Files files, boolean skipMachine, boolean withToken) {
     var container = pod.getSpec().getContainers().stream()
         .filter(c -> EvaluationPods.CONTAINER.equals(c.getName())).findFirst()
         .orElseThrow(() -> new IllegalStateException("the evaluation pod has no container " + EvaluationPods.CONTAINER));
@@ -59,8 +71,8 @@ final class LocalEvaluationCommand {
       command.add(replaced.getOrDefault(arg, arg));
     }
     // every mount path must have been found: an evaluation pod that changed shape must not run half-translated
-    for (String mount : List.of(EvaluationPods.TOKEN_MOUNT + "/" + EvaluationPods.TOKEN_KEY,
-        OneShotNixPod.TERMINATION_LOG)) {
+    for (String mount : withToken ? List.of(EvaluationPods.TOKEN_MOUNT + "/" + EvaluationPods.TOKEN_KEY,
+        OneShotNixPod.TERMINATION_LOG) : List.of(OneShotNixPod.TERMINATION_LOG)) {
       if (!container.getCommand().contains(mount)) {
         throw new IllegalStateException("the evaluation pod's command does not name " + mount);
       }

@@ -24,8 +24,11 @@ final class RepositoryOfJob {
     for (OwnerReference o : owners) {
       if (Boolean.TRUE.equals(o.getController()) && "NixekRepository".equals(o.getKind())
           && o.getApiVersion() != null && o.getApiVersion().startsWith(NixekJob.GROUP + "/")) {
+        // a list by name: the operator may list and watch repositories (their reconciler's informer), not get them;
+        // a get was refused with 403 on every status post and checkout outside cluster-admin (RbacAblationE2E)
         NixekRepository repo = client.resources(NixekRepository.class)
-            .inNamespace(job.getMetadata().getNamespace()).withName(o.getName()).get();
+            .inNamespace(job.getMetadata().getNamespace()).withField("metadata.name", o.getName()).list().getItems()
+            .stream().findFirst().orElse(null);
         return repo != null && o.getUid() != null && o.getUid().equals(repo.getMetadata().getUid())
             && repo.getSpec() != null ? Optional.of(repo) : Optional.empty();
       }

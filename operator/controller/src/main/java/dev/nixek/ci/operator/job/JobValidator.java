@@ -84,6 +84,12 @@ public final class JobValidator {
     if (secrets.isPresent()) {
       return err(secrets.get().field(), secrets.get().problem());
     }
+    if (spec.source != null) {
+      Optional<String> url = dev.nixek.ci.common.job.SourceUrlRules.problem(spec.source.url);
+      if (url.isPresent()) {
+        return err("spec.source.url", url.get());
+      }
+    }
     boolean hasImage = spec.machineImageName != null && !spec.machineImageName.isBlank();
     boolean hasMachine = spec.machine != null && !spec.machine.isBlank();
     if (spec.nix != null || spec.flake != null) {

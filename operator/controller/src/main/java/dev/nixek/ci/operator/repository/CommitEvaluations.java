@@ -9,6 +9,7 @@ import dev.nixek.ci.common.kube.Owners;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.evaluation.EvaluationPods;
 import dev.nixek.ci.operator.evaluation.EvaluationResults;
+import dev.nixek.ci.operator.evaluation.LocalCommitEvaluations;
 import dev.nixek.ci.operator.pod.ApiRefusals;
 import dev.nixek.ci.operator.pod.OneShotNixPod;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -33,6 +34,7 @@ import java.util.Set;
  * command, which answers in its termination message (docs/repositories.md). Unlike a job's evaluation it posts
  * nothing, so it needs no token. The pod is named after the repository's UID, the commit and the attribute, and owned
  * by the repository: a restarted operator finds it instead of making another, and the pod goes with the repository.
+ * Where pods cannot run, the same command runs as a local process instead ({@link LocalCommitEvaluations}).
  */
 public final class CommitEvaluations {
   /** The component label of commit evaluation pods; their informer selects on it. */
@@ -55,11 +57,27 @@ public final class CommitEvaluations {
 
   private final KubernetesClient client;
   private final OperatorConfig config;
+  private final LocalCommitEvaluations local;
   private volatile InformerEventSource<Pod, NixekRepository> podSource;
 
+  /** With commit evaluation pods. */
   public CommitEvaluations(KubernetesClient client, OperatorConfig config) {
+    this(client, config, null);
+  }
+
+  /**
+   * @param local where pods cannot run (NIXEK_EVAL_RUNNER local): each commit's evaluation as a local process of the
+   *     pod's command; null: pods
+   */
+  public CommitEvaluations(KubernetesClient client, OperatorConfig config, LocalCommitEvaluations local) {
     this.client = client;
     this.config = config;
+    this.local = local;
+  }
+
+  /** The local runner's event source (it wakes a repository when its process ends), if evaluations are local. */
+  public Optional<LocalCommitEvaluations> local() {
+    return Optional.ofNullable(local);
   }
 
   /** The informer on commit evaluation pods; a pod's change wakes its repository. */
@@ -88,6 +106,17 @@ public final class CommitEvaluations {
   public Outcome progress(NixekRepository repo, String commit, String attribute, Context<NixekRepository> context) {
     String name = podName(repo, commit, attribute);
     String ns = repo.getMetadata().getNamespace();
+    if (local != null) {
+      LocalCommitEvaluations.Progress p = local.progress(repo, pod(repo, commit, attribute), commit);
+      if (p instanceof LocalCommitEvaluations.Progress.Running r) {
+        return new Outcome.Waiting(r.message());
+      }
+      if (p instanceof LocalCommitEvaluations.Progress.Answered a) {
+        return answer(a.message());
+      }
+      return new Outcome.Failed(ConditionReason.CommitEvaluationFailed,
+          ((LocalCommitEvaluations.Progress.Failed) p).message());
+    }
     Optional<Pod> pod = podSource.get(new ResourceID(name, ns));
     if (pod.isEmpty()) {
       Pod fresh = pod(repo, commit, attribute);
@@ -104,6 +133,10 @@ public final class CommitEvaluations {
 
   /** Deletes the pod of a commit whose outcome is recorded. */
   public void release(NixekRepository repo, String commit, String attribute) {
+    if (local != null) {
+      local.release(podName(repo, commit, attribute));
+      return;
+    }
     client.pods().inNamespace(repo.getMetadata().getNamespace()).withName(podName(repo, commit, attribute)).delete();
   }
 

@@ -12,6 +12,7 @@ import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.common.status.FieldManagers;
 import dev.nixek.ci.common.status.GitOpsConditions;
 import dev.nixek.ci.operator.config.OperatorConfig;
+import dev.nixek.ci.operator.evaluation.LocalCommitEvaluations;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -42,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * Builds a {@link NixekRepository}'s heads (docs/repositories.md): every {@code spec.pollInterval}, and at once when
  * the report API records a webhook delivery in {@code status.webhook}, it lists the heads with {@code git ls-remote}
  * and the open pull requests with the forge API, evaluates each new head commit's job names in a commit evaluation
- * pod, creates one {@link NixekJob} per job, cancels superseded commits' unfinished jobs, deletes jobs past
- * {@code keepCommits}, seals the webhook secret into the status for the report API, and says how it went in the
+ * pod (a local process where pods cannot run), creates one {@link NixekJob} per job, cancels superseded commits'
+ * unfinished jobs, deletes jobs past {@code keepCommits}, seals the webhook secret into the status for the report API, and says how it went in the
  * {@code Ready} condition (with Reconciling and Stalled derived) and Events.
  */
 @ControllerConfiguration(name = "nixekrepository", generationAwareEventProcessing = false,
@@ -72,13 +73,22 @@ public class NixekRepositoryReconciler implements Reconciler<NixekRepository> {
    */
   public NixekRepositoryReconciler(KubernetesClient client, OperatorConfig config, Clock clock, EventRecorder events,
       Supplier<Sealer> sealer, ForgeClient forge) {
+    this(client, config, clock, events, sealer, forge, null);
+  }
+
+  /**
+   * @param localEvaluations where pods cannot run (the evaluation runner is local): commits are evaluated by local
+   *     processes; null: in commit evaluation pods
+   */
+  public NixekRepositoryReconciler(KubernetesClient client, OperatorConfig config, Clock clock, EventRecorder events,
+      Supplier<Sealer> sealer, ForgeClient forge, LocalCommitEvaluations localEvaluations) {
     this.config = config;
     this.clock = clock;
     this.events = events;
     this.sealer = sealer;
     this.lsRemote = new LsRemote("git", config.repositories().allowFileUrls());
     this.forge = forge;
-    this.evaluations = new CommitEvaluations(client, config);
+    this.evaluations = new CommitEvaluations(client, config, localEvaluations);
     this.jobs = new RepositoryJobs(client);
     this.secrets = new RepositorySecrets(client);
     this.writer = new RepositoryStatusWriter(config.useSsa());
@@ -86,7 +96,10 @@ public class NixekRepositoryReconciler implements Reconciler<NixekRepository> {
 
   @Override
   public List<EventSource<?, NixekRepository>> prepareEventSources(EventSourceContext<NixekRepository> context) {
-    return List.of(evaluations.eventSource(context));
+    List<EventSource<?, NixekRepository>> sources = new ArrayList<>();
+    sources.add(evaluations.eventSource(context));
+    evaluations.local().ifPresent(sources::add);
+    return sources;
   }
 
   @Override

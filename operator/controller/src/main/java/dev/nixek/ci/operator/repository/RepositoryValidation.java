@@ -17,6 +17,10 @@ final class RepositoryValidation {
     if (spec == null || spec.url == null || spec.url.isBlank()) {
       return Optional.of("spec.url is required");
     }
+    Optional<String> url = dev.nixek.ci.common.job.SourceUrlRules.problem(spec.url);
+    if (url.isPresent()) {
+      return Optional.of("spec.url: " + url.get());
+    }
     if (spec.forge == null || spec.forge.kind == null) {
       return Optional.of("spec.forge.kind is required (github or gitea)");
     }

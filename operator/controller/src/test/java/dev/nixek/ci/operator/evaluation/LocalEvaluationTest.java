@@ -81,6 +81,36 @@ class LocalEvaluationTest {
   }
 
   @Test
+  void aCommitEvaluationPodsCommandNeedsNoTokenAndKeepsItsMemoryLimit() {
+    Pod pod = new io.fabric8.kubernetes.api.model.PodBuilder().withNewSpec().addNewContainer()
+        .withName(EvaluationPods.CONTAINER).withCommand("java", "-jar", "/b.jar", "job-names", "--flake",
+            "git+file:///r?rev=abc", "--termination-log", "/dev/termination-log")
+        .withNewResources().addToLimits("memory", new io.fabric8.kubernetes.api.model.Quantity("1Gi")).endResources()
+        .endContainer().endSpec().build();
+    var files = LocalEvaluationCommand.Files.in(tmp);
+    assertThat(LocalEvaluationCommand.commitArgv(pod, files)).containsExactly("/bin/sh", "-c",
+        "ulimit -d \"$1\" && shift && exec \"$@\"", "nixek-evaluate", Long.toString(1024L * 1024), "java", "-jar",
+        "/b.jar", "job-names", "--flake", "git+file:///r?rev=abc", "--termination-log",
+        tmp.resolve("termination-log").toString());
+    // a job's evaluation still must have its token mount
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> LocalEvaluationCommand.argv(pod, files, false))
+        .hasMessageContaining("/nixek/eval/token/token");
+  }
+
+  @Test
+  void aCommitEvaluationHasNoTokenFileAndItsAnswerIsItsTerminationMessage() throws Exception {
+    Path seen = tmp.resolve("seen");
+    LocalEvaluation run = LocalEvaluation.start("ci/app at abc", tmp.resolve("runs"), null, null,
+        files -> sh("ls \"$0\" > " + seen + "; printf '%s' '{\"names\":[\"hello\"]}' > \"$1\"", files.dir(),
+            files.terminationLog()),
+        Map.of("PATH", System.getenv("PATH")), Duration.ofSeconds(30), OPTIONS, ended::add);
+    awaitVerdict(run);
+    assertThat(run.verdict()).isEqualTo(new LocalEvaluation.Verdict.Ended("{\"names\":[\"hello\"]}"));
+    assertThat(Files.readString(seen)).isEmpty();
+    assertThat(tmp.resolve("runs")).isEmptyDirectory();
+  }
+
+  @Test
   void theEnvironmentKeepsWhatRunsJavaAndNixAndNoCredentials() {
     Map<String, String> operator = new HashMap<>(Map.of("PATH", "/usr/bin", "HOME", "/home/op", "NIX_CONFIG",
         "substituters =", "KUBECONFIG", "/home/op/.kube/config", "AWS_SECRET_ACCESS_KEY", "secret",

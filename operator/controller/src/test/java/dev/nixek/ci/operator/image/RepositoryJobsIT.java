@@ -157,6 +157,7 @@ class RepositoryJobsIT extends RealApiServerTier {
     refused.accept(s -> s.url = "ext::sh -c touch% /tmp/x", "spec.url");
     refused.accept(s -> s.url = "git@github.com:o/r.git", "spec.url");
     refused.accept(s -> s.url = "ssh://-oProxyCommand=x/o/r", "spec.url");
+    refused.accept(s -> s.url = "ssh://git@git.example.com/o/r.git", "spec.url: ssh:// is not supported");
     refused.accept(s -> s.forge.kind = "gitlab", "spec.forge.kind");
     refused.accept(s -> s.forge = null, "spec.forge");
     refused.accept(s -> s.attribute = "ci..jobs", "spec.attribute");

@@ -49,6 +49,22 @@ class JobValidatorTest {
   }
 
   @Test
+  void aSourceUrlMustBeOneACheckoutCanFetch() {
+    String rev = "0".repeat(40);
+    assertError(s -> s.source = new dev.nixek.ci.api.v1alpha1.NixekJobSource("ssh://git@h/o/r", rev),
+        "spec.source.url", "ssh:// is not supported");
+    assertError(s -> s.source = new dev.nixek.ci.api.v1alpha1.NixekJobSource("git://h/o/r", rev),
+        "spec.source.url", "must be an https://, http:// or file:/// URL, not git:...");
+    assertError(s -> s.source = new dev.nixek.ci.api.v1alpha1.NixekJobSource(null, rev), "spec.source.url",
+        "is required");
+    for (String ok : List.of("https://h/o/r.git", "http://127.0.0.1:3000/o/r", "file:///srv/r")) {
+      NixekJobSpec spec = job("ns", "x", run("ok", "true")).getSpec();
+      spec.source = new dev.nixek.ci.api.v1alpha1.NixekJobSource(ok, rev);
+      assertThat(JobValidator.validate(spec)).as(ok).isEmpty();
+    }
+  }
+
+  @Test
   void jobsWrittenInNixNameTheirOwnMachineAndHaveOneForm() {
     NixekJobSpec nix = new NixekJobSpec();
     nix.nix = "{ steps = [ ]; }";

@@ -145,6 +145,10 @@ class NixekJobReconcilerMockIT {
             "spec.machineImageName: a machine is required"},
         new Object[] {"no-name", (Consumer<NixekJob>) j -> j.getSpec().steps = List.of(run(null, "true")),
             "spec.steps[0].name: is required"},
+        // a clone URL no delivered credential can fetch (stored before the schema refused it)
+        new Object[] {"ssh-source", (Consumer<NixekJob>) j -> j.getSpec().source =
+            new dev.nixek.ci.api.v1alpha1.NixekJobSource("ssh://git@git.example.com/o/r.git", "a".repeat(40)),
+            "spec.source.url: ssh:// is not supported: no SSH key is delivered"},
         // the installation's cost limits (defaults: only the default instance type, at most a day)
         new Object[] {"gpu", (Consumer<NixekJob>) j -> j.getSpec().instanceType = "p5.48xlarge",
             "spec.instanceType: 'p5.48xlarge' is not allowed by this installation (allowed: m7i.large;"},

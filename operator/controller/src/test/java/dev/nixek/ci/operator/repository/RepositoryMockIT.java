@@ -235,6 +235,17 @@ class RepositoryMockIT {
     r.getSpec().pullRequests = null;
     client.resources(NixekRepository.class).inNamespace(NS).resource(r).create();
     assertThat(awaitReady("prs", "InvalidSpec").getMessage()).contains("spec.forge.apiUrl");
+
+    // stored before the schema refused ssh:// (the mock server has no schema): a condition and a Warning naming it
+    r.setMetadata(new ObjectMetaBuilder().withName("ssh").withNamespace(NS).build());
+    r.getSpec().url = "ssh://git@git.example.com/o/r.git";
+    client.resources(NixekRepository.class).inNamespace(NS).resource(r).create();
+    assertThat(awaitReady("ssh", "InvalidSpec").getMessage()).startsWith("spec.url: ssh:// is not supported");
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(events("ssh")).anySatisfy(e -> {
+      assertThat(e.getReason()).isEqualTo("InvalidSpec");
+      assertThat(e.getType()).isEqualTo("Warning");
+      assertThat(e.getMessage()).startsWith("spec.url: ssh:// is not supported");
+    }));
     assertThat(client.pods().inNamespace(NS).list().getItems()).isEmpty();
     assertThat(client.resources(NixekJob.class).inNamespace(NS).list().getItems()).isEmpty();
   }
