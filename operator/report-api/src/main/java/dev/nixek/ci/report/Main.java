@@ -99,6 +99,10 @@ public final class Main {
       System.err.println("nixek-report-api: invalid configuration: " + e.getMessage());
       System.exit(2);
       return;
+    } catch (RuntimeException e) {
+      // the SDK found no region or credentials: the rest of the report API works without the caches
+      LOG.error("cannot open the binary caches' bucket; /v1/cache answers 404: {}", e.toString());
+      cacheView = java.util.Optional.empty();
     }
     KubernetesClient client = kubernetesClient(config);
     Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(config.workerThreads()));

@@ -27,7 +27,7 @@ public final class CachePublishing implements AutoCloseable {
   static final int NAMED_REFUSALS = 3;
 
   private final BinaryCache cache;
-  private final S3Client s3;
+  private final java.util.function.Supplier<S3Client> s3Client;
   private final EventRecorder events;
   private final Path spool;
   private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
@@ -36,9 +36,11 @@ public final class CachePublishing implements AutoCloseable {
     return t;
   });
 
-  public CachePublishing(BinaryCache cache, S3Client s3, EventRecorder events, Path spool) {
+  /** {@code s3}: the client of the caches' bucket, asked for when a bundle is published. */
+  public CachePublishing(BinaryCache cache, java.util.function.Supplier<S3Client> s3, EventRecorder events,
+      Path spool) {
     this.cache = cache;
-    this.s3 = s3;
+    this.s3Client = s3;
     this.events = events;
     this.spool = spool;
   }
@@ -58,6 +60,13 @@ public final class CachePublishing implements AutoCloseable {
 
   private void run(HasMetadata image, String domain, String stagingKey) {
     String who = image.getMetadata().getNamespace() + "/" + image.getMetadata().getName();
+    S3Client s3;
+    try {
+      s3 = s3Client.get();
+    } catch (RuntimeException e) {
+      LOG.warn("image {}: no S3 client for the binary cache: {}", who, e.toString());
+      return;
+    }
     try (InputStream in = s3.getObject(r -> r.bucket(cache.bucket()).key(stagingKey))) {
       CachePublisher.Result result = new CachePublisher(s3, cache.bucket(), cache.layout(), spool)
           .publish(domain, cache.keys().keyFor(domain), in);

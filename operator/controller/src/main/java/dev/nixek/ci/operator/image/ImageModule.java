@@ -73,7 +73,7 @@ public final class ImageModule implements AutoCloseable {
    * Events through {@code events}, NARs spooled under {@code spool}.
    */
   public void enableCache(BinaryCache cache, EventRecorder events, Path spool) {
-    CachePublishing publishing = new CachePublishing(cache, aws.s3(aws.defaultRegion()), events, spool);
+    CachePublishing publishing = new CachePublishing(cache, () -> aws.s3(aws.defaultRegion()), events, spool);
     this.publishing = publishing;
     reconciler.useCache(new ImageCache(cache, new CacheStaging(aws, cache.bucket()), publishing, events,
         builderTimeout));
