@@ -79,6 +79,10 @@ public final class CacheStaging {
     } catch (NoSuchUploadException e) {
       return Optional.of(GONE);
     }
+    if (parts.isEmpty() && exists(s3, key)) {
+      // S3-compatible stores list a completed upload's parts as none instead of NoSuchUpload
+      return Optional.of(GONE);
+    }
     long total = 0;
     List<CompletedPart> completed = new ArrayList<>();
     for (int i = 0; i < parts.size(); i++) {
@@ -98,6 +102,20 @@ public final class CacheStaging {
     s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
         .multipartUpload(m -> m.parts(completed)));
     return Optional.empty();
+  }
+
+  private boolean exists(S3Client s3, String key) {
+    try {
+      s3.headObject(b -> b.bucket(bucket).key(key));
+      return true;
+    } catch (software.amazon.awssdk.services.s3.model.NoSuchKeyException e) {
+      return false;
+    } catch (software.amazon.awssdk.services.s3.model.S3Exception e) {
+      if (e.statusCode() == 404) {
+        return false;
+      }
+      throw e;
+    }
   }
 
   /** Aborts an upload that will not be completed (best effort: a lifecycle rule is the backstop). */
