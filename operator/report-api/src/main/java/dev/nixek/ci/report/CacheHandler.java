@@ -95,6 +95,12 @@ final class CacheHandler {
       return;
     }
     if (view.isEmpty()) {
+      if (file.equals("nix-cache-info")) {
+        // an empty cache rather than a broken substituter: Nix then just finds nothing here
+        ctx.response().setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "text/x-nix-cache-info")
+            .end(dev.nixek.ci.common.cache.CacheLayout.CACHE_INFO);
+        return;
+      }
       ReportApi.fail(ctx, new ApiError(404, "not_found", "this report API serves no binary cache"));
       return;
     }
