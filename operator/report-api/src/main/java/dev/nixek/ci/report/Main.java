@@ -101,7 +101,7 @@ public final class Main {
       return;
     } catch (RuntimeException e) {
       // the SDK found no region or credentials: the rest of the report API works without the caches
-      LOG.error("cannot open the binary caches' bucket; /v1/cache answers 404: {}", e.toString());
+      LOG.warn("cannot open the binary caches' bucket; /v1/cache answers 404: {}", e.toString());
       cacheView = java.util.Optional.empty();
     }
     KubernetesClient client = kubernetesClient(config);
