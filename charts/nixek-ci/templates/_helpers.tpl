@@ -165,6 +165,24 @@ live in the code (OperatorConfig, ReportApiConfig); this only names and formats 
 {{- end }}
 
 {{/*
+Where the binary caches are, for the report API's read-only view (/v1/cache): the operator's bucket, prefix, cluster
+id, region and S3 endpoint; nothing when the operator's cache is off or has no bucket.
+*/}}
+{{- define "nixek-ci.cacheViewConfig" -}}
+{{- $o := .Values.config.operator }}
+{{- $c := dict }}
+{{- $bucket := default $o.imageBucket $o.cacheBucket }}
+{{- if and $bucket (ne (toString $o.cacheEnabled) "false") }}
+{{- $_ := set $c "cacheBucket" $bucket }}
+{{- $_ := set $c "cacheKeyPrefix" $o.cacheKeyPrefix }}
+{{- $_ := set $c "clusterId" $o.clusterId }}
+{{- $_ := set $c "awsRegion" $o.awsRegion }}
+{{- $_ := set $c "s3Endpoint" $o.s3Endpoint }}
+{{- end }}
+{{- toYaml $c }}
+{{- end }}
+
+{{/*
 The log store's options for one container, call with (dict "root" $ "component" "operator"|"report-api"): where the
 store is (both), retention (operator), limits and the status interval (report API). Rendered by nixek-ci.configEnv.
 */}}
@@ -235,6 +253,7 @@ store is (both), retention (operator), limits and the status interval (report AP
           fieldPath: metadata.namespace
     {{- include "nixek-ci.configEnv" (include "nixek-ci.reportApiConfig" . | fromYaml) | trim | nindent 4 }}
     {{- include "nixek-ci.configEnv" (include "nixek-ci.logsConfig" (dict "root" . "component" "report-api") | fromYaml) | trim | nindent 4 }}
+    {{- include "nixek-ci.configEnv" (include "nixek-ci.cacheViewConfig" . | fromYaml) | trim | nindent 4 }}
     {{- with .Values.reportApi.extraEnv }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

@@ -40,7 +40,12 @@ public final class ChartOptions {
   /** Report API options the chart sets itself: the seal key's name (the operator's value) and namespace (its pod's). */
   public static final Map<String, String> REPORT_API_CHART_MANAGED = Map.of(
       "NIXEK_SEAL_KEY_SECRET", "`config.operator.sealKeySecret` (the operator's seal key Secret)",
-      "NIXEK_SEAL_KEY_NAMESPACE", "the pod's namespace (downward API), where the operator keeps the seal key");
+      "NIXEK_SEAL_KEY_NAMESPACE", "the pod's namespace (downward API), where the operator keeps the seal key",
+      "NIXEK_CACHE_BUCKET", "`config.operator.cacheBucket`, else `imageBucket` (none when `cacheEnabled` is false)",
+      "NIXEK_CACHE_KEY_PREFIX", "`config.operator.cacheKeyPrefix`",
+      "NIXEK_CLUSTER_ID", "`config.operator.clusterId`",
+      "NIXEK_AWS_REGION", "`config.operator.awsRegion`",
+      "NIXEK_S3_ENDPOINT", "`config.operator.s3Endpoint`");
 
   /**
    * Options of the log store and the report API's log limits, which the chart renders from its {@code logs} block

@@ -30,7 +30,8 @@ public record CliOptions(
     int partSizeMib,
     Path terminationLog,
     boolean emulateKvm,
-    Path uploadGrant) {
+    Path uploadGrant,
+    Path cacheGrant) {
 
   public static final String BUILD = "build";
   public static final String UPLOAD = "upload";
@@ -45,9 +46,9 @@ public record CliOptions(
   private static final Set<String> VALUED = Set.of("--expr-file", "--build-command", "--file", "--drv-path",
       "--expect-drv-path",
       "--bucket", "--key", "--key-prefix", "--identity", "--region", "--endpoint", "--part-size-mib",
-      "--termination-log", "--kvm-fallback", "--upload-grant");
+      "--termination-log", "--kvm-fallback", "--upload-grant", "--cache-grant");
   private static final Set<String> BUILD_ONLY = Set.of("--expr-file", "--build-command", "--expect-drv-path",
-      "--kvm-fallback");
+      "--kvm-fallback", "--cache-grant");
   private static final Set<String> UPLOAD_ONLY = Set.of("--file");
 
   public static final String USAGE = String.join("\n",
@@ -69,6 +70,9 @@ public record CliOptions(
       "Upload:",
       "  --upload-grant FILE     upload through the presigned part URLs in FILE ({bucket, key, urls}: what the",
       "                          operator allows this pod to write); no AWS credentials are used then",
+      "  --cache-grant FILE      after the upload, push what this build made (unsigned) as one bundle through",
+      "                          the presigned part URLs in FILE, for the operator to sign and publish to the",
+      "                          binary cache; a failure there is reported, never fails the build",
       "  --bucket NAME           S3 bucket (required)",
       "  --key KEY               object key; or:",
       "  --key-prefix PREFIX     key = PREFIX/IDENTITY/IMAGE-FILE-NAME (default prefix: " + DEFAULT_KEY_PREFIX + ")",
@@ -154,7 +158,8 @@ public record CliOptions(
         partSizeMib(values.get("--part-size-mib")),
         Path.of(values.getOrDefault("--termination-log", DEFAULT_TERMINATION_LOG.toString())),
         emulateKvm(values.get("--kvm-fallback")),
-        uploadGrant(values.get("--upload-grant"), key));
+        uploadGrant(values.get("--upload-grant"), key),
+        pathOrNull(values.get("--cache-grant")));
   }
 
   private static Path uploadGrant(String value, String key) throws BuilderException {
@@ -194,7 +199,7 @@ public record CliOptions(
 
   private static CliOptions helpOptions() {
     return new CliOptions(HELP, null, null, null, null, null, null, null, null, null, null, null, false,
-        DEFAULT_PART_SIZE_MIB, DEFAULT_TERMINATION_LOG, false, null);
+        DEFAULT_PART_SIZE_MIB, DEFAULT_TERMINATION_LOG, false, null, null);
   }
 
   /** The options after the command: {@code --name value}, {@code --name=value}, or a flag; each at most once. */

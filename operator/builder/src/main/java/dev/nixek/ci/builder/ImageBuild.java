@@ -57,7 +57,13 @@ final class ImageBuild {
       Map<String, String> metadata = Map.of(DRV_PATH_METADATA, drvPath, OUT_PATH_METADATA, outPath.toString());
       upload = S3Upload.run(options, image.file(), key, metadata);
     }
-    return new ImageResult(options.bucket(), key, upload.size(), upload.sha256(), drvPath, outPath.toString(),
-        image.format(), image.bootMode(), image.system(), nixVersion, upload.uploaded());
+    ImageResult result = new ImageResult(options.bucket(), key, upload.size(), upload.sha256(), drvPath,
+        outPath.toString(), image.format(), image.bootMode(), image.system(), nixVersion, upload.uploaded());
+    if (options.cacheGrant() != null) {
+      // after the image: the cache is an optimisation, and its step never fails the build
+      result = result.withCache(new CacheStep(env, options.partSizeBytes(),
+          Path.of(System.getProperty("java.io.tmpdir"))).run(drvPath, options.cacheGrant()));
+    }
+    return result;
   }
 }

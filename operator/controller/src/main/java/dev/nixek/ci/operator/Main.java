@@ -7,6 +7,10 @@ import dev.nixek.ci.operator.forge.ForgeStatusController;
 import dev.nixek.ci.common.config.ConfigOption;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;
+import dev.nixek.ci.common.cache.CacheLayout;
+import dev.nixek.ci.operator.cache.BinaryCache;
+import dev.nixek.ci.operator.cache.CacheKeyStore;
+import dev.nixek.ci.operator.config.CacheOptions;
 import dev.nixek.ci.operator.image.ImageModule;
 import dev.nixek.ci.operator.job.NixekJobReconciler;
 import dev.nixek.ci.operator.repository.ForgeClient;
@@ -28,6 +32,8 @@ import dev.nixek.ci.operator.token.TokenKeyStore;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
+import java.net.URI;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashSet;
@@ -182,8 +188,13 @@ public final class Main {
     // one sealer for the jobs' secrets and the repositories' webhook secrets: the key the report API opens them with
     Supplier<Sealer> sealer = SealKeyStore.lazySealer(client, config.operatorNamespace(),
         config.secrets().sealKeySecret());
+    // the trust domains' binary caches (docs/images.md#binary-cache): read tokens under a key derived from the seal key
+    BinaryCache binaryCache = binaryCache(config, client, sealer, clock);
+    if (binaryCache != null) {
+      images.enableCache(binaryCache, events, Path.of(System.getProperty("java.io.tmpdir")));
+    }
     operator.register(new NixekJobReconciler(client, config, provider, images.resolver(), tokens, events,
-        clock, crashPoints, new JobLogCleanup(logStore), metrics.jobs(), sealer), c -> {
+        clock, crashPoints, new JobLogCleanup(logStore), metrics.jobs(), sealer).withBinaryCache(binaryCache), c -> {
       if (!config.watchNamespaces().isEmpty()) {
         c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
       }
@@ -224,6 +235,23 @@ public final class Main {
     return new Running(operator, health, collector, provider, images,
         config.leaderElection().enabled() ? election : null, logCollector,
         seams.logStore() == null ? logStore : null, metrics, forgeStatuses);
+  }
+
+  /** The binary cache of the configuration; null when it is off ({@code NIXEK_CACHE_ENABLED}). */
+  static BinaryCache binaryCache(OperatorConfig config, KubernetesClient client, Supplier<Sealer> sealer,
+      Clock clock) {
+    CacheOptions options = config.cache();
+    if (!options.enabled()) {
+      return null;
+    }
+    CacheLayout layout = new CacheLayout(options.keyPrefix(), config.clusterId());
+    URI url = options.url().orElseGet(() -> URI.create(
+        config.evaluation().reportUrl(config.reportUrl()).toString().replaceAll("/+$", "") + "/v1/cache"));
+    LOG.info("binary cache: s3://{}/{}/{}/<domain>/, served to pods at {}", options.bucketOr(config.images().bucket()),
+        options.keyPrefix(), config.clusterId(), url);
+    return new BinaryCache(layout, options.bucketOr(config.images().bucket()), url,
+        config.images().trust().trustDomain(), new CacheKeyStore(client, config.operatorNamespace(), layout), sealer,
+        clock);
   }
 
   /** The log store the configuration names (NIXEK_LOG_STORE and its siblings, shared with the report API). */

@@ -92,9 +92,22 @@ public final class Main {
       System.exit(2);
       return;
     }
+    java.util.Optional<dev.nixek.ci.common.cache.CacheReadView> cacheView;
+    try {
+      cacheView = CacheViewConfig.fromEnv(System.getenv()).open();
+    } catch (ConfigException e) {
+      System.err.println("nixek-report-api: invalid configuration: " + e.getMessage());
+      System.exit(2);
+      return;
+    } catch (RuntimeException e) {
+      // the SDK found no region or credentials: the rest of the report API works without the caches
+      LOG.warn("cannot open the binary caches' bucket; /v1/cache answers 404: {}", e.toString());
+      cacheView = java.util.Optional.empty();
+    }
     KubernetesClient client = kubernetesClient(config);
     Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(config.workerThreads()));
-    ReportApi api = new ReportApi(vertx, client, config, logs, webhooks, null, artifacts, artifactOptions);
+    ReportApi api = new ReportApi(vertx, client, config, logs, webhooks, null, artifacts, artifactOptions,
+        cacheView);
     HttpServer server;
     try {
       server = api.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -23,7 +23,9 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.ext.web.handler.TimeoutHandler;
+import dev.nixek.ci.common.cache.CacheReadView;
 import java.io.IOException;
+import java.util.Optional;
 import java.time.Clock;
 import java.util.function.Supplier;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -44,6 +46,7 @@ import org.slf4j.LoggerFactory;
  * GET  /v1/logs/:namespace/:name/steps/:index             a step's log (Kubernetes user token; {@link LogsHandler})
  * POST /v1/webhooks/:namespace/:repository               a forge's delivery (its HMAC signature; {@link WebhookHandler})
  * ...  artifacts: uploads (job token), downloads (Kubernetes user token); {@link ArtifactsHandler}
+ * GET  /v1/cache/:segment/...                            a trust domain's binary cache (read token; {@link CacheHandler})
  * GET  /healthz   liveness
  * GET  /readyz    readiness (token records loaded and watched, the Kubernetes API answered recently)
  * </pre>
@@ -93,6 +96,7 @@ public final class ReportApi {
   private final WebhookNudges nudges;
   private final WebhookHandler webhooks;
   private final SealKeys sealKeys;
+  private final CacheHandler cache;
   private HttpServer server;
   private HttpServer metricsServer;
 
@@ -120,10 +124,17 @@ public final class ReportApi {
     this(vertx, client, config, logStore, WebhookConfig.defaults(), null, artifactStore, artifactOptions);
   }
 
-  /** Every part: webhooks (options, sealer) and artifacts (store, options). */
+  /** Webhooks (options, sealer) and artifacts (store, options); no binary cache. */
   public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config, LogStore logStore,
       WebhookConfig webhookConfig, Supplier<Sealer> sealer, dev.nixek.ci.common.logs.ArtifactStore artifactStore,
       dev.nixek.ci.common.logs.ArtifactOptions artifactOptions) {
+    this(vertx, client, config, logStore, webhookConfig, sealer, artifactStore, artifactOptions, Optional.empty());
+  }
+
+  /** Every part, with the trust domains' binary caches served read-only at {@code /v1/cache} ({@link CacheHandler}). */
+  public ReportApi(Vertx vertx, KubernetesClient client, ReportApiConfig config, LogStore logStore,
+      WebhookConfig webhookConfig, Supplier<Sealer> sealer, dev.nixek.ci.common.logs.ArtifactStore artifactStore,
+      dev.nixek.ci.common.logs.ArtifactOptions artifactOptions, Optional<CacheReadView> cacheView) {
     this.vertx = vertx;
     this.logs = new LogsHandler(client, logStore, logWakeups, config.authFailuresPerMinute());
     this.config = config;
@@ -140,6 +151,8 @@ public final class ReportApi {
         : sealer instanceof SealKeys given ? given : SealKeys.of(sealer);
     this.webhooks = new WebhookHandler(repositories, new WebhookSecrets(sealKeys), nudges,
         authFailures, webhookConfig, Clock.systemUTC());
+    // the same failure budget: a client guessing cache tokens is limited with one guessing job tokens
+    this.cache = new CacheHandler(cacheView, sealer == null ? sealKeys : sealer, authFailures, Clock.systemUTC());
     this.rate = new JobRateLimit(config.jobReportsPerSecond(), System::nanoTime);
     StepsWriter steps = new StepsWriter(client);
     StepCursors cursors = new StepCursors(System::currentTimeMillis);
@@ -175,6 +188,8 @@ public final class ReportApi {
     logs.routes(router);
     // before the request timeout too: uploads, downloads and the check of a large file take longer
     artifacts.routes(router);
+    // and the binary caches: a NAR can be large
+    cache.routes(router);
     router.route().handler(TimeoutHandler.create(config.requestTimeout().toMillis(), 408));
     // before the shared body handler: webhooks have their own limit and check headers before reading a byte
     webhooks.routes(router);
@@ -348,6 +363,7 @@ public final class ReportApi {
     sealPool.close();
     logs.close();
     artifacts.close();
+    cache.close();
     records.close();
     repositories.close();
     nudges.close();
@@ -450,6 +466,9 @@ public final class ReportApi {
   }
 
   static void challenge(RoutingContext ctx) {
+    if (ctx.response().headers().contains("WWW-Authenticate")) {
+      return; // a route's own scheme (the cache's Basic)
+    }
     ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"nixek-ci\"");
   }
 

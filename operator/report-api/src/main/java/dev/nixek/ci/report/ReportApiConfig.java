@@ -140,7 +140,8 @@ public record ReportApiConfig(
       WATCH_NAMESPACES, WORKER_THREADS, READY_MAX_AGE_SECONDS, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS,
       AUTH_FAILURES_PER_MINUTE, JOB_QUEUE_LIMIT, JOB_REPORTS_PER_SECOND, STATUS_INTERVAL_MILLIS, LOG_STEP_LIMIT_BYTES,
       LOG_JOB_LIMIT_BYTES, METRICS_PORT), LogStoreOptions.OPTIONS, WebhookConfig.OPTIONS,
-      dev.nixek.ci.common.logs.ArtifactOptions.OPTIONS, dev.nixek.ci.common.seal.SealKeyOptions.OPTIONS)
+      dev.nixek.ci.common.logs.ArtifactOptions.OPTIONS, dev.nixek.ci.common.seal.SealKeyOptions.OPTIONS,
+      CacheViewConfig.OPTIONS)
       .<ConfigOption<?>>flatMap(List::stream).toList();
 
   public ReportApiConfig {

@@ -93,6 +93,13 @@ final class Harness implements AutoCloseable {
   /** With step artifacts in {@code artifacts} (null: none, the artifact routes answer 503). */
   Harness(Map<String, String> env, MemoryLogStore logs, dev.nixek.ci.common.logs.ArtifactStore artifacts)
       throws Exception {
+    this(env, logs, artifacts, null, java.util.Optional.empty());
+  }
+
+  /** With the seal key {@code sealer} (null: read from the API server) and the binary caches' {@code cacheView}. */
+  Harness(Map<String, String> env, MemoryLogStore logs, dev.nixek.ci.common.logs.ArtifactStore artifacts,
+      dev.nixek.ci.common.seal.Sealer sealer, java.util.Optional<dev.nixek.ci.common.cache.CacheReadView> cacheView)
+      throws Exception {
     this.logs = logs;
     this.artifacts = artifacts;
     Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
@@ -117,7 +124,8 @@ final class Harness implements AutoCloseable {
     watched = config.watchNamespaces();
     vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(config.workerThreads()));
     artifactOptions = dev.nixek.ci.common.logs.ArtifactOptions.fromEnv(all);
-    api = new ReportApi(vertx, client, config, logs, artifacts, artifactOptions);
+    api = new ReportApi(vertx, client, config, logs, WebhookConfig.defaults(),
+        sealer == null ? null : SealKeys.of(sealer), artifacts, artifactOptions, cacheView);
     HttpServer server = api.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     port = server.actualPort();
     http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();

@@ -58,6 +58,17 @@ public record CacheLayout(String keyPrefix, String clusterId) {
     return Optional.empty();
   }
 
+  /**
+   * The key of a build's unsigned bundle under the domain's {@code staging/} (never served: the view answers cache
+   * files only), {@code name} a DNS label the operator picks per upload.
+   */
+  public String stagingKey(String trustDomain, String name) {
+    if (!PLAIN.matcher(name).matches()) {
+      throw new IllegalArgumentException("a staging name is a DNS label: " + name);
+    }
+    return root(trustDomain) + "staging/" + name + ".zip";
+  }
+
   /** The Secret (in the operator namespace) that keeps the domain's signing key. */
   public static String keySecretName(String trustDomain) {
     return "nixek-cache-key-" + hash(trustDomain).substring(0, 20);

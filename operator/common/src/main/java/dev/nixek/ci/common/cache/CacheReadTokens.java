@@ -19,6 +19,8 @@ import javax.crypto.spec.SecretKeySpec;
 public final class CacheReadTokens {
   static final String PREFIX = "nxkc_";
   private static final String LABEL = "nixek-ci cache read v1\0";
+  /** The label of the read key derived from the shared (seal) key. */
+  static final String DERIVATION_LABEL = "nixek-ci cache read key v1";
 
   private final byte[] key;
 
@@ -37,10 +39,15 @@ public final class CacheReadTokens {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(sharedKey, "HmacSHA256"));
-      return new CacheReadTokens(mac.doFinal("nixek-ci cache read key v1".getBytes(StandardCharsets.UTF_8)));
+      return new CacheReadTokens(mac.doFinal(DERIVATION_LABEL.getBytes(StandardCharsets.UTF_8)));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The tokens under the key derived from the seal key the operator and the report API share. */
+  public static CacheReadTokens of(dev.nixek.ci.common.seal.Sealer sealer) {
+    return new CacheReadTokens(sealer.derive(DERIVATION_LABEL));
   }
 
   public String mint(String trustDomain, Instant expiry) {

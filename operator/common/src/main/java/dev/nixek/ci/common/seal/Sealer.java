@@ -39,6 +39,22 @@ public final class Sealer {
     this.key = new SecretKeySpec(key.bytes(), "AES");
   }
 
+  /**
+   * A key derived from the seal key for another use ({@code label} names it: HMAC-SHA256 of the label under the seal
+   * key), so that the operator and the report API share it without a second Secret, and a MAC under it is never a
+   * seal or a MAC of another use.
+   */
+  public byte[] derive(String label) {
+    requireContext(label);
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key.getEncoded(), "HmacSHA256"));
+      return mac.doFinal(label.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The sealed text form of {@code plaintext}, bound to {@code context}. */
   public String seal(byte[] plaintext, String context) {
     Objects.requireNonNull(plaintext, "plaintext");

@@ -1,6 +1,5 @@
 package dev.nixek.ci.operator.config;
 
-import static dev.nixek.ci.common.config.Parsers.bool;
 import static dev.nixek.ci.common.config.Parsers.matching;
 import static dev.nixek.ci.common.config.Parsers.optionalHttpUrl;
 
@@ -15,15 +14,18 @@ import java.util.Optional;
  * The Nix binary cache per trust domain (docs/images.md#binary-cache). Read on its own ({@link #fromEnv}); its
  * options are listed in {@link OperatorConfig#OPTIONS} for the documentation and the chart.
  *
- * @param enabled whether builds push to and substitute from their trust domain's cache
+ * @param enabled whether builds push to and substitute from their trust domain's cache (NIXEK_CACHE_ENABLED, with
+ *     {@code auto} resolved)
  * @param bucket the S3 bucket of the caches; empty: NIXEK_IMAGE_BUCKET
  * @param keyPrefix the caches' S3 key prefix: a domain's cache is {@code <prefix>/<cluster id>/<domain>/}
  * @param url the read-only view as pods reach it ({@code <url>/<domain>}); empty: the report API's {@code /v1/cache}
  */
 public record CacheOptions(boolean enabled, String bucket, String keyPrefix, Optional<URI> url) {
-  public static final ConfigOption<Boolean> ENABLED = new ConfigOption<>("NIXEK_CACHE_ENABLED", "false",
+  public static final ConfigOption<String> ENABLED = new ConfigOption<>("NIXEK_CACHE_ENABLED", "auto",
       "builder and evaluation pods substitute from their trust domain's Nix binary cache, and what a builder pod "
-      + "built is published to it, signed by the operator with the domain's key", bool());
+      + "built is published to it, signed by the operator with the domain's key: true, false, or auto (on when "
+      + "the caches have a bucket: NIXEK_CACHE_BUCKET or NIXEK_IMAGE_BUCKET)",
+      matching("auto|true|false", "auto, true or false", false));
   public static final ConfigOption<String> BUCKET = new ConfigOption<>("NIXEK_CACHE_BUCKET", "",
       "S3 bucket of the binary caches; empty: NIXEK_IMAGE_BUCKET",
       matching("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "an S3 bucket name", true));
@@ -38,9 +40,12 @@ public record CacheOptions(boolean enabled, String bucket, String keyPrefix, Opt
   public static final List<ConfigOption<?>> OPTIONS = List.of(ENABLED, BUCKET, KEY_PREFIX, URL);
 
   public static CacheOptions fromEnv(Map<String, String> env) {
-    CacheOptions options = new CacheOptions(ENABLED.read(env), BUCKET.read(env), KEY_PREFIX.read(env),
-        URL.read(env));
-    if (options.enabled() && options.bucket().isEmpty() && ImageOptions.BUCKET.read(env).isEmpty()) {
+    String mode = ENABLED.read(env);
+    boolean hasBucket = !BUCKET.read(env).isEmpty() || !ImageOptions.BUCKET.read(env).isEmpty();
+    // auto: a cache needs a bucket, and an installation with one builds images (the demo's local provider has none)
+    boolean enabled = mode.equals("true") || mode.equals("auto") && hasBucket;
+    CacheOptions options = new CacheOptions(enabled, BUCKET.read(env), KEY_PREFIX.read(env), URL.read(env));
+    if (options.enabled() && !hasBucket) {
       throw new ConfigException(ENABLED.key() + "=true needs a bucket: set " + BUCKET.key() + " or "
           + ImageOptions.BUCKET.key());
     }

@@ -48,7 +48,8 @@ public record OperatorConfig(
     LogCleanupOptions logs,
     QueueOptions queue,
     dev.nixek.ci.operator.config.JobSecretOptions secrets,
-    RepositoryOptions repositories) {
+    RepositoryOptions repositories,
+    CacheOptions cache) {
 
   /** Where jobs' machines run. */
   public enum Provider { LOCAL, EC2 }
@@ -163,7 +164,8 @@ public record OperatorConfig(
         LogCleanupOptions.fromEnv(env),
         QueueOptions.fromEnv(env),
         dev.nixek.ci.operator.config.JobSecretOptions.fromEnv(env),
-        RepositoryOptions.fromEnv(env));
+        RepositoryOptions.fromEnv(env),
+        CacheOptions.fromEnv(env));
   }
 
   /** A DNS label, or empty for none. */

@@ -11,7 +11,11 @@ import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
 import dev.nixek.ci.operator.pod.ApiRefusals;
 import dev.nixek.ci.operator.pod.OneShotNixPod;
+import dev.nixek.ci.operator.cache.BinaryCache;
+import dev.nixek.ci.operator.cache.CachePodSettings;
+import dev.nixek.ci.operator.cache.CachePods;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -20,6 +24,7 @@ import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.util.Map;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -64,6 +69,8 @@ public final class JobEvaluator {
   /** Non-null: evaluations run as local processes instead of pods (where pods cannot run). */
   private final LocalEvaluations local;
   private volatile InformerEventSource<Pod, NixekJob> podSource;
+  /** The trust domains' binary cache; null when it is off. */
+  private volatile BinaryCache cache;
 
   public JobEvaluator(KubernetesClient client, OperatorConfig config, JobTokens tokens,
       EventRecorder events) {
@@ -79,6 +86,11 @@ public final class JobEvaluator {
     this.tokens = tokens;
     this.events = events;
     this.pods = new EvaluationPods(config);
+  }
+
+  /** Evaluation pods substitute from their trust domain's binary cache from now on (null: no cache). */
+  public void useCache(BinaryCache cache) {
+    this.cache = cache;
   }
 
   /** The informer on evaluation pods; a pod's change wakes its job. */
@@ -154,14 +166,21 @@ public final class JobEvaluator {
     String ns = job.getMetadata().getNamespace();
     String name = EvaluationPods.name(job);
     String token = tokens.evaluationTokenFor(job.getMetadata().getUid());
+    BinaryCache c = cache;
+    // the read token rides in the evaluation token's Secret: the Secret made first is the one the pod mounts
+    Optional<CachePodSettings> cacheSettings = c == null ? Optional.empty()
+        : c.settings(ns, config.evaluation().timeout());
+    Secret secret = cacheSettings.map(s -> CachePods.withNetrc(pods.tokenSecret(job, token), s))
+        .orElseGet(() -> pods.tokenSecret(job, token));
     creating("the evaluation pod's Secret " + name, token, () -> KubeObjects.createIfAbsent(
-        () -> client.secrets().inNamespace(ns).resource(pods.tokenSecret(job, token)).create()));
+        () -> client.secrets().inNamespace(ns).resource(secret).create()));
     if (job.getSpec().flake == null) {
       creating("the evaluation pod's ConfigMap " + name, token, () -> KubeObjects.createIfAbsent(
           () -> client.configMaps().inNamespace(ns).resource(pods.configMap(job)).create()));
     }
     boolean created = creating("the evaluation pod " + name, token,
-        () -> OneShotNixPod.create(context, pods.pod(job), podSource));
+        () -> OneShotNixPod.create(context, cacheSettings.map(s -> CachePods.withSettings(pods.pod(job),
+            EvaluationPods.CONTAINER, name, s, List.of())).orElseGet(() -> pods.pod(job)), podSource));
     if (created) {
       LOG.info("job {}/{}: started evaluation pod {}", ns, job.getMetadata().getName(), EvaluationPods.name(job));
     }

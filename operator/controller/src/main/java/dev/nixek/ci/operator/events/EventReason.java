@@ -12,6 +12,10 @@ public enum EventReason {
   /** The builder pod cannot be created or stays pending; once per distinct cause. */
   BuildPending(Type.Warning),
   BuildFailed(Type.Warning),
+  /** What a build pushed was signed and published to its trust domain's binary cache. */
+  CachePublished(Type.Normal),
+  /** What a build pushed was not published (the image is not affected); the message says why. */
+  CachePublishFailed(Type.Warning),
   ImportStarted(Type.Normal),
   ImportFailed(Type.Warning),
   ImageReady(Type.Normal),

@@ -51,6 +51,8 @@ final class BuildStage {
   private final EvaluatedProvenance provenance;
   private final EventRecorder events;
   private volatile InformerEventSource<Pod, NixekMachineImage> builderPods;
+  /** The binary cache around builds; null when the cache is off. */
+  private volatile ImageCache cache;
 
   BuildStage(KubernetesClient client, OperatorConfig config, AwsClients aws, EventRecorder events) {
     this.client = client;
@@ -60,6 +62,11 @@ final class BuildStage {
     this.uploads = new ImageUploads(aws, config.images(), config.clusterId());
     this.provenance = new EvaluatedProvenance(client, config.images());
     this.events = events;
+  }
+
+  /** Builds substitute from and push to their trust domain's binary cache from now on. */
+  void useCache(ImageCache cache) {
+    this.cache = cache;
   }
 
   /** The builder pods' informer; {@code images} is indexed by {@link NixekMachineImageReconciler#BUILDER_INDEX}. */
@@ -144,6 +151,7 @@ final class BuildStage {
     }
     if (outcome instanceof Failed f) {
       endUpload(existing.get(), t, true);
+      abandonCache(existing.get());
       pass.ready(ConditionReason.BuildFailed, failureMessage("builder pod " + t.builderName() + ": " + f.error(),
           f.logTail()), EventReason.BuildFailed);
       return Optional.of(pass.finish(null));
@@ -157,6 +165,7 @@ final class BuildStage {
                 + ")")));
     if (refused.isPresent()) {
       endUpload(existing.get(), t, true);
+      abandonCache(existing.get());
       pass.ready(ConditionReason.BuildFailed, "builder pod " + t.builderName() + ": " + refused.get(),
           EventReason.BuildFailed);
       return Optional.of(pass.finish(null));
@@ -171,6 +180,11 @@ final class BuildStage {
     pass.next.nixVersion = b.nixVersion();
     pass.ready(ConditionReason.Importing, "built and uploaded " + b.s3Uri() + " (" + b.size() + " bytes)", null);
     pass.persist(); // the build result outlives the pod: recorded before anything is asked of EC2
+    ImageCache c = cache;
+    if (c != null) {
+      // after the record: the publish runs beside the import and never changes the image's outcome
+      c.built(image, existing.get(), b);
+    }
     return Optional.empty();
   }
 
@@ -179,9 +193,15 @@ final class BuildStage {
     KubeObjects.createIfAbsent(() -> client.configMaps().inNamespace(ns)
         .resource(pods.configMap(image, t.id(), t.builderName())).create());
     ImageUploads.Grant grant = uploads.open(image, t);
-    Secret secret = uploads.secret(image, t, grant);
+    Secret grantSecret = uploads.secret(image, t, grant);
+    Pod builder = pods.pod(image, t.id(), t.builderName(), grant.bucket(), grant.key(),
+        grantSecret.getMetadata().getName());
+    ImageCache c = cache;
+    ImageCache.Prepared prepared = c == null ? new ImageCache.Prepared(grantSecret, builder)
+        : c.prepare(image, grantSecret, builder);
+    Secret secret = prepared.secret();
     KubeObjects.createIfAbsent(() -> client.secrets().inNamespace(ns).resource(secret).create());
-    Pod pod = pods.pod(image, t.id(), t.builderName(), grant.bucket(), grant.key(), secret.getMetadata().getName());
+    Pod pod = prepared.pod();
     pod.getMetadata().getAnnotations().put(ImageUploads.UPLOAD_ID_ANNOTATION, grant.uploadId());
     if (OneShotNixPod.create(context, pod, builderPods)) {
       LOG.info("image {}: started builder pod {}", ResourceID.fromResource(image), t.builderName());
@@ -189,6 +209,14 @@ final class BuildStage {
       // a sibling of the same identity started the shared pod first: its grant is the one in use
       client.secrets().inNamespace(ns).resource(secret).delete();
       uploads.abort(t, grant.uploadId());
+      abandonCache(pod);
+    }
+  }
+
+  private void abandonCache(Pod pod) {
+    ImageCache c = cache;
+    if (c != null) {
+      c.abandon(pod);
     }
   }
 

@@ -13,11 +13,23 @@ public sealed interface BuilderOutcome {
    * (the Nix that built it) when the builder could not tell.
    */
   record Built(String bucket, String key, long size, String sha256, String drvPath, String format, String bootMode,
-      String system, String nixVersion) implements BuilderOutcome {
+      String system, String nixVersion, CachePush cache) implements BuilderOutcome {
+    /** A result without a cache step. */
+    public Built(String bucket, String key, long size, String sha256, String drvPath, String format, String bootMode,
+        String system, String nixVersion) {
+      this(bucket, key, size, sha256, drvPath, format, bootMode, system, nixVersion, null);
+    }
+
     public String s3Uri() {
       return "s3://" + bucket + "/" + key;
     }
   }
+
+  /**
+   * What the builder's cache step says it pushed through its staging grant: the bundle's size and store paths
+   * (size 0: nothing to push), or why it pushed nothing ({@code error}, size -1). A claim, like the rest.
+   */
+  record CachePush(long size, int paths, String error) {}
 
   /** The build or upload failed (or the pod ended without a usable result). */
   record Failed(String error, String logTail) implements BuilderOutcome {}

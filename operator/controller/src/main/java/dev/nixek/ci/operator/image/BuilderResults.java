@@ -85,7 +85,21 @@ final class BuilderResults {
       return new Failed("the builder's result is unusable (a malformed nixVersion): " + abbreviate(message, 300), "");
     }
     return new Built(bucket, key, size, sha256, text(m, "drvPath"), format, bootMode, text(m, "system"),
-        nixVersion);
+        nixVersion, cachePush(m.get("cache")));
+  }
+
+  /** The cache step's outcome; null when there was none. Never a reason to refuse the image's result. */
+  private static BuilderOutcome.CachePush cachePush(JsonNode cache) {
+    if (cache == null || !cache.isObject()) {
+      return null;
+    }
+    String error = text(cache, "error");
+    if (error != null) {
+      return new BuilderOutcome.CachePush(-1, 0, abbreviate(error, 300));
+    }
+    long size = cache.path("size").asLong(-1);
+    return size < 0 ? new BuilderOutcome.CachePush(-1, 0, "the builder's cache outcome is malformed")
+        : new BuilderOutcome.CachePush(size, cache.path("paths").asInt(0), null);
   }
 
   static Failed parseFailure(ContainerStateTerminated t) {

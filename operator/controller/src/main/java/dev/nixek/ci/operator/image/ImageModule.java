@@ -6,6 +6,10 @@ import dev.nixek.ci.operator.aws.AwsClients;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventRecorder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import dev.nixek.ci.operator.cache.BinaryCache;
+import dev.nixek.ci.operator.cache.CachePublishing;
+import dev.nixek.ci.operator.cache.CacheStaging;
+import java.nio.file.Path;
 import java.time.Clock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +31,8 @@ public final class ImageModule implements AutoCloseable {
   private final ImageCollector awsCollector;
   private final CollectorLoop collector;
   private final boolean configured;
+  private final java.time.Duration builderTimeout;
+  private CachePublishing publishing;
 
   private ImageModule(OperatorConfig config, KubernetesClient client, Clock clock, EventRecorder events,
       AwsCredentialsProvider credentials, ImageCrashPoints crashPoints, OperatorMetrics metrics) {
@@ -42,6 +48,7 @@ public final class ImageModule implements AutoCloseable {
         config.images().gcInterval());
     // without a bucket no image can be built here, and the collector has nothing of this cluster to look at
     this.configured = !config.images().bucket().isEmpty();
+    this.builderTimeout = config.images().builderTimeout();
   }
 
   /**
@@ -59,6 +66,17 @@ public final class ImageModule implements AutoCloseable {
       EventRecorder events, AwsCredentialsProvider credentials, ImageCrashPoints crashPoints,
       OperatorMetrics metrics) {
     return new ImageModule(config, client, clock, events, credentials, crashPoints, metrics);
+  }
+
+  /**
+   * Turns the binary cache on for builder pods: staging uploads and publishing with this module's AWS clients,
+   * Events through {@code events}, NARs spooled under {@code spool}.
+   */
+  public void enableCache(BinaryCache cache, EventRecorder events, Path spool) {
+    CachePublishing publishing = new CachePublishing(cache, () -> aws.s3(aws.defaultRegion()), events, spool);
+    this.publishing = publishing;
+    reconciler.useCache(new ImageCache(cache, new CacheStaging(aws, cache.bucket()), publishing, events,
+        builderTimeout));
   }
 
   public NixekMachineImageReconciler reconciler() {
@@ -96,6 +114,9 @@ public final class ImageModule implements AutoCloseable {
   @Override
   public void close() {
     collector.close();
+    if (publishing != null) {
+      publishing.close();
+    }
     aws.close();
   }
 }

@@ -74,6 +74,11 @@ public class NixekMachineImageReconciler implements Reconciler<NixekMachineImage
   /** Consecutive failed AWS calls per image (uid), for the retry delay; lost on restart, which is fine. */
   private final Map<String, Integer> awsFailures = new ConcurrentHashMap<>();
 
+  /** Builds push to and substitute from their trust domain's binary cache (docs/images.md#binary-cache). */
+  void useCache(ImageCache cache) {
+    build.useCache(cache);
+  }
+
   public NixekMachineImageReconciler(KubernetesClient client, OperatorConfig config, AwsClients aws,
       EventRecorder events, Clock clock, ImageCrashPoints crashPoints) {
     this(client, config, aws, events, clock, crashPoints, ImageMetrics.unregistered());

@@ -110,6 +110,14 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
         SealKeyStore.lazySealer(client, config.operatorNamespace(), config.secrets().sealKeySecret()));
   }
 
+  /**
+   * Evaluation pods substitute from their trust domain's binary cache (docs/images.md#binary-cache); null: no cache.
+   */
+  public NixekJobReconciler withBinaryCache(dev.nixek.ci.operator.cache.BinaryCache cache) {
+    evaluator.useCache(cache);
+    return this;
+  }
+
   /** @param sealer the operator's one sealer (NIXEK_SEAL_KEY_SECRET), shared with the repositories' reconciler */
   public NixekJobReconciler(KubernetesClient client, OperatorConfig config, MachineProvider provider,
       ImageResolver images, JobTokens tokens, EventRecorder events, Clock clock, CrashPoints crashPoints,

@@ -26,9 +26,15 @@ class CachePodSettingsTest {
   }
 
   @Test
-  void optionsDefaultOffAndNeedABucketWhenOn() {
+  void optionsAreOnWhenThereIsABucketAndNeedABucketWhenOn() {
     assertThat(CacheOptions.fromEnv(Map.of())).isEqualTo(new CacheOptions(false, "", "nixek-cache",
         Optional.empty()));
+    assertThat(CacheOptions.fromEnv(Map.of("NIXEK_IMAGE_BUCKET", "images")).enabled()).isTrue();
+    assertThat(CacheOptions.fromEnv(Map.of("NIXEK_CACHE_BUCKET", "cache")).enabled()).isTrue();
+    assertThat(CacheOptions.fromEnv(Map.of("NIXEK_CACHE_ENABLED", "false", "NIXEK_IMAGE_BUCKET", "images"))
+        .enabled()).isFalse();
+    assertThatThrownBy(() -> CacheOptions.fromEnv(Map.of("NIXEK_CACHE_ENABLED", "yes")))
+        .hasMessageContaining("NIXEK_CACHE_ENABLED");
     assertThat(CacheOptions.fromEnv(Map.of("NIXEK_CACHE_ENABLED", "true", "NIXEK_IMAGE_BUCKET", "images"))
         .bucketOr("images")).isEqualTo("images");
     assertThatThrownBy(() -> CacheOptions.fromEnv(Map.of("NIXEK_CACHE_ENABLED", "true")))

@@ -28,6 +28,21 @@ class BuilderResultsTest {
   }
 
   @Test
+  void theCacheStepsOutcomeIsReadButNeverRefusesTheImage() {
+    Built pushed = (Built) BuilderResults.of(pod("Succeeded", 0,
+        SUCCESS.replace("}", ",\"cache\":{\"size\":2048,\"paths\":4}}")));
+    assertThat(pushed.cache()).isEqualTo(new BuilderOutcome.CachePush(2048, 4, null));
+    Built failed = (Built) BuilderResults.of(pod("Succeeded", 0,
+        SUCCESS.replace("}", ",\"cache\":{\"size\":-1,\"paths\":0,\"error\":\"uploading part 1 failed: HTTP 403\"}}")));
+    assertThat(failed.cache()).isEqualTo(new BuilderOutcome.CachePush(-1, 0, "uploading part 1 failed: HTTP 403"));
+    Built malformed = (Built) BuilderResults.of(pod("Succeeded", 0,
+        SUCCESS.replace("}", ",\"cache\":{\"paths\":\"x\"}}")));
+    assertThat(malformed.cache().size()).isEqualTo(-1);
+    assertThat(malformed.cache().error()).contains("malformed");
+    assertThat(((Built) BuilderResults.of(pod("Succeeded", 0, SUCCESS))).cache()).isNull();
+  }
+
+  @Test
   void aSucceededPodGivesItsUploadedImage() {
     assertThat(BuilderResults.of(pod("Succeeded", 0, SUCCESS))).isEqualTo(new Built("b", "images/c/h/disk.vhd",
         1024, SHA, "/nix/store/x-image.drv", "VHD", "uefi", "aarch64-linux", "2.26.3"));

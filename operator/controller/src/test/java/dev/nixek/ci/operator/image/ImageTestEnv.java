@@ -80,6 +80,38 @@ final class ImageTestEnv implements AutoCloseable {
           '' ];
         }
         """.formatted(FAIL_MARKER));
+    Files.writeString(chainExpression(), """
+        # Stand-in for nix/machine.nix with a closure: four derivations, each holding the one before, that every
+        # machine of one nonce shares, and the "image", which holds the machine's text and the fourth.
+        { expr, nonce }:
+        let
+          file = dirOf expr + "/machine.nix";
+          machine = if builtins.pathExists file then builtins.readFile file else builtins.readFile expr;
+          step = name: prev: line: builtins.derivation {
+            inherit name line nonce;
+            system = builtins.currentSystem;
+            builder = "/bin/sh";
+            prev = if prev == null then "" else prev;
+            # the path written into the output is a reference: four's closure is all four
+            args = [ "-c" ''echo "$line" > $out; if [ -n "$prev" ]; then echo "$prev" >> $out; /usr/bin/cat "$prev" >> $out; fi'' ];
+          };
+          one = step "chain-one" null "one";
+          two = step "chain-two" one "two";
+          three = step "chain-three" two "three";
+          four = step "chain-four" three "four";
+        in
+        builtins.derivation {
+          name = "chain-nixos-amazon-image";
+          system = builtins.currentSystem;
+          builder = "/bin/sh";
+          inherit machine four;
+          args = [ "-c" ''
+            /usr/bin/mkdir -p $out
+            { printf '%s' "$machine"; /usr/bin/cat "$four"; } > $out/disk.raw
+            /usr/bin/truncate -s 8M $out/disk.raw
+          '' ];
+        }
+        """);
     Files.writeString(agentJar(), "stand-in agent jar\n");
   }
 
@@ -100,6 +132,17 @@ final class ImageTestEnv implements AutoCloseable {
 
   Path standInExpression() {
     return work.resolve("stand-in-image.nix");
+  }
+
+  /** The stand-in with a closure of five derivations ({@code --argstr nonce}: the chain's own paths). */
+  Path chainExpression() {
+    return work.resolve("chain-image.nix");
+  }
+
+  /** A build command of {@link #chainExpression} for the chain of {@code nonce}. */
+  String chainBuildCommand(String nonce) {
+    return "nix-build --no-out-link " + chainExpression() + " --argstr expr \"$NIXEK_IMAGE_EXPR\" --argstr nonce "
+        + nonce;
   }
 
   /** A stand-in for the image's agent jar: evaluations hash it into machines, nothing runs it. */
@@ -130,6 +173,8 @@ final class ImageTestEnv implements AutoCloseable {
     env.put("NIXEK_IMAGE_POLL_MIN_SECONDS", "1");
     env.put("NIXEK_IMAGE_POLL_MAX_SECONDS", "2");
     env.put("NIXEK_IMAGE_GC_INTERVAL_SECONDS", "3600");
+    // the binary cache has its own flow test (BinaryCacheFlowIT): here, builds neither push nor substitute
+    env.put("NIXEK_CACHE_ENABLED", "false");
     env.putAll(extra);
     return env;
   }
@@ -151,9 +196,26 @@ final class ImageTestEnv implements AutoCloseable {
       launch.environment().putAll(git);
       // as a cluster's node would: nothing of the test JVM's own AWS settings reaches a pod
       launch.environment().keySet().removeIf(k -> k.startsWith("AWS_"));
-      launch.environment().put("NIX_CONFIG", "substituters =");
+      // no public cache (offline); a pod's own settings (its trust domain's cache) come after and stay
+      String podNixConfig = launch.environment().get("NIX_CONFIG");
+      launch.environment().put("NIX_CONFIG", "substituters =" + (podNixConfig == null ? "" : "\n" + podNixConfig));
+      // Nix remembers narinfo lookups under $XDG_CACHE_HOME: a fresh one per pod, as a pod's empty home is
+      launch.environment().put("XDG_CACHE_HOME", podCacheHome(launch.name()).toString());
       launchedEnvironments.put(launch.name(), Map.copyOf(launch.environment()));
     }).start();
+  }
+
+  /** A fresh directory any pod user may write: Nix's narinfo cache of one pod. */
+  private Path podCacheHome(String pod) {
+    try {
+      Path dir = Files.createDirectories(work.resolve("xdg-cache").resolve(pod));
+      for (Path p : List.of(dir.getParent(), dir)) {
+        Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+      }
+      return dir;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** The environment of each process the kubelets started, by pod name. */

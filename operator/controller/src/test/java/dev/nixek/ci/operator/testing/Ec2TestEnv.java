@@ -51,6 +51,8 @@ public final class Ec2TestEnv {
     // the image reconciler needs a bucket to accept an image; tests register the AMI under the image's name
     // (TestImages.amiName), so it is found there and nothing is built
     env.put("NIXEK_IMAGE_BUCKET", "nixek-test-images");
+    // the binary cache has its own tests (BinaryCacheFlowIT and the cache package): not these
+    env.put("NIXEK_CACHE_ENABLED", "false");
     env.put("NIXEK_IMAGE_NIXPKGS", "github:NixOS/nixpkgs/0123456789abcdef0123456789abcdef01234567");
     return env;
   }

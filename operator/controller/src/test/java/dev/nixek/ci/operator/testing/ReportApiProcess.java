@@ -31,6 +31,12 @@ public final class ReportApiProcess implements AutoCloseable {
 
   /** Starts it for {@code namespace} and waits until it listens. */
   public static ReportApiProcess start(Path kubeconfig, String namespace, Path log) throws Exception {
+    return start(kubeconfig, namespace, log, Map.of());
+  }
+
+  /** As {@link #start(Path, String, Path)}, with {@code extraEnv} (e.g. the binary caches' bucket). */
+  public static ReportApiProcess start(Path kubeconfig, String namespace, Path log, Map<String, String> extraEnv)
+      throws Exception {
     if (!Files.isRegularFile(JAR)) {
       throw new IllegalStateException(JAR + " is missing: the reactor builds operator/report-api first");
     }
@@ -43,6 +49,7 @@ public final class ReportApiProcess implements AutoCloseable {
         .redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().putAll(Map.of("KUBECONFIG", kubeconfig.toString(), "NIXEK_REPORT_BIND", "127.0.0.1",
         "NIXEK_REPORT_PORT", Integer.toString(port), "NIXEK_WATCH_NAMESPACES", namespace));
+    pb.environment().putAll(extraEnv);
     ReportApiProcess p = new ReportApiProcess(pb.start(), log, port);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
