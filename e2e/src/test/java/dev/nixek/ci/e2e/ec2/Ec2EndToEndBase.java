@@ -103,6 +103,7 @@ abstract class Ec2EndToEndBase {
     NixekJob j = job("hello", run("greet", "echo \"hello $WHO\""), run("build", "echo built > out.txt"),
         command("test", "cat", "out.txt"));
     j.getSpec().env = Map.of("WHO", "nixek");
+    ec2.slowShutdownFor("hello"); // the guest waits for its agent's own poweroff, checked below
     NixekJob created = create(j);
     NixekJob done = awaitTerminal("hello");
     assertThat(condition(done).getStatus()).as(condition(done).getMessage()).isEqualTo("True");

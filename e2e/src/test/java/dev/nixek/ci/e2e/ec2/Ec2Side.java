@@ -43,6 +43,12 @@ interface Ec2Side extends AutoCloseable {
   /** Instances of jobs with this name boot without an agent (it never reports). */
   void noAgentFor(String jobName);
 
+  /**
+   * Guests of jobs with this name shut down only once their agent exited on its own (bounded): the agent's own
+   * poweroff is seen even though the operator terminates the instance as soon as the job ends.
+   */
+  void slowShutdownFor(String jobName);
+
   /** Guests' poweroff is lost: the instance keeps running after the agent is done. */
   void guestPoweroffFails(boolean fails);
 

@@ -24,6 +24,7 @@ final class FakeEc2Side implements Ec2Side {
   private final Ec2Client sdk;
   private final String imageId;
   private final Set<String> noAgent = ConcurrentHashMap.newKeySet();
+  private final Set<String> slowShutdown = ConcurrentHashMap.newKeySet();
   private final Map<String, AgentGuest> guests = new ConcurrentHashMap<>();
 
   /** {@code namespace}: the jobs' and the image's (the trust domain is part of the AMI name looked up). */
@@ -37,7 +38,8 @@ final class FakeEc2Side implements Ec2Side {
         return Machine.none();
       }
       AgentGuest guest = AgentGuest.boot(instance.instanceId(), instance.userData(),
-          work.resolve("guests").resolve(instance.instanceId()), instance::powerOff);
+          work.resolve("guests").resolve(instance.instanceId()),
+          slowShutdown.contains(instance.tags().getOrDefault(Ec2Tags.JOB_NAME, "")), instance::powerOff);
       guests.put(instance.instanceId(), guest);
       return guest;
     });
@@ -97,6 +99,11 @@ final class FakeEc2Side implements Ec2Side {
   }
 
   @Override
+  public void slowShutdownFor(String jobName) {
+    slowShutdown.add(jobName);
+  }
+
+  @Override
   public void guestPoweroffFails(boolean fails) {
     fake.guestPoweroffFails(fails);
   }
@@ -108,7 +115,7 @@ final class FakeEc2Side implements Ec2Side {
 
   @Override
   public void close() {
-    guests.values().forEach(AgentGuest::stop);
+    guests.values().forEach(AgentGuest::kill);
     sdk.close();
     fake.close();
   }

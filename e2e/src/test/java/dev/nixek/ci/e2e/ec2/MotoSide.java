@@ -42,6 +42,7 @@ final class MotoSide implements Ec2Side {
   private final List<String> subnets;
   private final String securityGroup;
   private final Set<String> noAgent = ConcurrentHashMap.newKeySet();
+  private final Set<String> slowShutdown = ConcurrentHashMap.newKeySet();
   private final Set<String> seen = ConcurrentHashMap.newKeySet();
   private final Map<String, AgentGuest> guests = new ConcurrentHashMap<>();
   private volatile boolean poweroffFails;
@@ -97,7 +98,8 @@ final class MotoSide implements Ec2Side {
       String b64 = sdk.describeInstanceAttribute(r -> r.instanceId(id).attribute(InstanceAttributeName.USER_DATA))
           .userData().value();
       String userData = new String(Base64.getDecoder().decode(b64), StandardCharsets.UTF_8);
-      guests.put(id, AgentGuest.boot(id, userData, work.resolve("guests").resolve(id), () -> powerOff(id)));
+      guests.put(id, AgentGuest.boot(id, userData, work.resolve("guests").resolve(id),
+          slowShutdown.contains(jobName), () -> powerOff(id)));
     } catch (Exception e) {
       LOG.warn("could not boot a guest for {}: {}", id, e.toString());
     }
@@ -177,6 +179,11 @@ final class MotoSide implements Ec2Side {
   }
 
   @Override
+  public void slowShutdownFor(String jobName) {
+    slowShutdown.add(jobName);
+  }
+
+  @Override
   public void guestPoweroffFails(boolean fails) {
     poweroffFails = fails;
   }
@@ -189,7 +196,7 @@ final class MotoSide implements Ec2Side {
   @Override
   public void close() {
     hypervisor.shutdownNow();
-    guests.values().forEach(AgentGuest::stop);
+    guests.values().forEach(AgentGuest::kill);
     sdk.close();
     moto.close();
   }
