@@ -12,11 +12,13 @@ log() { echo "[test.sh] $*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages: jq (nix tests), nftables (checks the agent module's IMDS guard), lua5.4 (runs the chart's Argo CD
-# health checks). Not Debian's nix-bin: the tests use the image's Nix, below.
+# health checks), bash-static (the sandbox shell of Nix builds). Not nix-bin: the tests use the image's Nix, below.
 missing=()
 command -v jq >/dev/null || missing+=(jq)
 command -v nft >/dev/null || missing+=(nftables)
 command -v lua5.4 >/dev/null || missing+=(lua5.4)
+# the image's Nix sandboxes builds with /bin/sh=/usr/bin/bash-static (its compiled-in sandbox-paths)
+[ -x /usr/bin/bash-static ] || missing+=(bash-static)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   as_root apt-get update -q >/dev/null
