@@ -30,7 +30,7 @@ if [ ! -f "$classes/dev/nixek/ci/common/logs/S3ArtifactStore.class" ]; then
   log "compiling operator/common"
   (cd "$root" && mvn -B -q -o -pl operator/common -am compile)
 fi
-(cd "$root" && mvn -B -q -o -pl operator/common dependency:build-classpath \
+(cd "$root" && mvn -B -q -o -pl operator/common -am compile dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile="$work/classpath.txt" >/dev/null)
 # our own modules from their target/ (the local repository may hold stale jars of them)
 cp="$classes:$root/protocol/target/classes:$root/crds/target/classes:$(cat "$work/classpath.txt")"

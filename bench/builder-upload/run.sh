@@ -41,7 +41,7 @@ if [ ! -f "$jar" ]; then
   log "building $jar"
   (cd "$root" && mvn -B -q -pl operator/builder package -DskipTests)
 fi
-(cd "$root" && mvn -B -q -pl operator/builder dependency:build-classpath \
+(cd "$root" && mvn -B -q -o -pl operator/builder -am compile dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile="$work/classpath.txt" >/dev/null)
 
 # --- the image: sparse, with a little data so its hash is not the hash of zeros ---------------------------

@@ -2,13 +2,14 @@
 // java program on operator/common's class path. Not a test: nothing asserts a time.
 import dev.nixek.ci.common.logs.LocalLogStore;
 import dev.nixek.ci.common.logs.LogStore;
-import dev.nixek.ci.common.logs.S3LogStore;
+import dev.nixek.ci.common.logs.LogStoreOptions;
+import dev.nixek.ci.common.logs.LogStores;
 import dev.nixek.ci.common.logs.StepLog;
 import java.io.OutputStream;
-import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -16,9 +17,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
 
 public class LogStoreBench {
   public static void main(String[] args) throws Exception {
@@ -75,10 +73,10 @@ public class LogStoreBench {
     if (kind.equals("local")) {
       return new LocalLogStore(Path.of(where));
     }
-    S3Client s3 = S3Client.builder().httpClient(UrlConnectionHttpClient.builder().build())
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("bench", "bench-secret-key")))
-        .region(Region.US_EAST_1).endpointOverride(URI.create(where)).forcePathStyle(true).build();
-    return new S3LogStore(s3, "bench", "logs/", true);
+    var credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create("bench", "bench-secret-key"));
+    // the client the report API builds (LogStores), from the options it reads
+    return LogStores.open(LogStoreOptions.fromEnv(Map.of("NIXEK_LOG_STORE", "s3", "NIXEK_LOG_S3_BUCKET", "bench",
+        "NIXEK_LOG_S3_PREFIX", "logs/", "NIXEK_LOG_S3_ENDPOINT", where)), credentials);
   }
 
   /** {@code chunks} chunks over {@code threads} steps, one writer thread per step (as one noisy step per agent). */

@@ -30,7 +30,7 @@ if [ ! -f "$classes/dev/nixek/ci/common/logs/S3LogStore.class" ]; then
   log "compiling operator/common"
   (cd "$root" && mvn -B -q -o -pl operator/common -am compile)
 fi
-(cd "$root" && mvn -B -q -o -pl operator/common dependency:build-classpath \
+(cd "$root" && mvn -B -q -o -pl operator/common -am compile dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile="$work/classpath.txt" >/dev/null)
 cp="$classes:$(cat "$work/classpath.txt")"
 
