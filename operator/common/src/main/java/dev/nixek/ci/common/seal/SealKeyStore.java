@@ -1,11 +1,7 @@
 package dev.nixek.ci.common.seal;
 
-import dev.nixek.ci.common.Labels;
-import dev.nixek.ci.common.kube.KubeObjects;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
+import dev.nixek.ci.common.kube.KeySecrets;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.util.Base64;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -17,29 +13,14 @@ import java.util.function.Supplier;
 public final class SealKeyStore {
   /** Default name of the seal key Secret. */
   public static final String DEFAULT_SECRET = "nixek-ci-seal-key";
-  static final String KEY = "key";
+  static final String KEY = KeySecrets.KEY;
 
   private SealKeyStore() {}
 
   /** The operator's call: the key, created when there is none yet (two replicas racing read the winner's). */
   public static SealKey loadOrCreate(KubernetesClient client, String namespace, String name) {
-    var secrets = client.secrets().inNamespace(namespace);
-    Secret s = secrets.withName(name).get();
-    if (s == null) {
-      Secret fresh = new SecretBuilder()
-          .withNewMetadata()
-          .withName(name)
-          .withNamespace(namespace)
-          .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_VALUE)
-          .addToLabels(Labels.COMPONENT, "seal-key")
-          .endMetadata()
-          .withType("Opaque")
-          .addToData(KEY, Base64.getEncoder().encodeToString(SealKey.random().encoded()))
-          .build();
-      s = KubeObjects.createIfAbsent(() -> secrets.resource(fresh).create())
-          .orElseGet(() -> secrets.withName(name).get());
-    }
-    return decode(s, namespace, name);
+    return new SealKey(KeySecrets.loadOrCreate(client, namespace, name, "seal-key", SealKey.BYTES,
+        () -> SealKey.random().encoded()));
   }
 
   /**
@@ -70,25 +51,6 @@ public final class SealKeyStore {
 
   /** The report API's call: the key if the operator made it already, else empty (the caller retries later). */
   public static Optional<SealKey> read(KubernetesClient client, String namespace, String name) {
-    Secret s = client.secrets().inNamespace(namespace).withName(name).get();
-    return s == null ? Optional.empty() : Optional.of(decode(s, namespace, name));
-  }
-
-  private static SealKey decode(Secret s, String namespace, String name) {
-    String encoded = s.getData() == null ? null : s.getData().get(KEY);
-    if (encoded == null) {
-      throw new IllegalStateException("Secret " + namespace + "/" + name + " has no '" + KEY + "' entry");
-    }
-    byte[] raw;
-    try {
-      raw = Base64.getDecoder().decode(encoded);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalStateException("Secret " + namespace + "/" + name + " entry '" + KEY + "' is not base64");
-    }
-    if (raw.length != SealKey.BYTES) {
-      throw new IllegalStateException("Secret " + namespace + "/" + name + " entry '" + KEY + "' has " + raw.length
-          + " bytes, a seal key has " + SealKey.BYTES);
-    }
-    return new SealKey(raw);
+    return KeySecrets.read(client, namespace, name, SealKey.BYTES).map(SealKey::new);
   }
 }
