@@ -67,13 +67,14 @@ a probe that fails without it.
 
 {{/* Operator, in its own namespace. */}}
 {{- define "nixek-ci.rules.operatorOwnNamespace" -}}
-# the token key and seal key Secrets: created at first start (create cannot be limited by name), read by name
+# the token key, seal key and binary cache key Secrets: created at first use (create cannot be limited by name), read
+# by name (the cache key is never made while the cache is off, so naming it then grants nothing)
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["create"]
 - apiGroups: [""]
   resources: ["secrets"]
-  resourceNames: [{{ .Values.config.operator.tokenKeySecret | quote }}, {{ .Values.config.operator.sealKeySecret | quote }}]
+  resourceNames: [{{ .Values.config.operator.tokenKeySecret | quote }}, {{ .Values.config.operator.sealKeySecret | quote }}, {{ .Values.config.operator.cacheKeySecret | quote }}]
   verbs: ["get"]
 {{- if .Values.config.operator.leaderElection }}
 # leader election: the Lease is created once (create cannot be limited by name), then read, taken over and renewed

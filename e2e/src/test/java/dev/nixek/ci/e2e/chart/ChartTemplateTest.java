@@ -459,7 +459,7 @@ class ChartTemplateTest {
 
     // RBAC: the same rules, bound only in the watched namespaces, each role to its own ServiceAccount
     assertThat(rules(r, "ci")).containsExactlyElementsOf(withoutReasons(ExpectedRbac.rules("ci-token-key",
-        "ci-seal-key", "ci-leader", true)));
+        "ci-seal-key", "ci-cache-key", "ci-leader", true)));
     for (String ns : List.of("team-a", "team-b")) {
       assertThat(binding(r, ns, "ci-operator")).isEqualTo("ClusterRole/ci-operator -> " + NS + "/ci-operator");
       assertThat(binding(r, ns, "ci-report-api")).isEqualTo("ClusterRole/ci-report-api -> " + NS + "/ci-reports");

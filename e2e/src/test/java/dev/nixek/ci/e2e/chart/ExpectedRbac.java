@@ -28,6 +28,9 @@ public final class ExpectedRbac {
   /** The chart's default seal key Secret. */
   public static final String SEAL_KEY = "nixek-ci-seal-key";
 
+  /** The chart's default binary cache key Secret. */
+  public static final String CACHE_KEY = "nixek-ci-cache-key";
+
   /** One rule: what it allows and why the code needs it. */
   public record Rule(Scope scope, String apiGroup, String resource, List<String> resourceNames, List<String> verbs,
       String why) {
@@ -69,12 +72,12 @@ public final class ExpectedRbac {
 
   /** The chart's rules with the given token key Secret and Lease names. */
   public static List<Rule> rules(String tokenKeySecret, String leaseName, boolean leaderElection) {
-    return rules(tokenKeySecret, SEAL_KEY, leaseName, leaderElection);
+    return rules(tokenKeySecret, SEAL_KEY, CACHE_KEY, leaseName, leaderElection);
   }
 
-  /** The chart's rules with the given token key and seal key Secret and Lease names. */
-  public static List<Rule> rules(String tokenKeySecret, String sealKeySecret, String leaseName,
-      boolean leaderElection) {
+  /** The chart's rules with the given token key, seal key and cache key Secret and Lease names. */
+  public static List<Rule> rules(String tokenKeySecret, String sealKeySecret, String cacheKeySecret,
+      String leaseName, boolean leaderElection) {
     List<Rule> rules = new ArrayList<>(List.of(
         new Rule(Scope.OPERATOR, "ci.nixek.dev", "nixekjobs", List.of(),
             List.of("get", "list", "watch", "create", "patch", "delete"),
@@ -111,10 +114,12 @@ public final class ExpectedRbac {
         new Rule(Scope.OPERATOR, "", "events", List.of(), List.of("get", "create", "patch"),
             "Events on jobs and images (EventRecorder: read by name, create, bump the count of a repeat)"),
         new Rule(Scope.OPERATOR_OWN_NAMESPACE, "", "secrets", List.of(), List.of("create"),
-            "the token key Secret is created at first start (TokenKeyStore); create cannot be limited by name"),
-        new Rule(Scope.OPERATOR_OWN_NAMESPACE, "", "secrets", List.of(tokenKeySecret, sealKeySecret), List.of("get"),
-            "the token key Secret, read at start (TokenKeyStore); the seal key, read or made at the first job with "
-            + "secrets (SealKeyStore)")));
+            "the token key Secret is created at first start (TokenKeyStore), the seal key and the cache key at first "
+            + "use (KeySecrets); create cannot be limited by name"),
+        new Rule(Scope.OPERATOR_OWN_NAMESPACE, "", "secrets", List.of(tokenKeySecret, sealKeySecret, cacheKeySecret),
+            List.of("get"), "the token key Secret, read at start (TokenKeyStore); the seal key, read or made at the "
+            + "first job with secrets (SealKeyStore); the binary caches' master key, read or made at the first pod "
+            + "that uses a cache (CacheKeyStore)")));
     if (leaderElection) {
       rules.add(new Rule(Scope.OPERATOR_OWN_NAMESPACE, "coordination.k8s.io", "leases", List.of(),
           List.of("create"), "leader election: the Lease is created by the first replica"));

@@ -250,7 +250,7 @@ public final class Main {
     LOG.info("binary cache: s3://{}/{}/{}/<domain>/, served to pods at {}", options.bucketOr(config.images().bucket()),
         options.keyPrefix(), config.clusterId(), url);
     return new BinaryCache(layout, options.bucketOr(config.images().bucket()), url,
-        config.images().trust().trustDomain(), new CacheKeyStore(client, config.operatorNamespace(), layout), sealer,
+        config.images().trust().trustDomain(), new CacheKeyStore(client, config.operatorNamespace(), options.keySecret(), layout), sealer,
         clock);
   }
 

@@ -69,11 +69,6 @@ public record CacheLayout(String keyPrefix, String clusterId) {
     return root(trustDomain) + "staging/" + name + ".zip";
   }
 
-  /** The Secret (in the operator namespace) that keeps the domain's signing key. */
-  public static String keySecretName(String trustDomain) {
-    return "nixek-cache-key-" + hash(trustDomain).substring(0, 20);
-  }
-
   /** The signing key's name, which Nix shows in its messages and {@code trusted-public-keys} lists. */
   public String keyName(String trustDomain) {
     return "nixek-" + clusterId + "-" + segment(trustDomain) + "-1";

@@ -52,6 +52,49 @@ public final class CacheSigningKey {
     }
   }
 
+  /**
+   * The key of {@code name} whose 32-byte Ed25519 seed is {@code seed} (e.g. derived from a master key): the same
+   * seed gives the same key, every time and in every replica.
+   */
+  public static CacheSigningKey fromSeed(String name, byte[] seed) {
+    if (seed.length != 32) {
+      throw new IllegalArgumentException("an Ed25519 seed is 32 bytes, not " + seed.length);
+    }
+    try {
+      // the JDK's Ed25519 generator takes its private key, the seed, as the next 32 bytes of its random source
+      KeyPairGenerator generator = KeyPairGenerator.getInstance("Ed25519");
+      generator.initialize(NamedParameterSpec.ED25519, new FixedBytes(seed));
+      KeyPair pair = generator.generateKeyPair();
+      byte[] used = ((EdECPrivateKey) pair.getPrivate()).getBytes().orElseThrow();
+      if (!Arrays.equals(used, seed)) {
+        throw new IllegalStateException("this JDK's Ed25519 generator did not take the seed as its private key");
+      }
+      return new CacheSigningKey(name, seed, encode(((EdECPublicKey) pair.getPublic()).getPoint()));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("Ed25519 is not available", e);
+    }
+  }
+
+  /** A random source that hands out one given run of bytes, once. */
+  private static final class FixedBytes extends java.security.SecureRandom {
+    private static final long serialVersionUID = 1L;
+    private final byte[] bytes;
+    private int used;
+
+    FixedBytes(byte[] bytes) {
+      this.bytes = bytes.clone();
+    }
+
+    @Override
+    public void nextBytes(byte[] out) {
+      if (used + out.length > bytes.length) {
+        throw new IllegalStateException("asked for more than the seed");
+      }
+      System.arraycopy(bytes, used, out, 0, out.length);
+      used += out.length;
+    }
+  }
+
   /** A secret key as Nix writes it; the message never holds the key. */
   public static CacheSigningKey parse(String secret) {
     String s = secret.strip();

@@ -23,6 +23,15 @@ class CacheSigningKeyTest {
   }
 
   @Test
+  void aKeyFromNixsSeedHasThePublicHalfNixGives() {
+    byte[] both = java.util.Base64.getDecoder().decode(NIX_SECRET.substring(NIX_SECRET.indexOf(':') + 1));
+    CacheSigningKey key = CacheSigningKey.fromSeed("test-vector-1", java.util.Arrays.copyOf(both, 32));
+    assertThat(key.publicKey()).isEqualTo(NIX_PUBLIC);
+    assertThat(key.secret()).isEqualTo(NIX_SECRET);
+    assertThatThrownBy(() -> CacheSigningKey.fromSeed("k", new byte[31])).hasMessageContaining("32 bytes, not 31");
+  }
+
+  @Test
   void aGeneratedKeyRoundTripsAndSigns() {
     CacheSigningKey key = CacheSigningKey.generate("nixek-c0ffee-tenant-a-1");
     CacheSigningKey again = CacheSigningKey.parse(key.secret());

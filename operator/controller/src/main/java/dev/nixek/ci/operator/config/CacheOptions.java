@@ -1,10 +1,12 @@
 package dev.nixek.ci.operator.config;
 
+import static dev.nixek.ci.common.config.Parsers.dnsLabel;
 import static dev.nixek.ci.common.config.Parsers.matching;
 import static dev.nixek.ci.common.config.Parsers.optionalHttpUrl;
 
 import dev.nixek.ci.common.config.ConfigException;
 import dev.nixek.ci.common.config.ConfigOption;
+import dev.nixek.ci.operator.cache.CacheKeyStore;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
@@ -19,8 +21,9 @@ import java.util.Optional;
  * @param bucket the S3 bucket of the caches; empty: NIXEK_IMAGE_BUCKET
  * @param keyPrefix the caches' S3 key prefix: a domain's cache is {@code <prefix>/<cluster id>/<domain>/}
  * @param url the read-only view as pods reach it ({@code <url>/<domain>}); empty: the report API's {@code /v1/cache}
+ * @param keySecret the Secret in the operator namespace holding the master key the domains' signing keys derive from
  */
-public record CacheOptions(boolean enabled, String bucket, String keyPrefix, Optional<URI> url) {
+public record CacheOptions(boolean enabled, String bucket, String keyPrefix, Optional<URI> url, String keySecret) {
   public static final ConfigOption<String> ENABLED = new ConfigOption<>("NIXEK_CACHE_ENABLED", "auto",
       "builder and evaluation pods substitute from their trust domain's Nix binary cache, and what a builder pod "
       + "built is published to it, signed by the operator with the domain's key: true, false, or auto (on when "
@@ -37,14 +40,21 @@ public record CacheOptions(boolean enabled, String bucket, String keyPrefix, Opt
       "base URL of the caches' read-only view as pods reach it (a domain's substituter is <url>/<domain>); empty: "
       + "the report API's /v1/cache under NIXEK_EVAL_REPORT_URL", optionalHttpUrl());
 
-  public static final List<ConfigOption<?>> OPTIONS = List.of(ENABLED, BUCKET, KEY_PREFIX, URL);
+  public static final ConfigOption<String> KEY_SECRET = new ConfigOption<>("NIXEK_CACHE_KEY_SECRET",
+      CacheKeyStore.DEFAULT_SECRET,
+      "Secret (in the operator namespace) holding the master key each trust domain's cache signing key is derived "
+      + "from (docs/images.md#binary-cache); created by the operator at its first use, read by name",
+      dnsLabel());
+
+  public static final List<ConfigOption<?>> OPTIONS = List.of(ENABLED, BUCKET, KEY_PREFIX, URL, KEY_SECRET);
 
   public static CacheOptions fromEnv(Map<String, String> env) {
     String mode = ENABLED.read(env);
     boolean hasBucket = !BUCKET.read(env).isEmpty() || !ImageOptions.BUCKET.read(env).isEmpty();
     // auto: a cache needs a bucket, and an installation with one builds images (the demo's local provider has none)
     boolean enabled = mode.equals("true") || mode.equals("auto") && hasBucket;
-    CacheOptions options = new CacheOptions(enabled, BUCKET.read(env), KEY_PREFIX.read(env), URL.read(env));
+    CacheOptions options = new CacheOptions(enabled, BUCKET.read(env), KEY_PREFIX.read(env), URL.read(env),
+        KEY_SECRET.read(env));
     if (options.enabled() && !hasBucket) {
       throw new ConfigException(ENABLED.key() + "=true needs a bucket: set " + BUCKET.key() + " or "
           + ImageOptions.BUCKET.key());

@@ -28,7 +28,7 @@ class CachePodSettingsTest {
   @Test
   void optionsAreOnWhenThereIsABucketAndNeedABucketWhenOn() {
     assertThat(CacheOptions.fromEnv(Map.of())).isEqualTo(new CacheOptions(false, "", "nixek-cache",
-        Optional.empty()));
+        Optional.empty(), "nixek-ci-cache-key"));
     assertThat(CacheOptions.fromEnv(Map.of("NIXEK_IMAGE_BUCKET", "images")).enabled()).isTrue();
     assertThat(CacheOptions.fromEnv(Map.of("NIXEK_CACHE_BUCKET", "cache")).enabled()).isTrue();
     assertThat(CacheOptions.fromEnv(Map.of("NIXEK_CACHE_ENABLED", "false", "NIXEK_IMAGE_BUCKET", "images"))

@@ -46,7 +46,7 @@ class CachePublishingMockIT {
     CacheLayout layout = new CacheLayout("nixek-cache", "c0ffee");
     try (S3ProxyServer s3proxy = S3ProxyServer.start(); S3Client s3 = s3proxy.createBucket("caches").s3Client()) {
       BinaryCache cache = new BinaryCache(layout, "caches", URI.create("http://report/v1/cache"),
-          TrustDomain.NAMESPACE, new CacheKeyStore(client, "nixek-system", layout),
+          TrustDomain.NAMESPACE, new CacheKeyStore(client, "nixek-system", "nixek-ci-cache-key", layout),
           () -> new Sealer(SealKey.random()), Clock.systemUTC());
       try (CachePublishing publishing = new CachePublishing(cache, () -> s3, new EventRecorder(client,
           Clock.systemUTC()), spool)) {
@@ -64,11 +64,13 @@ class CachePublishingMockIT {
       });
       assertThat(events).map(Event::getReason).contains("CachePublished");
 
-      // a domain whose key Secret is someone else's: the pod is told nothing, and is not stopped
+      // a master key Secret of the wrong shape: the pod is told nothing, and is not stopped
+      BinaryCache broken = new BinaryCache(layout, "caches", URI.create("http://report/v1/cache"),
+          TrustDomain.NAMESPACE, new CacheKeyStore(client, "nixek-system", "someone-elses", layout),
+          () -> new Sealer(SealKey.random()), Clock.systemUTC());
       client.secrets().inNamespace("nixek-system").resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
-          .withNewMetadata().withName(CacheLayout.keySecretName("team-z")).withNamespace("nixek-system")
-          .addToAnnotations("ci.nixek.dev/trust-domain", "someone-else").endMetadata().build()).create();
-      assertThat(cache.settings("team-z", Duration.ofMinutes(10))).isEmpty();
+          .withNewMetadata().withName("someone-elses").withNamespace("nixek-system").endMetadata().build()).create();
+      assertThat(broken.settings("team-z", Duration.ofMinutes(10))).isEmpty();
       assertThat(cache.settings("team-a", Duration.ofMinutes(10))).hasValueSatisfying(s ->
           assertThat(s.netrc()).contains("password nxkc_"));
     }
