@@ -27,9 +27,22 @@ public final class ImageStore {
     }
   }
 
-  /** Whether a multipart upload under {@code prefix} is in progress (the builder is uploading). */
-  public boolean uploading(String bucket, String prefix) {
-    return !s3.listMultipartUploads(b -> b.bucket(bucket).prefix(prefix)).uploads().isEmpty();
+  /** A multipart upload that was started and neither completed nor aborted. */
+  public record Upload(String bucket, String key, String uploadId, java.time.Instant initiated) {}
+
+  /** The unfinished multipart uploads under {@code prefix}. */
+  public List<Upload> uploads(String bucket, String prefix) {
+    return s3.listMultipartUploadsPaginator(b -> b.bucket(bucket).prefix(prefix)).uploads().stream()
+        .map(u -> new Upload(bucket, u.key(), u.uploadId(), u.initiated())).toList();
+  }
+
+  /** Aborts the upload (its parts are deleted); one that is gone already is fine. */
+  public void abort(Upload upload) {
+    try {
+      s3.abortMultipartUpload(b -> b.bucket(upload.bucket()).key(upload.key()).uploadId(upload.uploadId()));
+    } catch (software.amazon.awssdk.services.s3.model.NoSuchUploadException e) {
+      // completed or aborted meanwhile
+    }
   }
 
   /** Deletes the object; deleting a missing object is fine (S3 answers 204 either way). */

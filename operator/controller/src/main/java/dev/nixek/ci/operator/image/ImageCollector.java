@@ -13,6 +13,7 @@ import dev.nixek.ci.operator.aws.Ec2Tags;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -46,10 +47,17 @@ public final class ImageCollector {
     this.clock = clock;
   }
 
+  /**
+   * How long after its start a builder's upload can still be completed: its presigned part URLs live the builder's
+   * deadline plus this (ImageUploads, CacheStaging), and the operator completes it when the pod has ended.
+   */
+  static final Duration UPLOAD_GRANT_MARGIN = Duration.ofMinutes(10);
+
   /** What one run removed. */
-  public record Result(List<String> deregistered, List<String> deletedSnapshots, List<String> deletedObjects) {
+  public record Result(List<String> deregistered, List<String> deletedSnapshots, List<String> deletedObjects,
+      List<String> abortedUploads) {
     public int total() {
-      return deregistered.size() + deletedSnapshots.size() + deletedObjects.size();
+      return deregistered.size() + deletedSnapshots.size() + deletedObjects.size() + abortedUploads.size();
     }
   }
 
@@ -115,7 +123,52 @@ public final class ImageCollector {
         LOG.info("image collector: deleted s3://{}/{}, referenced by no live image", o.bucket(), o.key());
       }
     }
-    return new Result(deregistered, deletedSnapshots, deletedObjects);
+    List<String> abortedUploads = new ArrayList<>();
+    if (!defaultRegion.isEmpty()) {
+      collectUploads(new ImageStore(aws.s3(defaultRegion)), now, objectPrefix, deletedObjects, abortedUploads);
+    }
+    return new Result(deregistered, deletedSnapshots, deletedObjects, abortedUploads);
+  }
+
+  /**
+   * What builders were given to write and nobody finished: image uploads and cache staging uploads never completed
+   * nor aborted, and staging bundles never published (the operator stopped between the build's end and the
+   * publish). Only what no builder pod can still write and no reconcile can still complete: started more than the
+   * builder's deadline, the grant's margin and the grace period ago. The caches' own files are never touched here.
+   */
+  private void collectUploads(ImageStore store, Instant now, String imagePrefix, List<String> deletedObjects,
+      List<String> abortedUploads) {
+    Instant staleBefore = now.minus(config.images().builderTimeout()).minus(UPLOAD_GRANT_MARGIN)
+        .minus(config.images().gcGrace());
+    List<ImageStore.Upload> uploads = new ArrayList<>();
+    if (!config.images().bucket().isEmpty()) {
+      uploads.addAll(store.uploads(config.images().bucket(), imagePrefix));
+    }
+    String cacheBucket = config.cache().bucketOr(config.images().bucket());
+    String cachePrefix = config.cache().keyPrefix() + "/" + config.clusterId() + "/";
+    if (config.cache().enabled() && !cacheBucket.isEmpty()) {
+      uploads.addAll(store.uploads(cacheBucket, cachePrefix));
+    }
+    for (ImageStore.Upload u : uploads) {
+      if (u.initiated() != null && u.initiated().isBefore(staleBefore)) {
+        store.abort(u);
+        abortedUploads.add("s3://" + u.bucket() + "/" + u.key() + " (upload " + u.uploadId() + ")");
+        LOG.info("image collector: aborted the unfinished upload of s3://{}/{} started {}", u.bucket(), u.key(),
+            u.initiated());
+      }
+    }
+    if (config.cache().enabled() && !cacheBucket.isEmpty()) {
+      for (StoredObject o : store.list(cacheBucket, cachePrefix)) {
+        String rest = o.key().substring(cachePrefix.length());
+        int slash = rest.indexOf('/');
+        boolean staging = slash > 0 && rest.startsWith("staging/", slash + 1);
+        if (staging && o.lastModified() != null && o.lastModified().isBefore(staleBefore)) {
+          store.delete(new ImageStore.Location(o.bucket(), o.key()));
+          deletedObjects.add("s3://" + o.bucket() + "/" + o.key());
+          LOG.info("image collector: deleted the unpublished cache bundle s3://{}/{}", o.bucket(), o.key());
+        }
+      }
+    }
   }
 
   /**

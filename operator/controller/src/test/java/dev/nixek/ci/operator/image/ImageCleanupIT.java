@@ -129,6 +129,53 @@ class ImageCleanupIT extends RealApiServerTier {
   }
 
   @Test
+  void theCollectorEndsUploadsAndStagingBundlesNoBuilderCanStillFinishAndLeavesTheCachesFiles() throws Exception {
+    OperatorConfig config = OperatorConfig.fromEnv(env.operatorEnv(ns, Map.of("NIXEK_CACHE_ENABLED", "true")));
+    var s3 = env.s3.s3Client();
+    String bucket = ImageTestEnv.BUCKET;
+    // an image upload and a cache staging upload a crash left open, each with a part
+    String imageKey = "nixek-images/it/" + "1".repeat(64) + "/disk.raw";
+    String stagingUploadKey = "nixek-cache/it/" + ns + "/staging/nixek-grant-a.zip";
+    for (String key : java.util.List.of(imageKey, stagingUploadKey)) {
+      String id = s3.createMultipartUpload(r -> r.bucket(bucket).key(key)).uploadId();
+      s3.uploadPart(r -> r.bucket(bucket).key(key).uploadId(id).partNumber(1), RequestBody.fromString("part"));
+    }
+    // a completed bundle never published, and what the cache serves
+    String bundle = "nixek-cache/it/" + ns + "/staging/nixek-grant-b.zip";
+    String narinfo = "nixek-cache/it/" + ns + "/0123456789abcdfghijklmnpqrsvwxyz.narinfo";
+    String nar = "nixek-cache/it/" + ns + "/nar/0123.nar.xz";
+    String otherCluster = "nixek-cache/other/" + ns + "/staging/nixek-grant-c.zip";
+    for (String key : java.util.List.of(bundle, narinfo, nar, otherCluster)) {
+      s3.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString("x"));
+    }
+
+    // a builder could still be writing (its deadline, the grant's margin and the grace period not all past)
+    Instant now = Instant.now();
+    Duration stale = config.images().builderTimeout().plus(ImageCollector.UPLOAD_GRANT_MARGIN)
+        .plus(config.images().gcGrace());
+    ImageCollector.Result young = collector(config, now.plus(stale).minus(Duration.ofMinutes(1))).collect();
+    assertThat(young.abortedUploads()).isEmpty();
+    assertThat(young.deletedObjects()).isEmpty();
+    assertThat(s3.listMultipartUploads(r -> r.bucket(bucket)).uploads()).hasSize(2);
+
+    ImageCollector.Result old = collector(config, now.plus(stale).plus(Duration.ofMinutes(1))).collect();
+    assertThat(old.abortedUploads()).hasSize(2).anySatisfy(u -> assertThat(u).startsWith("s3://" + bucket + "/"
+        + imageKey)).anySatisfy(u -> assertThat(u).startsWith("s3://" + bucket + "/" + stagingUploadKey));
+    assertThat(old.deletedObjects()).containsExactly("s3://" + bucket + "/" + bundle);
+    assertThat(s3.listMultipartUploads(r -> r.bucket(bucket)).uploads()).isEmpty();
+    assertThat(env.objectExists(bucket, bundle)).isFalse();
+    assertThat(env.objectExists(bucket, narinfo)).isTrue();
+    assertThat(env.objectExists(bucket, nar)).isTrue();
+    assertThat(env.objectExists(bucket, otherCluster)).as("another cluster's").isTrue();
+
+    // with the cache off, its prefix is not this operator's to clean
+    s3.putObject(r -> r.bucket(bucket).key(bundle), RequestBody.fromString("x"));
+    OperatorConfig off = OperatorConfig.fromEnv(env.operatorEnv(ns, Map.of()));
+    assertThat(collector(off, now.plus(stale).plus(Duration.ofMinutes(1))).collect().deletedObjects()).isEmpty();
+    assertThat(env.objectExists(bucket, bundle)).isTrue();
+  }
+
+  @Test
   void anInlineMachinesImageGoesAfterTheRetentionOnceNoJobUsesIt() throws Exception {
     FakeMachineProvider machines = new FakeMachineProvider();
     operator = new ImageOperator(client, env, ns, Map.of(), new ImageBootingProvider(machines)).start();
@@ -188,7 +235,10 @@ class ImageCleanupIT extends RealApiServerTier {
   }
 
   private ImageCollector collector(Instant at) {
-    OperatorConfig config = operator.config();
+    return collector(operator.config(), at);
+  }
+
+  private ImageCollector collector(OperatorConfig config, Instant at) {
     return new ImageCollector(client, config, new AwsClients(config.aws(), env.credentials()),
         Clock.fixed(at, ZoneOffset.UTC));
   }

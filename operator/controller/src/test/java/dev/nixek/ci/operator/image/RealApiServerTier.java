@@ -63,9 +63,16 @@ abstract class RealApiServerTier {
 
   @AfterEach
   void stopEnvironment() throws Exception {
-    operator.close();
-    kubelet.close();
-    env.close();
+    // each is null when the environment could not start (a tool missing): the start's own failure is the report
+    if (operator != null) {
+      operator.close();
+    }
+    if (kubelet != null) {
+      kubelet.close();
+    }
+    if (env != null) {
+      env.close();
+    }
   }
 
   void create(NixekMachineImage image) {
