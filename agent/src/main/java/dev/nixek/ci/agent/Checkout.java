@@ -14,7 +14,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -90,11 +89,8 @@ final class Checkout {
     }
     Path privateDir = null;
     try {
-      privateDir = Files.createTempDirectory("nixek-checkout-",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      Path gitConfig = privateDir.resolve("gitconfig");
-      Files.createFile(gitConfig, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(gitConfig, gitConfig(source.url(), credential), StandardCharsets.UTF_8);
+      Path gitConfig = CheckoutCredential.privateGitConfig("nixek-checkout-", gitConfig(source.url(), credential));
+      privateDir = gitConfig.getParent();
 
       Map<String, String> env = new LinkedHashMap<>();
       env.put("GIT_CONFIG_GLOBAL", gitConfig.toString());

@@ -1,7 +1,11 @@
 package dev.nixek.ci.protocol;
 
+import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Base64;
 
 /**
@@ -51,6 +55,26 @@ public record CheckoutCredential(String username, String token) {
     URI uri = URI.create(url);
     String origin = uri.getScheme() + "://" + uri.getRawAuthority() + "/";
     return "[http \"" + origin + "\"]\n\textraHeader = Authorization: Basic " + basic() + "\n";
+  }
+
+  /**
+   * Writes {@code content} as {@code gitconfig} (0600) into a fresh directory (0700) named {@code prefix}... under the
+   * temporary directory, and returns the file: the git configuration only this process's user can read. The caller
+   * deletes the directory when its git has run.
+   */
+  public static Path privateGitConfig(String prefix, String content) throws IOException {
+    Path dir = Files.createTempDirectory(prefix,
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path config = dir.resolve("gitconfig");
+    try {
+      Files.createFile(config, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.writeString(config, content, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      Files.deleteIfExists(config);
+      Files.deleteIfExists(dir);
+      throw e;
+    }
+    return config;
   }
 
   @Override

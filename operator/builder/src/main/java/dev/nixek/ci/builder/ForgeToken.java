@@ -2,16 +2,11 @@ package dev.nixek.ci.builder;
 
 import dev.nixek.ci.protocol.CheckoutCredential;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * A private repository's token for the evaluation's fetch of its flake ({@code --forge-token-file},
@@ -62,18 +57,10 @@ final class ForgeToken implements AutoCloseable {
     }
     String token = TokenFile.read(file, "the repository's token file");
     CheckoutCredential credential = new CheckoutCredential(CheckoutCredential.DEFAULT_USERNAME, token);
-    Path dir = null;
     try {
-      dir = Files.createTempDirectory("nixek-forge-",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      Path config = dir.resolve("gitconfig");
-      Files.createFile(config, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(config, credential.gitConfigSection(url), StandardCharsets.UTF_8);
-      return new ForgeToken(credential, dir, config);
+      Path config = CheckoutCredential.privateGitConfig("nixek-forge-", credential.gitConfigSection(url));
+      return new ForgeToken(credential, config.getParent(), config);
     } catch (IOException e) {
-      if (dir != null) {
-        delete(dir);
-      }
       throw BuilderException.build("cannot write the git configuration for the repository's token: "
           + e.getMessage());
     }
@@ -98,30 +85,14 @@ final class ForgeToken implements AutoCloseable {
     return out;
   }
 
-  /** The configuration's directory (tests: it is gone after {@link #close}). */
-  Path directory() {
-    return dir;
-  }
-
-  /** Deletes the configuration file and its directory; again is harmless. */
+  /** Deletes the configuration file and its directory (git writes nothing there); again is harmless. */
   @Override
   public void close() {
-    delete(dir);
-  }
-
-  private static void delete(Path dir) {
-    try (Stream<Path> all = Files.walk(dir)) {
-      all.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          // the pod's filesystem goes with the pod; a local run's TMPDIR with its private directory
-        }
-      });
-    } catch (NoSuchFileException e) {
-      // deleted already
+    try {
+      Files.deleteIfExists(config);
+      Files.deleteIfExists(dir);
     } catch (IOException e) {
-      // as above
+      // the pod's filesystem goes with the pod; a local run's TMPDIR with its private directory
     }
   }
 }
