@@ -170,7 +170,12 @@ public final class JobEvaluator {
     String name = EvaluationPods.name(job);
     String token = tokens.evaluationTokenFor(job.getMetadata().getUid());
     // a private repository's own job fetches its flake with the repository's token (RepositoryTokens)
-    Optional<String> forgeToken = forgeTokens.forEvaluation(job);
+    Optional<String> forgeToken;
+    try {
+      forgeToken = forgeTokens.forEvaluation(job);
+    } catch (KubernetesClientException e) {
+      throw new Refused("the repository's token cannot be read: " + ApiRefusals.message(e, null), e);
+    }
     BinaryCache c = cache;
     // the read token rides in the evaluation token's Secret: the Secret made first is the one the pod mounts
     Optional<CachePodSettings> cacheSettings = c == null ? Optional.empty()

@@ -76,8 +76,10 @@ public final class LocalEvaluations extends AbstractEventSource<LocalEvaluation,
     String uid = job.getMetadata().getUid();
     LocalEvaluation run = runs.get(uid);
     if (run == null) {
+      // an API failure reading the repository's token propagates: the reconcile is retried, the job not failed
+      Optional<String> forgeToken = forgeTokens.forEvaluation(job);
       try {
-        run = start(job);
+        run = start(job, forgeToken);
       } catch (IOException | RuntimeException e) {
         return new JobEvaluator.Progress.Failed("cannot start the local evaluation: " + e.getMessage());
       }
@@ -117,9 +119,8 @@ public final class LocalEvaluations extends AbstractEventSource<LocalEvaluation,
     runs.remove(job.getMetadata().getUid());
   }
 
-  private LocalEvaluation start(NixekJob job) throws IOException {
+  private LocalEvaluation start(NixekJob job, Optional<String> forgeToken) throws IOException {
     String token = tokens.evaluationTokenFor(job.getMetadata().getUid());
-    Optional<String> forgeToken = forgeTokens.forEvaluation(job);
     var pod = pods.pod(job, forgeToken.isPresent());
     String label = job.getMetadata().getNamespace() + "/" + job.getMetadata().getName();
     ResourceID id = ResourceID.fromResource(job);
