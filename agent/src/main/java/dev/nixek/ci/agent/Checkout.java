@@ -7,7 +7,6 @@ import dev.nixek.ci.protocol.JobSecrets;
 import dev.nixek.ci.protocol.Json;
 import dev.nixek.ci.protocol.ReportPaths;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -15,10 +14,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -92,11 +89,8 @@ final class Checkout {
     }
     Path privateDir = null;
     try {
-      privateDir = Files.createTempDirectory("nixek-checkout-",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      Path gitConfig = privateDir.resolve("gitconfig");
-      Files.createFile(gitConfig, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(gitConfig, gitConfig(source.url(), credential), StandardCharsets.UTF_8);
+      Path gitConfig = CheckoutCredential.privateGitConfig("nixek-checkout-", gitConfig(source.url(), credential));
+      privateDir = gitConfig.getParent();
 
       Map<String, String> env = new LinkedHashMap<>();
       env.put("GIT_CONFIG_GLOBAL", gitConfig.toString());
@@ -115,7 +109,7 @@ final class Checkout {
       List<byte[]> secrets = new ArrayList<>();
       credential.ifPresent(c -> {
         secrets.add(c.token().getBytes(StandardCharsets.UTF_8));
-        secrets.add(basic(c).getBytes(StandardCharsets.UTF_8));
+        secrets.add(c.basic().getBytes(StandardCharsets.UTF_8));
       });
       StepRunner.Result result = runner.run(index, step.name(), argv, env, Map.of(), step.timeoutSeconds(), false,
           SecretMasks.of(secrets), spool);
@@ -133,12 +127,9 @@ final class Checkout {
     }
   }
 
-  /** Only over https (or plain http to this machine, as in tests): a token must not cross a network in clear. */
+  /** Only over https (or plain http to this machine, as in tests): {@link CheckoutCredential#sentTo}. */
   static boolean sendsCredential(String url) {
-    URI uri = URI.create(url);
-    String host = uri.getHost() == null ? "" : uri.getHost();
-    return "https".equals(uri.getScheme()) || ("http".equals(uri.getScheme())
-        && (host.equals("127.0.0.1") || host.equals("localhost") || host.equals("[::1]") || host.equals("::1")));
+    return CheckoutCredential.sentTo(url);
   }
 
   /** The git config the checkout's git reads instead of any user's or the system's. */
@@ -152,18 +143,8 @@ final class Checkout {
       // a local repository's submodules are local too (git refuses file:// submodules by default since 2.38.1)
       c.append("[protocol \"file\"]\n\tallow = always\n");
     }
-    credential.ifPresent(cred -> {
-      URI uri = URI.create(url);
-      String origin = uri.getScheme() + "://" + uri.getRawAuthority() + "/";
-      c.append("[http \"").append(origin).append("\"]\n\textraHeader = Authorization: Basic ")
-          .append(basic(cred)).append('\n');
-    });
+    credential.ifPresent(cred -> c.append(cred.gitConfigSection(url)));
     return c.toString();
-  }
-
-  private static String basic(CheckoutCredential c) {
-    String user = c.username() == null || c.username().isEmpty() ? CheckoutCredential.DEFAULT_USERNAME : c.username();
-    return Base64.getEncoder().encodeToString((user + ":" + c.token()).getBytes(StandardCharsets.UTF_8));
   }
 
   private Optional<CheckoutCredential> fetchCredential() throws InterruptedException, CredentialUnavailable {

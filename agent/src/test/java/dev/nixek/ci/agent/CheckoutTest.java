@@ -1,5 +1,6 @@
 package dev.nixek.ci.agent;
 
+import dev.nixek.ci.testing.kube.GitHttpServer;
 import static dev.nixek.ci.agent.GitRepos.git;
 import static dev.nixek.ci.agent.TestJobs.config;
 import static dev.nixek.ci.agent.TestJobs.run;

@@ -5,28 +5,17 @@ import static org.awaitility.Awaitility.await;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekRepository;
-import dev.nixek.ci.api.v1alpha1.NixekRepositoryForge;
-import dev.nixek.ci.api.v1alpha1.NixekRepositoryPullRequests;
-import dev.nixek.ci.api.v1alpha1.NixekRepositorySpec;
 import dev.nixek.ci.api.v1alpha1.NixekSecretKeyRef;
-import dev.nixek.ci.common.status.Conditions;
 import dev.nixek.ci.testing.kube.GiteaServer;
-import dev.nixek.ci.testing.kube.PodGitConfig;
-import dev.nixek.ci.testing.kube.RequiredTools;
-import dev.nixek.ci.testing.kube.TestKubelet;
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.nio.file.Files;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,43 +27,8 @@ import org.junit.jupiter.api.Test;
  * run cancels them; with the webhook disabled, polling finds the next commit; the token and the webhook secret are in
  * no repository, job, Event or report API log.
  */
-class RepositoryWebhookE2E extends RealApiServerStackTier {
+class RepositoryWebhookE2E extends GiteaPodsStackTier {
   private static final String HOOK_SECRET = "e2e-webhook-secret";
-  private TestKubelet kubelet;
-  private GiteaServer gitea;
-
-  @Override
-  Map<String, String> stackEnv() {
-    Map<String, String> env = new LinkedHashMap<>();
-    env.put("NIXEK_IMAGE_NIX_DIR", NixJobsE2E.NIX.toString());
-    env.put("NIXEK_IMAGE_AGENT_JAR", NixJobsE2E.AGENT_JAR.toString());
-    env.put("NIXEK_IMAGE_NIXPKGS", NixJobsE2E.STUB.toString());
-    env.put("NIXEK_EVAL_COMMAND", String.join(" ", Stack.javaJar("operator/builder/target/nixek-builder.jar")));
-    env.put("NIXEK_EVAL_RUNNER", "pod");
-    return env;
-  }
-
-  @BeforeEach
-  void startKubeletAndForge() throws Exception {
-    RequiredTools.nix();
-    TestKubelet.passableByPods(work);
-    Map<String, String> git = PodGitConfig.trustingAll(work);
-    kubelet = TestKubelet.builder(client).namespace(ns).onStart(launch -> {
-      launch.environment().put("NIX_CONFIG", "substituters =");
-      launch.environment().putAll(git);
-    }).start();
-    gitea = GiteaServer.start();
-  }
-
-  @AfterEach
-  void stopKubeletAndForge() {
-    if (gitea != null) {
-      gitea.close();
-    }
-    if (kubelet != null) {
-      kubelet.close();
-    }
-  }
 
   private static String flake(String helloRun) {
     return """
@@ -98,17 +52,7 @@ class RepositoryWebhookE2E extends RealApiServerStackTier {
     GiteaServer.Repo repo = gitea.createRepo("hello", false);
     client.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName("forge").endMetadata()
         .addToStringData("token", gitea.token()).addToStringData("webhook", HOOK_SECRET).build()).create();
-    NixekRepository r = new NixekRepository();
-    r.setMetadata(new ObjectMetaBuilder().withName("hello").withNamespace(ns).build());
-    r.setSpec(new NixekRepositorySpec());
-    r.getSpec().url = repo.cloneUrl();
-    r.getSpec().forge = new NixekRepositoryForge();
-    r.getSpec().forge.kind = "gitea";
-    r.getSpec().forge.apiUrl = gitea.url() + "api/v1";
-    r.getSpec().branches = List.of("main");
-    r.getSpec().pullRequests = new NixekRepositoryPullRequests();
-    r.getSpec().pullRequests.enabled = false;
-    r.getSpec().tokenSecretRef = new NixekSecretKeyRef("forge", "token");
+    NixekRepository r = giteaRepository("hello", repo);
     r.getSpec().webhookSecretRef = new NixekSecretKeyRef("forge", "webhook");
     // only the webhook can find the first push in time
     r.getSpec().pollInterval = "24h";
@@ -197,22 +141,9 @@ class RepositoryWebhookE2E extends RealApiServerStackTier {
     return jobsOf(commit).stream().collect(Collectors.toMap(j -> j.getMetadata().getName(), j -> j));
   }
 
-  private List<NixekJob> jobsOf(String commit) {
-    return client.resources(NixekJob.class).inNamespace(ns).withLabel("ci.nixek.dev/commit", commit).list()
-        .getItems();
-  }
-
   private NixekJob awaitTerminal(Map<String, NixekJob> jobs, String job) {
     String name = jobs.keySet().stream().filter(n -> n.endsWith("-" + job)).findFirst().orElseThrow(
         () -> new AssertionError("no job " + job + " among " + jobs.keySet()));
-    await().atMost(Duration.ofSeconds(180)).until(() -> {
-      NixekJob j = client.resources(NixekJob.class).inNamespace(ns).withName(name).get();
-      return j != null && Conditions.isTerminal(j.getStatus());
-    });
-    return client.resources(NixekJob.class).inNamespace(ns).withName(name).get();
-  }
-
-  private static Condition succeeded(NixekJob job) {
-    return Conditions.find(job.getStatus().conditions, "Succeeded").orElseThrow();
+    return awaitTerminal(name);
   }
 }

@@ -5,9 +5,6 @@ import static dev.nixek.ci.operator.testing.TestJobs.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekJobStep;
 import dev.nixek.ci.api.v1alpha1.NixekSecretKeyRef;
@@ -34,10 +31,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Job secrets end to end (docs/secrets.md) on a real kube-apiserver + etcd, the report API as its own process, the
@@ -51,7 +46,8 @@ class SecretsE2E extends RealApiServerStackTier {
   private static final String VALUE = "p4ss-" + java.util.UUID.randomUUID();
   private static final String FILE_VALUE = "file-secret-" + java.util.UUID.randomUUID() + "\n";
   private final HttpClient http = HttpClient.newHttpClient();
-  private final ListAppender<ILoggingEvent> operatorLog = new ListAppender<>();
+  @RegisterExtension
+  final OperatorLog operatorLog = new OperatorLog();
 
   /** Jobs written in Nix are evaluated by the builder jar with real nix, in a local process (the local default). */
   @Override
@@ -61,17 +57,6 @@ class SecretsE2E extends RealApiServerStackTier {
         "NIXEK_IMAGE_AGENT_JAR", NixJobsE2E.AGENT_JAR.toString(),
         "NIXEK_IMAGE_NIXPKGS", NixJobsE2E.STUB.toString(),
         "NIXEK_EVAL_COMMAND", String.join(" ", Stack.javaJar("operator/builder/target/nixek-builder.jar")));
-  }
-
-  @BeforeEach
-  void captureOperatorLog() {
-    operatorLog.start();
-    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(operatorLog);
-  }
-
-  @AfterEach
-  void stopCapture() {
-    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(operatorLog);
   }
 
   private void secret(String name, boolean optIn, Map<String, String> data) {
@@ -195,9 +180,7 @@ class SecretsE2E extends RealApiServerStackTier {
     assertThat(get(name).getStatus().sealedSecrets).as("dropped at the end").isNull();
     assertNowhere("Events", Json.mapper().writeValueAsString(client.v1().events().inNamespace(ns).list()));
     assertNowhere("the report API's log", stack.reportApiLogs());
-    assertNowhere("the operator's log", String.join("\n", operatorLog.list.stream()
-        .map(e -> e.getFormattedMessage() + (e.getThrowableProxy() == null ? "" : e.getThrowableProxy().getMessage()))
-        .toList()));
+    assertNowhere("the operator's log", operatorLog.text());
     StringBuilder agentLogs = new StringBuilder();
     StringBuilder stored = new StringBuilder();
     try (Stream<Path> files = Files.walk(stack.work())) {

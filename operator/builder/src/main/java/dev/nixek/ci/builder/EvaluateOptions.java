@@ -33,6 +33,8 @@ import java.util.regex.Pattern;
  * @param allowedUris the URI prefixes the job's Nix may fetch from (nix's {@code allowed-uris}; {@link
  *     EvaluationSandbox})
  * @param allowImportFromDerivation whether the job's Nix may build during evaluation (import from derivation)
+ * @param forgeTokenFile where the repository's token is (a Secret volume; {@link ForgeToken}), or null: a private
+ *     repository's own job fetches its flake with it
  */
 public record EvaluateOptions(
     Path nixDir,
@@ -51,7 +53,8 @@ public record EvaluateOptions(
     Path terminationLog,
     boolean noMachine,
     List<String> allowedUris,
-    boolean allowImportFromDerivation) {
+    boolean allowImportFromDerivation,
+    Path forgeTokenFile) {
 
   public static final String EVALUATE = "evaluate";
   /** Where the nixek-ci image has the agent jar (image/assemble.sh). */
@@ -63,7 +66,7 @@ public record EvaluateOptions(
   private static final Pattern K8S_NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
   private static final Set<String> VALUED = Set.of("--nix-dir", "--agent-jar", "--job-file", "--flake", "--attribute", "--nixpkgs",
       "--system", "--report-url", "--job", "--token-file", "--nix-instantiate", "--report-timeout-seconds",
-      "--termination-log", "--allowed-uris");
+      "--termination-log", "--allowed-uris", ForgeToken.FLAG);
 
   public static final String USAGE = String.join("\n",
       "Usage: java -jar nixek-builder.jar evaluate [options]",
@@ -87,6 +90,7 @@ public record EvaluateOptions(
       "  --report-url URL               report API base URL (required)",
       "  --job NAMESPACE/NAME           the job (required)",
       "  --token-file PATH              file holding the evaluation token (required)",
+      "  --forge-token-file PATH        file holding the repository's token, to fetch a git+https flake with",
       "  --nix-instantiate PATH         (default nix-instantiate)",
       "  --report-timeout-seconds N     how long to retry posting the result (default "
           + DEFAULT_REPORT_TIMEOUT.toSeconds() + ")",
@@ -147,7 +151,8 @@ public record EvaluateOptions(
         Duration.ofSeconds(timeout),
         Path.of(values.getOrDefault("--termination-log", CliOptions.DEFAULT_TERMINATION_LOG.toString())),
         values.containsKey(NO_MACHINE), allowedUris(values.getOrDefault("--allowed-uris", "")),
-        values.containsKey(ALLOW_IFD));
+        values.containsKey(ALLOW_IFD), values.containsKey(ForgeToken.FLAG) ? Path.of(values.get(ForgeToken.FLAG))
+            : null);
   }
 
   /** nix's own list format, checked here so that a bad entry is a usage error and not nix's puzzle. */

@@ -38,14 +38,22 @@ final class JobEvaluation {
   private final OutputStream log;
   private final LogTail tail;
   private final ReportPoster poster;
+  private final Redactor redactor;
 
   JobEvaluation(EvaluateOptions options, Map<String, String> environment, OutputStream log, LogTail tail,
       ReportPoster poster) {
+    this(options, environment, log, tail, poster, new Redactor(List.of()));
+  }
+
+  /** @param redactor what nix's messages must not show in the log (the repository's token) */
+  JobEvaluation(EvaluateOptions options, Map<String, String> environment, OutputStream log, LogTail tail,
+      ReportPoster poster, Redactor redactor) {
     this.options = options;
     this.environment = environment;
     this.log = log;
     this.tail = tail;
     this.poster = poster;
+    this.redactor = redactor;
   }
 
   /** The nix-instantiate command line. */
@@ -173,7 +181,7 @@ final class JobEvaluation {
     try (var reader = new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8))) {
       String line;
       while ((line = reader.readLine()) != null) {
-        String shown = errors.line(line);
+        String shown = redactor.redact(errors.line(line));
         if (shown != null) {
           byte[] bytes = (shown + "\n").getBytes(StandardCharsets.UTF_8);
           synchronized (log) {

@@ -29,7 +29,7 @@ final class JobNames {
   private static final int MAX_OUTPUT_BYTES = 1024 * 1024;
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> VALUED = Set.of("--flake", "--attribute", "--max-jobs", "--nix-instantiate",
-      "--termination-log");
+      "--termination-log", ForgeToken.FLAG);
 
   static final String USAGE = String.join("\n",
       "Usage: java -jar nixek-builder.jar job-names --flake REF --attribute PATH [options]",
@@ -38,6 +38,7 @@ final class JobNames {
       "message: {\"names\": [...]}, or {\"reason\": AttributeMissing|NotAJobSet|TooManyJobs, \"error\": ...}.",
       "",
       "  --max-jobs N            more jobs than this is TooManyJobs (default " + DEFAULT_MAX_JOBS + ")",
+      "  --forge-token-file PATH the repository's token, to fetch a git+https flake with",
       "  --nix-instantiate PATH  (default nix-instantiate)",
       "  --termination-log PATH  (default " + CliOptions.DEFAULT_TERMINATION_LOG + ")",
       "",
@@ -66,7 +67,8 @@ final class JobNames {
       "  else { inherit names; }",
       "");
 
-  record Options(String flake, String attribute, int maxJobs, String nixInstantiate, Path terminationLog) {
+  record Options(String flake, String attribute, int maxJobs, String nixInstantiate, Path terminationLog,
+      Path forgeTokenFile) {
     static Options parse(String[] args) throws BuilderException {
       Map<String, String> values = CliOptions.options(args, Set.of(), VALUED);
       String flake = values.get("--flake");
@@ -84,7 +86,8 @@ final class JobNames {
         throw BuilderException.usage("--max-jobs must be 1..10000");
       }
       return new Options(flake, attribute, max, values.getOrDefault("--nix-instantiate", "nix-instantiate"),
-          Path.of(values.getOrDefault("--termination-log", CliOptions.DEFAULT_TERMINATION_LOG.toString())));
+          Path.of(values.getOrDefault("--termination-log", CliOptions.DEFAULT_TERMINATION_LOG.toString())),
+          values.containsKey(ForgeToken.FLAG) ? Path.of(values.get(ForgeToken.FLAG)) : null);
     }
   }
 
@@ -92,12 +95,15 @@ final class JobNames {
   private final Map<String, String> environment;
   private final OutputStream log;
   private final LogTail tail;
+  private final Redactor redactor;
 
-  JobNames(Options options, Map<String, String> environment, OutputStream log, LogTail tail) {
+  /** @param redactor what nix's messages must not show in the log (the repository's token) */
+  JobNames(Options options, Map<String, String> environment, OutputStream log, LogTail tail, Redactor redactor) {
     this.options = options;
     this.environment = environment;
     this.log = log;
     this.tail = tail;
+    this.redactor = redactor;
   }
 
   List<String> command() {
@@ -214,7 +220,7 @@ final class JobNames {
     try (var reader = new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8))) {
       String line;
       while ((line = reader.readLine()) != null) {
-        String shown = errors.line(line);
+        String shown = redactor.redact(errors.line(line));
         if (shown != null) {
           byte[] bytes = (shown + "\n").getBytes(StandardCharsets.UTF_8);
           synchronized (log) {

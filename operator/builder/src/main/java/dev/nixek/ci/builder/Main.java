@@ -2,8 +2,6 @@ package dev.nixek.ci.builder;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +33,8 @@ public final class Main {
   /** Set once a termination message is written: the signal hook must neither race nor overwrite it. */
   private final AtomicBoolean reported = new AtomicBoolean();
   private volatile Path terminationLog = CliOptions.DEFAULT_TERMINATION_LOG;
+  /** The repository's git configuration while nix runs; deleted before any termination message is written. */
+  private volatile ForgeToken forgeToken;
 
   /**
    * @param env the environment: the build command's (less {@code AWS_*}), and the secrets to redact
@@ -83,6 +83,7 @@ public final class Main {
         reported.set(true); // --help: nothing to report
         return ExitCode.OK;
       }
+      message = redactor.redact(message);
       LOG.info("result: {}", message);
       report(message);
       return ExitCode.OK;
@@ -123,9 +124,14 @@ public final class Main {
     }
     EvaluateOptions options = EvaluateOptions.parse(args);
     terminationLog = options.terminationLog();
-    String token = readToken(options.tokenFile());
+    String token = TokenFile.read(options.tokenFile(), "the token file");
     redactor = redactor.with(token);
-    return new JobEvaluation(options, env, out, tail, poster).run(token);
+    if (options.forgeTokenFile() == null) {
+      return new JobEvaluation(options, env, out, tail, poster, redactor).run(token);
+    }
+    try (ForgeToken forge = openForgeToken(options.forgeTokenFile(), options.flake())) {
+      return new JobEvaluation(options, forge.environment(env), out, tail, poster, redactor).run(token);
+    }
   }
 
   /** {@code job-names} (a repository's commit): the termination message, or null after {@code --help}. */
@@ -136,25 +142,25 @@ public final class Main {
     }
     JobNames.Options options = JobNames.Options.parse(args);
     terminationLog = options.terminationLog();
-    return new JobNames(options, env, out, tail).run();
+    if (options.forgeTokenFile() == null) {
+      return new JobNames(options, env, out, tail, redactor).run();
+    }
+    try (ForgeToken forge = openForgeToken(options.forgeTokenFile(), options.flake())) {
+      return new JobNames(options, forge.environment(env), out, tail, redactor).run();
+    }
+  }
+
+  /** The repository's token: redacted from now on, its git configuration deleted before any termination message. */
+  private ForgeToken openForgeToken(Path file, String flake) throws BuilderException {
+    ForgeToken forge = ForgeToken.open(file, flake);
+    redactor = forge.redacting(redactor);
+    forgeToken = forge;
+    return forge;
   }
 
   private void printUsage(String usage) {
     out.print(usage);
     out.flush();
-  }
-
-  private static String readToken(Path file) throws BuilderException {
-    String token;
-    try {
-      token = Files.readString(file, StandardCharsets.UTF_8).strip();
-    } catch (IOException e) {
-      throw BuilderException.usage("cannot read the token file " + file + ": " + e.getMessage());
-    }
-    if (token.isEmpty() || token.chars().anyMatch(c -> c <= ' ' || c > '~')) {
-      throw BuilderException.usage("the token file " + file + " holds no token");
-    }
-    return token;
   }
 
   private int fail(int exitCode, Throwable e) {
@@ -209,6 +215,10 @@ public final class Main {
   private synchronized void report(String message) {
     if (!reported.compareAndSet(false, true)) {
       return;
+    }
+    ForgeToken forge = forgeToken;
+    if (forge != null) {
+      forge.close(); // the signal hook's message too comes after the token's git configuration is gone
     }
     try {
       TerminationMessage.writeTo(terminationLog, message);

@@ -9,6 +9,7 @@ import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
+import dev.nixek.ci.operator.forge.RepositoryTokens;
 import dev.nixek.ci.operator.pod.ApiRefusals;
 import dev.nixek.ci.operator.pod.OneShotNixPod;
 import dev.nixek.ci.operator.cache.BinaryCache;
@@ -66,6 +67,7 @@ public final class JobEvaluator {
   private final JobTokens tokens;
   private final EventRecorder events;
   private final EvaluationPods pods;
+  private final RepositoryTokens forgeTokens;
   /** Non-null: evaluations run as local processes instead of pods (where pods cannot run). */
   private final LocalEvaluations local;
   private volatile InformerEventSource<Pod, NixekJob> podSource;
@@ -86,6 +88,7 @@ public final class JobEvaluator {
     this.tokens = tokens;
     this.events = events;
     this.pods = new EvaluationPods(config);
+    this.forgeTokens = new RepositoryTokens(client);
   }
 
   /** Evaluation pods substitute from their trust domain's binary cache from now on (null: no cache). */
@@ -166,12 +169,20 @@ public final class JobEvaluator {
     String ns = job.getMetadata().getNamespace();
     String name = EvaluationPods.name(job);
     String token = tokens.evaluationTokenFor(job.getMetadata().getUid());
+    // a private repository's own job fetches its flake with the repository's token (RepositoryTokens)
+    Optional<String> forgeToken;
+    try {
+      forgeToken = forgeTokens.forEvaluation(job);
+    } catch (KubernetesClientException e) {
+      throw new Refused("the repository's token cannot be read: " + ApiRefusals.message(e, null), e);
+    }
     BinaryCache c = cache;
     // the read token rides in the evaluation token's Secret: the Secret made first is the one the pod mounts
     Optional<CachePodSettings> cacheSettings = c == null ? Optional.empty()
         : c.settings(ns, config.evaluation().timeout());
-    Secret secret = cacheSettings.map(s -> CachePods.withNetrc(pods.tokenSecret(job, token), s))
-        .orElseGet(() -> pods.tokenSecret(job, token));
+    Secret secret = cacheSettings.map(s -> CachePods.withNetrc(pods.tokenSecret(job, token, forgeToken), s))
+        .orElseGet(() -> pods.tokenSecret(job, token, forgeToken));
+    Pod pod = pods.pod(job, forgeToken.isPresent());
     creating("the evaluation pod's Secret " + name, token, () -> KubeObjects.createIfAbsent(
         () -> client.secrets().inNamespace(ns).resource(secret).create()));
     if (job.getSpec().flake == null) {
@@ -179,8 +190,8 @@ public final class JobEvaluator {
           () -> client.configMaps().inNamespace(ns).resource(pods.configMap(job)).create()));
     }
     boolean created = creating("the evaluation pod " + name, token,
-        () -> OneShotNixPod.create(context, cacheSettings.map(s -> CachePods.withSettings(pods.pod(job),
-            EvaluationPods.CONTAINER, name, s, List.of())).orElseGet(() -> pods.pod(job)), podSource));
+        () -> OneShotNixPod.create(context, cacheSettings.map(s -> CachePods.withSettings(pod,
+            EvaluationPods.CONTAINER, name, s, List.of())).orElse(pod), podSource));
     if (created) {
       LOG.info("job {}/{}: started evaluation pod {}", ns, job.getMetadata().getName(), EvaluationPods.name(job));
     }

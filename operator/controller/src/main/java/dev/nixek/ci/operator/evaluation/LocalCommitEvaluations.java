@@ -59,15 +59,19 @@ public final class LocalCommitEvaluations extends AbstractEventSource<LocalEvalu
     this(config, Path.of(System.getProperty("java.io.tmpdir"), "nixek-commit-evaluations"), System.getenv());
   }
 
-  /** Where the evaluation that {@code pod} describes is; starts its process when it has none. */
-  public Progress progress(NixekRepository repo, Pod pod, String commit) {
+  /**
+   * Where the evaluation that {@code pod} describes is; starts its process when it has none, with the repository's
+   * token ({@code forgeToken}, null for none) in the run's private directory where the pod would mount it.
+   */
+  public Progress progress(NixekRepository repo, Pod pod, String commit, String forgeToken) {
     String key = pod.getMetadata().getName();
     LocalEvaluation run = runs.get(key);
     if (run == null) {
       String label = repo.getMetadata().getNamespace() + "/" + repo.getMetadata().getName() + " at " + commit;
       ResourceID id = ResourceID.fromResource(repo);
       try {
-        run = LocalEvaluation.start(label, workDir, null, null, files -> LocalEvaluationCommand.commitArgv(pod, files),
+        run = LocalEvaluation.start(label, workDir, null, null, forgeToken,
+            files -> LocalEvaluationCommand.commitArgv(pod, files),
             environment, config.evaluation().timeout(), config.evaluation(), ended -> {
               if (isRunning()) {
                 getEventHandler().handleEvent(new Event(id));

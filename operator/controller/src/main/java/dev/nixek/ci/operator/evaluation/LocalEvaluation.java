@@ -2,6 +2,7 @@ package dev.nixek.ci.operator.evaluation;
 
 import dev.nixek.ci.operator.config.EvaluationOptions;
 import dev.nixek.ci.operator.pod.PodOutcome;
+import dev.nixek.ci.protocol.CheckoutCredential;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminatedBuilder;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -50,6 +51,7 @@ final class LocalEvaluation {
 
   private final String label;
   private final String token;
+  private final String forgeToken;
   private final LocalEvaluationCommand.Files files;
   private final Process process;
   private final Deque<String> tail = new ArrayDeque<>();
@@ -57,19 +59,22 @@ final class LocalEvaluation {
   private volatile boolean stopped;
   private volatile Verdict verdict;
 
-  private LocalEvaluation(String label, String token, LocalEvaluationCommand.Files files, Process process) {
+  private LocalEvaluation(String label, String token, String forgeToken, LocalEvaluationCommand.Files files,
+      Process process) {
     this.label = label;
     this.token = token;
+    this.forgeToken = forgeToken;
     this.files = files;
     this.process = process;
   }
 
   /**
-   * Writes the job file ({@code jobNix}, null for a flake job) and the token file ({@code token}, null for a commit's
-   * evaluation, which posts nothing) into a fresh private directory
-   * under {@code parent}, and starts {@code argv} there; {@code onEnd} runs once it has a verdict.
+   * Writes the job file ({@code jobNix}, null for a flake job), the token file ({@code token}, null for a commit's
+   * evaluation, which posts nothing) and the repository's token file ({@code forgeToken}, null unless a private
+   * repository's own commit or job is evaluated; the pod's Secret volume) into a fresh private directory under
+   * {@code parent}, and starts {@code argv} there; {@code onEnd} runs once it has a verdict.
    */
-  static LocalEvaluation start(String label, Path parent, String jobNix, String token,
+  static LocalEvaluation start(String label, Path parent, String jobNix, String token, String forgeToken,
       java.util.function.Function<LocalEvaluationCommand.Files, List<String>> argv, Map<String, String> operatorEnv,
       Duration deadline, EvaluationOptions options, Consumer<LocalEvaluation> onEnd) throws IOException {
     Files.createDirectories(parent);
@@ -83,12 +88,15 @@ final class LocalEvaluation {
       if (token != null) {
         write(files.tokenFile(), token);
       }
+      if (forgeToken != null) {
+        write(files.forgeTokenFile(), forgeToken);
+      }
       ProcessBuilder pb = new ProcessBuilder(argv.apply(files)).directory(dir.toFile()).redirectErrorStream(true)
           .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
       pb.environment().clear();
       pb.environment().putAll(LocalEvaluationCommand.environment(operatorEnv, files));
       Process process = pb.start();
-      LocalEvaluation run = new LocalEvaluation(label, token, files, process);
+      LocalEvaluation run = new LocalEvaluation(label, token, forgeToken, files, process);
       Thread watcher = new Thread(() -> run.watch(deadline, options, onEnd), "local-evaluation-" + process.pid());
       watcher.setDaemon(true);
       watcher.start();
@@ -200,9 +208,11 @@ final class LocalEvaluation {
     }
   }
 
-  /** Its output never shows the token, whatever the job's Nix code prints. */
+  /** Its output never shows the tokens, whatever the job's Nix code prints. */
   String redact(String text) {
-    return token == null ? text : text.replace(token, "<evaluation token>");
+    String shown = token == null ? text : text.replace(token, "<evaluation token>");
+    return forgeToken == null ? shown : shown.replace(forgeToken, "<repository token>")
+        .replace(new CheckoutCredential(CheckoutCredential.DEFAULT_USERNAME, forgeToken).basic(), "<repository token>");
   }
 
   private void kill() {

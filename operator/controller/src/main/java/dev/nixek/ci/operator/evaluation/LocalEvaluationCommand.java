@@ -33,10 +33,10 @@ final class LocalEvaluationCommand {
       "NO_PROXY");
 
   /** The private files of one run that stand in for the pod's mounts. */
-  record Files(Path dir, Path jobFile, Path tokenFile, Path terminationLog) {
+  record Files(Path dir, Path jobFile, Path tokenFile, Path forgeTokenFile, Path terminationLog) {
     static Files in(Path dir) {
       return new Files(dir, dir.resolve(EvaluationPods.JOB_FILE), dir.resolve(EvaluationPods.TOKEN_KEY),
-          dir.resolve("termination-log"));
+          dir.resolve(EvaluationPods.FORGE_TOKEN_KEY), dir.resolve("termination-log"));
     }
   }
 
@@ -51,8 +51,9 @@ final class LocalEvaluationCommand {
   }
 
   /**
-   * The argv of a commit evaluation pod's {@code job-names} command: only its termination log is a mount to replace
-   * (it has no job file and no token), under the same memory limit.
+   * The argv of a commit evaluation pod's {@code job-names} command: only its termination log (and the repository's
+   * token file, when it has one) is a mount to replace (it has no job file and no evaluation token), under the same
+   * memory limit.
    */
   static List<String> commitArgv(Pod pod, Files files) {
     return argv(pod, files, false, false);
@@ -65,6 +66,8 @@ final class LocalEvaluationCommand {
     Map<String, String> replaced = new LinkedHashMap<>();
     replaced.put(EvaluationPods.JOB_MOUNT + "/" + EvaluationPods.JOB_FILE, files.jobFile().toString());
     replaced.put(EvaluationPods.TOKEN_MOUNT + "/" + EvaluationPods.TOKEN_KEY, files.tokenFile().toString());
+    replaced.put(EvaluationPods.FORGE_TOKEN_MOUNT + "/" + EvaluationPods.FORGE_TOKEN_FILE,
+        files.forgeTokenFile().toString());
     replaced.put(OneShotNixPod.TERMINATION_LOG, files.terminationLog().toString());
     List<String> command = new ArrayList<>();
     for (String arg : container.getCommand()) {

@@ -7,6 +7,7 @@ import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
+import dev.nixek.ci.operator.forge.RepositoryTokens;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.processing.event.Event;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -14,6 +15,7 @@ import io.javaoperatorsdk.operator.processing.event.source.AbstractEventSource;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -35,6 +37,7 @@ public final class LocalEvaluations extends AbstractEventSource<LocalEvaluation,
   private final JobTokens tokens;
   private final EventRecorder events;
   private final EvaluationPods pods;
+  private final RepositoryTokens forgeTokens;
   private final Path workDir;
   private final Map<String, String> environment;
   private final boolean skipMachine;
@@ -55,6 +58,7 @@ public final class LocalEvaluations extends AbstractEventSource<LocalEvaluation,
     this.tokens = tokens;
     this.events = events;
     this.pods = new EvaluationPods(config);
+    this.forgeTokens = new RepositoryTokens(client);
     this.workDir = workDir;
     this.environment = Map.copyOf(environment);
     this.skipMachine = skipMachine;
@@ -72,8 +76,10 @@ public final class LocalEvaluations extends AbstractEventSource<LocalEvaluation,
     String uid = job.getMetadata().getUid();
     LocalEvaluation run = runs.get(uid);
     if (run == null) {
+      // an API failure reading the repository's token propagates: the reconcile is retried, the job not failed
+      Optional<String> forgeToken = forgeTokens.forEvaluation(job);
       try {
-        run = start(job);
+        run = start(job, forgeToken);
       } catch (IOException | RuntimeException e) {
         return new JobEvaluator.Progress.Failed("cannot start the local evaluation: " + e.getMessage());
       }
@@ -113,13 +119,13 @@ public final class LocalEvaluations extends AbstractEventSource<LocalEvaluation,
     runs.remove(job.getMetadata().getUid());
   }
 
-  private LocalEvaluation start(NixekJob job) throws IOException {
+  private LocalEvaluation start(NixekJob job, Optional<String> forgeToken) throws IOException {
     String token = tokens.evaluationTokenFor(job.getMetadata().getUid());
-    var pod = pods.pod(job);
+    var pod = pods.pod(job, forgeToken.isPresent());
     String label = job.getMetadata().getNamespace() + "/" + job.getMetadata().getName();
     ResourceID id = ResourceID.fromResource(job);
     LocalEvaluation run = LocalEvaluation.start(label, workDir, job.getSpec().flake == null ? job.getSpec().nix : null,
-        token, files -> LocalEvaluationCommand.argv(pod, files, skipMachine), environment, config.evaluation().timeout(),
+        token, forgeToken.orElse(null), files -> LocalEvaluationCommand.argv(pod, files, skipMachine), environment, config.evaluation().timeout(),
         config.evaluation(), ended -> {
           if (isRunning()) {
             getEventHandler().handleEvent(new Event(id));

@@ -1,13 +1,9 @@
 package dev.nixek.ci.operator.forge;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
-import dev.nixek.ci.api.v1alpha1.NixekRepository;
-import dev.nixek.ci.operator.repository.RepositoryJobs;
-import dev.nixek.ci.operator.repository.RepositorySecrets;
 import dev.nixek.ci.protocol.CheckoutCredential;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -32,28 +28,10 @@ public interface CheckoutCredentials {
     return job -> Optional.empty();
   }
 
-  /** Reads the job's repository and its token Secret from the API server. */
+  /** Reads the job's repository and its token Secret from the API server ({@link RepositoryTokens#forJob}). */
   static CheckoutCredentials fromRepositories(KubernetesClient client) {
-    RepositorySecrets secrets = new RepositorySecrets(client);
-    return job -> {
-      if (job.getSpec() == null || job.getSpec().source == null) {
-        return Optional.empty();
-      }
-      Map<String, String> labels = job.getMetadata().getLabels();
-      if (labels != null && "true".equals(labels.get(RepositoryJobs.FORK_LABEL))) {
-        return Optional.empty();
-      }
-      Optional<NixekRepository> repo = RepositoryOfJob.of(client, job);
-      if (repo.isEmpty() || repo.get().getSpec().tokenSecretRef == null
-          || !job.getSpec().source.url.equals(repo.get().getSpec().url)) {
-        return Optional.empty();
-      }
-      try {
-        String token = secrets.read(repo.get(), repo.get().getSpec().tokenSecretRef, "spec.tokenSecretRef");
-        return Optional.of(token.getBytes(StandardCharsets.UTF_8));
-      } catch (RepositorySecrets.Invalid e) {
-        return Optional.empty();
-      }
-    };
+    RepositoryTokens tokens = new RepositoryTokens(client);
+    return job -> job.getSpec() == null || job.getSpec().source == null ? Optional.empty()
+        : tokens.forJob(job, job.getSpec().source.url).map(t -> t.getBytes(StandardCharsets.UTF_8));
   }
 }

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A pod that runs one command of the nixek image once, over the user's Nix code: the evaluation pod of a job written
@@ -185,7 +186,13 @@ public final class OneShotNixPod {
    */
   public static <P extends HasMetadata> boolean create(Context<P> context, Pod pod,
       InformerEventSource<Pod, P> informer) {
-    return KubeObjects.createIfAbsent(() -> context.resourceOperations().create(pod, informer)).isPresent();
+    return createIfAbsent(context, pod, informer).isPresent();
+  }
+
+  /** {@link #create}, with the pod the API server made (its uid: what it owns is created after it); empty if absent. */
+  public static <P extends HasMetadata> Optional<Pod> createIfAbsent(Context<P> context, Pod pod,
+      InformerEventSource<Pod, P> informer) {
+    return KubeObjects.createIfAbsent(() -> context.resourceOperations().create(pod, informer));
   }
 
   private static void put(Map<String, Quantity> into, String resource, String value) {

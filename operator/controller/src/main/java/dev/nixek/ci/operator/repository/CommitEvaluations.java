@@ -5,15 +5,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.nixek.ci.api.v1alpha1.ConditionReason;
 import dev.nixek.ci.api.v1alpha1.NixekRepository;
 import dev.nixek.ci.common.Labels;
+import dev.nixek.ci.common.kube.KubeObjects;
 import dev.nixek.ci.common.kube.Owners;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.evaluation.EvaluationPods;
 import dev.nixek.ci.operator.evaluation.EvaluationResults;
 import dev.nixek.ci.operator.evaluation.LocalCommitEvaluations;
+import dev.nixek.ci.operator.forge.RepositoryTokens;
 import dev.nixek.ci.operator.pod.ApiRefusals;
 import dev.nixek.ci.operator.pod.OneShotNixPod;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -32,7 +35,10 @@ import java.util.Set;
  * The job names of a repository's commit, from a commit evaluation pod: the evaluation pods' image and sandbox
  * ({@link OneShotNixPod}: no API token, non-root, deadline, memory limit) running the builder's {@code job-names}
  * command, which answers in its termination message (docs/repositories.md). Unlike a job's evaluation it posts
- * nothing, so it needs no token. The pod is named after the repository's UID, the commit and the attribute, and owned
+ * nothing, so it needs no evaluation token; a private repository's pod gets the repository's token to fetch the
+ * commit with ({@link RepositoryTokens#forCommitEvaluation}), in a Secret named after the pod and owned by it, made
+ * right after it (the kubelet waits for the Secret before it starts the container) and deleted with the pod once the
+ * answer is used. The pod is named after the repository's UID, the commit and the attribute, and owned
  * by the repository: a restarted operator finds it instead of making another, and the pod goes with the repository.
  * Where pods cannot run, the same command runs as a local process instead ({@link LocalCommitEvaluations}).
  */
@@ -102,12 +108,18 @@ public final class CommitEvaluations {
         .substring(0, 24);
   }
 
-  /** Where the evaluation of {@code commit} is; starts its pod when there is none. */
-  public Outcome progress(NixekRepository repo, String commit, String attribute, Context<NixekRepository> context) {
+  /**
+   * Where the evaluation of {@code commit} is; starts its pod when there is none. {@code token} is the repository's
+   * token as this reconcile read it (null: none); {@code fork} says the commit is a fork's pull request's.
+   */
+  public Outcome progress(NixekRepository repo, String commit, String attribute, boolean fork, String token,
+      Context<NixekRepository> context) {
     String name = podName(repo, commit, attribute);
     String ns = repo.getMetadata().getNamespace();
+    Optional<String> forgeToken = RepositoryTokens.forCommitEvaluation(repo, token, fork);
     if (local != null) {
-      LocalCommitEvaluations.Progress p = local.progress(repo, pod(repo, commit, attribute), commit);
+      LocalCommitEvaluations.Progress p = local.progress(repo, pod(repo, commit, attribute, forgeToken.isPresent()),
+          commit, forgeToken.orElse(null));
       if (p instanceof LocalCommitEvaluations.Progress.Running r) {
         return new Outcome.Waiting(r.message());
       }
@@ -119,25 +131,55 @@ public final class CommitEvaluations {
     }
     Optional<Pod> pod = podSource.get(new ResourceID(name, ns));
     if (pod.isEmpty()) {
-      Pod fresh = pod(repo, commit, attribute);
+      Pod fresh = pod(repo, commit, attribute, forgeToken.isPresent());
+      Optional<Pod> created;
       try {
-        OneShotNixPod.create(context, fresh, podSource);
+        created = OneShotNixPod.createIfAbsent(context, fresh, podSource);
       } catch (KubernetesClientException e) {
         return new Outcome.Waiting("the commit evaluation pod " + name + " cannot be created: "
-            + ApiRefusals.message(e, null));
+            + ApiRefusals.message(e, token));
+      }
+      if (created.isPresent() && forgeToken.isPresent()) {
+        Optional<String> refused = createForgeTokenSecret(created.get(), forgeToken.get());
+        if (refused.isPresent()) {
+          return new Outcome.Waiting(refused.get());
+        }
       }
       return new Outcome.Waiting("evaluating the jobs of " + commit + " in pod " + name);
+    }
+    if (forgeToken.isPresent() && EvaluationPods.mountsForgeToken(pod.get()) && pod.get().getStatus() != null
+        && "Pending".equals(pod.get().getStatus().getPhase())) {
+      // an operator that stopped between the pod and its Secret: the kubelet waits for the Secret, make it now
+      Optional<String> refused = createForgeTokenSecret(pod.get(), forgeToken.get());
+      if (refused.isPresent()) {
+        return new Outcome.Waiting(refused.get());
+      }
     }
     return outcome(pod.get(), config);
   }
 
-  /** Deletes the pod of a commit whose outcome is recorded. */
+  /** The pod's Secret with the repository's token (present already: fine); empty, or why the API server refused it. */
+  private Optional<String> createForgeTokenSecret(Pod pod, String token) {
+    Secret secret = EvaluationPods.forgeTokenSecret(pod, COMPONENT, token);
+    try {
+      KubeObjects.createIfAbsent(() -> client.secrets().inNamespace(pod.getMetadata().getNamespace())
+          .resource(secret).create());
+      return Optional.empty();
+    } catch (KubernetesClientException e) {
+      return Optional.of("the Secret of the commit evaluation pod " + pod.getMetadata().getName()
+          + " cannot be created: " + ApiRefusals.message(e, token));
+    }
+  }
+
+  /** Deletes the pod of a commit whose outcome is recorded, and its Secret with the repository's token, if any. */
   public void release(NixekRepository repo, String commit, String attribute) {
     if (local != null) {
       local.release(podName(repo, commit, attribute));
       return;
     }
-    client.pods().inNamespace(repo.getMetadata().getNamespace()).withName(podName(repo, commit, attribute)).delete();
+    String name = podName(repo, commit, attribute);
+    client.secrets().inNamespace(repo.getMetadata().getNamespace()).withName(name).delete();
+    client.pods().inNamespace(repo.getMetadata().getNamespace()).withName(name).delete();
   }
 
   /** What {@code pod} says. */
@@ -190,7 +232,8 @@ public final class CommitEvaluations {
     return null;
   }
 
-  Pod pod(NixekRepository repo, String commit, String attribute) {
+  /** The pod; with {@code forgeToken}, it mounts the repository's token from its Secret and names the file. */
+  Pod pod(NixekRepository repo, String commit, String attribute, boolean forgeToken) {
     var images = config.images();
     var eval = config.evaluation();
     List<String> command = new ArrayList<>(eval.command(images));
@@ -199,8 +242,11 @@ public final class CommitEvaluations {
         "--attribute", attribute,
         "--max-jobs", Integer.toString(config.repositories().maxJobsPerCommit()),
         "--termination-log", OneShotNixPod.TERMINATION_LOG));
+    if (forgeToken) {
+      command.addAll(EvaluationPods.forgeTokenArguments());
+    }
     String name = podName(repo, commit, attribute);
-    return OneShotNixPod.of(OneShotNixPod.metadata(name, repo.getMetadata().getNamespace(), COMPONENT,
+    OneShotNixPod pod = OneShotNixPod.of(OneShotNixPod.metadata(name, repo.getMetadata().getNamespace(), COMPONENT,
             Owners.controller(repo))
             .addToAnnotations(REPOSITORY_ANNOTATION, repo.getMetadata().getName())
             .addToAnnotations(RepositoryJobs.COMMIT_ANNOTATION, commit)
@@ -210,7 +256,10 @@ public final class CommitEvaluations {
         .deadline(eval.timeout())
         .request("cpu", eval.cpuRequest())
         .request("memory", eval.memoryRequest())
-        .limit("memory", eval.memoryLimit())
-        .build();
+        .limit("memory", eval.memoryLimit());
+    if (forgeToken) {
+      EvaluationPods.mountForgeToken(pod, name);
+    }
+    return pod.build();
   }
 }

@@ -170,7 +170,7 @@ public class NixekRepositoryReconciler implements Reconciler<NixekRepository> {
         continue;
       }
       NixekRepositoryHead head = new NixekRepositoryHead(c.ref(), c.commit(), null, null, time);
-      if (!commit(repo, c, attribute, head, context)) {
+      if (!commit(repo, c, attribute, token, head, context)) {
         pending++;
       }
       heads.add(head);
@@ -202,9 +202,9 @@ public class NixekRepositoryReconciler implements Reconciler<NixekRepository> {
    * Evaluates and makes the jobs of one head commit into {@code head}; false while the evaluation (or the creation,
    * refused by the API server) is still to come.
    */
-  private boolean commit(NixekRepository repo, HeadSelection.Candidate c, String attribute, NixekRepositoryHead head,
-      Context<NixekRepository> context) {
-    CommitEvaluations.Outcome outcome = evaluations.progress(repo, c.commit(), attribute, context);
+  private boolean commit(NixekRepository repo, HeadSelection.Candidate c, String attribute, String token,
+      NixekRepositoryHead head, Context<NixekRepository> context) {
+    CommitEvaluations.Outcome outcome = evaluations.progress(repo, c.commit(), attribute, c.fork(), token, context);
     if (outcome instanceof CommitEvaluations.Outcome.Waiting) {
       return false;
     }

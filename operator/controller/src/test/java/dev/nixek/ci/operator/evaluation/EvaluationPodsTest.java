@@ -121,4 +121,62 @@ class EvaluationPodsTest {
     assertThat(pods.configMap(job("x")).getData()).containsExactly(Map.entry("job.nix",
         "{ steps = [ { name = \"a\"; run = \"true\"; } ]; }"));
   }
+
+  @Test
+  void aPrivateRepositorysJobPodMountsTheRepositorysTokenFromItsSecretAndNamesOnlyTheFile() throws Exception {
+    String forgeToken = "gitea-" + "f0rg3".repeat(6);
+    EvaluationPods pods = new EvaluationPods(CONFIG);
+    NixekJob job = job("x");
+    job.getSpec().nix = null;
+    job.getSpec().flake = new NixekJobFlake();
+    job.getSpec().flake.url = "git+https://git.example.com/org/app.git";
+    job.getSpec().flake.rev = "0123456789abcdef0123456789abcdef01234567";
+
+    Secret s = pods.tokenSecret(job, "nxkev_token", java.util.Optional.of(forgeToken));
+    assertThat(new String(Base64.getDecoder().decode(s.getData().get("forge-token")), StandardCharsets.UTF_8))
+        .isEqualTo(forgeToken);
+    assertThat(s.getData()).containsOnlyKeys("token", "forge-token");
+
+    Pod pod = pods.pod(job, true);
+    Container c = pod.getSpec().getContainers().get(0);
+    assertThat(c.getCommand()).containsSubsequence("--forge-token-file", "/nixek/eval/forge/token");
+    assertThat(c.getVolumeMounts()).anySatisfy(m -> {
+      assertThat(m.getName()).isEqualTo("forge-token");
+      assertThat(m.getMountPath()).isEqualTo("/nixek/eval/forge");
+      assertThat(m.getReadOnly()).isTrue();
+    });
+    assertThat(pod.getSpec().getVolumes()).filteredOn(v -> v.getSecret() != null).allSatisfy(v -> {
+      assertThat(v.getSecret().getSecretName()).isEqualTo("nixek-eval-uid-1");
+      assertThat(v.getSecret().getDefaultMode()).isEqualTo(0440);
+      // each mount shows its own key only: the evaluation token's holds no repository token, and the reverse
+      assertThat(v.getSecret().getItems()).singleElement().satisfies(i -> assertThat(i.getKey())
+          .isEqualTo(v.getName().equals("forge-token") ? "forge-token" : "token"));
+    }).hasSize(2);
+    String spec = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(pod);
+    assertThat(spec).doesNotContain(forgeToken).doesNotContain(Base64.getEncoder().encodeToString(
+        forgeToken.getBytes(StandardCharsets.UTF_8)));
+    assertThat(EvaluationPods.mountsForgeToken(pod)).isTrue();
+
+    Pod without = pods.pod(job);
+    assertThat(without.getSpec().getContainers().get(0).getCommand()).doesNotContain("--forge-token-file");
+    assertThat(EvaluationPods.mountsForgeToken(without)).isFalse();
+    assertThat(pods.tokenSecret(job, "nxkev_token").getData()).containsOnlyKeys("token");
+  }
+
+  @Test
+  void aCommitEvaluationPodsSecretHoldsTheRepositorysTokenOnlyAndIsOwnedByThePod() {
+    Pod pod = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("nixek-commit-abc")
+        .withNamespace("ci").withUid("pod-uid").endMetadata().build();
+    Secret s = EvaluationPods.forgeTokenSecret(pod, "repository-evaluation", "gitea-token-0123456789");
+    assertThat(s.getMetadata().getName()).isEqualTo("nixek-commit-abc");
+    assertThat(s.getMetadata().getNamespace()).isEqualTo("ci");
+    assertThat(s.getData()).containsOnlyKeys("forge-token");
+    assertThat(s.getImmutable()).isTrue();
+    assertThat(s.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> {
+      assertThat(o.getKind()).isEqualTo("Pod");
+      assertThat(o.getApiVersion()).isEqualTo("v1");
+      assertThat(o.getUid()).isEqualTo("pod-uid");
+      assertThat(o.getController()).isTrue();
+    });
+  }
 }

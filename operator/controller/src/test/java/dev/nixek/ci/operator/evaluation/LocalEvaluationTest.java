@@ -100,13 +100,41 @@ class LocalEvaluationTest {
   @Test
   void aCommitEvaluationHasNoTokenFileAndItsAnswerIsItsTerminationMessage() throws Exception {
     Path seen = tmp.resolve("seen");
-    LocalEvaluation run = LocalEvaluation.start("ci/app at abc", tmp.resolve("runs"), null, null,
+    LocalEvaluation run = LocalEvaluation.start("ci/app at abc", tmp.resolve("runs"), null, null, null,
         files -> sh("ls \"$0\" > " + seen + "; printf '%s' '{\"names\":[\"hello\"]}' > \"$1\"", files.dir(),
             files.terminationLog()),
         Map.of("PATH", System.getenv("PATH")), Duration.ofSeconds(30), OPTIONS, ended::add);
     awaitVerdict(run);
     assertThat(run.verdict()).isEqualTo(new LocalEvaluation.Verdict.Ended("{\"names\":[\"hello\"]}"));
     assertThat(Files.readString(seen)).isEmpty();
+    assertThat(tmp.resolve("runs")).isEmptyDirectory();
+  }
+
+  @Test
+  void aPrivateRepositorysCommitGetsItsTokenAsAPrivateFileAtThePodsMountPathAndItsOutputNeverShowsIt()
+      throws Exception {
+    String forgeToken = "gitea-" + "f0rg3".repeat(6);
+    NixekJob job = nixJob();
+    job.getSpec().nix = null;
+    job.getSpec().flake = new NixekJobFlake();
+    job.getSpec().flake.url = "git+https://git.example.com/org/app.git";
+    job.getSpec().flake.rev = "0123456789abcdef0123456789abcdef01234567";
+    Pod pod = new EvaluationPods(CONFIG).pod(job, true);
+    var files = LocalEvaluationCommand.Files.in(tmp);
+    List<String> argv = LocalEvaluationCommand.argv(pod, files, false);
+    assertThat(argv).contains("--forge-token-file", tmp.resolve("forge-token").toString())
+        .doesNotContain("/nixek/eval/forge/token");
+
+    Path seen = tmp.resolve("seen");
+    LocalEvaluation run = LocalEvaluation.start("ci/app at abc", tmp.resolve("runs"), null, null, forgeToken,
+        f -> sh("stat -c '%a' \"$0\" > " + seen + "; cat \"$0\" >> " + seen
+            + "; echo \"fetching with $(cat \"$0\")\"; printf '{\"error\":\"%s\"}' \"$(cat \"$0\")\" > \"$1\"; exit 2",
+            f.forgeTokenFile(), f.terminationLog()),
+        Map.of("PATH", System.getenv("PATH")), Duration.ofSeconds(30), OPTIONS, ended::add);
+    awaitVerdict(run);
+    assertThat(Files.readAllLines(seen)).containsExactly("400", forgeToken);
+    assertThat(run.verdict().toString()).doesNotContain(forgeToken).contains("<repository token>");
+    assertThat(run.redact("x " + forgeToken + " y")).isEqualTo("x <repository token> y");
     assertThat(tmp.resolve("runs")).isEmptyDirectory();
   }
 
@@ -193,7 +221,7 @@ class LocalEvaluationTest {
 
   private LocalEvaluation start(Duration deadline, Function<LocalEvaluationCommand.Files, List<String>> argv)
       throws Exception {
-    return LocalEvaluation.start("ci/hello", tmp.resolve("runs"), "{ steps = [ ]; }", TOKEN, argv,
+    return LocalEvaluation.start("ci/hello", tmp.resolve("runs"), "{ steps = [ ]; }", TOKEN, null, argv,
         Map.of("PATH", System.getenv("PATH")), deadline, OPTIONS, ended::add);
   }
 

@@ -42,7 +42,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Commit statuses on a real kube-apiserver, against a real HTTP forge (Gitea's status API shape): a repository's
  * job gets {@code pending}, its record in {@code status.forgeStatus}; a job that ends while no operator runs and the
  * forge is down gets its final status from the next operator once the forge is back; the token is in no status and
- * no Event.
+ * no Event. Who else gets the repository's token: a job's checkout, and a job's evaluation pod (its flake at the
+ * repository's own https, or loopback http, URL), only for the repository's own jobs and never a fork's.
  */
 @ExtendWith(KubeApiServerExtension.class)
 class ForgeStatusControllerIT {
@@ -89,12 +90,18 @@ class ForgeStatusControllerIT {
   }
 
   private NixekRepository repository() {
-    client.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName("forge-token")
-        .endMetadata().addToData("token", Base64.getEncoder().encodeToString(TOKEN.getBytes())).build()).create();
+    return repository("hello", "http://127.0.0.1:3000/org/hello.git");
+  }
+
+  private NixekRepository repository(String name, String url) {
+    if (client.secrets().inNamespace(ns).withName("forge-token").get() == null) {
+      client.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName("forge-token")
+          .endMetadata().addToData("token", Base64.getEncoder().encodeToString(TOKEN.getBytes())).build()).create();
+    }
     NixekRepository repo = new NixekRepository();
-    repo.setMetadata(new ObjectMetaBuilder().withName("hello").withNamespace(ns).build());
+    repo.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
     repo.setSpec(new NixekRepositorySpec());
-    repo.getSpec().url = "http://127.0.0.1:3000/org/hello.git";
+    repo.getSpec().url = url;
     repo.getSpec().forge = new NixekRepositoryForge();
     repo.getSpec().forge.kind = NixekRepositoryForge.GITEA;
     repo.getSpec().forge.apiUrl = forge.url("/api/v1");
@@ -233,5 +240,67 @@ class ForgeStatusControllerIT {
 
     client.secrets().inNamespace(ns).withName("forge-token").delete();
     await().atMost(Duration.ofSeconds(10)).until(() -> credentials.tokenFor(own).isEmpty());
+  }
+
+  @Test
+  void theEvaluationTokenGoesOnlyToTheRepositorysOwnFlakeJobsAtItsUrlOverHttpsOrLoopbackAndNotToForks() {
+    RepositoryTokens tokens = new RepositoryTokens(client);
+    NixekRepository repo = repository();
+
+    NixekJob own = job(repo, "hello-6dcb09b-own", "own");
+    assertThat(tokens.forEvaluation(own)).as("the repository's own job, its URL, http to loopback").hasValue(TOKEN);
+
+    NixekJob users = job(repo, "hello-6dcb09b-users", "users");
+    users.getMetadata().setOwnerReferences(null);
+    assertThat(tokens.forEvaluation(users)).as("a user's own job naming the same URL").isEmpty();
+
+    NixekJob otherUid = job(repo, "hello-6dcb09b-uid", "uid");
+    otherUid.getMetadata().getOwnerReferences().get(0).setUid("00000000-0000-0000-0000-000000000000");
+    assertThat(tokens.forEvaluation(otherUid)).as("an owner reference to another uid").isEmpty();
+
+    NixekJob fork = job(repo, "hello-6dcb09b-fork", "fork");
+    fork.getMetadata().getLabels().put(RepositoryJobs.FORK_LABEL, "true");
+    assertThat(tokens.forEvaluation(fork)).as("a fork's pull request").isEmpty();
+
+    NixekJob elsewhere = job(repo, "hello-6dcb09b-elsewhere", "elsewhere");
+    elsewhere.getSpec().flake.url = "git+https://attacker.example.com/org/hello.git";
+    assertThat(tokens.forEvaluation(elsewhere)).as("another URL").isEmpty();
+
+    NixekJob notGit = job(repo, "hello-6dcb09b-tarball", "tarball");
+    notGit.getSpec().flake.url = repo.getSpec().url;
+    assertThat(tokens.forEvaluation(notGit)).as("not a git+ flake").isEmpty();
+
+    NixekJob inline = job(repo, "hello-6dcb09b-inline", "inline");
+    inline.getSpec().flake = null;
+    inline.getSpec().nix = "{ steps = [ ]; }";
+    assertThat(tokens.forEvaluation(inline)).as("a job written inline").isEmpty();
+
+    NixekRepository plain = repository("plain", "http://git.example.com/org/plain.git");
+    NixekJob overHttp = job(plain, "plain-6dcb09b-own", "own");
+    assertThat(tokens.forEvaluation(overHttp)).as("plain http to another host").isEmpty();
+    assertThat(CheckoutCredentials.fromRepositories(client).tokenFor(overHttp))
+        .as("the checkout's test is the same (the agent refuses plain http to another host itself)").isPresent();
+
+    NixekRepository secure = repository("secure", "https://git.example.com/org/secure.git");
+    assertThat(tokens.forEvaluation(job(secure, "secure-6dcb09b-own", "own"))).hasValue(TOKEN);
+
+    client.secrets().inNamespace(ns).withName("forge-token").delete();
+    await().atMost(Duration.ofSeconds(10)).until(() -> tokens.forEvaluation(own).isEmpty());
+  }
+
+  @Test
+  void theCommitEvaluationGetsTheTokenItsReconcileReadExceptForAForkOrPlainHttpToAnotherHost() {
+    NixekRepository repo = new NixekRepository();
+    repo.setSpec(new NixekRepositorySpec());
+    repo.getSpec().url = "https://git.example.com/org/app.git";
+    assertThat(RepositoryTokens.forCommitEvaluation(repo, TOKEN, false)).hasValue(TOKEN);
+    assertThat(RepositoryTokens.forCommitEvaluation(repo, TOKEN, true)).as("a fork's pull request").isEmpty();
+    assertThat(RepositoryTokens.forCommitEvaluation(repo, null, false)).as("no tokenSecretRef").isEmpty();
+    repo.getSpec().url = "http://127.0.0.1:3000/org/app.git";
+    assertThat(RepositoryTokens.forCommitEvaluation(repo, TOKEN, false)).hasValue(TOKEN);
+    repo.getSpec().url = "http://git.example.com/org/app.git";
+    assertThat(RepositoryTokens.forCommitEvaluation(repo, TOKEN, false)).isEmpty();
+    repo.getSpec().url = "file:///srv/git/app.git";
+    assertThat(RepositoryTokens.forCommitEvaluation(repo, TOKEN, false)).isEmpty();
   }
 }

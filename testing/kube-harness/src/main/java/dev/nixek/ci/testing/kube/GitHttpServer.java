@@ -1,4 +1,4 @@
-package dev.nixek.ci.agent;
+package dev.nixek.ci.testing.kube;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -17,18 +17,19 @@ import java.util.Map;
 /**
  * Real git over smart HTTP for tests: {@code git http-backend} (CGI) behind a JDK HTTP server that demands one
  * {@code Authorization} header value (or none), records every request's authorization and path, and answers 401
- * with a Basic challenge otherwise, as a forge does for a private repository.
+ * with a Basic challenge otherwise, as a forge does for a private repository. Used by the agent's checkout tests and
+ * the builder's evaluation of a private repository (two servers: two origins).
  */
-final class GitHttpServer implements AutoCloseable {
+public final class GitHttpServer implements AutoCloseable {
   /** One request: its path and query, and the Authorization header it carried (or null). */
-  record Request(String pathAndQuery, String authorization) {}
+  public record Request(String pathAndQuery, String authorization) {}
 
   private final Path root;
   private final String requiredAuthorization;
   private final HttpServer server;
   private final List<Request> requests = new ArrayList<>();
 
-  GitHttpServer(Path root, String requiredAuthorization) throws IOException {
+  public GitHttpServer(Path root, String requiredAuthorization) throws IOException {
     this.root = root;
     this.requiredAuthorization = requiredAuthorization;
     this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 20);
@@ -37,11 +38,11 @@ final class GitHttpServer implements AutoCloseable {
   }
 
   /** The clone URL of the bare repository {@code name} under the root. */
-  String url(String name) {
+  public String url(String name) {
     return "http://127.0.0.1:" + server.getAddress().getPort() + "/" + name;
   }
 
-  synchronized List<Request> requests() {
+  public synchronized List<Request> requests() {
     return List.copyOf(requests);
   }
 
