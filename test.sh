@@ -24,6 +24,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -q >/dev/null
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
 fi
+# ... and runs them, as root, as the members of its compiled-in build-users-group: what Debian's nix-setup makes
+if ! getent group nixbld >/dev/null; then
+  log "creating the nixbld group and its 8 build users"
+  as_root groupadd -r nixbld
+  for i in $(seq 1 8); do
+    as_root useradd -r -g nixbld -G nixbld -d /var/empty -M -N -s /usr/sbin/nologin -c "Nix build user $i" "nixbld$i"
+  done
+fi
 
 # The image's Nix (hack/nix-version: Debian trixie's nix-bin) under .cache/nix, first on PATH for every tier: Maven's
 # test JVMs, the test kubelet's pods and nix/tests/run.sh. A host nix (e.g. bookworm's 2.8) is never called.
