@@ -27,9 +27,12 @@ import java.util.zip.ZipOutputStream;
  * publishes (operator/common's {@code CachePublisher}). The pod signs nothing and holds no key.
  *
  * <p>What is pushed: the outputs (and sources) in the closure of the derivation that Nix marks {@code ultimate} —
- * made in this store, not substituted: the builder's store starts empty, so that is what this build produced —
- * except the derivation's own outputs (the disk image). Substituted paths are in a cache already (the domain's, or
- * a public one). Derivation files are not pushed.
+ * made in this store, not substituted: the builder's store starts empty, so that is what this build produced — and
+ * the content-addressed paths in it that carry no signature: what this store fetched itself, such as a flake input's
+ * source ({@code fixed:r:sha256}; a fetch is not {@code ultimate}), which the domain's evaluation pods then
+ * substitute instead of fetching again. A content-addressed path's name is its content's hash, which Nix checks on
+ * substitution. Not pushed: the derivation's own outputs (the disk image), substituted paths (in a cache already:
+ * they carry its signature), derivation files.
  */
 public final class CacheExport {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -76,19 +79,29 @@ public final class CacheExport {
     if (paths.isObject()) {
       for (Iterator<Map.Entry<String, JsonNode>> it = paths.fields(); it.hasNext(); ) {
         var e = it.next();
-        if (e.getValue().path("ultimate").asBoolean(false)) {
+        if (madeHere(e.getValue())) {
           built.add(e.getKey());
         }
       }
     } else {
       for (JsonNode p : paths) {
-        if (p.path("ultimate").asBoolean(false)) {
+        if (madeHere(p)) {
           built.add(p.path("path").asText());
         }
       }
     }
     own.forEach(built::remove);
     return List.copyOf(built);
+  }
+
+  /** Built in this store ({@code ultimate}), or fetched by it: content-addressed and signed by no cache. */
+  static boolean madeHere(JsonNode info) {
+    if (info.path("ultimate").asBoolean(false)) {
+      return true;
+    }
+    boolean contentAddressed = info.hasNonNull("ca") && !info.path("ca").asText().isEmpty();
+    JsonNode sigs = info.path("signatures");
+    return contentAddressed && (sigs.isMissingNode() || sigs.isNull() || sigs.isEmpty());
   }
 
   /**

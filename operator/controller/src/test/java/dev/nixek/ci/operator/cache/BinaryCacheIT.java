@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
@@ -148,6 +149,8 @@ class BinaryCacheIT {
     // the narinfo lookups Nix remembers live here: a fresh one per store, as in a fresh pod
     pb.environment().put("XDG_CACHE_HOME", Files.createDirectories(dir.resolve("xdg-" + store.getFileName()))
         .toString());
+    // flakes, for the flake input test (builtins.getFlake in nix-instantiate's expressions)
+    pb.environment().put("NIX_CONFIG", "extra-experimental-features = nix-command flakes");
     long start = System.nanoTime();
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -229,6 +232,98 @@ class BinaryCacheIT {
         "--option", "netrc-file", dir.resolve("netrc-store-second").toString(),
         "--option", "trusted-public-keys", KEY.publicKey(), "--no-contents", "--sigs-needed", "1", four));
     assertThat(verify.exit()).as(verify.output()).isZero();
+  }
+
+  /** A git repository at {@code repo} with {@code files}, committed; its head commit. */
+  private String gitRepo(Path repo, Map<String, String> files) throws Exception {
+    Files.createDirectories(repo);
+    for (var f : files.entrySet()) {
+      Files.writeString(repo.resolve(f.getKey()), f.getValue());
+    }
+    git(repo, "init", "-q");
+    git(repo, "add", ".");
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "commit");
+    return git(repo, "rev-parse", "HEAD").strip();
+  }
+
+  private static String git(Path repo, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("git", "-C", repo.toString()));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).as(String.join(" ", command) + ": " + out)
+        .isTrue();
+    return out;
+  }
+
+  @Test
+  void aFlakeInputABuildFetchedIsSubstitutedByALaterEvaluationUnderTheEvaluationSandbox() throws Exception {
+    // a job's flake with a locked input; its package uses the input's source (as a NixOS system built from a flake
+    // refers to its nixpkgs), so the build fetches the input into the pod's store
+    Path repos = dir.resolve("repos");
+    Path dep = repos.resolve("dep");
+    gitRepo(dep, Map.of("flake.nix", "{ outputs = _: { value = \"from the input " + nonce + "\"; }; }\n"));
+    Path top = repos.resolve("top");
+    gitRepo(top, Map.of("flake.nix", """
+        {
+          inputs.dep.url = "git+file://%s";
+          outputs = { self, dep }: {
+            ci.value = dep.value;
+            ci.pkg = builtins.derivation {
+              name = "uses-the-input"; system = "x86_64-linux"; builder = "/bin/sh"; src = dep.outPath;
+              args = [ "-c" "/usr/bin/cat $src/flake.nix > $out" ];
+            };
+          };
+        }
+        """.formatted(dep)));
+    Run lock = nix(freshStore("lock"), List.of("nix", "--store", dir.resolve("store-lock").toString(), "flake",
+        "lock", "git+file://" + top));
+    assertThat(lock.exit()).as(lock.output()).isZero();
+    git(top, "add", "flake.lock");
+    git(top, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "lock");
+    String rev = git(top, "rev-parse", "HEAD").strip();
+    String flake = "(builtins.getFlake \"git+file://" + top + "?rev=" + rev + "\")";
+    Path pkg = Files.writeString(dir.resolve("flake-pkg.nix"), flake + ".ci.pkg\n");
+
+    Path buildStore = freshStore("flake-build");
+    Run build = build(buildStore, pkg, KEY.publicKey(), DOMAIN);
+    assertThat(build.exit()).as(build.output()).isZero();
+    CachePublisher.Result pushed = push(buildStore, pkg);
+    // the input's source goes up (fetched here, content-addressed); the package is the "image", kept out
+    assertThat(pushed.published()).as("%s", pushed).singleElement().satisfies(p -> assertThat(p).endsWith("-source"));
+    String source = pushed.published().get(0);
+
+    // the input's repository is gone; an evaluation pod's nix, under its sandbox (restrict-eval, allowed-uris
+    // naming where the flake and its inputs may come from), with the domain's cache, evaluates the flake
+    Files.move(dep, repos.resolve("dep-gone"));
+    String evaluate = flake + ".ci.value";
+    Run evaluated = evaluate(freshStore("evaluation"), evaluate, KEY.publicKey(), "git+file://" + repos + "/");
+    assertThat(evaluated.exit()).as(evaluated.output()).isZero();
+    assertThat(evaluated.output()).contains("\"from the input " + nonce + "\"",
+        "copying path '" + source + "' from '" + http.url(DOMAIN));
+
+    // without a cache it trusts, the same evaluation has nothing to fetch the input from
+    CacheSigningKey other = CacheSigningKey.generate(LAYOUT.keyName("tenant-b"));
+    Run untrusted = evaluate(freshStore("evaluation-untrusted"), evaluate, other.publicKey(),
+        "git+file://" + repos + "/");
+    assertThat(untrusted.exit()).as(untrusted.output()).isNotZero();
+    assertThat(untrusted.output()).contains("ignoring substitute for '" + source + "'")
+        .doesNotContain("from the input " + nonce);
+  }
+
+  /** nix-instantiate --eval as the evaluation pod runs it (docs/evaluation.md#the-sandbox), with the domain's cache. */
+  private Run evaluate(Path store, String expression, String trustedKey, String allowedUris) throws Exception {
+    Path netrc = Files.writeString(dir.resolve("netrc-" + store.getFileName()),
+        CacheReadTokens.netrc("127.0.0.1", tokens.mint(DOMAIN, Instant.now().plus(Duration.ofHours(1)))));
+    return nix(store, List.of("nix-instantiate", "--store", store.toString(), "--eval", "--read-write-mode",
+        "--option", "restrict-eval", "true",
+        "--option", "allow-import-from-derivation", "false",
+        "--option", "allowed-uris", allowedUris,
+        "--option", "substituters", http.url(DOMAIN).toString(),
+        "--option", "trusted-public-keys", trustedKey,
+        "--option", "netrc-file", netrc.toString(),
+        "--option", "narinfo-cache-negative-ttl", "0",
+        "-E", expression));
   }
 
   @Test
