@@ -12,25 +12,15 @@ log() { echo "[test.sh] $*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages: jq (nix tests), nftables (checks the agent module's IMDS guard), lua5.4 (runs the chart's Argo CD
-# health checks), bash-static (the sandbox shell of Nix builds). Not nix-bin: the tests use the image's Nix, below.
+# health checks). Not Debian's nix-bin: the tests use the image's Nix, below.
 missing=()
 command -v jq >/dev/null || missing+=(jq)
 command -v nft >/dev/null || missing+=(nftables)
 command -v lua5.4 >/dev/null || missing+=(lua5.4)
-# the image's Nix sandboxes builds with /bin/sh=/usr/bin/bash-static (its compiled-in sandbox-paths)
-[ -x /usr/bin/bash-static ] || missing+=(bash-static)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   as_root apt-get update -q >/dev/null
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
-fi
-# ... and runs them, as root, as the members of its compiled-in build-users-group: what Debian's nix-setup makes
-if ! getent group nixbld >/dev/null; then
-  log "creating the nixbld group and its 8 build users"
-  as_root groupadd -r nixbld
-  for i in $(seq 1 8); do
-    as_root useradd -r -g nixbld -G nixbld -d /var/empty -M -N -s /usr/sbin/nologin -c "Nix build user $i" "nixbld$i"
-  done
 fi
 
 # The image's Nix (hack/nix-version: Debian trixie's nix-bin) under .cache/nix, first on PATH for every tier: Maven's
@@ -38,6 +28,15 @@ fi
 nix_bin="$(hack/current-nix.sh)"
 export PATH="${nix_bin}:${PATH}"
 . hack/nix-version
+# One Nix configuration for every tier, whatever the machine: trixie's nix-bin is compiled with sandbox = true and
+# build-users-group = nixbld, so as root on a machine with user namespaces it would sandbox every build (the
+# stand-in derivations use the host's /usr/bin) and need nixbld build users, while in a container without them it
+# falls back to building unsandboxed. The tests pin the latter, which is also what builder pods get in a cluster
+# (docs/testing.md#nix); a test that wants the sandbox asks for it (--option sandbox true). Pods of the test kubelet
+# get NIX_CONF_DIR as the nix.conf their image would bring.
+export NIX_CONF_DIR="${PWD}/.cache/nix-conf"
+mkdir -p "${NIX_CONF_DIR}"
+printf '%s\n' '# written by test.sh' 'sandbox = false' 'build-users-group =' > "${NIX_CONF_DIR}/nix.conf"
 if [ "$(nix --version)" != "nix (Nix) ${NIX_VERSION}" ] || [ "$(command -v nix-instantiate)" != "${nix_bin}/nix-instantiate" ]; then
   log "nix on PATH is $(command -v nix) '$(nix --version 2>&1)', not ${nix_bin}: nix ${NIX_VERSION}"
   exit 1

@@ -33,8 +33,12 @@ final class PodPreparation {
 
     /** Directories on the way to a pod's volumes: the pod's user may pass, not list. */
     private static final int TRAVERSE_ONLY = 0711;
+    /**
+     * What a pod's process gets from the host: basics, and NIX_CONF_DIR, the stand-in for the nix.conf an image
+     * brings (test.sh points it at the tests' Nix configuration; see docs/testing.md).
+     */
     private static final Set<String> HOST_ENV = Set.of("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL",
-            "TZ", "TMPDIR", "SHELL");
+            "TZ", "TMPDIR", "SHELL", "NIX_CONF_DIR");
 
     private final KubernetesClient client;
     private final boolean inheritEnvironment;

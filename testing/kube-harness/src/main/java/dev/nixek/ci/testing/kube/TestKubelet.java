@@ -163,7 +163,7 @@ public final class TestKubelet implements AutoCloseable {
 
         /**
          * Whether processes inherit this JVM's whole environment (default false: only PATH, HOME, USER,
-         * LOGNAME, LANG, LC_ALL, TZ, TMPDIR and SHELL), under the pod's own variables.
+         * LOGNAME, LANG, LC_ALL, TZ, TMPDIR, SHELL and NIX_CONF_DIR), under the pod's own variables.
          */
         public Builder inheritEnvironment(boolean inherit) {
             this.inheritEnvironment = inherit;
