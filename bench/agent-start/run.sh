@@ -10,7 +10,8 @@
 #
 # Knobs: RUNS (15), JAVA (java on PATH), VARIANTS (all of: default xshare-off tiered1 appcds appcds-tiered1; with
 # JAVA a JDK 25 or later also aot and aot-tiered1, an AOT cache from a training run),
-# WORK (a new directory under /tmp), KEEP=1.
+# WORK (a new directory under /tmp), KEEP=1, AGENT_JAR (default agent/target/nixek-agent.jar, built when missing:
+# another build of the agent, to compare two).
 # Needs: java 17, mvn, python3.
 set -euo pipefail
 
@@ -29,7 +30,7 @@ java=${JAVA:-java}
 runs=${RUNS:-15}
 variants=${VARIANTS:-"default xshare-off tiered1 appcds appcds-tiered1"}
 
-jar=agent/target/nixek-agent.jar
+jar=${AGENT_JAR:-agent/target/nixek-agent.jar}
 if [ ! -f "$jar" ]; then
   echo "== building $jar" >&2
   mvn -B -q -o -pl agent -am package -DskipTests

@@ -12,7 +12,6 @@ import dev.nixek.ci.protocol.ReportPaths;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -43,11 +42,6 @@ final class ArtifactUploader {
   private final String namespace;
   private final String name;
   private final ArtifactFinder finder;
-  private final HttpClient http = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(10))
-      .followRedirects(HttpClient.Redirect.NEVER)
-      .build();
   private final Duration backoff;
 
   ArtifactUploader(String reportUrl, String token, String namespace, String name, ArtifactFinder finder,
@@ -138,7 +132,7 @@ final class ArtifactUploader {
       int status;
       String body;
       try {
-        HttpResponse<InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r = AgentHttp.client().send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
         status = r.statusCode();
         try (InputStream in = r.body()) {
           body = new String(in.readNBytes(2048), StandardCharsets.UTF_8).strip();
@@ -199,7 +193,7 @@ final class ArtifactUploader {
           .POST(HttpRequest.BodyPublishers.ofByteArray(body))
           .build();
       try {
-        HttpResponse<InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r = AgentHttp.client().send(request, HttpResponse.BodyHandlers.ofInputStream());
         byte[] answer;
         try (InputStream in = r.body()) {
           answer = in.readNBytes(MAX_ANSWER);

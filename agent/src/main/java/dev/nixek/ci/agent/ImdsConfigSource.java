@@ -3,10 +3,9 @@ package dev.nixek.ci.agent;
 import dev.nixek.ci.protocol.AgentConfig;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.Proxy;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -16,6 +15,11 @@ import org.slf4j.LoggerFactory;
  * Reads the job config from EC2 user-data through IMDSv2 (session token first, then the data). At boot the
  * metadata service may not answer yet, so every failure short of "there is no user-data" is retried with backoff
  * until {@code timeout}. The IMDS session token is a credential too and is never logged.
+ *
+ * <p>Plain HTTP to the link-local service, with the JDK's {@link HttpURLConnection}, never through a proxy: this read
+ * is on the way to the first step, and the JDK's {@code java.net.http} client costs about three times as much for the
+ * first request (its TLS setup, done even for http; measured in bench/agent-start's notes). The reports' client is
+ * built later, beside the first step ({@link AgentHttp}).
  */
 final class ImdsConfigSource implements ConfigSource {
   private static final Logger LOG = LoggerFactory.getLogger(ImdsConfigSource.class);
@@ -25,18 +29,37 @@ final class ImdsConfigSource implements ConfigSource {
   private final URI tokenUri;
   private final URI userDataUri;
   private final Duration timeout;
-  private final HttpClient http;
 
   ImdsConfigSource(URI baseUrl, Duration timeout) {
     String base = baseUrl.toString().replaceAll("/+$", "");
     this.tokenUri = URI.create(base + "/latest/api/token");
     this.userDataUri = URI.create(base + "/latest/user-data");
     this.timeout = timeout;
-    this.http = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(2))
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .build();
+  }
+
+  /** What the metadata service answered: the status and at most {@code limit} bytes of the body. */
+  private record Answer(int status, byte[] body) {}
+
+  private static Answer exchange(URI uri, String method, String header, String value, int limit) throws IOException {
+    HttpURLConnection c = (HttpURLConnection) uri.toURL().openConnection(Proxy.NO_PROXY);
+    try {
+      c.setConnectTimeout(2000);
+      c.setReadTimeout(5000);
+      c.setInstanceFollowRedirects(false);
+      c.setUseCaches(false);
+      c.setRequestMethod(method);
+      c.setRequestProperty(header, value);
+      if (method.equals("PUT")) {
+        c.setDoOutput(true);
+        c.setFixedLengthStreamingMode(0);
+        c.getOutputStream().close();
+      }
+      int status = c.getResponseCode();
+      InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream();
+      return new Answer(status, in == null ? new byte[0] : readAtMost(in, limit));
+    } finally {
+      c.disconnect();
+    }
   }
 
   @Override
@@ -48,25 +71,17 @@ final class ImdsConfigSource implements ConfigSource {
       String problem;
       try {
         if (sessionToken == null) {
-          HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(tokenUri)
-              .timeout(Duration.ofSeconds(5))
-              .header(TOKEN_TTL_HEADER, "21600")
-              .PUT(HttpRequest.BodyPublishers.noBody())
-              .build(), HttpResponse.BodyHandlers.ofInputStream());
-          byte[] body = readAtMost(r.body(), 4096);
-          if (r.statusCode() == 200 && body.length > 0) {
+          Answer r = exchange(tokenUri, "PUT", TOKEN_TTL_HEADER, "21600", 4096);
+          byte[] body = r.body();
+          if (r.status() == 200 && body.length > 0) {
             sessionToken = new String(body, StandardCharsets.US_ASCII).trim();
             continue;
           }
-          problem = "token request answered " + r.statusCode();
+          problem = "token request answered " + r.status();
         } else {
-          HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(userDataUri)
-              .timeout(Duration.ofSeconds(5))
-              .header(TOKEN_HEADER, sessionToken)
-              .GET()
-              .build(), HttpResponse.BodyHandlers.ofInputStream());
-          byte[] body = readAtMost(r.body(), MAX_CONFIG_BYTES + 1);
-          switch (r.statusCode()) {
+          Answer r = exchange(userDataUri, "GET", TOKEN_HEADER, sessionToken, MAX_CONFIG_BYTES + 1);
+          byte[] body = r.body();
+          switch (r.status()) {
             case 200 -> {
               if (body.length > MAX_CONFIG_BYTES) {
                 throw new UsageException("user-data is larger than " + MAX_CONFIG_BYTES + " bytes");
@@ -80,7 +95,7 @@ final class ImdsConfigSource implements ConfigSource {
               sessionToken = null;
               problem = "user-data request answered 401";
             }
-            default -> problem = "user-data request answered " + r.statusCode();
+            default -> problem = "user-data request answered " + r.status();
           }
         }
       } catch (IOException e) {

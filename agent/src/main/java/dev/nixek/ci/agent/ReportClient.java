@@ -7,7 +7,6 @@ import dev.nixek.ci.protocol.ReportError;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -57,18 +56,11 @@ final class ReportClient {
   private final String baseUrl;
   private final String authorization;
   private final Duration requestTimeout;
-  private final HttpClient http;
 
   ReportClient(String reportUrl, String token, Duration requestTimeout) {
     this.baseUrl = reportUrl.replaceAll("/+$", "");
     this.authorization = "Bearer " + token;
     this.requestTimeout = requestTimeout;
-    // HTTP/1.1: no h2c upgrade dance with a plain-HTTP report API; one request in flight needs no multiplexing
-    this.http = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(10))
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .build();
   }
 
   Result post(String path, byte[] body) throws InterruptedException {
@@ -83,7 +75,7 @@ final class ReportClient {
     byte[] answer;
     Duration retryAfter;
     try {
-      HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      HttpResponse<InputStream> response = AgentHttp.client().send(request, HttpResponse.BodyHandlers.ofInputStream());
       status = response.statusCode();
       retryAfter = response.headers().firstValue("Retry-After").map(ReportClient::retryAfter).orElse(null);
       try (InputStream in = response.body()) {
@@ -122,7 +114,7 @@ final class ReportClient {
     byte[] answer;
     Duration retryAfter;
     try {
-      HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      HttpResponse<InputStream> response = AgentHttp.client().send(request, HttpResponse.BodyHandlers.ofInputStream());
       status = response.statusCode();
       retryAfter = response.headers().firstValue("Retry-After").map(ReportClient::retryAfter).orElse(null);
       try (InputStream in = response.body()) {
