@@ -22,8 +22,6 @@ import javax.crypto.spec.SecretKeySpec;
  * replaces every domain's key (docs/images.md#binary-cache).
  */
 public final class CacheKeyStore {
-  /** Default name of the master key Secret. */
-  public static final String DEFAULT_SECRET = "nixek-ci-cache-key";
   static final int MASTER_BYTES = 32;
   private static final byte[] CONTEXT = "nixek-ci binary cache signing key\0".getBytes(StandardCharsets.UTF_8);
 

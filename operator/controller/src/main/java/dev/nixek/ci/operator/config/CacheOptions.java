@@ -6,7 +6,6 @@ import static dev.nixek.ci.common.config.Parsers.optionalHttpUrl;
 
 import dev.nixek.ci.common.config.ConfigException;
 import dev.nixek.ci.common.config.ConfigOption;
-import dev.nixek.ci.operator.cache.CacheKeyStore;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +40,7 @@ public record CacheOptions(boolean enabled, String bucket, String keyPrefix, Opt
       + "the report API's /v1/cache under NIXEK_EVAL_REPORT_URL", optionalHttpUrl());
 
   public static final ConfigOption<String> KEY_SECRET = new ConfigOption<>("NIXEK_CACHE_KEY_SECRET",
-      CacheKeyStore.DEFAULT_SECRET,
+      "nixek-ci-cache-key",
       "Secret (in the operator namespace) holding the master key each trust domain's cache signing key is derived "
       + "from (docs/images.md#binary-cache); created by the operator at its first use, read by name",
       dnsLabel());

@@ -9,7 +9,6 @@ import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
-import dev.nixek.ci.operator.forge.RepositoryTokens;
 import dev.nixek.ci.operator.pod.ApiRefusals;
 import dev.nixek.ci.operator.pod.OneShotNixPod;
 import dev.nixek.ci.operator.cache.BinaryCache;
@@ -67,28 +66,26 @@ public final class JobEvaluator {
   private final JobTokens tokens;
   private final EventRecorder events;
   private final EvaluationPods pods;
-  private final RepositoryTokens forgeTokens;
+  private final EvaluationTokens forgeTokens;
   /** Non-null: evaluations run as local processes instead of pods (where pods cannot run). */
   private final LocalEvaluations local;
   private volatile InformerEventSource<Pod, NixekJob> podSource;
   /** The trust domains' binary cache; null when it is off. */
   private volatile BinaryCache cache;
 
+  /**
+   * With {@code local} non-null, every evaluation is one of its local processes, and no pod is made;
+   * {@code forgeTokens}: the token a job's flake is fetched with, if any.
+   */
   public JobEvaluator(KubernetesClient client, OperatorConfig config, JobTokens tokens,
-      EventRecorder events) {
-    this(client, config, tokens, events, null);
-  }
-
-  /** With {@code local} non-null, every evaluation is one of its local processes, and no pod is made. */
-  public JobEvaluator(KubernetesClient client, OperatorConfig config, JobTokens tokens,
-      EventRecorder events, LocalEvaluations local) {
+      EventRecorder events, LocalEvaluations local, EvaluationTokens forgeTokens) {
     this.local = local;
     this.client = client;
     this.config = config;
     this.tokens = tokens;
     this.events = events;
     this.pods = new EvaluationPods(config);
-    this.forgeTokens = new RepositoryTokens(client);
+    this.forgeTokens = forgeTokens;
   }
 
   /** Evaluation pods substitute from their trust domain's binary cache from now on (null: no cache). */
@@ -169,7 +166,7 @@ public final class JobEvaluator {
     String ns = job.getMetadata().getNamespace();
     String name = EvaluationPods.name(job);
     String token = tokens.evaluationTokenFor(job.getMetadata().getUid());
-    // a private repository's own job fetches its flake with the repository's token (RepositoryTokens)
+    // a private repository's own job fetches its flake with the repository's token (EvaluationTokens)
     Optional<String> forgeToken;
     try {
       forgeToken = forgeTokens.forEvaluation(job);

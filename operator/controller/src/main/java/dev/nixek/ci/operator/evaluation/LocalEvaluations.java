@@ -7,7 +7,6 @@ import dev.nixek.ci.common.token.JobTokens;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.events.EventReason;
 import dev.nixek.ci.operator.events.EventRecorder;
-import dev.nixek.ci.operator.forge.RepositoryTokens;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.processing.event.Event;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -37,7 +36,7 @@ public final class LocalEvaluations extends AbstractEventSource<LocalEvaluation,
   private final JobTokens tokens;
   private final EventRecorder events;
   private final EvaluationPods pods;
-  private final RepositoryTokens forgeTokens;
+  private final EvaluationTokens forgeTokens;
   private final Path workDir;
   private final Map<String, String> environment;
   private final boolean skipMachine;
@@ -51,14 +50,14 @@ public final class LocalEvaluations extends AbstractEventSource<LocalEvaluation,
    */
   public LocalEvaluations(KubernetesClient client, OperatorConfig config, JobTokens tokens,
       EventRecorder events, Path workDir, Map<String, String> environment,
-      boolean skipMachine) {
+      boolean skipMachine, EvaluationTokens forgeTokens) {
     super(LocalEvaluation.class, "local-evaluations");
     this.client = client;
     this.config = config;
     this.tokens = tokens;
     this.events = events;
     this.pods = new EvaluationPods(config);
-    this.forgeTokens = new RepositoryTokens(client);
+    this.forgeTokens = forgeTokens;
     this.workDir = workDir;
     this.environment = Map.copyOf(environment);
     this.skipMachine = skipMachine;
@@ -66,9 +65,10 @@ public final class LocalEvaluations extends AbstractEventSource<LocalEvaluation,
 
   /** With the operator's temporary directory and environment. */
   public LocalEvaluations(KubernetesClient client, OperatorConfig config, JobTokens tokens,
-      EventRecorder events, boolean skipMachine) {
+      EventRecorder events, boolean skipMachine, EvaluationTokens forgeTokens) {
     this(client, config, tokens, events,
-        Path.of(System.getProperty("java.io.tmpdir"), "nixek-evaluations"), System.getenv(), skipMachine);
+        Path.of(System.getProperty("java.io.tmpdir"), "nixek-evaluations"), System.getenv(), skipMachine,
+        forgeTokens);
   }
 
   /** Where the evaluation of {@code job} (not recorded yet) is; starts its process when it has none. */

@@ -2,6 +2,7 @@ package dev.nixek.ci.operator.forge;
 
 import dev.nixek.ci.api.v1alpha1.NixekJob;
 import dev.nixek.ci.api.v1alpha1.NixekRepository;
+import dev.nixek.ci.operator.evaluation.EvaluationTokens;
 import dev.nixek.ci.operator.repository.RepositoryJobs;
 import dev.nixek.ci.operator.repository.RepositorySecrets;
 import dev.nixek.ci.operator.repository.RepositoryUrls;
@@ -12,12 +13,12 @@ import java.util.Optional;
 
 /**
  * Who gets a repository's token ({@code spec.tokenSecretRef}) besides the operator's own {@code git ls-remote} and
- * forge calls (docs/repositories.md): a job's checkout ({@link CheckoutCredentials}), a job's evaluation pod, and the
- * repository's commit evaluation pod. One test for a job, whatever it fetches: the job is controlled by the repository
+ * forge calls (docs/repositories.md): a job's checkout ({@link CheckoutCredentials}), a job's evaluation pod, and, by the same rule
+ * ({@code CommitEvaluations.forgeToken}), the repository's commit evaluation pod. One test for a job, whatever it fetches: the job is controlled by the repository
  * (owner reference with its uid), it is not a fork's pull request ({@code ci.nixek.dev/fork: "true"}), and the URL
  * it fetches is the repository's own {@code spec.url} — a user's own NixekJob naming the same URL gets nothing.
  */
-public final class RepositoryTokens {
+public final class RepositoryTokens implements EvaluationTokens {
   private final KubernetesClient client;
   private final RepositorySecrets secrets;
 
@@ -50,6 +51,7 @@ public final class RepositoryTokens {
    * without its {@code git+}, which must be {@code https://} (or {@code http://} to this machine,
    * {@link CheckoutCredential#sentTo}). A job written inline ({@code spec.nix}) fetches no repository: none.
    */
+  @Override
   public Optional<String> forEvaluation(NixekJob job) {
     if (job.getSpec() == null || job.getSpec().flake == null || job.getSpec().flake.url == null) {
       return Optional.empty();
@@ -61,16 +63,6 @@ public final class RepositoryTokens {
     }
     String url = flakeUrl.substring(prefix.length());
     return CheckoutCredential.sentTo(url) ? forJob(job, url) : Optional.empty();
-  }
-
-  /**
-   * The token for the commit evaluation pod of {@code repo}, given the token its reconcile read (null: none): always
-   * the repository's own, except for a fork's pull request (its flake is the fork's code: no token anywhere), and
-   * only over https (or http to this machine).
-   */
-  public static Optional<String> forCommitEvaluation(NixekRepository repo, String token, boolean fork) {
-    return token == null || fork || !CheckoutCredential.sentTo(repo.getSpec().url) ? Optional.empty()
-        : Optional.of(token);
   }
 
   static boolean isFork(NixekJob job) {

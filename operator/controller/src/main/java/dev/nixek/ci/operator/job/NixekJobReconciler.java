@@ -19,6 +19,8 @@ import dev.nixek.ci.operator.config.JobLimits;
 import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.common.job.FlakeRules;
 import dev.nixek.ci.operator.config.EvaluationOptions;
+import dev.nixek.ci.operator.evaluation.EvaluationTokens;
+import dev.nixek.ci.operator.forge.RepositoryTokens;
 import dev.nixek.ci.operator.evaluation.JobEvaluator;
 import dev.nixek.ci.operator.evaluation.LocalEvaluations;
 import dev.nixek.ci.operator.events.EventReason;
@@ -129,10 +131,12 @@ public class NixekJobReconciler implements Reconciler<NixekJob>, Cleaner<NixekJo
     this.tokens = tokens;
     this.passes = new JobPass.Services(client, StatusWriter.jobs(config.useSsa()), events, clock,
         config.pollInterval(), metrics);
+    // a private repository's own jobs fetch their flake with its token (docs/repositories.md)
+    EvaluationTokens forgeTokens = new RepositoryTokens(client);
     // where pods cannot run (the local provider's host, e.g. the demo's API server without a kubelet): local processes
     this.localEvaluations = config.evaluation().runnerFor(provider.name(), provider.requiresImage()) == EvaluationOptions.Runner.LOCAL
-        ? new LocalEvaluations(client, config, tokens, events, !provider.requiresImage()) : null;
-    this.evaluator = new JobEvaluator(client, config, tokens, events, localEvaluations);
+        ? new LocalEvaluations(client, config, tokens, events, !provider.requiresImage(), forgeTokens) : null;
+    this.evaluator = new JobEvaluator(client, config, tokens, events, localEvaluations, forgeTokens);
     this.machines = new MachineLifecycle(config, provider, images, tokens, crashPoints,
         new JobSecretSealing(client, sealer, config.secrets(),
             RepositorySecretPolicy.fromRepositories(client), CheckoutCredentials.fromRepositories(client)));

@@ -11,9 +11,9 @@ import dev.nixek.ci.operator.config.OperatorConfig;
 import dev.nixek.ci.operator.evaluation.EvaluationPods;
 import dev.nixek.ci.operator.evaluation.EvaluationResults;
 import dev.nixek.ci.operator.evaluation.LocalCommitEvaluations;
-import dev.nixek.ci.operator.forge.RepositoryTokens;
 import dev.nixek.ci.operator.pod.ApiRefusals;
 import dev.nixek.ci.operator.pod.OneShotNixPod;
+import dev.nixek.ci.protocol.CheckoutCredential;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -36,7 +36,7 @@ import java.util.Set;
  * ({@link OneShotNixPod}: no API token, non-root, deadline, memory limit) running the builder's {@code job-names}
  * command, which answers in its termination message (docs/repositories.md). Unlike a job's evaluation it posts
  * nothing, so it needs no evaluation token; a private repository's pod gets the repository's token to fetch the
- * commit with ({@link RepositoryTokens#forCommitEvaluation}), in a Secret named after the pod and owned by it, made
+ * commit with ({@link #forgeToken}), in a Secret named after the pod and owned by it, made
  * right after it (the kubelet waits for the Secret before it starts the container) and deleted with the pod once the
  * answer is used. The pod is named after the repository's UID, the commit and the attribute, and owned
  * by the repository: a restarted operator finds it instead of making another, and the pod goes with the repository.
@@ -116,7 +116,7 @@ public final class CommitEvaluations {
       Context<NixekRepository> context) {
     String name = podName(repo, commit, attribute);
     String ns = repo.getMetadata().getNamespace();
-    Optional<String> forgeToken = RepositoryTokens.forCommitEvaluation(repo, token, fork);
+    Optional<String> forgeToken = forgeToken(repo, token, fork);
     if (local != null) {
       LocalCommitEvaluations.Progress p = local.progress(repo, pod(repo, commit, attribute, forgeToken.isPresent()),
           commit, forgeToken.orElse(null));
@@ -261,5 +261,15 @@ public final class CommitEvaluations {
       EvaluationPods.mountForgeToken(pod, name);
     }
     return pod.build();
+  }
+
+  /**
+   * The token for the commit evaluation pod of {@code repo}, given the token its reconcile read (null: none): always
+   * the repository's own, except for a fork's pull request (its flake is the fork's code: no token anywhere), and
+   * only over https (or http to this machine).
+   */
+  public static Optional<String> forgeToken(NixekRepository repo, String token, boolean fork) {
+    return token == null || fork || !CheckoutCredential.sentTo(repo.getSpec().url) ? Optional.empty()
+        : Optional.of(token);
   }
 }

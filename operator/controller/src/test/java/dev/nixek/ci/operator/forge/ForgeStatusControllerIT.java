@@ -20,6 +20,7 @@ import dev.nixek.ci.operator.repository.RepositoryJobs;
 import dev.nixek.ci.testing.kube.KubeApiServer;
 import dev.nixek.ci.testing.kube.KubeApiServerExtension;
 import dev.nixek.ci.testing.kube.TestNamespace;
+import dev.nixek.ci.operator.repository.CommitEvaluations;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -293,14 +294,14 @@ class ForgeStatusControllerIT {
     NixekRepository repo = new NixekRepository();
     repo.setSpec(new NixekRepositorySpec());
     repo.getSpec().url = "https://git.example.com/org/app.git";
-    assertThat(RepositoryTokens.forCommitEvaluation(repo, TOKEN, false)).hasValue(TOKEN);
-    assertThat(RepositoryTokens.forCommitEvaluation(repo, TOKEN, true)).as("a fork's pull request").isEmpty();
-    assertThat(RepositoryTokens.forCommitEvaluation(repo, null, false)).as("no tokenSecretRef").isEmpty();
+    assertThat(CommitEvaluations.forgeToken(repo, TOKEN, false)).hasValue(TOKEN);
+    assertThat(CommitEvaluations.forgeToken(repo, TOKEN, true)).as("a fork's pull request").isEmpty();
+    assertThat(CommitEvaluations.forgeToken(repo, null, false)).as("no tokenSecretRef").isEmpty();
     repo.getSpec().url = "http://127.0.0.1:3000/org/app.git";
-    assertThat(RepositoryTokens.forCommitEvaluation(repo, TOKEN, false)).hasValue(TOKEN);
+    assertThat(CommitEvaluations.forgeToken(repo, TOKEN, false)).hasValue(TOKEN);
     repo.getSpec().url = "http://git.example.com/org/app.git";
-    assertThat(RepositoryTokens.forCommitEvaluation(repo, TOKEN, false)).isEmpty();
+    assertThat(CommitEvaluations.forgeToken(repo, TOKEN, false)).isEmpty();
     repo.getSpec().url = "file:///srv/git/app.git";
-    assertThat(RepositoryTokens.forCommitEvaluation(repo, TOKEN, false)).isEmpty();
+    assertThat(CommitEvaluations.forgeToken(repo, TOKEN, false)).isEmpty();
   }
 }
